@@ -1,0 +1,163 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { k8s } from 'cdk8s-plus-28';
+import { runCustomResourceDefinition } from '../controller/api/crd.js';
+import { CONTROLLER_PORTS } from '../controller/api/metrics.js';
+import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../controller/api/platform-defaults.js';
+import { RUN_GROUP, RUN_PLURAL } from '../controller/api/run.js';
+import type { PlatformConfig } from './config/schema.js';
+import { artifactConnection } from './artifact-store.js';
+import { CoreService } from './core-service.js';
+import { componentLabels } from './labels.js';
+import { poolPlacement, runPools } from './scheduling.js';
+import { containerSecurityContext, podSecurityContext } from './security.js';
+import { RUN_SERVICE_ACCOUNT, teamNamespaceName } from './team-namespace.js';
+import { trackingUri } from './tracking-server.js';
+
+export const CONTROLLER_COMPONENT = 'controller';
+export const CONTROLLER_NAME = 'plinth-controller';
+
+/** The defaults the controller applies to runs, derived from the config (nothing restated). */
+export function platformDefaults(config: PlatformConfig): PlatformDefaults {
+  const artifacts = artifactConnection(config.artifacts);
+  const pools = Object.fromEntries(
+    runPools(config).map((name) => [
+      name,
+      { gpu: config.nodePools[name]?.role === 'gpu', ...poolPlacement(config, name) },
+    ]),
+  );
+  const teams = Object.fromEntries(
+    config.teams.map((t) => [
+      teamNamespaceName(config, t.name),
+      {
+        team: t.name,
+        maxConcurrentRuns: t.quota.maxConcurrentRuns,
+        gpu: t.quota.gpu,
+        pools: t.pools ?? runPools(config),
+      },
+    ]),
+  );
+  return {
+    environment: config.name,
+    platformNamespace: config.namespace,
+    defaultPool: config.runs.defaultPool,
+    pools,
+    podSecurityContext: podSecurityContext(config.security),
+    // Run images are the teams' own; many write to their root filesystem, so it stays writable.
+    containerSecurityContext: containerSecurityContext({ readOnlyRootFilesystem: false }),
+    runServiceAccount: RUN_SERVICE_ACCOUNT,
+    trackingUri: trackingUri(config),
+    artifacts: {
+      uri: artifacts.uri,
+      env: artifacts.env,
+      volumes: artifacts.volumes,
+      volumeMounts: artifacts.volumeMounts,
+    },
+    teams,
+  };
+}
+
+const READ = ['get', 'list', 'watch'];
+const MANAGE = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+
+/** Exactly what reconciling runs needs, cluster-wide because runs live in every team namespace. */
+const controllerClusterRules: k8s.PolicyRule[] = [
+  { apiGroups: [RUN_GROUP], resources: [RUN_PLURAL], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
+  { apiGroups: [RUN_GROUP], resources: [`${RUN_PLURAL}/status`], verbs: ['get', 'update', 'patch'] },
+  { apiGroups: [RUN_GROUP], resources: [`${RUN_PLURAL}/finalizers`], verbs: ['update'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: MANAGE },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: MANAGE },
+  { apiGroups: [''], resources: ['services'], verbs: MANAGE },
+  { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: MANAGE },
+  // Pods are read for diagnosis and deleted on stop; never created directly.
+  { apiGroups: [''], resources: ['pods'], verbs: [...READ, 'delete'] },
+  { apiGroups: [''], resources: ['events', 'resourcequotas', 'nodes'], verbs: READ },
+  { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+];
+
+export interface ControllerDeploymentProps {
+  readonly config: PlatformConfig;
+}
+
+/**
+ * The bundled controller: two replicas with leader election, a least-privilege ServiceAccount,
+ * the ConfigMap of platform defaults, and the Run CRD from the controller's own schema module.
+ */
+export class ControllerDeployment extends Construct {
+  constructor(scope: Construct, id: string, props: ControllerDeploymentProps) {
+    super(scope, id);
+    const { config } = props;
+    const labels = componentLabels(config.name, CONTROLLER_COMPONENT);
+    const namespace = config.namespace;
+
+    const crd = runCustomResourceDefinition(
+      runPools(config).map((name) => ({ name, gpu: config.nodePools[name]?.role === 'gpu' })),
+    );
+    new ApiObject(this, 'run-crd', { ...crd, metadata: { ...crd.metadata, labels } });
+
+    new k8s.KubeServiceAccount(this, 'service-account', {
+      metadata: { name: CONTROLLER_NAME, namespace, labels },
+      automountServiceAccountToken: false,
+    });
+
+    new k8s.KubeClusterRole(this, 'cluster-role', {
+      metadata: { name: CONTROLLER_NAME, labels },
+      rules: controllerClusterRules,
+    });
+    new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
+      metadata: { name: CONTROLLER_NAME, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: CONTROLLER_NAME },
+      subjects: [{ kind: 'ServiceAccount', name: CONTROLLER_NAME, namespace }],
+    });
+
+    // Its own ConfigMap and Lease, in its own namespace only.
+    new k8s.KubeRole(this, 'role', {
+      metadata: { name: CONTROLLER_NAME, namespace, labels },
+      rules: [
+        { apiGroups: [''], resources: ['configmaps'], resourceNames: [CONTROLLER_NAME], verbs: READ },
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+        {
+          apiGroups: ['coordination.k8s.io'],
+          resources: ['leases'],
+          resourceNames: [CONTROLLER_NAME],
+          verbs: ['get', 'update', 'patch'],
+        },
+      ],
+    });
+    new k8s.KubeRoleBinding(this, 'role-binding', {
+      metadata: { name: CONTROLLER_NAME, namespace, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: CONTROLLER_NAME },
+      subjects: [{ kind: 'ServiceAccount', name: CONTROLLER_NAME, namespace }],
+    });
+
+    new k8s.KubeConfigMap(this, 'defaults', {
+      metadata: { name: CONTROLLER_NAME, namespace, labels },
+      data: { [PLATFORM_DEFAULTS_KEY]: JSON.stringify(platformDefaults(config), null, 2) + '\n' },
+    });
+
+    const probe = (path: string): k8s.Probe => ({
+      httpGet: { path, port: k8s.IntOrString.fromString('health') },
+      periodSeconds: 10,
+      timeoutSeconds: 3,
+      failureThreshold: 3,
+    });
+
+    new CoreService(this, 'service', {
+      config,
+      component: CONTROLLER_COMPONENT,
+      image: config.images.controller,
+      replicas: config.controller.replicas,
+      resources: config.controller.resources,
+      ports: [
+        { name: 'metrics', port: CONTROLLER_PORTS.metrics },
+        { name: 'health', port: CONTROLLER_PORTS.health },
+      ],
+      args: [`--config-map=${CONTROLLER_NAME}`, `--lease=${CONTROLLER_NAME}`, `--namespace=${namespace}`],
+      env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+      serviceAccountName: CONTROLLER_NAME,
+      automountServiceAccountToken: true,
+      livenessProbe: probe('/healthz'),
+      readinessProbe: probe('/readyz'),
+    });
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Label and annotation keys, defined once. Everything the platform emits is labelled from here,
+ * and the controller labels runs' children with the same keys.
+ */
+export const APP_LABELS = {
+  name: 'app.kubernetes.io/name',
+  instance: 'app.kubernetes.io/instance',
+  component: 'app.kubernetes.io/component',
+  partOf: 'app.kubernetes.io/part-of',
+  managedBy: 'app.kubernetes.io/managed-by',
+} as const;
+
+export const PLINTH_LABELS = {
+  environment: 'plinth.dev/environment',
+  team: 'plinth.dev/team',
+  run: 'plinth.dev/run',
+  /** On pods of run services, which the ingress controller may reach. */
+  serves: 'plinth.dev/serves',
+} as const;
+
+export const PART_OF = 'plinth';
+export const MANAGED_BY = 'plinth';
+
+/** PodSecurity admission labels: enforce, audit and warn at the same level. */
+export function podSecurityLabels(level: 'restricted' | 'baseline'): Record<string, string> {
+  return {
+    'pod-security.kubernetes.io/enforce': level,
+    'pod-security.kubernetes.io/audit': level,
+    'pod-security.kubernetes.io/warn': level,
+  };
+}
+
+/** The labels that select a component's pods; stable for the life of the component. */
+export function selectorLabels(component: string): Record<string, string> {
+  return { [APP_LABELS.name]: component, [APP_LABELS.instance]: `${PART_OF}-${component}` };
+}
+
+/** Every label a platform object carries. */
+export function componentLabels(environment: string, component: string): Record<string, string> {
+  return {
+    ...selectorLabels(component),
+    [APP_LABELS.component]: component,
+    [APP_LABELS.partOf]: PART_OF,
+    [APP_LABELS.managedBy]: MANAGED_BY,
+    [PLINTH_LABELS.environment]: environment,
+  };
+}

@@ -1,0 +1,64 @@
+import { Construct } from 'constructs';
+import { k8s } from 'cdk8s-plus-28';
+import { RUN_GROUP, RUN_PLURAL } from '../controller/api/run.js';
+import type { PlatformConfig } from './config/schema.js';
+import { componentLabels } from './labels.js';
+
+export type TeamRole = 'admin' | 'editor' | 'viewer';
+
+/** The ClusterRole each team role is bound to inside a team namespace. */
+export const TEAM_ROLE_CLUSTER_ROLES: Record<TeamRole, string> = {
+  viewer: 'plinth-viewer',
+  editor: 'plinth-editor',
+  admin: 'plinth-admin',
+};
+
+const READ = ['get', 'list', 'watch'];
+const WRITE = ['create', 'update', 'patch', 'delete'];
+
+/** What a viewer sees: runs, their workloads, pods, logs and events. Nothing else. */
+const viewerRules: k8s.PolicyRule[] = [
+  { apiGroups: [RUN_GROUP], resources: [RUN_PLURAL, `${RUN_PLURAL}/status`], verbs: READ },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: READ },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: READ },
+  {
+    apiGroups: [''],
+    resources: ['pods', 'pods/log', 'services', 'events', 'resourcequotas', 'limitranges'],
+    verbs: READ,
+  },
+];
+
+/** Editors create, change and stop runs (stopping is a patch of spec.stopped). */
+const editorRules: k8s.PolicyRule[] = [
+  ...viewerRules,
+  { apiGroups: [RUN_GROUP], resources: [RUN_PLURAL], verbs: WRITE },
+];
+
+/**
+ * Team admins also manage the team's membership and its connections' Secrets and ConfigMaps.
+ * Quotas stay with platform engineers: a team cannot raise its own GPU share.
+ */
+const adminRules: k8s.PolicyRule[] = [
+  ...editorRules,
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: [...READ, ...WRITE] },
+  { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: [...READ, ...WRITE] },
+];
+
+const RULES: Record<TeamRole, k8s.PolicyRule[]> = { viewer: viewerRules, editor: editorRules, admin: adminRules };
+
+export interface TeamRolesProps {
+  readonly config: PlatformConfig;
+}
+
+/** The admin, editor and viewer ClusterRoles, bound per team namespace by TeamNamespace. */
+export class TeamRoles extends Construct {
+  constructor(scope: Construct, id: string, props: TeamRolesProps) {
+    super(scope, id);
+    for (const role of ['viewer', 'editor', 'admin'] as const) {
+      new k8s.KubeClusterRole(this, role, {
+        metadata: { name: TEAM_ROLE_CLUSTER_ROLES[role], labels: componentLabels(props.config.name, 'rbac') },
+        rules: RULES[role],
+      });
+    }
+  }
+}

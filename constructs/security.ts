@@ -1,0 +1,30 @@
+import type { k8s } from 'cdk8s-plus-28';
+import type { PlatformConfig } from './config/schema.js';
+
+type Security = PlatformConfig['security'];
+
+/**
+ * The pod-level security floor: non-root uid/gid, fsGroup and the RuntimeDefault seccomp profile.
+ * The same values go into the controller's ConfigMap so runs get the same floor.
+ */
+export function podSecurityContext(security: Security): k8s.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: security.runAsUser,
+    runAsGroup: security.runAsGroup,
+    fsGroup: security.fsGroup,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** The container-level floor. Read-only root is the default; images that must write opt out. */
+export function containerSecurityContext(options: { readOnlyRootFilesystem?: boolean } = {}): k8s.SecurityContext {
+  return {
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    readOnlyRootFilesystem: options.readOnlyRootFilesystem ?? true,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}

@@ -1,0 +1,184 @@
+import { Construct } from 'constructs';
+import { k8s } from 'cdk8s-plus-28';
+import type { PlatformConfig, Team } from './config/schema.js';
+import { GPU_RESOURCE } from './config/schema.js';
+import { artifactConnection } from './artifact-store.js';
+import { TlsCertificate, teamRunsHost } from './ingress.js';
+import { componentLabels, PLINTH_LABELS, podSecurityLabels, selectorLabels } from './labels.js';
+import { TEAM_ROLE_CLUSTER_ROLES, type TeamRole } from './rbac.js';
+import { TRACKING_COMPONENT, TRACKING_PORT } from './tracking-server.js';
+
+export const TEAM_COMPONENT = 'team';
+/** The ServiceAccount runs use: no RBAC bindings and no token, so a run cannot touch the API. */
+export const RUN_SERVICE_ACCOUNT = 'plinth-run';
+/** Pods of run services carry this label, so the ingress controller may reach them. */
+export const RUN_SERVICE_LABEL = { [PLINTH_LABELS.serves]: 'true' };
+
+export function teamNamespaceName(config: PlatformConfig, team: string): string {
+  return `${config.namespace}-${team}`;
+}
+
+export interface TeamNamespaceProps {
+  readonly config: PlatformConfig;
+  readonly team: Team;
+}
+
+/**
+ * A team's namespace: restricted Pod Security, a ResourceQuota with the GPU share, LimitRange
+ * defaults, default-deny NetworkPolicies with the few allowances runs need, membership
+ * RoleBindings, the run ServiceAccount, and the certificate for the team's run services.
+ */
+export class TeamNamespace extends Construct {
+  readonly namespace: string;
+
+  constructor(scope: Construct, id: string, props: TeamNamespaceProps) {
+    super(scope, id);
+    const { config, team } = props;
+    const namespace = teamNamespaceName(config, team.name);
+    this.namespace = namespace;
+    const labels = { ...componentLabels(config.name, TEAM_COMPONENT), [PLINTH_LABELS.team]: team.name };
+    const metadata = (name: string) => ({ name, namespace, labels });
+
+    new k8s.KubeNamespace(this, 'namespace', {
+      metadata: { name: namespace, labels: { ...labels, ...podSecurityLabels('restricted') } },
+    });
+
+    new k8s.KubeResourceQuota(this, 'quota', {
+      metadata: metadata('team-quota'),
+      spec: {
+        hard: {
+          'requests.cpu': k8s.Quantity.fromString(team.quota.cpu),
+          'limits.cpu': k8s.Quantity.fromString(team.quota.cpu),
+          'requests.memory': k8s.Quantity.fromString(team.quota.memory),
+          'limits.memory': k8s.Quantity.fromString(team.quota.memory),
+          [`requests.${GPU_RESOURCE}`]: k8s.Quantity.fromNumber(team.quota.gpu),
+        },
+      },
+    });
+
+    // Quota on limits needs every container to declare them; these defaults fill the gaps.
+    new k8s.KubeLimitRange(this, 'limits', {
+      metadata: metadata('team-defaults'),
+      spec: {
+        limits: [
+          {
+            type: 'Container',
+            defaultRequest: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('256Mi') },
+            default: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('1Gi') },
+          },
+        ],
+      },
+    });
+
+    this.networkPolicies(config, namespace, metadata);
+
+    const byRole = new Map<TeamRole, Team['members']>();
+    for (const m of team.members) byRole.set(m.role, [...(byRole.get(m.role) ?? []), m]);
+    for (const role of ['admin', 'editor', 'viewer'] as const) {
+      const members = byRole.get(role);
+      if (!members) continue;
+      new k8s.KubeRoleBinding(this, `${role}-binding`, {
+        metadata: metadata(`team-${role}`),
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: TEAM_ROLE_CLUSTER_ROLES[role] },
+        subjects: members.map((m) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: m.kind, name: m.name })),
+      });
+    }
+
+    new k8s.KubeServiceAccount(this, 'run-service-account', {
+      metadata: {
+        ...metadata(RUN_SERVICE_ACCOUNT),
+        annotations: artifactConnection(config.artifacts).serviceAccountAnnotations,
+      },
+      automountServiceAccountToken: false,
+    });
+
+    new TlsCertificate(this, 'runs-certificate', {
+      config,
+      namespace,
+      name: 'runs-tls',
+      host: teamRunsHost(config, team.name),
+      component: TEAM_COMPONENT,
+    });
+  }
+
+  private networkPolicies(
+    config: PlatformConfig,
+    namespace: string,
+    metadata: (name: string) => { name: string; namespace: string; labels: Record<string, string> },
+  ) {
+    const nsSelector = (name: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': name } });
+    const tcp = (port: number) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
+
+    new k8s.KubeNetworkPolicy(this, 'default-deny', {
+      metadata: metadata('default-deny'),
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    });
+    new k8s.KubeNetworkPolicy(this, 'allow-dns', {
+      metadata: metadata('allow-dns'),
+      spec: {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [
+          {
+            to: [
+              { namespaceSelector: nsSelector('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } },
+            ],
+            ports: [
+              { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
+              { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
+            ],
+          },
+        ],
+      },
+    });
+    new k8s.KubeNetworkPolicy(this, 'allow-tracking', {
+      metadata: metadata('allow-tracking'),
+      spec: {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [
+          {
+            to: [
+              {
+                namespaceSelector: nsSelector(config.namespace),
+                podSelector: { matchLabels: selectorLabels(TRACKING_COMPONENT) },
+              },
+            ],
+            ports: [tcp(TRACKING_PORT)],
+          },
+        ],
+      },
+    });
+    const store = config.artifacts;
+    if (store.kind !== 'volume') {
+      // Object stores are reached over HTTPS, or on the port of a configured S3-compatible endpoint.
+      const endpointPort = store.kind === 's3' && store.endpoint ? Number(new URL(store.endpoint).port || 443) : 443;
+      new k8s.KubeNetworkPolicy(this, 'allow-artifact-store', {
+        metadata: metadata('allow-artifact-store'),
+        spec: {
+          podSelector: {},
+          policyTypes: ['Egress'],
+          egress: [{ ports: [...new Set([443, endpointPort])].map(tcp) }],
+        },
+      });
+    }
+    new k8s.KubeNetworkPolicy(this, 'allow-ingress-controller', {
+      metadata: metadata('allow-ingress-controller'),
+      spec: {
+        podSelector: { matchLabels: RUN_SERVICE_LABEL },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ namespaceSelector: nsSelector(config.ingress.controllerNamespace) }] }],
+      },
+    });
+    if (config.ingress.tls.kind === 'acme') {
+      new k8s.KubeNetworkPolicy(this, 'allow-acme-solver', {
+        metadata: metadata('allow-acme-solver'),
+        spec: {
+          podSelector: { matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } },
+          policyTypes: ['Ingress'],
+          ingress: [{ from: [{ namespaceSelector: nsSelector(config.ingress.controllerNamespace) }] }],
+        },
+      });
+    }
+  }
+}

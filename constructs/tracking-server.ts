@@ -1,0 +1,80 @@
+import { Construct } from 'constructs';
+import { k8s } from 'cdk8s-plus-28';
+import type { PlatformConfig } from './config/schema.js';
+import { artifactConnection } from './artifact-store.js';
+import { CoreService } from './core-service.js';
+import { databaseConnection } from './database.js';
+import { componentLabels } from './labels.js';
+
+export const TRACKING_COMPONENT = 'tracking';
+export const TRACKING_PORT = 5000;
+
+/** The in-cluster URI runs log to (MLFLOW_TRACKING_URI). */
+export function trackingUri(config: PlatformConfig): string {
+  return `http://${TRACKING_COMPONENT}.${config.namespace}.svc:${TRACKING_PORT}`;
+}
+
+export interface TrackingServerProps {
+  readonly config: PlatformConfig;
+}
+
+/**
+ * MLflow: Postgres as the backend store, the artifact store as the artifact root. The database
+ * password reaches the process through env from its Secret, never through the manifest.
+ */
+export class TrackingServer extends Construct {
+  constructor(scope: Construct, id: string, props: TrackingServerProps) {
+    super(scope, id);
+    const { config } = props;
+    const artifacts = artifactConnection(config.artifacts);
+    const db = databaseConnection(config);
+
+    new k8s.KubeServiceAccount(this, 'service-account', {
+      metadata: {
+        name: TRACKING_COMPONENT,
+        namespace: config.namespace,
+        labels: componentLabels(config.name, TRACKING_COMPONENT),
+        annotations: artifacts.serviceAccountAnnotations,
+      },
+      automountServiceAccountToken: false,
+    });
+
+    const probe = (initialDelaySeconds: number): k8s.Probe => ({
+      httpGet: { path: '/health', port: k8s.IntOrString.fromString('http') },
+      initialDelaySeconds,
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    });
+
+    new CoreService(this, 'service', {
+      config,
+      component: TRACKING_COMPONENT,
+      image: config.images.trackingServer,
+      replicas: config.tracking.replicas,
+      resources: config.tracking.resources,
+      ports: [{ name: 'http', port: TRACKING_PORT }],
+      command: ['mlflow', 'server'],
+      args: [
+        '--host=0.0.0.0',
+        `--port=${TRACKING_PORT}`,
+        `--default-artifact-root=${artifacts.uri}/mlflow`,
+        '--expose-prometheus=/tmp/metrics',
+      ],
+      env: [
+        { name: 'DB_USER', valueFrom: { secretKeyRef: { name: db.credentialsSecret, key: 'username' } } },
+        { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: db.credentialsSecret, key: 'password' } } },
+        // $(VAR) is expanded by the kubelet from the entries above, so the URI never holds the password.
+        {
+          name: 'MLFLOW_BACKEND_STORE_URI',
+          value: `postgresql://$(DB_USER):$(DB_PASSWORD)@${db.host}:${db.port}/${db.database}?sslmode=${db.sslMode}`,
+        },
+        ...artifacts.env,
+      ],
+      volumes: artifacts.volumes,
+      volumeMounts: artifacts.volumeMounts,
+      livenessProbe: probe(30),
+      readinessProbe: probe(5),
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import { RUN_GROUP, RUN_KIND, RUN_PLURAL, RUN_VERSION, RunSpec, RunStatus } from './run.js';
+import type { CelRule } from './schema-helpers.js';
+
+/** What the CRD needs to know of the platform: its run pools, so that bad pools fail at apply time. */
+export interface RunPoolInfo {
+  readonly name: string;
+  readonly gpu: boolean;
+}
+
+/** TypeBox schemas carry symbol keys; JSON round-tripping leaves the plain OpenAPI schema. */
+function plain<T>(schema: T): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+}
+
+const GPU_KEY = "'nvidia.com/gpu'";
+
+/** CEL rules on spec: the checks a schema alone cannot express. */
+export function runSpecRules(pools: readonly RunPoolInfo[]): CelRule[] {
+  const cpuPools = pools.filter((p) => !p.gpu).map((p) => `'${p.name}'`);
+  const gpuPools = pools.filter((p) => p.gpu).map((p) => p.name);
+  const asksForGpu =
+    `has(self.container.resources) && ((has(self.container.resources.limits) && ${GPU_KEY} in self.container.resources.limits) || ` +
+    `(has(self.container.resources.requests) && ${GPU_KEY} in self.container.resources.requests))`;
+  return [
+    {
+      rule: "self.kind != 'job' || (!has(self.ports) && !has(self.replicas))",
+      message: 'a job run cannot have ports or replicas; use kind: service for a long-running server',
+      fieldPath: '.ports',
+      reason: 'FieldValueForbidden',
+    },
+    {
+      rule: "self.kind != 'service' || (has(self.ports) && size(self.ports) > 0)",
+      message: 'a service run needs at least one port',
+      fieldPath: '.ports',
+      reason: 'FieldValueRequired',
+    },
+    {
+      rule: `!(self.pool in [${cpuPools.join(', ')}]) || !(${asksForGpu})`,
+      message: `container.resources asks for nvidia.com/gpu on a CPU pool; use a GPU pool (${gpuPools.join(', ') || 'none defined'})`,
+      fieldPath: '.container.resources',
+      reason: 'FieldValueInvalid',
+    },
+  ];
+}
+
+/** The Run CRD, built from the schema in run.ts and the platform's pools. */
+export function runCustomResourceDefinition(pools: readonly RunPoolInfo[]) {
+  const spec = plain(RunSpec);
+  const properties = spec['properties'] as Record<string, Record<string, unknown>>;
+  properties['pool'] = { ...properties['pool'], enum: pools.map((p) => p.name) };
+  spec['x-kubernetes-validations'] = runSpecRules(pools);
+
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${RUN_PLURAL}.${RUN_GROUP}` },
+    spec: {
+      group: RUN_GROUP,
+      names: {
+        kind: RUN_KIND,
+        listKind: `${RUN_KIND}List`,
+        plural: RUN_PLURAL,
+        singular: 'run',
+        categories: ['plinth'],
+      },
+      scope: 'Namespaced',
+      versions: [
+        {
+          name: RUN_VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: [
+            { name: 'Kind', type: 'string', jsonPath: '.spec.kind' },
+            { name: 'Pool', type: 'string', jsonPath: '.spec.pool' },
+            { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+            { name: 'Reason', type: 'string', jsonPath: '.status.reason' },
+            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+          ],
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              required: ['spec'],
+              properties: {
+                apiVersion: { type: 'string' },
+                kind: { type: 'string' },
+                metadata: { type: 'object' },
+                spec,
+                status: plain(RunStatus),
+              },
+            },
+          },
+        },
+      ],
+    },
+  } as const;
+}

@@ -1,0 +1,40 @@
+import type { k8s } from 'cdk8s-plus-28';
+
+/**
+ * The platform defaults the controller applies to every run. The constructs write them into the
+ * controller's ConfigMap under PLATFORM_DEFAULTS_KEY; the controller reads them back.
+ */
+export const PLATFORM_DEFAULTS_KEY = 'platform-defaults.json';
+
+export interface PoolDefaults {
+  readonly gpu: boolean;
+  readonly nodeSelector: Record<string, string>;
+  readonly tolerations: k8s.Toleration[];
+}
+
+export interface TeamDefaults {
+  readonly team: string;
+  readonly maxConcurrentRuns: number;
+  readonly gpu: number;
+  readonly pools: string[];
+}
+
+export interface PlatformDefaults {
+  readonly environment: string;
+  readonly platformNamespace: string;
+  readonly defaultPool: string;
+  readonly pools: Record<string, PoolDefaults>;
+  readonly podSecurityContext: k8s.PodSecurityContext;
+  readonly containerSecurityContext: k8s.SecurityContext;
+  /** Runs use this ServiceAccount (no API access, no token) unless they name another. */
+  readonly runServiceAccount: string;
+  readonly trackingUri: string;
+  readonly artifacts: {
+    readonly uri: string;
+    readonly env: k8s.EnvVar[];
+    readonly volumes: k8s.Volume[];
+    readonly volumeMounts: k8s.VolumeMount[];
+  };
+  /** Keyed by team namespace. */
+  readonly teams: Record<string, TeamDefaults>;
+}

@@ -1,0 +1,30 @@
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
+
+/**
+ * Building blocks that keep TypeBox output a valid Kubernetes structural schema:
+ * maps use additionalProperties (never patternProperties), and int-or-string is flagged.
+ */
+export function StringMap<T extends TSchema>(
+  value: T,
+  options: { maxProperties?: number } = {},
+): TUnsafe<Record<string, Static<T>>> {
+  return Type.Unsafe<Record<string, Static<T>>>({ type: 'object', additionalProperties: value, ...options });
+}
+
+export const Quantity = Type.Unsafe<string | number>({
+  'x-kubernetes-int-or-string': true,
+  anyOf: [{ type: 'integer' }, { type: 'string' }],
+});
+
+/** An embedded Kubernetes object we type loosely and let the API server keep whole. */
+export function Opaque<T>(description: string): TUnsafe<T> {
+  return Type.Unsafe<T>({ type: 'object', description, 'x-kubernetes-preserve-unknown-fields': true });
+}
+
+/** A CEL rule for `x-kubernetes-validations`. */
+export interface CelRule {
+  readonly rule: string;
+  readonly message: string;
+  readonly fieldPath?: string;
+  readonly reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+}

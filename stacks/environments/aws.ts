@@ -1,0 +1,73 @@
+import type { PlatformConfigInput } from '../../constructs/config/schema.js';
+import { PINNED_IMAGES } from './images.js';
+
+/** What the AWS stack provisions and hands to the platform. */
+export interface AwsOutputs {
+  readonly region: string;
+  readonly databaseHost: string;
+  readonly databaseSecret: string;
+  readonly artifactBucket: string;
+  readonly artifactRoleArn: string;
+}
+
+/** Placeholders for `npm run synth`; `pulumi up -s aws-*` passes the real outputs. */
+export const AWS_PLACEHOLDER_OUTPUTS: AwsOutputs = {
+  region: 'us-east-1',
+  databaseHost: 'plinth-db.placeholder.us-east-1.rds.amazonaws.com',
+  databaseSecret: 'plinth-db-credentials',
+  artifactBucket: 'plinth-artifacts-placeholder',
+  artifactRoleArn: 'arn:aws:iam::000000000000:role/plinth-artifacts-placeholder',
+};
+
+/** EKS with managed node groups, RDS Postgres and S3 through IRSA (no static keys). */
+export function aws(outputs: AwsOutputs = AWS_PLACEHOLDER_OUTPUTS): PlatformConfigInput {
+  return {
+    name: 'aws',
+    images: PINNED_IMAGES,
+    nodePools: {
+      core: {
+        role: 'core',
+        instanceTypes: ['m6i.xlarge'],
+        size: { min: 3, max: 5 },
+        taints: [{ key: 'plinth.dev/dedicated', value: 'core', effect: 'NoSchedule' }],
+      },
+      cpu: { role: 'cpu', instanceTypes: ['m6i.4xlarge'], size: { min: 1, max: 20 } },
+      gpu: {
+        role: 'gpu',
+        accelerator: 'nvidia-a10g',
+        gpusPerNode: 4,
+        instanceTypes: ['g5.12xlarge'],
+        size: { min: 0, max: 8 },
+      },
+      'gpu-a100': {
+        role: 'gpu',
+        accelerator: 'nvidia-a100',
+        gpusPerNode: 8,
+        instanceTypes: ['p4d.24xlarge'],
+        size: { min: 0, max: 4 },
+      },
+    },
+    database: {
+      kind: 'external',
+      host: outputs.databaseHost,
+      port: 5432,
+      credentialsSecret: outputs.databaseSecret,
+      sslMode: 'verify-full',
+    },
+    artifacts: {
+      kind: 's3',
+      bucket: outputs.artifactBucket,
+      region: outputs.region,
+      credentials: { workloadIdentity: { roleArn: outputs.artifactRoleArn } },
+    },
+    ingress: { domain: 'ml.example.com', tls: { kind: 'acme', email: 'platform@example.com' } },
+    teams: [
+      {
+        name: 'vision',
+        members: [{ kind: 'Group', name: 'vision', role: 'editor' }],
+        quota: { cpu: '256', memory: '1Ti', gpu: 32, maxConcurrentRuns: 100 },
+      },
+    ],
+    monitoring: { enabled: true },
+  };
+}

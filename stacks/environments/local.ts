@@ -1,0 +1,56 @@
+import type { PlatformConfigInput } from '../../constructs/config/schema.js';
+import { PINNED_IMAGES } from './images.js';
+
+/**
+ * The local test control plane (`npm run cluster -- up`): simulated core, cpu and gpu nodes,
+ * one Postgres instance, an S3-compatible endpoint, and tiny resource requests.
+ */
+export const local: PlatformConfigInput = {
+  name: 'local',
+  images: PINNED_IMAGES,
+  nodePools: {
+    core: { role: 'core', taints: [{ key: 'plinth.dev/dedicated', value: 'core', effect: 'NoSchedule' }] },
+    cpu: { role: 'cpu' },
+    gpu: { role: 'gpu', accelerator: 'nvidia-a100', gpusPerNode: 8 },
+  },
+  database: {
+    kind: 'cloudnative-pg',
+    instances: 1,
+    synchronousReplicas: 0,
+    storage: { size: '1Gi' },
+    resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+  },
+  artifacts: {
+    kind: 's3',
+    bucket: 'plinth-local',
+    region: 'us-east-1',
+    endpoint: 'http://minio.plinth.svc:9000',
+    credentials: { secret: { name: 'artifact-store' } },
+  },
+  ingress: { domain: 'plinth.localtest.me', tls: { kind: 'issuer', name: 'plinth-local-ca' } },
+  teams: [
+    {
+      name: 'vision',
+      members: [
+        { kind: 'User', name: 'vision-lead', role: 'admin' },
+        { kind: 'User', name: 'vision-dev', role: 'editor' },
+        { kind: 'User', name: 'vision-observer', role: 'viewer' },
+      ],
+      quota: { cpu: '16', memory: '64Gi', gpu: 16, maxConcurrentRuns: 20 },
+    },
+    {
+      name: 'nlp',
+      members: [{ kind: 'Group', name: 'nlp-researchers', role: 'editor' }],
+      quota: { cpu: '8', memory: '32Gi', gpu: 8, maxConcurrentRuns: 10 },
+    },
+  ],
+  controller: {
+    replicas: 2,
+    resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } },
+  },
+  tracking: {
+    replicas: 2,
+    resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+  },
+  monitoring: { enabled: true },
+};

@@ -1,0 +1,47 @@
+import type { PlatformConfigInput } from '../../constructs/config/schema.js';
+import { PINNED_IMAGES } from './images.js';
+
+/**
+ * Any conformant cluster: HA Postgres in-cluster with CloudNativePG, artifacts in an
+ * S3-compatible store (MinIO, Ceph RGW, ...), certificates from Let's Encrypt.
+ */
+export const onprem: PlatformConfigInput = {
+  name: 'onprem',
+  images: PINNED_IMAGES,
+  nodePools: {
+    core: { role: 'core', taints: [{ key: 'plinth.dev/dedicated', value: 'core', effect: 'NoSchedule' }] },
+    cpu: { role: 'cpu' },
+    gpu: { role: 'gpu', accelerator: 'nvidia-a100', gpusPerNode: 8 },
+  },
+  database: {
+    kind: 'cloudnative-pg',
+    instances: 3,
+    synchronousReplicas: 1,
+    storage: { size: '100Gi' },
+    backup: { enabled: true, schedule: '0 0 2 * * *', retention: '30d' },
+  },
+  artifacts: {
+    kind: 's3',
+    bucket: 'plinth-artifacts',
+    region: 'us-east-1',
+    endpoint: 'https://s3.storage.internal:9000',
+    credentials: { secret: { name: 'artifact-store' } },
+  },
+  ingress: { domain: 'ml.example.com', tls: { kind: 'acme', email: 'platform@example.com' } },
+  teams: [
+    {
+      name: 'vision',
+      members: [
+        { kind: 'Group', name: 'vision-admins', role: 'admin' },
+        { kind: 'Group', name: 'vision', role: 'editor' },
+      ],
+      quota: { cpu: '128', memory: '512Gi', gpu: 16, maxConcurrentRuns: 50 },
+    },
+    {
+      name: 'nlp',
+      members: [{ kind: 'Group', name: 'nlp', role: 'editor' }],
+      quota: { cpu: '64', memory: '256Gi', gpu: 8, maxConcurrentRuns: 25 },
+    },
+  ],
+  monitoring: { enabled: true },
+};
