@@ -93,7 +93,7 @@ const gpuPool = z.strictObject({
 });
 
 export const nodePool = z.discriminatedUnion('role', [corePool, cpuPool, gpuPool], {
-  error: 'role must be one of "core", "cpu", "gpu"',
+  error: 'must be one of "core", "cpu", "gpu"',
 });
 export type NodePool = z.infer<typeof nodePool>;
 
@@ -149,7 +149,7 @@ const volumeStore = z.strictObject({
 });
 
 export const artifactStore = z.discriminatedUnion('kind', [s3Store, gcsStore, volumeStore], {
-  error: 'kind must be one of "s3", "gcs", "volume"',
+  error: 'must be one of "s3", "gcs", "volume"',
 });
 export type ArtifactStore = z.infer<typeof artifactStore>;
 
@@ -184,7 +184,7 @@ const externalDatabase = z.strictObject({
 });
 
 export const database = z.discriminatedUnion('kind', [cloudNativePg, externalDatabase], {
-  error: 'kind must be one of "cloudnative-pg", "external"',
+  error: 'must be one of "cloudnative-pg", "external"',
 });
 export type Database = z.infer<typeof database>;
 
@@ -207,7 +207,7 @@ const tls = z.discriminatedUnion(
       secretName: z.string().min(1),
     }),
   ],
-  { error: 'kind must be one of "acme", "issuer", "secret"' },
+  { error: 'must be one of "acme", "issuer", "secret"' },
 );
 
 const ingress = z.strictObject({
@@ -231,7 +231,7 @@ const security = z
 const member = z.strictObject({
   kind: z.enum(['User', 'Group']),
   name: z.string().min(1),
-  role: z.enum(['admin', 'editor', 'viewer'], { error: 'role must be one of "admin", "editor", "viewer"' }),
+  role: z.enum(['admin', 'editor', 'viewer'], { error: 'must be one of "admin", "editor", "viewer"' }),
 });
 
 const team = z.strictObject({

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import type { PlatformConfigInput } from '../../constructs/config/schema.js';
+import { PlatformConfigError, validatePlatformConfig } from '../../constructs/config/validate.js';
+import { ENVIRONMENTS, inputOf } from '../support/platform.js';
+
+/** Validates a broken copy of an environment and returns the error message. */
+function errorFor(env: string, breakIt: (input: PlatformConfigInput) => void): string {
+  const input = inputOf(env);
+  breakIt(input);
+  try {
+    validatePlatformConfig(env, input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PlatformConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected validation to fail');
+}
+
+describe('PlatformConfig validation', () => {
+  it.each(ENVIRONMENTS)('accepts the shipped %s environment', (env) => {
+    expect(() => validatePlatformConfig(env, inputOf(env))).not.toThrow();
+  });
+
+  it('rejects a GPU pool without a taint', () => {
+    const message = errorFor('onprem', (c) => {
+      c.nodePools['gpu'] = { role: 'gpu', accelerator: 'nvidia-a100', taints: [] };
+    });
+    expect(message).toContain('environment "onprem"');
+    expect(message).toContain('nodePools.gpu.taints: a GPU pool needs a NoSchedule taint');
+    expect(message).toContain('nvidia.com/gpu=present:NoSchedule');
+  });
+
+  it('rejects a team quota below zero', () => {
+    const message = errorFor('local', (c) => {
+      c.teams![1]!.quota.gpu = -1;
+    });
+    expect(message).toContain('environment "local"');
+    expect(message).toContain('teams[1].quota.gpu: must be 0 or more');
+  });
+
+  it('rejects a negative CPU quota', () => {
+    const message = errorFor('local', (c) => {
+      c.teams![0]!.quota.cpu = '-4';
+    });
+    expect(message).toContain('teams[0].quota.cpu: must be a Kubernetes quantity');
+    expect(message).toContain('not negative');
+  });
+
+  it('rejects a default run pool that does not exist', () => {
+    const message = errorFor('onprem', (c) => {
+      c.runs = { defaultPool: 'tpu' };
+    });
+    expect(message).toContain(
+      'runs.defaultPool: pool "tpu" does not exist or is not a run pool; allowed: one of "cpu", "gpu"',
+    );
+  });
+
+  it('rejects a team pool that does not exist, and the core pool as a run pool', () => {
+    const message = errorFor('local', (c) => {
+      c.teams![0]!.pools = ['cpu', 'core', 'tpu'];
+    });
+    expect(message).toContain('teams[0].pools[1]: pool "core" does not exist or is not a run pool');
+    expect(message).toContain('teams[0].pools[2]: pool "tpu" does not exist or is not a run pool');
+  });
+
+  it('rejects an ACME issuer without an email', () => {
+    const message = errorFor('onprem', (c) => {
+      c.ingress.tls = { kind: 'acme' } as never;
+    });
+    expect(message).toContain('ingress.tls.email: an ACME issuer needs the email address');
+  });
+
+  it('rejects a single HA Postgres instance outside local', () => {
+    const message = errorFor('onprem', (c) => {
+      c.database = { kind: 'cloudnative-pg', instances: 1, synchronousReplicas: 0 };
+    });
+    expect(message).toContain('database.instances: HA Postgres needs at least 3 instances outside "local" (got 1)');
+    expect(message).toContain('database.synchronousReplicas: synchronous replication needs at least 1');
+  });
+
+  it('accepts a single Postgres instance in local', () => {
+    expect(validatePlatformConfig('local', inputOf('local')).database).toMatchObject({ instances: 1 });
+  });
+
+  it.each([
+    ['ghcr.io/mlflow/mlflow:latest', 'uses "latest"'],
+    ['ghcr.io/mlflow/mlflow', 'is not pinned'],
+    ['localhost:5000/mlflow', 'is not pinned'],
+  ])('rejects the unpinned image %s', (image, why) => {
+    const message = errorFor('local', (c) => {
+      c.images = { ...c.images, trackingServer: image };
+    });
+    expect(message).toContain(`images.trackingServer: image "${image}" ${why}`);
+  });
+
+  it('accepts an image pinned by digest', () => {
+    const input = inputOf('local');
+    input.images = { ...input.images, controller: `ghcr.io/plinth-dev/controller@sha256:${'a'.repeat(64)}` };
+    expect(() => validatePlatformConfig('local', input)).not.toThrow();
+  });
+
+  it('rejects backups to a volume artifact store', () => {
+    const message = errorFor('onprem', (c) => {
+      c.artifacts = { kind: 'volume', claimName: 'artifacts' };
+    });
+    expect(message).toContain('database.backup.enabled: backups go to the artifact store, which must be "s3" or "gcs"');
+  });
+
+  it('rejects a root uid', () => {
+    const message = errorFor('onprem', (c) => {
+      c.security = { runAsUser: 0 };
+    });
+    expect(message).toContain('security.runAsUser: must be a non-root uid (1 or more)');
+  });
+
+  it('rejects an unknown field, naming it', () => {
+    const message = errorFor('onprem', (c) => {
+      (c.ingress as Record<string, unknown>)['domian'] = 'typo.example.com';
+    });
+    expect(message).toContain('ingress: Unrecognized key: "domian"');
+  });
+
+  it('rejects an unknown pool role, listing the allowed ones', () => {
+    const message = errorFor('onprem', (c) => {
+      c.nodePools['tpu'] = { role: 'tpu' } as never;
+    });
+    expect(message).toContain('nodePools.tpu.role: must be one of "core", "cpu", "gpu"');
+  });
+
+  it('rejects an environment without a GPU pool', () => {
+    const message = errorFor('onprem', (c) => {
+      delete c.nodePools['gpu'];
+    });
+    expect(message).toContain('nodePools: needs at least one pool with role "gpu"');
+  });
+
+  it('rejects a config registered under another name', () => {
+    expect(() => validatePlatformConfig('staging', inputOf('onprem'))).toThrow(
+      /environment "staging":\n {2}- name: must match the environment it is registered as \("staging"\)/,
+    );
+  });
+
+  it('lists every problem at once', () => {
+    const message = errorFor('onprem', (c) => {
+      c.teams![0]!.quota.gpu = -2;
+      c.runs = { defaultPool: 'nope' };
+    });
+    expect(message.split('\n  - ')).toHaveLength(3);
+  });
+});

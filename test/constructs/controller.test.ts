@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
+import { RunSpec } from '../../controller/api/run.js';
+import { ENVIRONMENTS, configOf, find, objectsOf, podSpecs } from '../support/platform.js';
+
+describe.each(ENVIRONMENTS)('controller in %s', (env) => {
+  const objects = objectsOf(env);
+  const config = configOf(env);
+
+  it('runs two replicas with leader election on its own ServiceAccount', () => {
+    const { owner, spec } = podSpecs(objects).find((p) => p.owner.metadata.name === 'controller')!;
+    expect((owner as unknown as { spec: { replicas: number } }).spec.replicas).toBe(2);
+    expect(spec.serviceAccountName).toBe('plinth-controller');
+    expect(spec.containers[0]?.args).toContain('--lease=plinth-controller');
+  });
+
+  it('carries the platform defaults it applies to runs', () => {
+    const map = find(objects, 'ConfigMap', 'plinth-controller', 'plinth') as unknown as {
+      data: Record<string, string>;
+    };
+    const defaults = JSON.parse(map.data[PLATFORM_DEFAULTS_KEY]!) as PlatformDefaults;
+    expect(defaults.podSecurityContext).toMatchObject({ runAsNonRoot: true, runAsUser: config.security.runAsUser });
+    expect(defaults.containerSecurityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(defaults.trackingUri).toBe('http://tracking.plinth.svc:5000');
+    expect(defaults.runServiceAccount).toBe('plinth-run');
+    expect(Object.keys(defaults.teams).sort()).toEqual(config.teams.map((t) => `plinth-${t.name}`).sort());
+    for (const team of config.teams) {
+      expect(defaults.teams[`plinth-${team.name}`]).toMatchObject({
+        maxConcurrentRuns: team.quota.maxConcurrentRuns,
+        gpu: team.quota.gpu,
+      });
+    }
+    expect(JSON.stringify(defaults)).not.toMatch(/password/i);
+  });
+
+  it('emits the Run CRD from the controller schema, with the pools as the only allowed values', () => {
+    const crd = find(objects, 'CustomResourceDefinition', 'runs.plinth.dev') as unknown as {
+      spec: {
+        versions: {
+          schema: {
+            openAPIV3Schema: {
+              properties: { spec: { properties: Record<string, { enum?: string[] }>; required: string[] } };
+            };
+          };
+        }[];
+      };
+    };
+    const spec = crd.spec.versions[0]!.schema.openAPIV3Schema.properties.spec;
+    expect(Object.keys(spec.properties).sort()).toEqual(Object.keys(RunSpec.properties).sort());
+    expect(spec.required).toEqual(RunSpec.required);
+    const runPools = Object.entries(config.nodePools)
+      .filter(([, p]) => p.role !== 'core')
+      .map(([n]) => n)
+      .sort();
+    expect(spec.properties['pool']?.enum).toEqual(runPools);
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { find, objectsOf, ofKind } from '../support/platform.js';
+
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+const rulesOf = (o: unknown) => (o as { rules: Rule[] }).rules;
+const allows = (rules: Rule[], group: string, resource: string, verb: string) =>
+  rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+
+describe('team ClusterRoles', () => {
+  const objects = objectsOf('local');
+  const viewer = rulesOf(find(objects, 'ClusterRole', 'plinth-viewer'));
+  const editor = rulesOf(find(objects, 'ClusterRole', 'plinth-editor'));
+  const admin = rulesOf(find(objects, 'ClusterRole', 'plinth-admin'));
+
+  it('lets viewers only read', () => {
+    for (const rule of viewer) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
+    expect(allows(viewer, '', 'pods/log', 'get')).toBe(true);
+    expect(allows(viewer, 'plinth.dev', 'runs', 'create')).toBe(false);
+  });
+
+  it('lets editors create and stop runs, but not manage the team', () => {
+    expect(allows(editor, 'plinth.dev', 'runs', 'create')).toBe(true);
+    expect(allows(editor, 'plinth.dev', 'runs', 'patch')).toBe(true);
+    expect(allows(editor, 'rbac.authorization.k8s.io', 'rolebindings', 'create')).toBe(false);
+    expect(allows(editor, '', 'secrets', 'get')).toBe(false);
+  });
+
+  it('lets admins manage membership and connections, but never the quota', () => {
+    expect(allows(admin, 'rbac.authorization.k8s.io', 'rolebindings', 'create')).toBe(true);
+    expect(allows(admin, '', 'secrets', 'create')).toBe(true);
+    expect(allows(admin, '', 'resourcequotas', 'update')).toBe(false);
+  });
+
+  it('grants no wildcard and binds nothing to cluster-admin', () => {
+    for (const role of [...ofKind(objects, 'ClusterRole'), ...ofKind(objects, 'Role')]) {
+      for (const rule of rulesOf(role)) {
+        expect([...rule.verbs, ...rule.resources, ...rule.apiGroups], role.metadata.name).not.toContain('*');
+      }
+    }
+    for (const binding of [...ofKind(objects, 'RoleBinding'), ...ofKind(objects, 'ClusterRoleBinding')]) {
+      expect((binding as unknown as { roleRef: { name: string } }).roleRef.name).not.toBe('cluster-admin');
+    }
+  });
+});
+
+describe('controller RBAC', () => {
+  const objects = objectsOf('local');
+  const cluster = rulesOf(find(objects, 'ClusterRole', 'plinth-controller'));
+  const local = rulesOf(find(objects, 'Role', 'plinth-controller', 'plinth'));
+
+  it('manages run children and reads diagnosis inputs, but cannot read Secrets', () => {
+    expect(allows(cluster, 'batch', 'jobs', 'create')).toBe(true);
+    expect(allows(cluster, 'plinth.dev', 'runs/status', 'patch')).toBe(true);
+    expect(allows(cluster, '', 'events', 'list')).toBe(true);
+    expect(allows(cluster, '', 'pods', 'create')).toBe(false);
+    expect(cluster.some((r) => r.resources.includes('secrets'))).toBe(false);
+  });
+
+  it('reads only its own ConfigMap and renews only its own Lease', () => {
+    expect(local.find((r) => r.resources.includes('configmaps'))?.resourceNames).toEqual(['plinth-controller']);
+    expect(local.find((r) => r.verbs.includes('update'))?.resourceNames).toEqual(['plinth-controller']);
+  });
+});

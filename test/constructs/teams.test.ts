@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { ENVIRONMENTS, configOf, find, objectsOf } from '../support/platform.js';
+
+type Quota = { spec: { hard: Record<string, string | number> } };
+type Policy = {
+  spec: { podSelector: unknown; policyTypes: string[]; egress?: { to?: unknown[]; ports?: { port: number }[] }[] };
+};
+
+describe.each(ENVIRONMENTS)('team namespaces in %s', (env) => {
+  const objects = objectsOf(env);
+  const config = configOf(env);
+
+  it.each(config.teams.map((t) => [t.name, t] as const))(
+    '%s has a quota with every key, GPUs included',
+    (name, team) => {
+      const quota = find(objects, 'ResourceQuota', 'team-quota', `plinth-${name}`) as unknown as Quota;
+      expect(quota.spec.hard).toEqual({
+        'requests.cpu': team.quota.cpu,
+        'limits.cpu': team.quota.cpu,
+        'requests.memory': team.quota.memory,
+        'limits.memory': team.quota.memory,
+        'requests.nvidia.com/gpu': team.quota.gpu,
+      });
+    },
+  );
+
+  it.each(config.teams.map((t) => t.name))('%s has LimitRange defaults', (name) => {
+    const limits = find(objects, 'LimitRange', 'team-defaults', `plinth-${name}`) as unknown as {
+      spec: { limits: { type: string; default: unknown; defaultRequest: unknown }[] };
+    };
+    expect(limits.spec.limits[0]).toMatchObject({ type: 'Container', default: { cpu: '1', memory: '1Gi' } });
+  });
+
+  it.each(config.teams.map((t) => t.name))(
+    '%s denies all traffic by default, then allows DNS, tracking and artifacts',
+    (name) => {
+      const ns = `plinth-${name}`;
+      const deny = find(objects, 'NetworkPolicy', 'default-deny', ns) as unknown as Policy;
+      expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+      const dns = find(objects, 'NetworkPolicy', 'allow-dns', ns) as unknown as Policy;
+      expect(dns.spec.egress?.[0]?.ports?.map((p) => p.port)).toEqual([53, 53]);
+      const tracking = find(objects, 'NetworkPolicy', 'allow-tracking', ns) as unknown as Policy;
+      expect(tracking.spec.egress?.[0]).toMatchObject({
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'plinth' } } }],
+        ports: [{ port: 5000 }],
+      });
+      const artifacts = find(objects, 'NetworkPolicy', 'allow-artifact-store', ns) as unknown as Policy;
+      expect(artifacts.spec.egress?.[0]?.ports?.map((p) => p.port)).toContain(443);
+    },
+  );
+
+  it.each(config.teams.map((t) => t.name))('%s has a run ServiceAccount with no token', (name) => {
+    const sa = find(objects, 'ServiceAccount', 'plinth-run', `plinth-${name}`) as unknown as {
+      automountServiceAccountToken: boolean;
+    };
+    expect(sa.automountServiceAccountToken).toBe(false);
+    const bound = objects.filter(
+      (o) =>
+        o.kind === 'RoleBinding' &&
+        (o as unknown as { subjects: { name: string }[] }).subjects.some((s) => s.name === 'plinth-run'),
+    );
+    expect(bound).toEqual([]);
+  });
+});
+
+describe('membership in local', () => {
+  const objects = objectsOf('local');
+
+  it('binds each member to the ClusterRole of their role in their own namespace only', () => {
+    const binding = (role: string) =>
+      find(objects, 'RoleBinding', `team-${role}`, 'plinth-vision') as unknown as {
+        roleRef: { kind: string; name: string };
+        subjects: { kind: string; name: string }[];
+      };
+    expect(binding('editor').roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'plinth-editor',
+    });
+    expect(binding('editor').subjects).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'vision-dev' },
+    ]);
+    expect(binding('viewer').subjects.map((s) => s.name)).toEqual(['vision-observer']);
+    expect(binding('admin').subjects.map((s) => s.name)).toEqual(['vision-lead']);
+    const nlp = find(objects, 'RoleBinding', 'team-editor', 'plinth-nlp') as unknown as { subjects: unknown[] };
+    expect(nlp.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'nlp-researchers' }]);
+  });
+});
+
+describe('workload identity in aws', () => {
+  it('binds the run ServiceAccount to the artifact role', () => {
+    const sa = find(objectsOf('aws'), 'ServiceAccount', 'plinth-run', 'plinth-vision');
+    expect(sa.metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': 'arn:aws:iam::000000000000:role/plinth-artifacts-placeholder',
+    });
+  });
+});

@@ -1,0 +1,76 @@
+import type { PlatformConfigInput } from '../../constructs/config/schema.js';
+import { validatePlatformConfig } from '../../constructs/config/validate.js';
+import { renderPlatform } from '../../constructs/platform.js';
+import { environments } from '../../stacks/environments/index.js';
+
+/** A Kubernetes object as synthesized: loosely typed, read by field path in tests. */
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [key: string]: unknown;
+};
+
+export const ENVIRONMENTS = Object.keys(environments);
+
+export function configOf(env: string) {
+  return validatePlatformConfig(env, environments[env]);
+}
+
+export function objectsOf(env: string): K8sObject[] {
+  return renderPlatform(configOf(env)).flatMap((c) => c.objects as K8sObject[]);
+}
+
+export function renderInput(input: PlatformConfigInput): K8sObject[] {
+  return renderPlatform(validatePlatformConfig(input.name, input)).flatMap((c) => c.objects as K8sObject[]);
+}
+
+export function ofKind(objects: K8sObject[], kind: string): K8sObject[] {
+  return objects.filter((o) => o.kind === kind);
+}
+
+export function find(objects: K8sObject[], kind: string, name: string, namespace?: string): K8sObject {
+  const found = objects.find(
+    (o) =>
+      o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace),
+  );
+  if (!found) throw new Error(`no ${kind} ${namespace ? `${namespace}/` : ''}${name}`);
+  return found;
+}
+
+/** Pod specs of every workload, with the object that carries them. */
+export function podSpecs(objects: K8sObject[]): { owner: K8sObject; spec: PodSpec }[] {
+  return objects
+    .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'].includes(o.kind))
+    .map((owner) => ({
+      owner,
+      spec: (owner as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec,
+    }));
+}
+
+export interface PodSpec {
+  nodeSelector?: Record<string, string>;
+  tolerations?: { key?: string; operator?: string; value?: string; effect?: string }[];
+  affinity?: Record<string, unknown>;
+  securityContext?: Record<string, unknown>;
+  automountServiceAccountToken?: boolean;
+  serviceAccountName?: string;
+  containers: Container[];
+  volumes?: Record<string, unknown>[];
+}
+
+export interface Container {
+  name: string;
+  image: string;
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  args?: string[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: Record<string, unknown>;
+  livenessProbe?: unknown;
+  readinessProbe?: unknown;
+}
+
+/** A deep copy of an environment's input, to break in a test. */
+export function inputOf(env: string): PlatformConfigInput {
+  return structuredClone(environments[env]) as PlatformConfigInput;
+}
