@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Opaque, Quantity, StringMap } from './schema-helpers.js';
+import { Opaque, Quantity, StringEnum, StringMap } from './schema-helpers.js';
 
 /**
  * The Run resource (plinth.dev/v1alpha1), defined once. The CRD's OpenAPI schema is this
@@ -32,16 +32,14 @@ export const Container = Type.Object(
 
 const Toleration = Type.Object({
   key: Type.Optional(Type.String()),
-  operator: Type.Optional(Type.Union([Type.Literal('Exists'), Type.Literal('Equal')])),
+  operator: Type.Optional(StringEnum(['Exists', 'Equal'])),
   value: Type.Optional(Type.String()),
-  effect: Type.Optional(
-    Type.Union([Type.Literal('NoSchedule'), Type.Literal('PreferNoSchedule'), Type.Literal('NoExecute')]),
-  ),
+  effect: Type.Optional(StringEnum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'])),
   tolerationSeconds: Type.Optional(Type.Integer()),
 });
 
 export const RunSpec = Type.Object({
-  kind: Type.Union([Type.Literal('job'), Type.Literal('service')], {
+  kind: StringEnum(['job', 'service'], {
     description: 'job runs to completion (batch/v1 Job); service keeps running (Deployment and Service).',
   }),
   pool: Type.String({ minLength: 1, description: 'The platform node pool the run is scheduled on.' }),
@@ -83,7 +81,7 @@ export const RunSpec = Type.Object({
       Type.Object({
         name: Type.Optional(Type.String({ maxLength: 15 })),
         port: Type.Integer({ minimum: 1, maximum: 65535 }),
-        protocol: Type.Optional(Type.Union([Type.Literal('TCP'), Type.Literal('UDP')])),
+        protocol: Type.Optional(StringEnum(['TCP', 'UDP'])),
       }),
       { maxItems: 16 },
     ),
@@ -110,14 +108,14 @@ export type RunPhase = (typeof RUN_PHASES)[number];
 
 const Condition = Type.Object({
   type: Type.String(),
-  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
+  status: StringEnum(['True', 'False', 'Unknown']),
   reason: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
   lastTransitionTime: Type.Optional(Type.String({ format: 'date-time' })),
 });
 
 export const RunStatus = Type.Object({
-  phase: Type.Optional(Type.Union(RUN_PHASES.map((p) => Type.Literal(p)))),
+  phase: Type.Optional(StringEnum(RUN_PHASES)),
   reason: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
   conditions: Type.Optional(Type.Array(Condition, { maxItems: 16 })),

@@ -1,0 +1,55 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { AppsV1Api, CoreV1Api, type KubernetesObject } from '@kubernetes/client-node';
+import { validatePlatformConfig } from '../../constructs/config/validate.js';
+import { renderPlatform } from '../../constructs/platform.js';
+import { environments } from '../../stacks/environments/index.js';
+import { applyOrThrow, serverSideApply } from '../harness/apply.js';
+import { localPlatformObjects } from '../harness/global-setup.js';
+import { eventually, kubeConfigAs } from '../support/cluster.js';
+
+const admin = () => kubeConfigAs('admin');
+const objectsOf = (env: string) =>
+  renderPlatform(validatePlatformConfig(env, environments[env])).flatMap((c) => c.objects as KubernetesObject[]);
+
+// local last, so the cluster is left in the shape the other tests expect.
+const ORDER = [...Object.keys(environments).filter((e) => e !== 'local'), 'local'];
+
+describe('server-side validation of the whole platform', () => {
+  afterAll(async () => {
+    await applyOrThrow(admin(), localPlatformObjects());
+  });
+
+  it.each(ORDER)('accepts every %s object, first as a dry run, then for real', async (env) => {
+    const objects = objectsOf(env);
+    // Namespaces first: a dry run cannot place objects in a namespace that does not exist yet.
+    await applyOrThrow(
+      admin(),
+      objects.filter((o) => o.kind === 'Namespace'),
+    );
+    expect(await serverSideApply(admin(), objects, { dryRun: true })).toEqual([]);
+    expect(await serverSideApply(admin(), objects)).toEqual([]);
+  });
+
+  it('reports a rejected object by name, with the API server message', async () => {
+    const [crd] = objectsOf('local').filter((o) => o.kind === 'ClusterRole');
+    const broken = { ...crd, rules: [{ verbs: ['get'] }] } as KubernetesObject;
+    const failures = await serverSideApply(admin(), [broken], { dryRun: true });
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.object).toBe('ClusterRole plinth-viewer');
+    expect(failures[0]?.message).toMatch(/rules\[0\]\.(apiGroups|resources)/);
+  });
+
+  it('admits the platform pods under the restricted Pod Security Standard', async () => {
+    const apps = admin().makeApiClient(AppsV1Api);
+    const core = admin().makeApiClient(CoreV1Api);
+    for (const name of ['controller', 'tracking']) {
+      const deployment = await eventually(`${name} to have every replica running`, async () => {
+        const d = await apps.readNamespacedDeployment({ name, namespace: 'plinth' });
+        return d.status?.readyReplicas === d.spec?.replicas ? d : undefined;
+      });
+      expect(deployment.status?.readyReplicas).toBe(2);
+    }
+    const events = await core.listNamespacedEvent({ namespace: 'plinth' });
+    expect(events.items.filter((e) => e.reason === 'FailedCreate').map((e) => e.message)).toEqual([]);
+  });
+});

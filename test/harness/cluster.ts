@@ -1,0 +1,354 @@
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { validatePlatformConfig } from '../../constructs/config/validate.js';
+import { environments } from '../../stacks/environments/index.js';
+import { identitiesFor, tokenAuthFile, type Identity } from './identities.js';
+import { kwokStages } from './kwok-stages.js';
+import { KWOK_NODE_ANNOTATION, simulatedNodes } from './nodes.js';
+import { ensureToolchain, type Binaries } from './toolchain.js';
+
+/**
+ * A real Kubernetes control plane on 127.0.0.1 (etcd, kube-apiserver with RBAC, NodeRestriction
+ * and PodSecurity admission, kube-controller-manager, kube-scheduler) with kwok-simulated nodes
+ * shaped like the `local` environment's pools. Processes outlive the caller; their pids and the
+ * kubeconfigs are kept in the state directory, which `stopCluster` reads back.
+ */
+export interface ClusterOptions {
+  /** State directory: logs, data, kubeconfigs, pids. */
+  readonly dir: string;
+  /** How long simulated Job pods run before they complete [1000]. */
+  readonly jobDurationMs?: number;
+  /** How long a scheduled pod takes to start [200]. */
+  readonly podStartMs?: number;
+  /** Simulated nodes per pool [2]. */
+  readonly nodesPerPool?: number;
+  /** Progress lines; defaults to stderr. */
+  readonly log?: (line: string) => void;
+}
+
+export interface ClusterState {
+  readonly dir: string;
+  readonly server: string;
+  readonly caFile: string;
+  /** The admin kubeconfig. */
+  readonly kubeconfig: string;
+  /** One kubeconfig per identity (admin, team members), by identity name. */
+  readonly kubeconfigs: Record<string, string>;
+  readonly identities: Record<string, { user: string; groups: string[] }>;
+  readonly binDirs: string[];
+  readonly processes: { name: string; pid: number; bin: string }[];
+  readonly nodes: string[];
+  readonly readyMs: number;
+}
+
+const STATE_FILE = 'state.json';
+
+export function readClusterState(dir: string): ClusterState | undefined {
+  const file = join(dir, STATE_FILE);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ClusterState) : undefined;
+}
+
+/** The shell lines that point kubectl (and other tools) at the cluster. */
+export function exportLines(state: ClusterState): string[] {
+  return [`export KUBECONFIG=${state.kubeconfig}`, `export PATH=${state.binDirs.join(':')}:$PATH`];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function writeAtomic(path: string, content: string, mode = 0o600): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(`${path}.tmp`, content, { mode });
+  await rename(`${path}.tmp`, path);
+}
+
+function kubeconfigYaml(server: string, caFile: string, name: string, token: string): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'plinth-local', cluster: { server, 'certificate-authority': caFile } }],
+    users: [{ name, user: { token } }],
+    contexts: [{ name: `${name}@plinth-local`, context: { cluster: 'plinth-local', user: name } }],
+    'current-context': `${name}@plinth-local`,
+  });
+}
+
+function httpsStatus(url: string, ca: Buffer, token: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(url, { ca, headers: { Authorization: `Bearer ${token}` }, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+}
+
+function processAlive(pid: number, bin: string): boolean {
+  try {
+    // The pid must still be the binary we started, not a recycled pid.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === bin;
+  } catch {
+    return false;
+  }
+}
+
+async function tail(file: string, lines = 20): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export async function startCluster(options: ClusterOptions): Promise<ClusterState> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const started = performance.now();
+  const dir = options.dir;
+  if (readClusterState(dir)) throw new Error(`a cluster is already running from ${dir}; stop it first`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, 'logs'), { recursive: true });
+
+  const bin: Binaries = ensureToolchain();
+  const config = validatePlatformConfig('local', environments['local']);
+  const identities = identitiesFor(config);
+  const processes: ClusterState['processes'] = [];
+
+  const launch = (name: string, path: string, args: string[]) => {
+    const logFile = join(dir, 'logs', `${name}.log`);
+    const out = openSync(logFile, 'a');
+    const child = spawn(path, args, { detached: true, stdio: ['ignore', out, out] });
+    child.unref();
+    if (!child.pid) throw new Error(`could not start ${name}`);
+    processes.push({ name, pid: child.pid, bin: path });
+    return logFile;
+  };
+  const saveState = async (state: Partial<ClusterState>) =>
+    writeAtomic(join(dir, STATE_FILE), JSON.stringify({ dir, processes, ...state }, null, 2));
+
+  try {
+    const [etcdPort, peerPort, apiPort, kcmPort, schedulerPort, kwokPort] = await Promise.all(
+      Array.from({ length: 6 }, freePort),
+    );
+    const server = `https://127.0.0.1:${apiPort}`;
+    const pki = join(dir, 'pki');
+    const caFile = join(pki, 'apiserver.crt');
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    await writeAtomic(join(pki, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    await writeAtomic(join(pki, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    await writeAtomic(join(dir, 'tokens.csv'), tokenAuthFile(identities));
+
+    log(`[cluster] starting etcd on 127.0.0.1:${etcdPort}`);
+    const etcdLog = launch('etcd', bin.etcd, [
+      '--name=plinth',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=plinth=http://127.0.0.1:${peerPort}`,
+      '--unsafe-no-fsync', // a throwaway test store: durability is not what is under test
+      '--log-level=warn',
+    ]);
+    await saveState({});
+
+    log(`[cluster] starting kube-apiserver on ${server}`);
+    const apiLog = launch('kube-apiserver', bin['kube-apiserver'], [
+      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${pki}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--authorization-mode=Node,RBAC',
+      '--enable-admission-plugins=NodeRestriction',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${join(pki, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
+      '--service-cluster-ip-range=10.96.0.0/16',
+      '--allow-privileged=false',
+      '--profiling=false',
+      '--max-requests-inflight=1000',
+      '--max-mutating-requests-inflight=500',
+    ]);
+    await saveState({});
+    const admin = identities['admin'] as Identity;
+    await waitFor('kube-apiserver to write its serving certificate', 60_000, () => existsSync(caFile)).catch(
+      async (e: Error) => {
+        throw new Error(
+          `${e.message}\n--- kube-apiserver log ---\n${await tail(apiLog)}\n--- etcd log ---\n${await tail(etcdLog)}`,
+        );
+      },
+    );
+    const ca = await readFile(caFile);
+    await waitFor(
+      'kube-apiserver /readyz',
+      60_000,
+      async () => (await httpsStatus(`${server}/readyz`, ca, admin.token)) === 200,
+    ).catch(async (e: Error) => {
+      throw new Error(`${e.message}\n--- kube-apiserver log ---\n${await tail(apiLog)}`);
+    });
+
+    const kubeconfigs: Record<string, string> = {};
+    for (const [name, identity] of Object.entries(identities)) {
+      const path = join(dir, 'kubeconfigs', `${name}.yaml`);
+      await writeAtomic(path, kubeconfigYaml(server, caFile, name, identity.token));
+      kubeconfigs[name] = path;
+    }
+    const kubeconfig = join(dir, 'kubeconfig');
+    await writeAtomic(kubeconfig, kubeconfigYaml(server, caFile, 'admin', admin.token));
+
+    log('[cluster] starting kube-controller-manager, kube-scheduler and kwok');
+    const kcm = kubeconfigs['kube-controller-manager'] as string;
+    launch('kube-controller-manager', bin['kube-controller-manager'], [
+      `--kubeconfig=${kcm}`,
+      `--authentication-kubeconfig=${kcm}`,
+      `--authorization-kubeconfig=${kcm}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${kcmPort}`,
+      `--cert-dir=${join(dir, 'kcm-certs')}`,
+      '--leader-elect=false',
+      '--use-service-account-credentials=true',
+      `--service-account-private-key-file=${join(pki, 'sa.key')}`,
+      `--root-ca-file=${caFile}`,
+      '--cluster-name=plinth-local',
+      '--kube-api-qps=200',
+      '--kube-api-burst=400',
+      '--concurrent-job-syncs=10',
+      '--concurrent-gc-syncs=40',
+    ]);
+    const schedulerConfig = join(dir, 'kube-scheduler.yaml');
+    const schedulerKubeconfig = kubeconfigs['kube-scheduler'] as string;
+    await writeAtomic(
+      schedulerConfig,
+      stringify({
+        apiVersion: 'kubescheduler.config.k8s.io/v1',
+        kind: 'KubeSchedulerConfiguration',
+        // kube-scheduler ignores --kubeconfig when --config is given.
+        clientConnection: { kubeconfig: schedulerKubeconfig, qps: 200, burst: 400 },
+        leaderElection: { leaderElect: false },
+      }),
+    );
+    launch('kube-scheduler', bin['kube-scheduler'], [
+      `--config=${schedulerConfig}`,
+      `--authentication-kubeconfig=${schedulerKubeconfig}`,
+      `--authorization-kubeconfig=${schedulerKubeconfig}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${schedulerPort}`,
+      `--cert-dir=${join(dir, 'scheduler-certs')}`,
+    ]);
+    const stagesFile = join(dir, 'kwok-stages.yaml');
+    await writeAtomic(
+      stagesFile,
+      kwokStages({ jobDurationMs: options.jobDurationMs ?? 1000, podStartMs: options.podStartMs ?? 200 })
+        .map((s) => stringify(s))
+        .join('---\n'),
+    );
+    launch('kwok', bin.kwok, [
+      `--kubeconfig=${kubeconfigs['kwok']}`,
+      `--config=${stagesFile}`,
+      '--manage-all-nodes=false',
+      `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION.key}=${KWOK_NODE_ANNOTATION.value}`,
+      `--server-address=127.0.0.1:${kwokPort}`,
+      '--cidr=10.64.0.1/16',
+      '--node-lease-duration-seconds=40',
+    ]);
+    await saveState({});
+
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    const core = kc.makeApiClient(CoreV1Api);
+    const nodes = simulatedNodes(config, options.nodesPerPool ?? 2);
+    for (const node of nodes) await core.createNode({ body: node });
+    log(`[cluster] created ${nodes.length} simulated nodes: ${nodes.map((n) => n.metadata?.name).join(', ')}`);
+
+    await waitFor('every simulated node to be Ready', 60_000, async () => {
+      const list = await core.listNode();
+      return list.items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    });
+    // The ServiceAccount controller must be up before any pod can be admitted.
+    await waitFor('kube-controller-manager to create the default ServiceAccount', 60_000, async () =>
+      core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' }).then(
+        () => true,
+        () => false,
+      ),
+    );
+
+    const readyMs = Math.round(performance.now() - started);
+    const state: ClusterState = {
+      dir,
+      server,
+      caFile,
+      kubeconfig,
+      kubeconfigs,
+      identities: Object.fromEntries(
+        Object.entries(identities).map(([k, v]) => [k, { user: v.user, groups: v.groups }]),
+      ),
+      binDirs: [...new Set([bin.kubectl, bin['kube-apiserver']].map((b) => dirname(b)))],
+      processes,
+      nodes: nodes.map((n) => n.metadata?.name ?? ''),
+      readyMs,
+    };
+    await writeAtomic(join(dir, STATE_FILE), JSON.stringify(state, null, 2));
+    log(`[cluster] ready in ${(readyMs / 1000).toFixed(1)}s: ${nodes.length} nodes, API at ${server}`);
+    return state;
+  } catch (error) {
+    await stopProcesses(processes);
+    throw error;
+  }
+}
+
+async function stopProcesses(processes: ClusterState['processes']): Promise<void> {
+  // Reverse start order: nodes and controllers first, etcd last.
+  for (const p of [...processes].reverse()) {
+    if (processAlive(p.pid, p.bin)) process.kill(p.pid, 'SIGTERM');
+  }
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && processes.some((p) => processAlive(p.pid, p.bin))) await sleep(100);
+  for (const p of processes) {
+    if (processAlive(p.pid, p.bin)) process.kill(p.pid, 'SIGKILL');
+  }
+}
+
+/** Last resort for a test runner that exits without its teardown: SIGKILL, synchronously. */
+export function killClusterSync(dir: string): void {
+  for (const p of readClusterState(dir)?.processes ?? []) {
+    if (processAlive(p.pid, p.bin)) process.kill(p.pid, 'SIGKILL');
+  }
+}
+
+/** Stops every process the cluster in `dir` started and removes its state. Safe when nothing runs. */
+export async function stopCluster(dir: string): Promise<void> {
+  const state = readClusterState(dir);
+  if (state) await stopProcesses(state.processes);
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,49 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { validatePlatformConfig } from '../../constructs/config/validate.js';
+import { renderPlatform } from '../../constructs/platform.js';
+import { environments } from '../../stacks/environments/index.js';
+import { SHARED_CRDS } from '../support/cluster.js';
+import { applyOrThrow, installCrds, readCrds } from './apply.js';
+import { killClusterSync, startCluster, stopCluster } from './cluster.js';
+
+/** The objects of the `local` platform, as synthesized. */
+export function localPlatformObjects(): KubernetesObject[] {
+  return renderPlatform(validatePlatformConfig('local', environments['local'])).flatMap(
+    (c) => c.objects as KubernetesObject[],
+  );
+}
+
+/**
+ * One control plane per test run, with the upstream CRDs installed and the `local` platform
+ * applied. Torn down after the run, whether the tests passed or not.
+ */
+export default async function setup(project: TestProject) {
+  const dir = await mkdtemp(join(tmpdir(), 'plinth-test-cluster-'));
+  let state;
+  try {
+    state = await startCluster({ dir, jobDurationMs: 1000 });
+    const kc = new KubeConfig();
+    kc.loadFromFile(state.kubeconfig);
+    await installCrds(kc, await readCrds(SHARED_CRDS));
+    const objects = localPlatformObjects();
+    await applyOrThrow(
+      kc,
+      objects.filter((o) => o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition'),
+    );
+    await applyOrThrow(kc, objects);
+  } catch (error) {
+    await stopCluster(dir);
+    throw error;
+  }
+  project.provide('cluster', state);
+  const onExit = () => killClusterSync(dir);
+  process.once('exit', onExit);
+  return async () => {
+    process.off('exit', onExit);
+    await stopCluster(dir);
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * kwok stages for the simulated nodes: nodes become Ready, pods start, pods owned by a Job
+ * succeed after `jobDurationMs`, and a pod annotated with SIMULATE_ANNOTATION fails instead:
+ * `fail` exits 1, `oom` is OOMKilled (exit 137).
+ */
+export const SIMULATE_ANNOTATION = 'plinth.dev/simulate';
+/** Overrides jobDurationMs for one pod, e.g. "30s". */
+export const DURATION_ANNOTATION = 'plinth.dev/simulate-duration';
+
+export interface StageOptions {
+  /** How long a Job's pod runs before it succeeds or fails. */
+  readonly jobDurationMs: number;
+  /** How long a scheduled pod takes to become Running. */
+  readonly podStartMs: number;
+}
+
+const notDeleting = { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' };
+const running = { key: '.status.phase', operator: 'In', values: ['Running'] };
+const ownedByJob = { key: '.metadata.ownerReferences.[].kind', operator: 'In', values: ['Job'] };
+const annotation = (key: string) => `.metadata.annotations["${key}"]`;
+
+const nodeStatus = `{{ $now := Now }}
+conditions:
+{{ range NodeConditions }}
+- lastHeartbeatTime: {{ $now | Quote }}
+  lastTransitionTime: {{ $now | Quote }}
+  message: {{ .message | Quote }}
+  reason: {{ .reason | Quote }}
+  status: {{ .status | Quote }}
+  type: {{ .type | Quote }}
+{{ end }}
+addresses:
+- address: {{ NodeIP | Quote }}
+  type: InternalIP
+- address: {{ NodeName | Quote }}
+  type: Hostname
+nodeInfo:
+  architecture: amd64
+  operatingSystem: linux
+  kubeletVersion: {{ printf "kwok-%s" Version | Quote }}
+  containerRuntimeVersion: {{ printf "kwok-%s" Version | Quote }}
+phase: Running
+`;
+
+const podRunning = `{{ $now := Now }}
+conditions:
+- { type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }} }
+- { type: Ready, status: "True", lastTransitionTime: {{ $now | Quote }} }
+- { type: ContainersReady, status: "True", lastTransitionTime: {{ $now | Quote }} }
+- { type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }} }
+containerStatuses:
+{{ range .spec.containers }}
+- image: {{ .image | Quote }}
+  name: {{ .name | Quote }}
+  ready: true
+  restartCount: 0
+  started: true
+  state:
+    running:
+      startedAt: {{ $now | Quote }}
+{{ end }}
+hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
+podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}
+phase: Running
+startTime: {{ $now | Quote }}
+`;
+
+function podTerminated(phase: 'Succeeded' | 'Failed', reason: string, exitCode: number): string {
+  return `{{ $now := Now }}
+conditions:
+- { type: Ready, status: "False", reason: PodCompleted, lastTransitionTime: {{ $now | Quote }} }
+- { type: ContainersReady, status: "False", reason: PodCompleted, lastTransitionTime: {{ $now | Quote }} }
+containerStatuses:
+{{ range .spec.containers }}
+- image: {{ .image | Quote }}
+  name: {{ .name | Quote }}
+  ready: false
+  restartCount: 0
+  started: false
+  state:
+    terminated:
+      exitCode: ${exitCode}
+      reason: ${reason}
+      startedAt: {{ $now | Quote }}
+      finishedAt: {{ $now | Quote }}
+{{ end }}
+phase: ${phase}
+`;
+}
+
+function stage(name: string, kind: 'Node' | 'Pod', spec: Record<string, unknown>) {
+  return {
+    apiVersion: 'kwok.x-k8s.io/v1alpha1',
+    kind: 'Stage',
+    metadata: { name },
+    spec: { resourceRef: { apiGroup: 'v1', kind }, ...spec },
+  };
+}
+
+export function kwokStages(options: StageOptions) {
+  const jobDelay = {
+    durationMilliseconds: options.jobDurationMs,
+    durationFrom: { expressionFrom: annotation(DURATION_ANNOTATION) },
+  };
+  const outcome = (value: string) => ({ key: annotation(SIMULATE_ANNOTATION), operator: 'In', values: [value] });
+  return [
+    stage('node-initialize', 'Node', {
+      selector: {
+        matchExpressions: [
+          { key: '.status.conditions.[] | select( .type == "Ready" ) | .status', operator: 'NotIn', values: ['True'] },
+        ],
+      },
+      next: { statusTemplate: nodeStatus },
+    }),
+    stage('node-heartbeat', 'Node', {
+      selector: {
+        matchExpressions: [
+          { key: '.status.conditions.[] | select( .type == "Ready" ) | .status', operator: 'In', values: ['True'] },
+        ],
+      },
+      delay: { durationMilliseconds: 20_000, jitterDurationMilliseconds: 25_000 },
+      next: { statusTemplate: nodeStatus },
+    }),
+    stage('pod-start', 'Pod', {
+      selector: {
+        matchExpressions: [
+          notDeleting,
+          { key: '.spec.nodeName', operator: 'Exists' },
+          { key: '.status.podIP', operator: 'DoesNotExist' },
+        ],
+      },
+      delay: { durationMilliseconds: options.podStartMs },
+      next: { statusTemplate: podRunning },
+    }),
+    stage('pod-complete', 'Pod', {
+      selector: {
+        matchExpressions: [
+          notDeleting,
+          running,
+          ownedByJob,
+          { key: annotation(SIMULATE_ANNOTATION), operator: 'DoesNotExist' },
+        ],
+      },
+      delay: jobDelay,
+      next: { statusTemplate: podTerminated('Succeeded', 'Completed', 0) },
+    }),
+    stage('pod-fail', 'Pod', {
+      selector: { matchExpressions: [notDeleting, running, outcome('fail')] },
+      delay: jobDelay,
+      next: { statusTemplate: podTerminated('Failed', 'Error', 1) },
+    }),
+    stage('pod-oom', 'Pod', {
+      selector: { matchExpressions: [notDeleting, running, outcome('oom')] },
+      delay: jobDelay,
+      next: { statusTemplate: podTerminated('Failed', 'OOMKilled', 137) },
+    }),
+    // Without a kubelet nobody finalizes deleted pods; remove them once they have no finalizers.
+    stage('pod-delete', 'Pod', {
+      selector: {
+        matchExpressions: [
+          { key: '.metadata.deletionTimestamp', operator: 'Exists' },
+          { key: '.metadata.finalizers', operator: 'DoesNotExist' },
+        ],
+      },
+      delay: { durationMilliseconds: 100 },
+      next: { delete: true },
+    }),
+  ];
+}

@@ -1,0 +1,104 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Finds the real control-plane binaries: an explicit PLINTH_<NAME> path first, then a binary on
+ * PATH that reports the pinned version, then the build cache (~/.cache/plinth/<component>-<version>/bin). Missing ones are built from Go modules by toolchain/build.sh, which prints its progress.
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+const BUILD_SCRIPT = join(here, 'toolchain', 'build.sh');
+
+export function toolchainVersions(): Record<string, string> {
+  const text = readFileSync(join(here, 'toolchain', 'versions.env'), 'utf8');
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => line.split('=', 2) as [string, string]),
+  );
+}
+
+export function cacheDir(): string {
+  return process.env['PLINTH_CACHE_DIR'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'plinth');
+}
+
+interface BinarySpec {
+  readonly name: string;
+  /** Build component (see build.sh) and its version key in versions.env. */
+  readonly component: 'kubernetes' | 'etcd' | 'kwok';
+  readonly versionKey: string;
+}
+
+export const BINARIES = [
+  { name: 'etcd', component: 'etcd', versionKey: 'ETCD_VERSION' },
+  { name: 'kube-apiserver', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION' },
+  { name: 'kube-controller-manager', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION' },
+  { name: 'kube-scheduler', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION' },
+  { name: 'kubectl', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION' },
+  { name: 'kwok', component: 'kwok', versionKey: 'KWOK_VERSION' },
+] as const satisfies readonly BinarySpec[];
+
+export type BinaryName = (typeof BINARIES)[number]['name'];
+export type Binaries = Record<BinaryName, string>;
+
+/** PLINTH_KUBE_APISERVER, PLINTH_ETCD, PLINTH_KWOK, ... */
+export function overrideVariable(name: string): string {
+  return `PLINTH_${name.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** True when the binary reports the pinned version (kubectl prints it for `version --client`). */
+function reportsVersion(path: string, name: string, version: string): boolean {
+  const args = name === 'kubectl' ? ['version', '--client'] : ['--version'];
+  const out = spawnSync(path, args, { encoding: 'utf8', timeout: 10_000 });
+  return new RegExp(`\\bv?${version.replace(/^v/, '').replace(/\./g, '\\.')}\\b`).test(`${out.stdout}${out.stderr}`);
+}
+
+/** A binary on PATH is used only when it is the pinned version: a stray older kubectl is skipped. */
+function onPath(name: string, version: string): string | undefined {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    const candidate = join(dir, name);
+    if (dir && existsSync(candidate) && reportsVersion(candidate, name, version)) return candidate;
+  }
+  return undefined;
+}
+
+function cachedPath(spec: BinarySpec, versions: Record<string, string>): string {
+  return join(cacheDir(), `${spec.component}-${versions[spec.versionKey]}`, 'bin', spec.name);
+}
+
+/** Where each binary is, without building anything; undefined where none is found. */
+export function locateBinaries(): Partial<Binaries> {
+  const versions = toolchainVersions();
+  const found: Partial<Binaries> = {};
+  for (const spec of BINARIES) {
+    const override = process.env[overrideVariable(spec.name)];
+    if (override) {
+      if (!existsSync(override)) throw new Error(`${overrideVariable(spec.name)}=${override}: no such file`);
+      found[spec.name] = override;
+      continue;
+    }
+    const cached = cachedPath(spec, versions);
+    const version = versions[spec.versionKey] ?? '';
+    found[spec.name] = onPath(spec.name, version) ?? (existsSync(cached) ? cached : undefined);
+  }
+  return found;
+}
+
+/** Locates every binary, building the missing components first. */
+export function ensureToolchain(): Binaries {
+  const found = locateBinaries();
+  const missing = [...new Set(BINARIES.filter((b) => !found[b.name]).map((b) => b.component))];
+  if (missing.length > 0) {
+    console.error(`[toolchain] building ${missing.join(', ')} from Go modules into ${cacheDir()}`);
+    const result = spawnSync('bash', [BUILD_SCRIPT, ...missing], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (result.status !== 0) throw new Error(`toolchain build failed (exit ${result.status}); see the output above`);
+  }
+  const after = locateBinaries();
+  for (const spec of BINARIES) {
+    if (!after[spec.name]) throw new Error(`${spec.name} was not found or built; set ${overrideVariable(spec.name)}`);
+  }
+  return after as Binaries;
+}
