@@ -94,7 +94,15 @@ export async function applyOrThrow(
 
 /** Every CRD in a directory of upstream CRD manifests. */
 export async function readCrds(dir: string): Promise<KubernetesObject[]> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
+  const files = (
+    await readdir(dir).catch(() => {
+      throw new Error(
+        `no CRD directory at ${dir}: expected ../shared/crds beside the repository, or set PLINTH_SHARED_CRDS`,
+      );
+    })
+  )
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   const docs = await Promise.all(files.map(async (f) => parseAllDocuments(await readFile(join(dir, f), 'utf8'))));
   return docs
     .flat()

@@ -10,8 +10,9 @@ declare module 'vitest' {
   }
 }
 
-/** Upstream CRDs shared beside the repository. */
-export const SHARED_CRDS = join(fileURLToPath(new URL('../../..', import.meta.url)), 'shared', 'crds');
+/** Upstream CRDs, shared beside the repository (../shared/crds) unless PLINTH_SHARED_CRDS says otherwise. */
+export const SHARED_CRDS =
+  process.env['PLINTH_SHARED_CRDS'] ?? join(fileURLToPath(new URL('../../..', import.meta.url)), 'shared', 'crds');
 
 export function cluster(): ClusterState {
   return inject('cluster');
