@@ -11,14 +11,18 @@ import {
 import { kubeConfigAs, kubeConfigWithToken } from './cluster.js';
 
 /** A token for a ServiceAccount, issued through the real TokenRequest API. */
-export async function serviceAccountConfig(namespace: string, name: string): Promise<KubeConfig> {
+export async function serviceAccountToken(namespace: string, name: string): Promise<string> {
   const core = kubeConfigAs('admin').makeApiClient(CoreV1Api);
   const request = await core.createNamespacedServiceAccountToken({
     name,
     namespace,
     body: { spec: { audiences: ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: 3600 } },
   });
-  return kubeConfigWithToken(request.status?.token ?? '', `${namespace}:${name}`);
+  return request.status?.token ?? '';
+}
+
+export async function serviceAccountConfig(namespace: string, name: string): Promise<KubeConfig> {
+  return kubeConfigWithToken(await serviceAccountToken(namespace, name), `${namespace}:${name}`);
 }
 
 /** Whether the identity behind `kc` may do `verb` on `resource`, as the API server's authorizer says. */
@@ -67,4 +71,35 @@ export function apiMessage(error: unknown): string {
     return (body as { message?: string }).message ?? '';
   }
   return String(error);
+}
+
+/** Deletes runs and waits until they, and their pods, are gone. */
+export async function deleteRuns(kc: KubeConfig, namespace: string, names: string[]): Promise<void> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  for (const name of names) {
+    await api
+      .deleteNamespacedCustomObject({ group: RUN_GROUP, version: RUN_VERSION, plural: RUN_PLURAL, namespace, name })
+      .catch((e: unknown) => {
+        if (!(e instanceof ApiException && e.code === 404)) throw e;
+      });
+  }
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const runs = (await api.listNamespacedCustomObject({
+      group: RUN_GROUP,
+      version: RUN_VERSION,
+      plural: RUN_PLURAL,
+      namespace,
+    })) as {
+      items: { metadata: { name: string } }[];
+    };
+    const pods = await core.listNamespacedPod({ namespace, labelSelector: 'plinth.dev/run' });
+    const left = runs.items.filter((r) => names.includes(r.metadata.name)).length;
+    const podsLeft = pods.items.filter((p) => names.includes(p.metadata?.labels?.['plinth.dev/run'] ?? '')).length;
+    if (left === 0 && podsLeft === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`runs ${names.join(', ')} still present after 60s (${left} runs, ${podsLeft} pods)`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

@@ -1,0 +1,82 @@
+/**
+ * The Plinth controller. In the cluster it runs from its Deployment with in-cluster credentials;
+ * `npm run controller` runs it against KUBECONFIG, as the tests and the local harness do.
+ */
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { CONTROLLER_PORTS } from './api/metrics.js';
+import { startHttpServers } from './http-servers.js';
+import { LeaderElector } from './leader-election.js';
+import { createLogger } from './log.js';
+import { createMetrics } from './metrics.js';
+import { loadPlatformDefaults } from './platform-defaults-loader.js';
+import { RunController } from './run-controller.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    namespace: { type: 'string', default: process.env['POD_NAMESPACE'] ?? 'plinth' },
+    'config-map': { type: 'string', default: 'plinth-controller' },
+    lease: { type: 'string', default: 'plinth-controller' },
+    'lease-duration': { type: 'string', default: '15' },
+    identity: { type: 'string', default: process.env['POD_NAME'] ?? `${hostname()}-${process.pid}` },
+    workers: { type: 'string', default: '8' },
+    'bind-address': { type: 'string', default: process.env['KUBERNETES_SERVICE_HOST'] ? '0.0.0.0' : '127.0.0.1' },
+    'metrics-port': { type: 'string', default: String(CONTROLLER_PORTS.metrics) },
+    'health-port': { type: 'string', default: String(CONTROLLER_PORTS.health) },
+  },
+});
+
+const log = createLogger();
+
+async function main(): Promise<void> {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const namespace = flags.namespace;
+  const metrics = createMetrics();
+  const shutdown = new AbortController();
+  const elector = new LeaderElector(
+    kc,
+    { namespace, name: flags.lease, identity: flags.identity, leaseDurationSeconds: Number(flags['lease-duration']) },
+    log,
+  );
+  let controller: RunController | undefined;
+
+  const servers = startHttpServers({
+    host: flags['bind-address'],
+    metricsPort: Number(flags['metrics-port']),
+    healthPort: Number(flags['health-port']),
+    registry: metrics.registry,
+    // A standby replica is ready; the leader once its caches are synced.
+    ready: () => !elector.isLeader || controller?.isSynced === true,
+  });
+
+  let stopping = false;
+  const stop = async (signal: string, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    shutdown.abort();
+    await controller?.stop();
+    await elector.release();
+    servers.forEach((s) => s.close());
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('SIGINT', () => void stop('SIGINT', 0));
+
+  log.info({ identity: flags.identity, lease: `${namespace}/${flags.lease}` }, 'waiting for leadership');
+  const leading = await elector.acquire(shutdown.signal, () => void stop('lease lost', 1));
+  if (!leading) return;
+
+  const defaults = await loadPlatformDefaults(kc, namespace, flags['config-map']);
+  log.info({ environment: defaults.environment, teams: Object.keys(defaults.teams) }, 'loaded platform defaults');
+  controller = new RunController(kc, defaults, log, metrics);
+  const workers = await controller.start(Number(flags.workers));
+  await Promise.all(workers);
+}
+
+main().catch((error: unknown) => {
+  log.fatal({ err: error instanceof Error ? error.message : String(error) }, 'controller failed');
+  process.exit(1);
+});

@@ -1,0 +1,101 @@
+import type { V1Container, V1PodTemplateSpec, V1SecurityContext, V1Toleration } from '@kubernetes/client-node';
+import type { PlatformDefaults } from '../api/platform-defaults.js';
+import type { Run } from '../api/run.js';
+import { runLabels } from './run-labels.js';
+
+/** Env every run container gets, beside its params and the artifact store's. */
+function platformEnv(run: Run, defaults: PlatformDefaults, team: string) {
+  return [
+    { name: 'PLINTH_RUN', value: run.metadata.name },
+    { name: 'PLINTH_TEAM', value: team },
+    { name: 'MLFLOW_TRACKING_URI', value: defaults.trackingUri },
+    { name: 'MLFLOW_RUN_NAME', value: run.metadata.name },
+  ];
+}
+
+/**
+ * The security floor, whatever the run asked for: never root, no privilege, no added capability.
+ * A run may pick its own non-root uid and a writable root filesystem; nothing else loosens.
+ */
+export function enforceContainerFloor(
+  requested: V1SecurityContext | undefined,
+  floor: V1SecurityContext,
+): V1SecurityContext {
+  const uid = requested?.runAsUser;
+  const gid = requested?.runAsGroup;
+  return {
+    ...floor,
+    ...(uid !== undefined && uid > 0 ? { runAsUser: uid } : {}),
+    ...(gid !== undefined && gid > 0 ? { runAsGroup: gid } : {}),
+    ...(requested?.readOnlyRootFilesystem === true ? { readOnlyRootFilesystem: true } : {}),
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+  };
+}
+
+function container(
+  spec: Record<string, unknown>,
+  name: string,
+  env: V1Container['env'],
+  defaults: PlatformDefaults,
+): V1Container {
+  const c = spec as unknown as V1Container;
+  return {
+    ...c,
+    name: c.name ?? name,
+    env: [...(env ?? []), ...(c.env ?? [])],
+    volumeMounts: [...defaults.artifacts.volumeMounts, ...(c.volumeMounts ?? [])] as V1Container['volumeMounts'],
+    securityContext: enforceContainerFloor(c.securityContext, defaults.containerSecurityContext as V1SecurityContext),
+  };
+}
+
+function sameToleration(a: V1Toleration, b: V1Toleration): boolean {
+  return a.key === b.key && a.value === b.value && a.effect === b.effect && a.operator === b.operator;
+}
+
+/**
+ * The pod a run becomes: the user's container and environment, with the platform's placement,
+ * security floor, artifact store and tracking wiring applied on top.
+ */
+export function runPodTemplate(
+  run: Run,
+  defaults: PlatformDefaults,
+  team: string,
+  restartPolicy: 'Never' | 'Always',
+): V1PodTemplateSpec {
+  const environment = run.spec.environment ?? {};
+  const pool = defaults.pools[run.spec.pool];
+  if (!pool) throw new Error(`pool "${run.spec.pool}" is not a run pool of this platform`);
+  const params = (run.spec.params ?? []).map((p) => ({ name: p.name, value: p.value }));
+  const env = [...platformEnv(run, defaults, team), ...defaults.artifacts.env, ...params] as V1Container['env'];
+  const userTolerations = (environment.tolerations ?? []) as V1Toleration[];
+  const account = environment.serviceAccountName;
+  const labels = { ...(environment.labels ?? {}), ...runLabels(run.metadata.name, team) };
+  if (run.spec.kind === 'service') labels['plinth.dev/serves'] = 'true';
+
+  return {
+    metadata: { labels, annotations: environment.annotations },
+    spec: {
+      restartPolicy,
+      // The pool's selector cannot be overridden; the run may only narrow it.
+      nodeSelector: { ...(environment.nodeSelector ?? {}), ...pool.nodeSelector },
+      tolerations: [
+        ...pool.tolerations,
+        ...userTolerations.filter((t) => !pool.tolerations.some((p) => sameToleration(p, t as V1Toleration))),
+      ] as V1Toleration[],
+      affinity: environment.affinity as never,
+      priorityClassName: environment.priorityClassName,
+      serviceAccountName: account ?? defaults.runServiceAccount,
+      // A token only when the run names an account of its own to act as.
+      automountServiceAccountToken: account ? undefined : false,
+      securityContext: defaults.podSecurityContext as never,
+      initContainers: (run.spec.init ?? []).map((c, i) =>
+        container(c as Record<string, unknown>, `init-${i}`, env, defaults),
+      ),
+      containers: [container(run.spec.container as Record<string, unknown>, 'main', env, defaults)],
+      volumes: defaults.artifacts.volumes as never,
+    },
+  };
+}

@@ -1,0 +1,377 @@
+import { createHash } from 'node:crypto';
+import {
+  ApiException,
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  PatchStrategy,
+  makeInformer,
+  setHeaderOptions,
+  type Informer,
+  type KubeConfig,
+  type KubernetesObject,
+  type ObjectCache,
+  type V1Deployment,
+  type V1Job,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { PLINTH_LABELS } from '../constructs/labels.js';
+import type { PlatformDefaults } from './api/platform-defaults.js';
+import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run, type RunStatus } from './api/run.js';
+import type { ControllerMetrics } from './metrics.js';
+import { childName, desiredJob, desiredService } from './reconcile/desired-children.js';
+import { FINAL_PHASES, deriveStatus, type Observation } from './reconcile/run-status.js';
+import { TeamAdmission } from './reconcile/team-admission.js';
+import { WorkQueue } from './work-queue.js';
+
+export const FIELD_MANAGER = 'plinth-controller';
+const SPEC_HASH_ANNOTATION = 'plinth.dev/spec-hash';
+const RESYNC_MS = 60_000;
+/** Phases in which a run waits for something; the pending-too-long alert watches their age. */
+const PENDING_PHASES = new Set(['created', 'queued', 'unschedulable', 'scheduled']);
+
+type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace}/${name}`;
+const isFinal = (run: Run) => run.status?.phase !== undefined && FINAL_PHASES.has(run.status.phase);
+
+function ignoreNotFound(error: unknown): void {
+  if (!(error instanceof ApiException && error.code === 404)) throw error;
+}
+
+/**
+ * Reconciles Runs into Jobs, or Deployments and Services, controller-runtime style: informers feed
+ * a rate-limited queue of run keys; each reconcile reads the caches, admits the run against its
+ * team's quota, applies the desired children with server-side apply, and writes the status.
+ */
+export class RunController {
+  readonly queue = new WorkQueue();
+  private readonly admission = new TeamAdmission();
+  private readonly runs: Cache<Run>;
+  private readonly jobs: Cache<V1Job>;
+  private readonly deployments: Cache<V1Deployment>;
+  private readonly pods: Cache<V1Pod>;
+  private readonly nodes: Cache<V1Node>;
+  private readonly objects: KubernetesObjectApi;
+  private readonly customObjects: CustomObjectsApi;
+  private readonly batch: BatchV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly core: CoreV1Api;
+  private synced = false;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    kc: KubeConfig,
+    private readonly defaults: PlatformDefaults,
+    private readonly log: Logger,
+    private readonly metrics: ControllerMetrics,
+  ) {
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.customObjects = kc.makeApiClient(CustomObjectsApi);
+    this.batch = kc.makeApiClient(BatchV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.core = kc.makeApiClient(CoreV1Api);
+    const children = PLINTH_LABELS.run;
+    this.runs = makeInformer<Run>(
+      kc,
+      `/apis/${RUN_GROUP}/${RUN_VERSION}/${RUN_PLURAL}`,
+      () =>
+        this.customObjects.listClusterCustomObject({
+          group: RUN_GROUP,
+          version: RUN_VERSION,
+          plural: RUN_PLURAL,
+        }) as never,
+    );
+    this.jobs = makeInformer<V1Job>(
+      kc,
+      '/apis/batch/v1/jobs',
+      () => this.batch.listJobForAllNamespaces({ labelSelector: children }),
+      children,
+    );
+    this.deployments = makeInformer<V1Deployment>(
+      kc,
+      '/apis/apps/v1/deployments',
+      () => this.apps.listDeploymentForAllNamespaces({ labelSelector: children }),
+      children,
+    );
+    this.pods = makeInformer<V1Pod>(
+      kc,
+      '/api/v1/pods',
+      () => this.core.listPodForAllNamespaces({ labelSelector: children }),
+      children,
+    );
+    this.nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => this.core.listNode());
+  }
+
+  get isSynced(): boolean {
+    return this.synced;
+  }
+
+  async start(workers: number): Promise<Promise<void>[]> {
+    const enqueueRun = (run: Run) => this.queue.add(keyOf(run.metadata.namespace, run.metadata.name));
+    const enqueueOwner = (child: KubernetesObject) => {
+      const run = child.metadata?.labels?.[PLINTH_LABELS.run];
+      if (run) this.queue.add(keyOf(child.metadata?.namespace, run));
+    };
+    this.runs.on('add', enqueueRun);
+    this.runs.on('update', enqueueRun);
+    this.runs.on('delete', (run) => {
+      this.admission.release(String(run.metadata.uid));
+      this.enqueueWaiting(run.metadata.namespace ?? '');
+    });
+    for (const informer of [this.jobs, this.deployments, this.pods] as Cache<KubernetesObject>[]) {
+      informer.on('add', enqueueOwner);
+      informer.on('update', enqueueOwner);
+      informer.on('delete', enqueueOwner);
+    }
+    for (const informer of [
+      this.runs,
+      this.jobs,
+      this.deployments,
+      this.pods,
+      this.nodes,
+    ] as Cache<KubernetesObject>[]) {
+      informer.on('error', (err: unknown) => {
+        this.log.warn({ err: String(err) }, 'watch failed; restarting it');
+        setTimeout(() => void informer.start(), 1000);
+      });
+    }
+    await Promise.all([this.jobs.start(), this.deployments.start(), this.pods.start(), this.nodes.start()]);
+    await this.runs.start();
+    this.rebuildAdmissions();
+    this.synced = true;
+    this.log.info({ runs: this.runs.list().length }, 'caches synced');
+
+    this.timers.push(setInterval(() => this.runs.list().forEach(enqueueRun), RESYNC_MS));
+    this.timers.push(setInterval(() => this.observeMetrics(), 5000));
+    return Array.from({ length: workers }, () => this.worker());
+  }
+
+  /** Stops taking work; in-flight reconciles finish. */
+  async stop(): Promise<void> {
+    this.timers.forEach(clearInterval);
+    this.queue.shutDown();
+    await Promise.all([this.runs, this.jobs, this.deployments, this.pods, this.nodes].map((i) => i.stop()));
+  }
+
+  /** After a restart: runs whose workloads exist, or that were marked admitted, keep their place. */
+  private rebuildAdmissions(): void {
+    for (const run of this.runs.list()) {
+      if (isFinal(run) || run.spec.stopped) continue;
+      const ns = run.metadata.namespace;
+      const name = childName(run);
+      const admitted = run.status?.conditions?.some((c) => c.type === 'Admitted' && c.status === 'True');
+      if (admitted || this.jobs.get(name, ns) || this.deployments.get(name, ns)) this.admission.markAdmitted(run);
+    }
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      this.metrics.queueDepth.set(this.queue.depth);
+      const end = this.metrics.reconcileDuration.startTimer();
+      try {
+        await this.reconcile(key);
+        this.queue.forget(key);
+        end({ result: 'success' });
+      } catch (error) {
+        end({ result: 'error' });
+        this.log.warn(
+          { run: key, err: error instanceof Error ? error.message : String(error) },
+          'reconcile failed; will retry',
+        );
+        this.queue.addRateLimited(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private enqueueWaiting(namespace: string): void {
+    for (const run of this.runs.list(namespace)) {
+      if (!isFinal(run) && !this.admission.isAdmitted(run)) this.queue.add(keyOf(namespace, run.metadata.name));
+    }
+  }
+
+  /** Runs of a namespace that hold or want capacity. */
+  private activeRuns(namespace: string): Run[] {
+    return this.runs.list(namespace).filter((r) => !isFinal(r) && !r.spec.stopped);
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const [namespace = '', name = ''] = key.split('/');
+    const run = this.runs.get(name, namespace);
+    if (!run) return; // deleted: its children go with it through their ownerReferences
+    if (isFinal(run)) return this.release(run);
+
+    const observation = {
+      now: new Date(),
+      generation: run.metadata.generation ?? 0,
+      pods: this.podsOf(run),
+      nodes: this.nodes.list(),
+    };
+    const team = this.defaults.teams[namespace];
+    const invalid = !team
+      ? { reason: 'NotATeamNamespace', message: `namespace ${namespace} belongs to no team of this platform` }
+      : !team.pools.includes(run.spec.pool)
+        ? {
+            reason: 'PoolNotAllowed',
+            message: `team ${team.team} may not use pool "${run.spec.pool}"; allowed: ${team.pools.join(', ')}`,
+          }
+        : undefined;
+    if (invalid || !team) {
+      await this.writeStatus(run, { ...observation, invalid });
+      return;
+    }
+
+    if (run.spec.stopped) {
+      await this.deleteChildren(run);
+      const podsLeft = observation.pods.length;
+      await this.writeStatus(run, { ...observation, stopping: { podsLeft } });
+      if (podsLeft === 0) this.release(run);
+      return;
+    }
+
+    const decision = this.admission.decide(run, this.activeRuns(namespace), team);
+    if (!decision.admitted) {
+      await this.writeStatus(run, {
+        ...observation,
+        waiting: { message: decision.message, impossible: decision.impossible },
+      });
+      return;
+    }
+
+    const job = run.spec.kind === 'job' ? await this.ensureJob(run, team.team) : undefined;
+    const deployment = run.spec.kind === 'service' ? await this.ensureService(run, team.team) : undefined;
+    const failedCreate =
+      job && observation.pods.length === 0 && !job.status?.active ? await this.failedCreateMessage(job) : undefined;
+    const status = await this.writeStatus(run, { ...observation, job, deployment, failedCreate });
+    if (status && FINAL_PHASES.has(status.phase ?? 'created')) this.release(run);
+  }
+
+  private podsOf(run: Run): V1Pod[] {
+    return this.pods
+      .list(run.metadata.namespace)
+      .filter((p) => p.metadata?.labels?.[PLINTH_LABELS.run] === run.metadata.name);
+  }
+
+  private release(run: Run): void {
+    if (!this.admission.isAdmitted(run)) return;
+    this.admission.release(String(run.metadata.uid));
+    this.enqueueWaiting(run.metadata.namespace ?? '');
+  }
+
+  private async apply(object: KubernetesObject): Promise<void> {
+    await this.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+  }
+
+  /** A Job's pod template is immutable: it is created once and never updated. */
+  private async ensureJob(run: Run, team: string): Promise<V1Job> {
+    const existing = this.jobs.get(childName(run), run.metadata.namespace);
+    if (existing) return existing;
+    const job = desiredJob(run, this.defaults, team);
+    await this.apply(job);
+    this.log.info({ run: keyOf(run.metadata.namespace, run.metadata.name), job: job.metadata?.name }, 'created job');
+    return job;
+  }
+
+  private async ensureService(run: Run, team: string): Promise<V1Deployment> {
+    const [deployment, service] = desiredService(run, this.defaults, team);
+    const hash = createHash('sha256')
+      .update(JSON.stringify([deployment.spec, service.spec]))
+      .digest('hex')
+      .slice(0, 16);
+    const existing = this.deployments.get(childName(run), run.metadata.namespace);
+    if (existing?.metadata?.annotations?.[SPEC_HASH_ANNOTATION] === hash) return existing;
+    deployment.metadata = { ...deployment.metadata, annotations: { [SPEC_HASH_ANNOTATION]: hash } };
+    await this.apply(deployment);
+    await this.apply(service);
+    return existing ?? deployment;
+  }
+
+  private async deleteChildren(run: Run): Promise<void> {
+    const name = childName(run);
+    const namespace = run.metadata.namespace ?? '';
+    // Foreground: the Job or Deployment stays until the garbage collector has deleted its pods.
+    const options = { name, namespace, propagationPolicy: 'Foreground' };
+    if (this.jobs.get(name, namespace) && !this.jobs.get(name, namespace)?.metadata?.deletionTimestamp) {
+      await this.batch.deleteNamespacedJob(options).catch(ignoreNotFound);
+    }
+    if (this.deployments.get(name, namespace) && !this.deployments.get(name, namespace)?.metadata?.deletionTimestamp) {
+      await this.apps.deleteNamespacedDeployment(options).catch(ignoreNotFound);
+      await this.core.deleteNamespacedService({ name, namespace }).catch(ignoreNotFound);
+    }
+  }
+
+  /** Why the Job controller could not create a pod (a quota rejection, most often). */
+  private async failedCreateMessage(job: V1Job): Promise<string | undefined> {
+    const events = await this.core.listNamespacedEvent({
+      namespace: job.metadata?.namespace ?? '',
+      fieldSelector: `involvedObject.kind=Job,involvedObject.name=${job.metadata?.name},reason=FailedCreate`,
+    });
+    const latest = events.items.sort((a, b) =>
+      String(b.lastTimestamp ?? '').localeCompare(String(a.lastTimestamp ?? '')),
+    )[0];
+    return latest?.message;
+  }
+
+  private async writeStatus(run: Run, observation: Observation): Promise<RunStatus | undefined> {
+    const status = deriveStatus(run.status, observation);
+    if (JSON.stringify(status) === JSON.stringify(run.status ?? {})) return status;
+    try {
+      await this.customObjects.patchNamespacedCustomObjectStatus(
+        {
+          group: RUN_GROUP,
+          version: RUN_VERSION,
+          plural: RUN_PLURAL,
+          namespace: run.metadata.namespace ?? '',
+          name: run.metadata.name,
+          body: { status },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (error) {
+      ignoreNotFound(error);
+      return undefined;
+    }
+    if (status.phase !== run.status?.phase) {
+      this.log.info(
+        {
+          run: keyOf(run.metadata.namespace, run.metadata.name),
+          phase: status.phase,
+          reason: status.reason,
+          message: status.message,
+        },
+        'phase changed',
+      );
+    }
+    return status;
+  }
+
+  private observeMetrics(): void {
+    const now = Date.now();
+    const byPhase = new Map<string, { namespace: string; phase: string; count: number }>();
+    const oldestPending = new Map<string, number>();
+    for (const run of this.runs.list()) {
+      const namespace = run.metadata.namespace ?? '';
+      const phase = run.status?.phase ?? 'created';
+      const entry = byPhase.get(`${namespace}/${phase}`) ?? { namespace, phase, count: 0 };
+      byPhase.set(`${namespace}/${phase}`, { ...entry, count: entry.count + 1 });
+      if (PENDING_PHASES.has(phase)) {
+        const age = (now - new Date(String(run.metadata['creationTimestamp'])).getTime()) / 1000;
+        oldestPending.set(namespace, Math.max(age, oldestPending.get(namespace) ?? 0));
+      }
+    }
+    this.metrics.runsByPhase.reset();
+    for (const { namespace, phase, count } of byPhase.values())
+      this.metrics.runsByPhase.set({ namespace, phase }, count);
+    this.metrics.oldestPending.reset();
+    for (const [namespace, age] of oldestPending) this.metrics.oldestPending.set({ namespace }, age);
+    this.metrics.queueDepth.set(this.queue.depth);
+  }
+}

@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppsV1Api, BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { GPU_TAINT } from '../../constructs/config/schema.js';
+import { DURATION_ANNOTATION, SIMULATE_ANNOTATION } from '../harness/kwok-stages.js';
+import { kubeConfigAs } from '../support/cluster.js';
+import { startController, type ControllerProcess } from '../support/controller.js';
+import { deleteRuns } from '../support/identities.js';
+import { inPhase, patchRun, submitRun, waitForRun } from '../support/runs.js';
+
+const NS = 'plinth-vision';
+const admin = () => kubeConfigAs('admin');
+const image = 'ghcr.io/plinth-dev/train:1.0.0';
+const created: string[] = [];
+let controller: ControllerProcess;
+
+async function submit(name: string, spec: Parameters<typeof submitRun>[2]) {
+  created.push(name);
+  await submitRun(NS, name, spec);
+}
+
+describe('the controller runs jobs and services', () => {
+  beforeAll(async () => {
+    controller = await startController('lifecycle');
+    await controller.waitForLog((l) => l['msg'] === 'caches synced');
+  });
+  afterAll(async () => {
+    await deleteRuns(admin(), NS, created);
+    expect(await controller.stop()).toBe(0);
+  });
+
+  it('takes a GPU job to succeeded on a GPU node, with the platform defaults on its Job', async () => {
+    await submit('train-gpu', {
+      pool: 'gpu',
+      container: { image, resources: { limits: { 'nvidia.com/gpu': 2 } } },
+      params: [{ name: 'LR', value: '0.01' }],
+    });
+    const run = await waitForRun(NS, 'train-gpu', inPhase('succeeded', 'failed'));
+    expect(run.status).toMatchObject({ phase: 'succeeded', reason: 'Completed', attempts: 1 });
+    expect(run.status?.startedAt).toBeDefined();
+    expect(run.status?.finishedAt).toBeDefined();
+
+    const job = await admin().makeApiClient(BatchV1Api).readNamespacedJob({ name: 'train-gpu', namespace: NS });
+    const pod = job.spec?.template.spec;
+    expect(job.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Run', name: 'train-gpu', controller: true });
+    expect(pod?.nodeSelector).toEqual({ 'plinth.dev/pool': 'gpu' });
+    expect(pod?.tolerations).toContainEqual({
+      key: GPU_TAINT.key,
+      operator: 'Equal',
+      value: GPU_TAINT.value,
+      effect: GPU_TAINT.effect,
+    });
+    expect(pod?.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      fsGroup: 10001,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod?.automountServiceAccountToken).toBe(false);
+    expect(pod?.serviceAccountName).toBe('plinth-run');
+    const main = pod?.containers[0];
+    expect(main?.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    const env = Object.fromEntries((main?.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
+    expect(env).toMatchObject({
+      LR: '0.01',
+      MLFLOW_TRACKING_URI: 'http://tracking.plinth.svc:5000',
+      PLINTH_ARTIFACTS_URI: 's3://plinth-local/plinth',
+    });
+    expect(env['AWS_SECRET_ACCESS_KEY']).toEqual({
+      secretKeyRef: { name: 'artifact-store', key: 'AWS_SECRET_ACCESS_KEY' },
+    });
+    expect(job.metadata?.labels).toMatchObject({
+      'plinth.dev/run': 'train-gpu',
+      'plinth.dev/team': 'vision',
+      'app.kubernetes.io/managed-by': 'plinth',
+    });
+  });
+
+  it('keeps the security floor whatever the run asks for', async () => {
+    await submit('wants-root', {
+      container: {
+        image,
+        securityContext: {
+          runAsUser: 0,
+          privileged: true,
+          allowPrivilegeEscalation: true,
+          capabilities: { add: ['SYS_ADMIN'] },
+        },
+      } as never,
+    });
+    await waitForRun(NS, 'wants-root', inPhase('succeeded', 'failed'));
+    const job = await admin().makeApiClient(BatchV1Api).readNamespacedJob({ name: 'wants-root', namespace: NS });
+    const sc = job.spec?.template.spec?.containers[0]?.securityContext;
+    expect(sc).toMatchObject({
+      runAsNonRoot: true,
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(sc?.runAsUser).toBeUndefined();
+    expect(sc?.capabilities?.add).toBeUndefined();
+  });
+
+  it('retries a failing pod maxRetries times, then fails the run with the reason', async () => {
+    await submit('flaky', {
+      container: { image },
+      termination: { maxRetries: 1 },
+      environment: { annotations: { [SIMULATE_ANNOTATION]: 'fail', [DURATION_ANNOTATION]: '200ms' } },
+    });
+    const run = await waitForRun(NS, 'flaky', inPhase('succeeded', 'failed'), 90_000);
+    expect(run.status).toMatchObject({ phase: 'failed', reason: 'Error', attempts: 2 });
+    expect(run.status?.message).toBe('failed after 2 attempt(s): container main exited with code 1 (Error)');
+  });
+
+  it('reports an OOMKilled run as such', async () => {
+    await submit('oom', {
+      container: { image },
+      environment: { annotations: { [SIMULATE_ANNOTATION]: 'oom', [DURATION_ANNOTATION]: '200ms' } },
+    });
+    const run = await waitForRun(NS, 'oom', inPhase('succeeded', 'failed'));
+    expect(run.status).toMatchObject({ phase: 'failed', reason: 'OOMKilled' });
+    expect(run.status?.message).toContain('container main was OOMKilled: raise its memory limit');
+  });
+
+  it('marks a run asking for more GPUs than any node has unschedulable, naming nvidia.com/gpu', async () => {
+    await submit('too-big', { pool: 'gpu', container: { image, resources: { limits: { 'nvidia.com/gpu': 9 } } } });
+    const run = await waitForRun(NS, 'too-big', inPhase('unschedulable'));
+    expect(run.status?.reason).toBe('InsufficientGPU');
+    expect(run.status?.message).toMatch(
+      /no node has enough free nvidia\.com\/gpu for the pod: .*Insufficient nvidia\.com\/gpu/,
+    );
+    expect(run.status?.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Scheduled', status: 'False', reason: 'InsufficientGPU' }),
+    );
+    expect(run.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Running', status: 'False' }));
+  });
+
+  it('names a node selector that no node matches', async () => {
+    await submit('no-node', {
+      pool: 'cpu',
+      container: { image },
+      environment: { nodeSelector: { 'nvidia.com/gpu.product': 'nvidia-a100' } },
+    });
+    const run = await waitForRun(NS, 'no-node', inPhase('unschedulable'));
+    expect(run.status?.reason).toBe('NoMatchingNode');
+    expect(run.status?.message).toBe(
+      'no node has all of the labels the pod selects: nvidia.com/gpu.product=nvidia-a100, plinth.dev/pool=cpu',
+    );
+  });
+
+  it('stops a run mid-way, leaving no pod behind', async () => {
+    await submit('long', { container: { image }, environment: { annotations: { [DURATION_ANNOTATION]: '10m' } } });
+    await waitForRun(NS, 'long', inPhase('running'));
+    await patchRun(NS, 'long', { stopped: true });
+    const run = await waitForRun(NS, 'long', inPhase('stopped'));
+    expect(run.status?.message).toBe('stopped by request; every pod is gone');
+    const pods = await admin()
+      .makeApiClient(CoreV1Api)
+      .listNamespacedPod({ namespace: NS, labelSelector: 'plinth.dev/run=long' });
+    expect(pods.items).toEqual([]);
+    await expect(
+      admin().makeApiClient(BatchV1Api).readNamespacedJob({ name: 'long', namespace: NS }),
+    ).rejects.toThrow();
+  });
+
+  it('gives a service run a Deployment and a Service, and reports it running', async () => {
+    await submit('notebook', {
+      kind: 'service',
+      container: { image },
+      ports: [{ name: 'http', port: 8888 }],
+      replicas: 2,
+    });
+    const run = await waitForRun(NS, 'notebook', inPhase('running'));
+    expect(run.status?.message).toBe('2/2 replicas ready');
+    const deployment = await admin()
+      .makeApiClient(AppsV1Api)
+      .readNamespacedDeployment({ name: 'notebook', namespace: NS });
+    expect(deployment.spec?.replicas).toBe(2);
+    expect(deployment.spec?.template.metadata?.labels).toMatchObject({ 'plinth.dev/serves': 'true' });
+    const service = await admin().makeApiClient(CoreV1Api).readNamespacedService({ name: 'notebook', namespace: NS });
+    expect(service.spec?.ports?.[0]).toMatchObject({ name: 'http', port: 8888 });
+    expect(service.spec?.selector).toEqual({ 'plinth.dev/run': 'notebook' });
+  });
+
+  it('exposes runs by phase and reconcile durations on /metrics', async () => {
+    const text = await (await fetch(controller.metricsUrl)).text();
+    expect(text).toMatch(/plinth_reconcile_duration_seconds_count\{result="success"\} [1-9]/);
+    expect(text).toContain('# TYPE plinth_runs gauge');
+    expect(text).toContain('plinth_workqueue_depth');
+  });
+});

@@ -1,0 +1,112 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { cluster } from './cluster.js';
+import { serviceAccountToken } from './identities.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** A controller process, as `npm run controller` runs it, with its ServiceAccount's real RBAC. */
+export interface ControllerProcess {
+  readonly child: ChildProcess;
+  readonly logs: Record<string, unknown>[];
+  readonly metricsUrl: string;
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startController(
+  identity: string,
+  options: { leaseDurationSeconds?: number } = {},
+): Promise<ControllerProcess> {
+  const state = cluster();
+  const kubeconfig = join(state.dir, `controller-${identity}.kubeconfig`);
+  await writeFile(
+    kubeconfig,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'plinth-local', cluster: { server: state.server, 'certificate-authority': state.caFile } }],
+      users: [{ name: 'plinth-controller', user: { token: await serviceAccountToken('plinth', 'plinth-controller') } }],
+      contexts: [{ name: 'controller', context: { cluster: 'plinth-local', user: 'plinth-controller' } }],
+      'current-context': 'controller',
+    }),
+    { mode: 0o600 },
+  );
+  const [metricsPort, healthPort] = [await freePort(), await freePort()];
+  const child = spawn(
+    join(ROOT, 'node_modules', '.bin', 'tsx'),
+    [
+      join(ROOT, 'controller', 'main.ts'),
+      `--identity=${identity}`,
+      `--metrics-port=${metricsPort}`,
+      `--health-port=${healthPort}`,
+      `--lease-duration=${options.leaseDurationSeconds ?? 4}`,
+    ],
+    { env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const logs: Record<string, unknown>[] = [];
+  const listeners = new Set<() => void>();
+  let buffer = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const lines = buffer.split('\n');
+    buffer = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ msg: line });
+      }
+    }
+    listeners.forEach((l) => l());
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+  const handle: ControllerProcess = {
+    child,
+    logs,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    waitForLog(match, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = logs.find(match);
+          if (found) {
+            listeners.delete(check);
+            clearTimeout(timer);
+            resolve(found);
+          }
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(
+            new Error(
+              `controller ${identity} did not log the expected line; stderr:\n${stderr}\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`,
+            ),
+          );
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+  return handle;
+}
