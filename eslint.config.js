@@ -10,6 +10,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       // Constructs are instantiated for their side effect of joining the construct tree.
       'no-new': 'off',
+      // A variable read by closures before its single assignment cannot be const.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   {

@@ -51,7 +51,7 @@ export async function waitForRun(
       timeoutMs,
     );
   } catch (error) {
-    throw new Error(`${(error as Error).message}; last status: ${JSON.stringify(last?.status)}`);
+    throw new Error(`${(error as Error).message}; last status: ${JSON.stringify(last?.status)}`, { cause: error });
   }
 }
 
