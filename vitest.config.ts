@@ -6,7 +6,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/config/**/*.test.ts', 'test/constructs/**/*.test.ts', 'test/synth/**/*.test.ts'],
+          include: [
+            'test/config/**/*.test.ts',
+            'test/constructs/**/*.test.ts',
+            'test/controller/**/*.test.ts',
+            'test/synth/**/*.test.ts',
+          ],
         },
       },
       {

@@ -113,14 +113,19 @@ export class RunController {
 
   async start(workers: number): Promise<Promise<void>[]> {
     const enqueueRun = (run: Run) => this.queue.add(keyOf(run.metadata.namespace, run.metadata.name));
+    const arrive = (run: Run) => {
+      // Runs of the initial list are ordered by noteExisting once the cache is synced.
+      if (this.synced) this.admission.noteArrival(run);
+      enqueueRun(run);
+    };
     const enqueueOwner = (child: KubernetesObject) => {
       const run = child.metadata?.labels?.[PLINTH_LABELS.run];
       if (run) this.queue.add(keyOf(child.metadata?.namespace, run));
     };
-    this.runs.on('add', enqueueRun);
+    this.runs.on('add', arrive);
     this.runs.on('update', enqueueRun);
     this.runs.on('delete', (run) => {
-      this.admission.release(String(run.metadata.uid));
+      this.admission.forget(String(run.metadata.uid));
       this.enqueueWaiting(run.metadata.namespace ?? '');
     });
     for (const informer of [this.jobs, this.deployments, this.pods] as Cache<KubernetesObject>[]) {
@@ -160,6 +165,7 @@ export class RunController {
 
   /** After a restart: runs whose workloads exist, or that were marked admitted, keep their place. */
   private rebuildAdmissions(): void {
+    this.admission.noteExisting(this.runs.list());
     for (const run of this.runs.list()) {
       if (isFinal(run) || run.spec.stopped) continue;
       const ns = run.metadata.namespace;

@@ -5,11 +5,7 @@ import { gpusOf } from './desired-children.js';
 export type AdmissionDecision =
   { readonly admitted: true } | { readonly admitted: false; readonly message: string; readonly impossible?: boolean };
 
-function byArrival(a: Run, b: Run): number {
-  const ta = new Date(String(a.metadata['creationTimestamp'] ?? 0)).getTime();
-  const tb = new Date(String(b.metadata['creationTimestamp'] ?? 0)).getTime();
-  return ta - tb || a.metadata.name.localeCompare(b.metadata.name);
-}
+const created = (run: Run) => new Date(String(run.metadata['creationTimestamp'] ?? 0)).getTime();
 
 /**
  * Team quotas as a FIFO queue: a run is admitted when it, and every run of its team that arrived
@@ -19,6 +15,26 @@ function byArrival(a: Run, b: Run): number {
  */
 export class TeamAdmission {
   private readonly admitted = new Set<string>();
+  /** Arrival order: creationTimestamp has one-second resolution, the watch's order does not. */
+  private readonly arrivals = new Map<string, number>();
+  private nextArrival = 0;
+
+  /** Records that a run arrived; the first call for a run fixes its place in its team's queue. */
+  noteArrival(run: Run): void {
+    const uid = String(run.metadata.uid);
+    if (!this.arrivals.has(uid)) this.arrivals.set(uid, this.nextArrival++);
+  }
+
+  /** After a (re)start, the runs already there queue in creation order, then by name. */
+  noteExisting(runs: readonly Run[]): void {
+    [...runs]
+      .sort((a, b) => created(a) - created(b) || a.metadata.name.localeCompare(b.metadata.name))
+      .forEach((run) => this.noteArrival(run));
+  }
+
+  private byArrival = (a: Run, b: Run): number =>
+    (this.arrivals.get(String(a.metadata.uid)) ?? Infinity) - (this.arrivals.get(String(b.metadata.uid)) ?? Infinity) ||
+    created(a) - created(b);
 
   isAdmitted(run: Run): boolean {
     return this.admitted.has(String(run.metadata.uid));
@@ -30,6 +46,12 @@ export class TeamAdmission {
 
   release(uid: string): void {
     this.admitted.delete(uid);
+  }
+
+  /** Forgets a deleted run entirely. */
+  forget(uid: string): void {
+    this.admitted.delete(uid);
+    this.arrivals.delete(uid);
   }
 
   /**
@@ -48,7 +70,7 @@ export class TeamAdmission {
     const holding = teamRuns.filter((r) => this.isAdmitted(r));
     let usedRuns = holding.length;
     let usedGpus = holding.reduce((n, r) => n + gpusOf(r), 0);
-    const waiting = teamRuns.filter((r) => !this.isAdmitted(r)).sort(byArrival);
+    const waiting = teamRuns.filter((r) => !this.isAdmitted(r)).sort(this.byArrival);
     let ahead = 0;
     for (const candidate of waiting) {
       const need = gpusOf(candidate);
@@ -58,7 +80,7 @@ export class TeamAdmission {
           usedRuns + 1 > team.maxConcurrentRuns
             ? `team ${team.team} runs ${usedRuns}/${team.maxConcurrentRuns} concurrent runs`
             : `team ${team.team} uses ${usedGpus}/${team.gpu} GPUs`;
-        const queue = candidate === run ? '' : `; ${ahead + 1} run(s) ahead in the queue`;
+        const queue = candidate.metadata.uid === run.metadata.uid ? '' : `; ${ahead + 1} run(s) ahead in the queue`;
         return { admitted: false, message: `waiting for quota: ${why}${queue}` };
       }
       if (candidate.metadata.uid === run.metadata.uid) {

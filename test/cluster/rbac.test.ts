@@ -1,10 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ApiException, CoreV1Api } from '@kubernetes/client-node';
 import { RUN_GROUP } from '../../controller/api/run.js';
 import { kubeConfigAs } from '../support/cluster.js';
-import { can, createRun, runObject, serviceAccountConfig } from '../support/identities.js';
+import { can, createRun, deleteRuns, runObject, serviceAccountConfig } from '../support/identities.js';
 
 describe('RBAC as the platform grants it', () => {
+  afterAll(async () => {
+    await deleteRuns(kubeConfigAs('admin'), 'plinth-vision', ['from-editor']);
+    await deleteRuns(kubeConfigAs('admin'), 'plinth-nlp', ['from-group']);
+  });
+
   it('lets a viewer read runs but not create them', async () => {
     const viewer = kubeConfigAs('vision-observer');
     expect(await can(viewer, 'list', 'runs', { group: RUN_GROUP, namespace: 'plinth-vision' })).toBe(true);

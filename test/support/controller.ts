@@ -9,6 +9,10 @@ import { serviceAccountToken } from './identities.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** Controllers still running when the test worker exits are killed with it. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => running.forEach((c) => c.kill('SIGKILL')));
+
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -46,17 +50,26 @@ export async function startController(
     { mode: 0o600 },
   );
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
+  // node --import tsx, not the tsx CLI: one process, so signals (SIGKILL included) reach the controller itself.
   const child = spawn(
-    join(ROOT, 'node_modules', '.bin', 'tsx'),
+    process.execPath,
     [
+      '--import',
+      'tsx',
       join(ROOT, 'controller', 'main.ts'),
       `--identity=${identity}`,
       `--metrics-port=${metricsPort}`,
       `--health-port=${healthPort}`,
       `--lease-duration=${options.leaseDurationSeconds ?? 4}`,
     ],
-    { env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: ROOT,
+      env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   const logs: Record<string, unknown>[] = [];
   const listeners = new Set<() => void>();
   let buffer = '';

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { diagnosePod, unschedulableReason } from '../../controller/reconcile/diagnosis.js';
+
+const node = (name: string, pool: string, taints: V1Node['spec'] = {}): V1Node => ({
+  metadata: { name, labels: { 'plinth.dev/pool': pool } },
+  spec: taints,
+});
+const nodes = [
+  node('cpu-0', 'cpu'),
+  node('gpu-0', 'gpu', { taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] }),
+];
+
+function pending(message: string, spec: V1Pod['spec'] = { containers: [] }): V1Pod {
+  return {
+    spec,
+    status: {
+      phase: 'Pending',
+      conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }],
+    },
+  };
+}
+
+describe('diagnosePod', () => {
+  it.each([
+    ['0/6 nodes are available: 2 Insufficient nvidia.com/gpu, 4 node(s) had untolerated taint(s).', 'InsufficientGPU'],
+    ['0/6 nodes are available: 6 Insufficient cpu.', 'InsufficientCPU'],
+    ['0/6 nodes are available: 6 Insufficient memory.', 'InsufficientMemory'],
+    ["0/6 nodes are available: 6 node(s) didn't match Pod's node affinity/selector.", 'NoMatchingNode'],
+    ['0/6 nodes are available: 6 node(s) had untolerated taint(s).', 'UntoleratedTaint'],
+  ])('names the scheduler verdict %s', (message, reason) => {
+    expect(unschedulableReason(message)).toBe(reason);
+    expect(diagnosePod(pending(message))).toMatchObject({ phase: 'unschedulable', reason });
+  });
+
+  it('blames the taint when the only nodes that match carry one the pod does not tolerate', () => {
+    const pod = pending("0/2 nodes are available: 1 node(s) had untolerated taint(s), 1 didn't match selector", {
+      containers: [],
+      nodeSelector: { 'plinth.dev/pool': 'gpu' },
+    });
+    expect(diagnosePod(pod, nodes)).toEqual({
+      phase: 'unschedulable',
+      reason: 'UntoleratedTaint',
+      message: 'the nodes the pod selects (gpu-0) carry taints it does not tolerate: nvidia.com/gpu=present:NoSchedule',
+    });
+  });
+
+  it('blames the selector when no node has the labels', () => {
+    const pod = pending('0/2 nodes are available', { containers: [], nodeSelector: { 'plinth.dev/pool': 'tpu' } });
+    expect(diagnosePod(pod, nodes)).toMatchObject({
+      reason: 'NoMatchingNode',
+      message: 'no node has all of the labels the pod selects: plinth.dev/pool=tpu',
+    });
+  });
+
+  it('reports image pull failures as a warning naming the image', () => {
+    const pod: V1Pod = {
+      spec: { containers: [], nodeName: 'cpu-0' },
+      status: {
+        phase: 'Pending',
+        containerStatuses: [
+          {
+            name: 'main',
+            image: 'ghcr.io/x/y:1',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { waiting: { reason: 'ImagePullBackOff', message: 'not found' } },
+          },
+        ],
+      },
+    };
+    expect(diagnosePod(pod)).toEqual({
+      phase: 'warning',
+      reason: 'ImagePullError',
+      message: 'cannot pull image ghcr.io/x/y:1: not found',
+    });
+  });
+
+  it('reports a crash loop with the OOM that caused it', () => {
+    const pod: V1Pod = {
+      spec: { containers: [], nodeName: 'cpu-0' },
+      status: {
+        phase: 'Running',
+        containerStatuses: [
+          {
+            name: 'main',
+            image: 'x:1',
+            imageID: '',
+            ready: false,
+            restartCount: 4,
+            state: { waiting: { reason: 'CrashLoopBackOff' } },
+            lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
+          },
+        ],
+      },
+    };
+    expect(diagnosePod(pod)).toEqual({
+      phase: 'warning',
+      reason: 'OOMKilled',
+      message: 'container main keeps crashing (OOMKilled); restarted 4 times',
+    });
+  });
+
+  it('never calls a pod running before it is', () => {
+    expect(diagnosePod({ spec: { containers: [] }, status: { phase: 'Pending' } }).phase).toBe('queued');
+    expect(diagnosePod({ spec: { containers: [], nodeName: 'cpu-0' }, status: { phase: 'Pending' } }).phase).toBe(
+      'scheduled',
+    );
+    expect(
+      diagnosePod({
+        spec: { containers: [], nodeName: 'cpu-0' },
+        status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] },
+      }).phase,
+    ).toBe('starting');
+  });
+});

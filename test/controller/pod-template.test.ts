@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
+import type { Run } from '../../controller/api/run.js';
+import { desiredJob } from '../../controller/reconcile/desired-children.js';
+import { find, objectsOf } from '../support/platform.js';
+
+const defaults = JSON.parse(
+  (find(objectsOf('local'), 'ConfigMap', 'plinth-controller') as unknown as { data: Record<string, string> }).data[
+    PLATFORM_DEFAULTS_KEY
+  ]!,
+) as PlatformDefaults;
+
+const run = (spec: Partial<Run['spec']>): Run => ({
+  apiVersion: 'plinth.dev/v1alpha1',
+  kind: 'Run',
+  metadata: { name: 'r', namespace: 'plinth-vision', uid: 'u1' },
+  spec: { kind: 'job', pool: 'cpu', container: { image: 'x:1' }, ...spec },
+});
+
+describe('desiredJob', () => {
+  it('maps termination to backoffLimit, activeDeadlineSeconds and ttlSecondsAfterFinished', () => {
+    const job = desiredJob(run({ termination: { maxRetries: 3, timeout: 600, ttl: 60 } }), defaults, 'vision');
+    expect(job.spec).toMatchObject({ backoffLimit: 3, activeDeadlineSeconds: 600, ttlSecondsAfterFinished: 60 });
+  });
+
+  it('lets a run narrow its pool placement but not leave it', () => {
+    const job = desiredJob(
+      run({ environment: { nodeSelector: { 'plinth.dev/pool': 'gpu', zone: 'a' } } }),
+      defaults,
+      'vision',
+    );
+    expect(job.spec?.template.spec?.nodeSelector).toEqual({ 'plinth.dev/pool': 'cpu', zone: 'a' });
+  });
+
+  it('gives a token only to a run that names its own ServiceAccount', () => {
+    expect(desiredJob(run({}), defaults, 'vision').spec?.template.spec).toMatchObject({
+      serviceAccountName: 'plinth-run',
+      automountServiceAccountToken: false,
+    });
+    const own = desiredJob(run({ environment: { serviceAccountName: 'pipeline' } }), defaults, 'vision').spec?.template
+      .spec;
+    expect(own?.serviceAccountName).toBe('pipeline');
+    expect(own?.automountServiceAccountToken).toBeUndefined();
+  });
+
+  it('keeps user labels but not over the platform ones', () => {
+    const job = desiredJob(
+      run({ environment: { labels: { 'plinth.dev/team': 'nlp', experiment: 'e1' } } }),
+      defaults,
+      'vision',
+    );
+    expect(job.spec?.template.metadata?.labels).toMatchObject({
+      'plinth.dev/team': 'vision',
+      experiment: 'e1',
+      'plinth.dev/run': 'r',
+    });
+  });
+
+  it('applies the floor to init containers too', () => {
+    const job = desiredJob(
+      run({ init: [{ image: 'git:1', securityContext: { privileged: true } } as never] }),
+      defaults,
+      'vision',
+    );
+    expect(job.spec?.template.spec?.initContainers?.[0]).toMatchObject({
+      name: 'init-0',
+      securityContext: { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    });
+  });
+});
