@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'constructs/imports/'] },
+  { ignores: ['dist/', 'build/', 'node_modules/', 'constructs/imports/', '.plinth/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
