@@ -57,6 +57,33 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
   };
 }
 
+/**
+ * V8 sizes its heap from the machine, not the container, and would grow until the kubelet kills
+ * it; half the memory limit leaves room for everything off the heap. A bounded old generation
+ * also shrinks V8's default young generation, which made the controller spend a third of its
+ * time in scavenges; a fixed 8 MiB semi-space keeps that under 3%.
+ */
+export function nodeOptions(memoryLimit: string): string {
+  return `--max-old-space-size=${nodeHeapLimitMiB(memoryLimit)} --max-semi-space-size=8`;
+}
+
+export function nodeHeapLimitMiB(memoryLimit: string): number {
+  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(memoryLimit);
+  if (!match) throw new Error(`cannot read the memory limit "${memoryLimit}"`);
+  const factor: Record<string, number> = {
+    Ki: 1 / 1024,
+    Mi: 1,
+    Gi: 1024,
+    Ti: 1024 * 1024,
+    K: 1e3 / 1048576,
+    M: 1e6 / 1048576,
+    G: 1e9 / 1048576,
+    T: 1e12 / 1048576,
+  };
+  const mebibytes = Number(match[1]) * (match[2] ? (factor[match[2]] ?? 1) : 1 / 1048576);
+  return Math.max(64, Math.floor(mebibytes / 2));
+}
+
 const READ = ['get', 'list', 'watch'];
 const MANAGE = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 
@@ -153,7 +180,13 @@ export class ControllerDeployment extends Construct {
         { name: 'health', port: CONTROLLER_PORTS.health },
       ],
       args: [`--config-map=${CONTROLLER_NAME}`, `--lease=${CONTROLLER_NAME}`, `--namespace=${namespace}`],
-      env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+      env: [
+        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        {
+          name: 'NODE_OPTIONS',
+          value: nodeOptions(config.controller.resources.limits.memory),
+        },
+      ],
       serviceAccountName: CONTROLLER_NAME,
       automountServiceAccountToken: true,
       livenessProbe: probe('/healthz'),

@@ -4,9 +4,9 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { CONTROLLER_PORTS } from './api/metrics.js';
 import { startHttpServers } from './http-servers.js';
+import { loadKubeConfig } from './kube-config.js';
 import { LeaderElector } from './leader-election.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -30,8 +30,7 @@ const { values: flags } = parseArgs({
 const log = createLogger();
 
 async function main(): Promise<void> {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
+  const kc = loadKubeConfig();
   const namespace = flags.namespace;
   const metrics = createMetrics();
   const shutdown = new AbortController();

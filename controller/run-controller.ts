@@ -18,6 +18,7 @@ import {
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { PLINTH_LABELS } from '../constructs/labels.js';
 import type { PlatformDefaults } from './api/platform-defaults.js';
@@ -31,13 +32,23 @@ import { WorkQueue } from './work-queue.js';
 export const FIELD_MANAGER = 'plinth-controller';
 const SPEC_HASH_ANNOTATION = 'plinth.dev/spec-hash';
 const RESYNC_MS = 60_000;
+/** How long a Job may go without a pod before its FailedCreate events are read. */
+const FAILED_CREATE_GRACE_MS = 10_000;
+/** A podless Job's events are read at most this often. */
+const EVENTS_INTERVAL_MS = 10_000;
+/** Status changes short of a final phase are written at most this often per run. */
+const STATUS_INTERVAL_MS = 2000;
 /** Phases in which a run waits for something; the pending-too-long alert watches their age. */
 const PENDING_PHASES = new Set(['created', 'queued', 'unschedulable', 'scheduled']);
 
 type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
 const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace}/${name}`;
-const isFinal = (run: Run) => run.status?.phase !== undefined && FINAL_PHASES.has(run.status.phase);
+const isFinalStatus = (status: RunStatus | undefined) => status?.phase !== undefined && FINAL_PHASES.has(status.phase);
+
+function stripManagedFields(object: KubernetesObject): void {
+  if (object.metadata) delete object.metadata.managedFields;
+}
 
 function ignoreNotFound(error: unknown): void {
   if (!(error instanceof ApiException && error.code === 404)) throw error;
@@ -62,6 +73,13 @@ export class RunController {
   private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
   private synced = false;
+  private stopped = false;
+  /** The status last written for each run, and when. */
+  private readonly written = new Map<string, { uid?: string; status: RunStatus; at: number }>();
+  /** What each podless Job's events said, and when they were read. */
+  private readonly eventsRead = new Map<string, { at: number; message?: string }>();
+  /** Pods by run key: reconciles read a run's pods without scanning every pod. */
+  private readonly podsByRun = new Map<string, Map<string, V1Pod>>();
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -107,6 +125,17 @@ export class RunController {
     this.nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => this.core.listNode());
   }
 
+  /** The newest status of a run: what this controller last wrote, or the cache's if it knows none. */
+  private statusOf(run: Run): RunStatus | undefined {
+    const written = this.written.get(keyOf(run.metadata.namespace, run.metadata.name));
+    return written && written.uid === run.metadata.uid ? written.status : run.status;
+  }
+
+  /** Final by the newest status: a run just written as done is not re-admitted while the cache catches up. */
+  private isFinal(run: Run): boolean {
+    return isFinalStatus(this.statusOf(run));
+  }
+
   get isSynced(): boolean {
     return this.synced;
   }
@@ -122,10 +151,25 @@ export class RunController {
       const run = child.metadata?.labels?.[PLINTH_LABELS.run];
       if (run) this.queue.add(keyOf(child.metadata?.namespace, run));
     };
+    const indexPod = (pod: V1Pod) => {
+      const key = keyOf(pod.metadata?.namespace, pod.metadata?.labels?.[PLINTH_LABELS.run]);
+      const pods = this.podsByRun.get(key) ?? new Map<string, V1Pod>();
+      pods.set(pod.metadata?.name ?? '', pod);
+      this.podsByRun.set(key, pods);
+    };
+    this.pods.on('add', indexPod);
+    this.pods.on('update', indexPod);
+    this.pods.on('delete', (pod) => {
+      const key = keyOf(pod.metadata?.namespace, pod.metadata?.labels?.[PLINTH_LABELS.run]);
+      this.podsByRun.get(key)?.delete(pod.metadata?.name ?? '');
+      if (this.podsByRun.get(key)?.size === 0) this.podsByRun.delete(key);
+    });
     this.runs.on('add', arrive);
     this.runs.on('update', enqueueRun);
     this.runs.on('delete', (run) => {
       this.admission.forget(String(run.metadata.uid));
+      this.written.delete(keyOf(run.metadata.namespace, run.metadata.name));
+      this.eventsRead.delete(keyOf(run.metadata.namespace, run.metadata.name));
       this.enqueueWaiting(run.metadata.namespace ?? '');
     });
     for (const informer of [this.jobs, this.deployments, this.pods] as Cache<KubernetesObject>[]) {
@@ -140,7 +184,11 @@ export class RunController {
       this.pods,
       this.nodes,
     ] as Cache<KubernetesObject>[]) {
+      // Handlers see the cached object itself: dropping managedFields here keeps them out of memory.
+      informer.on('add', stripManagedFields);
+      informer.on('update', stripManagedFields);
       informer.on('error', (err: unknown) => {
+        if (this.stopped) return;
         this.log.warn({ err: String(err) }, 'watch failed; restarting it');
         setTimeout(() => void informer.start(), 1000);
       });
@@ -158,6 +206,7 @@ export class RunController {
 
   /** Stops taking work; in-flight reconciles finish. */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.timers.forEach(clearInterval);
     this.queue.shutDown();
     await Promise.all([this.runs, this.jobs, this.deployments, this.pods, this.nodes].map((i) => i.stop()));
@@ -167,7 +216,7 @@ export class RunController {
   private rebuildAdmissions(): void {
     this.admission.noteExisting(this.runs.list());
     for (const run of this.runs.list()) {
-      if (isFinal(run) || run.spec.stopped) continue;
+      if (this.isFinal(run) || run.spec.stopped) continue;
       const ns = run.metadata.namespace;
       const name = childName(run);
       const admitted = run.status?.conditions?.some((c) => c.type === 'Admitted' && c.status === 'True');
@@ -177,6 +226,9 @@ export class RunController {
 
   private async worker(): Promise<void> {
     for (;;) {
+      // Reconciles served from the caches never touch I/O; yielding here keeps watch events,
+      // timers and signals flowing however full the queue is.
+      await yieldToEventLoop();
       const key = await this.queue.get();
       if (key === undefined) return;
       this.metrics.queueDepth.set(this.queue.depth);
@@ -200,20 +252,20 @@ export class RunController {
 
   private enqueueWaiting(namespace: string): void {
     for (const run of this.runs.list(namespace)) {
-      if (!isFinal(run) && !this.admission.isAdmitted(run)) this.queue.add(keyOf(namespace, run.metadata.name));
+      if (!this.isFinal(run) && !this.admission.isAdmitted(run)) this.queue.add(keyOf(namespace, run.metadata.name));
     }
   }
 
   /** Runs of a namespace that hold or want capacity. */
   private activeRuns(namespace: string): Run[] {
-    return this.runs.list(namespace).filter((r) => !isFinal(r) && !r.spec.stopped);
+    return this.runs.list(namespace).filter((r) => !this.isFinal(r) && !r.spec.stopped);
   }
 
   async reconcile(key: string): Promise<void> {
     const [namespace = '', name = ''] = key.split('/');
     const run = this.runs.get(name, namespace);
     if (!run) return; // deleted: its children go with it through their ownerReferences
-    if (isFinal(run)) return this.release(run);
+    if (this.isFinal(run)) return this.release(run);
 
     const observation = {
       now: new Date(),
@@ -258,6 +310,17 @@ export class RunController {
       job && observation.pods.length === 0 && !job.status?.active ? await this.failedCreateMessage(job) : undefined;
     const status = await this.writeStatus(run, { ...observation, job, deployment, failedCreate });
     if (status && FINAL_PHASES.has(status.phase ?? 'created')) this.release(run);
+  }
+
+  /**
+   * A Job that has had time to create its pod but has none: only then are its events worth a
+   * look, since listing events is one of the costlier calls a reconcile can make.
+   */
+  private podless(job: V1Job | undefined): boolean {
+    if (!job?.metadata?.creationTimestamp || job.status?.active || job.status?.succeeded || job.status?.failed)
+      return false;
+    const age = Date.now() - new Date(job.metadata.creationTimestamp).getTime();
+    return age > FAILED_CREATE_GRACE_MS && !this.podsByRun.has(keyOf(job.metadata.namespace, job.metadata.name));
   }
 
   private podsOf(run: Run): V1Pod[] {
@@ -316,19 +379,40 @@ export class RunController {
 
   /** Why the Job controller could not create a pod (a quota rejection, most often). */
   private async failedCreateMessage(job: V1Job): Promise<string | undefined> {
+    const key = keyOf(job.metadata?.namespace, job.metadata?.name);
+    const read = this.eventsRead.get(key);
+    if (read && Date.now() - read.at < EVENTS_INTERVAL_MS) {
+      this.queue.addAfter(key, EVENTS_INTERVAL_MS - (Date.now() - read.at));
+      return read.message;
+    }
     const events = await this.core.listNamespacedEvent({
       namespace: job.metadata?.namespace ?? '',
       fieldSelector: `involvedObject.kind=Job,involvedObject.name=${job.metadata?.name},reason=FailedCreate`,
     });
-    const latest = events.items.sort((a, b) =>
-      String(b.lastTimestamp ?? '').localeCompare(String(a.lastTimestamp ?? '')),
-    )[0];
+    // Write conflicts on the quota are retried by the Job controller; they explain nothing.
+    const latest = events.items
+      .filter((e) => !e.message?.includes('the object has been modified'))
+      .sort((a, b) => String(b.lastTimestamp ?? '').localeCompare(String(a.lastTimestamp ?? '')))[0];
+    this.eventsRead.set(key, { at: Date.now(), message: latest?.message });
     return latest?.message;
   }
 
   private async writeStatus(run: Run, observation: Observation): Promise<RunStatus | undefined> {
-    const status = deriveStatus(run.status, observation);
-    if (JSON.stringify(status) === JSON.stringify(run.status ?? {})) return status;
+    const key = keyOf(run.metadata.namespace, run.metadata.name);
+    // Only this controller writes status, so what it last wrote is never older than the cache,
+    // and often newer: deriving from it keeps timestamps stable while the cache catches up.
+    const written = this.written.get(key);
+    const previous = this.statusOf(run);
+    const status = deriveStatus(previous, observation);
+    if (JSON.stringify(status) === JSON.stringify(previous ?? {})) return status;
+    // Pods move through several phases in well under a second; write the latest, not each one.
+    // A new run counts from its creation, so a run that finishes quickly is written once, when done.
+    const created = new Date(String(run.metadata['creationTimestamp'] ?? 0)).getTime();
+    const sinceLast = Date.now() - (written?.at ?? created);
+    if (!FINAL_PHASES.has(status.phase ?? 'created') && sinceLast < STATUS_INTERVAL_MS) {
+      this.queue.addAfter(key, STATUS_INTERVAL_MS - sinceLast);
+      return status;
+    }
     try {
       await this.customObjects.patchNamespacedCustomObjectStatus(
         {
@@ -345,16 +429,9 @@ export class RunController {
       ignoreNotFound(error);
       return undefined;
     }
-    if (status.phase !== run.status?.phase) {
-      this.log.info(
-        {
-          run: keyOf(run.metadata.namespace, run.metadata.name),
-          phase: status.phase,
-          reason: status.reason,
-          message: status.message,
-        },
-        'phase changed',
-      );
+    this.written.set(key, { uid: run.metadata.uid, status, at: Date.now() });
+    if (status.phase !== previous?.phase) {
+      this.log.info({ run: key, phase: status.phase, reason: status.reason, message: status.message }, 'phase changed');
     }
     return status;
   }

@@ -9,16 +9,16 @@
  *    Runs sit in the cluster; the controller's peak RSS (VmHWM) is read from /proc throughout.
  * Targets: ratio >= 0.8, p99 < 2 s at N=500, peak RSS < 200 MiB with 5,000 Runs.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Watch, type V1Job } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type V1Job } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
 import { desiredJob } from '../../controller/reconcile/desired-children.js';
-import { platformDefaults } from '../../constructs/controller-deployment.js';
+import { nodeOptions, platformDefaults } from '../../constructs/controller-deployment.js';
 import type { PlatformConfigInput } from '../../constructs/config/schema.js';
 import { validatePlatformConfig } from '../../constructs/config/validate.js';
 import { renderPlatform } from '../../constructs/platform.js';
@@ -57,6 +57,12 @@ function benchConfig() {
   return validatePlatformConfig('local', input);
 }
 
+/** CPU seconds a process has used so far (user + system), from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function peakRssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
     .split('\n')
@@ -65,6 +71,14 @@ function peakRssMiB(pid: number): number {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'plinth-bench-cluster-'));
+let controllerPid: number | undefined;
+// An interrupted benchmark still stops the controller and the control plane it started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (controllerPid) process.kill(controllerPid, 'SIGKILL');
+    void stopCluster(dir).finally(() => process.exit(130));
+  });
+}
 try {
   const state = await startCluster({ dir, jobDurationMs: JOB_MS, nodesPerPool: 4 });
   const admin = new KubeConfig();
@@ -114,43 +128,106 @@ try {
     }),
     { mode: 0o600 },
   );
+  // The production artifact: the bundle the image runs.
+  if (spawnSync('npm', ['run', '-s', 'build:controller'], { stdio: 'inherit' }).status !== 0) {
+    throw new Error('bundling the controller failed');
+  }
   const controller = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      'controller/main.ts',
-      '--identity=bench',
-      '--metrics-port=0',
-      '--health-port=0',
-      '--workers=16',
-    ],
+    ['build/controller.mjs', '--identity=bench', '--metrics-port=0', '--health-port=0', '--workers=16'],
     {
-      env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        KUBECONFIG: kubeconfig,
+        LOG_LEVEL: 'warn',
+        // As its Deployment runs it: the heap bounded by the container's memory limit.
+        NODE_OPTIONS: nodeOptions(config.controller.resources.limits.memory),
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
   const pid = controller.pid ?? 0;
+  controllerPid = pid;
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, peakRssMiB(pid))), 500);
   await new Promise((r) => setTimeout(r, 3000));
 
-  // Watch Jobs: the moment each appears is the end of its run's create-to-Job latency.
+  // Informers (list, then watch, re-established if dropped) rather than polling lists, which would
+  // load the API server in a way the baseline does not.
+  const phases = new Map<string, string>();
+  const runInformer = makeInformer<Run>(
+    admin,
+    `/apis/${RUN_GROUP}/${RUN_VERSION}/${RUN_PLURAL}`,
+    () => runsApi.listClusterCustomObject({ group: RUN_GROUP, version: RUN_VERSION, plural: RUN_PLURAL }) as never,
+  );
+  const trackRun = (run: Run) => phases.set(`${run.metadata.namespace}/${run.metadata.name}`, run.status?.phase ?? '');
+  runInformer.on('add', trackRun);
+  runInformer.on('update', trackRun);
+  const countPhase = (namespace: string, match: (phase: string) => boolean) =>
+    [...phases].filter(([key, phase]) => key.startsWith(`${namespace}/`) && match(phase)).length;
+  const until = async (done: () => boolean) => {
+    while (!done()) await new Promise((r) => setTimeout(r, 100));
+  };
+
+  // The moment each Job appears ends its run's create-to-Job latency.
   const jobSeen = new Map<string, number>();
   const jobDone = new Map<string, number>();
-  const watch = await new Watch(admin).watch(
-    '/apis/batch/v1/jobs',
-    {},
-    (_type, job: V1Job) => {
-      const key = `${job.metadata?.namespace}/${job.metadata?.name}`;
-      if (!jobSeen.has(key)) jobSeen.set(key, performance.now());
-      if (job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') && !jobDone.has(key))
-        jobDone.set(key, performance.now());
-    },
-    () => undefined,
-  );
+  const jobInformer = makeInformer<V1Job>(admin, '/apis/batch/v1/jobs', () => batch.listJobForAllNamespaces());
+  const trackJob = (job: V1Job) => {
+    const key = `${job.metadata?.namespace}/${job.metadata?.name}`;
+    if (!jobSeen.has(key)) jobSeen.set(key, performance.now());
+    if (!jobDone.has(key) && job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')) {
+      jobDone.set(key, performance.now());
+    }
+  };
+  jobInformer.on('add', trackJob);
+  jobInformer.on('update', trackJob);
+  for (const informer of [runInformer, jobInformer] as {
+    on(e: 'error', cb: () => void): void;
+    start(): Promise<void>;
+  }[]) {
+    informer.on('error', () => setTimeout(() => void (tracking && informer.start()), 500));
+  }
+  let tracking = true;
+  await Promise.all([runInformer.start(), jobInformer.start()]);
+
+  /** API server request counts by verb and resource, from its own metrics. */
+  const requestCounts = (): Map<string, number> => {
+    const kubectl = join(state.binDirs[0] ?? '', 'kubectl');
+    const text = execFileSync(kubectl, ['--kubeconfig', state.kubeconfig, 'get', '--raw', '/metrics'], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
+    const counts = new Map<string, number>();
+    for (const m of text.matchAll(/^apiserver_request_total\{(.*)\} (\d+)$/gm)) {
+      const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+      if (labels['verb'] === 'WATCH') continue;
+      const key = `${labels['verb']} ${labels['resource']}${labels['subresource'] ? `/${labels['subresource']}` : ''}`;
+      counts.set(key, (counts.get(key) ?? 0) + Number(m[2]));
+    }
+    return counts;
+  };
+  const requestDelta = (before: Map<string, number>, after: Map<string, number>) =>
+    [...after]
+      .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
+      .filter(([, v]) => v >= 100)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+
+  const cpuOf = () =>
+    Object.fromEntries([
+      ...state.processes.map((p) => [p.name, cpuSeconds(p.pid)] as const),
+      ['controller', cpuSeconds(pid)] as const,
+    ]);
+  const cpuUsed = (before: Record<string, number>) =>
+    Object.entries(cpuOf())
+      .map(([name, after]) => `${name} ${(after - (before[name] ?? 0)).toFixed(1)}s`)
+      .join(', ');
 
   // 1. Through the controller.
+  const cpuBefore = cpuOf();
+  const requestsBefore = requestCounts();
   const names = Array.from({ length: N }, (_, i) => `run-${i}`);
   const created = new Map<string, number>();
   log(`creating ${N} runs`);
@@ -170,20 +247,14 @@ try {
     });
     created.set(name, performance.now());
   });
-  for (;;) {
-    const list = (await runsApi.listNamespacedCustomObject({
-      group: RUN_GROUP,
-      version: RUN_VERSION,
-      plural: RUN_PLURAL,
-      namespace: 'plinth-bench',
-    })) as { items: Run[] };
-    const done = list.items.filter((r) => r.status?.phase === 'succeeded').length;
-    if (done === N) break;
-    const failed = list.items.filter((r) => r.status?.phase === 'failed').length;
-    if (failed > 0) throw new Error(`${failed} runs failed`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await until(() => {
+    if (countPhase('plinth-bench', (p) => p === 'failed') > 0) throw new Error('a benchmark run failed');
+    return countPhase('plinth-bench', (p) => p === 'succeeded') === N;
+  });
   const controllerSeconds = (performance.now() - t0) / 1000;
+  const controllerCpu = cpuUsed(cpuBefore);
+  const requestsMid = requestCounts();
+  const cpuBaseline = cpuOf();
   const latencies = names.map((n) => (jobSeen.get(`plinth-bench/${n}`) ?? NaN) - (created.get(n) ?? NaN));
   log(`controller: ${N} runs succeeded in ${controllerSeconds.toFixed(1)} s`);
 
@@ -201,11 +272,16 @@ try {
       defaults,
       'backlog',
     );
+    // A plain Job: no owner, and no plinth.dev/run label for the controller to pick up.
     delete job.metadata?.ownerReferences;
+    delete job.metadata?.labels?.['plinth.dev/run'];
+    delete job.spec?.template.metadata?.labels?.['plinth.dev/run'];
     await batch.createNamespacedJob({ namespace: 'plinth-backlog', body: job });
   });
   while (names.some((n) => !jobDone.has(`plinth-backlog/${n}`))) await new Promise((r) => setTimeout(r, 250));
   const baselineSeconds = (performance.now() - t1) / 1000;
+  const baselineCpu = cpuUsed(cpuBaseline);
+  const requestsAfter = requestCounts();
   log(`baseline: ${N} Jobs completed in ${baselineSeconds.toFixed(1)} s`);
   await batch.deleteCollectionNamespacedJob({ namespace: 'plinth-backlog', propagationPolicy: 'Background' });
 
@@ -226,20 +302,12 @@ try {
       },
     });
   });
-  for (;;) {
-    const list = (await runsApi.listNamespacedCustomObject({
-      group: RUN_GROUP,
-      version: RUN_VERSION,
-      plural: RUN_PLURAL,
-      namespace: 'plinth-backlog',
-    })) as { items: Run[] };
-    if (list.items.every((r) => r.status?.phase)) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await until(() => countPhase('plinth-backlog', (p) => p !== '') === BACKLOG);
   await new Promise((r) => setTimeout(r, 2000));
   clearInterval(sampler);
   peak = Math.max(peak, peakRssMiB(pid));
-  watch.abort();
+  tracking = false;
+  await Promise.all([runInformer.stop(), jobInformer.stop()]);
   controller.kill('SIGTERM');
 
   const ratio = baselineSeconds / controllerSeconds;
@@ -250,6 +318,10 @@ try {
   console.log(
     `baseline:   all ${N} Jobs completed in ${baselineSeconds.toFixed(1)} s (${(N / baselineSeconds).toFixed(1)} jobs/s)`,
   );
+  console.log(`CPU during the controller phase: ${controllerCpu}`);
+  console.log(`CPU during the baseline phase:   ${baselineCpu}`);
+  console.log(`API requests in the controller phase: ${requestDelta(requestsBefore, requestsMid)}`);
+  console.log(`API requests in the baseline phase:   ${requestDelta(requestsMid, requestsAfter)}`);
   console.log(`throughput ratio controller/baseline: ${ratio.toFixed(2)} (target >= 0.8)`);
   console.log(
     `create-to-Job latency: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms (target p99 < 2000 ms)`,
