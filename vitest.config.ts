@@ -10,6 +10,7 @@ export default defineConfig({
             'test/config/**/*.test.ts',
             'test/constructs/**/*.test.ts',
             'test/controller/**/*.test.ts',
+            'test/policies/**/*.test.ts',
             'test/synth/**/*.test.ts',
           ],
         },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { imagePinning } from './image-ref.js';
 
 /**
  * The PlatformConfig schema: the one typed description of an environment.
@@ -29,10 +30,7 @@ const quantity = z
 
 /** Images are pinned: an exact tag (never "latest") or a digest. */
 export const pinnedImage = z.string().superRefine((image, ctx) => {
-  const withoutDigest = image.split('@')[0] ?? '';
-  const hasDigest = /@sha256:[a-f0-9]{64}$/.test(image);
-  const lastSegment = withoutDigest.split('/').pop() ?? '';
-  const tag = lastSegment.includes(':') ? lastSegment.split(':').pop() : undefined;
+  const { digest: hasDigest, tag } = imagePinning(image);
   if (!hasDigest && !tag) {
     ctx.addIssue({ code: 'custom', message: `image "${image}" is not pinned: add an exact tag or a @sha256 digest` });
   } else if (tag === 'latest') {
@@ -260,6 +258,8 @@ export const platformConfigSchema = z
   .strictObject({
     /** The environment name, used in errors and in the `plinth.dev/environment` label. */
     name: dnsLabel,
+    /** Production environments are held to stricter rules: images pinned by digest, multi-AZ databases. */
+    production: z.boolean().default(false),
     /** Namespace of the platform's own services. */
     namespace: dnsLabel.default('plinth'),
     images: z.strictObject({
@@ -323,6 +323,17 @@ export const platformConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['teams', i, 'name'], message: `team "${t.name}" is defined twice` });
       }
     });
+    if (config.production) {
+      for (const [key, image] of Object.entries(config.images)) {
+        if (!imagePinning(image).digest) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['images', key],
+            message: `image "${image}" must be pinned by @sha256 digest in a production environment`,
+          });
+        }
+      }
+    }
     const db = config.database;
     if (db.kind === 'cloudnative-pg') {
       if (config.name !== 'local' && db.instances < 3) {

@@ -1,0 +1,6 @@
+/** How an image reference is pinned: by digest, by a tag, or not at all. Used by config validation and the policies. */
+export function imagePinning(image: string): { digest: boolean; tag: string | undefined } {
+  const digest = /@sha256:[a-f0-9]{64}$/.test(image);
+  const last = image.split('@')[0]?.split('/').pop() ?? '';
+  return { digest, tag: last.includes(':') ? last.split(':').pop() : undefined };
+}
