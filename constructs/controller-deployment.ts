@@ -11,7 +11,8 @@ import { CoreService } from './core-service.js';
 import { componentLabels } from './labels.js';
 import { poolPlacement, runPools } from './scheduling.js';
 import { containerSecurityContext, podSecurityContext } from './security.js';
-import { RUN_SERVICE_ACCOUNT, teamNamespaceName } from './team-namespace.js';
+import { RUN_SERVICE_ACCOUNT } from './run-service-account.js';
+import { teamNamespaceName } from './team-namespace.js';
 import { trackingUri } from './tracking-server.js';
 
 export const CONTROLLER_COMPONENT = 'controller';

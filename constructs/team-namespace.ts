@@ -6,11 +6,10 @@ import { artifactConnection } from './artifact-store.js';
 import { TlsCertificate, teamRunsHost } from './ingress.js';
 import { componentLabels, PLINTH_LABELS, podSecurityLabels, selectorLabels } from './labels.js';
 import { TEAM_ROLE_CLUSTER_ROLES, type TeamRole } from './rbac.js';
+import { RUN_SERVICE_ACCOUNT } from './run-service-account.js';
 import { TRACKING_COMPONENT, TRACKING_PORT } from './tracking-server.js';
 
 export const TEAM_COMPONENT = 'team';
-/** The ServiceAccount runs use: no RBAC bindings and no token, so a run cannot touch the API. */
-export const RUN_SERVICE_ACCOUNT = 'plinth-run';
 /** Pods of run services carry this label, so the ingress controller may reach them. */
 export const RUN_SERVICE_LABEL = { [PLINTH_LABELS.serves]: 'true' };
 

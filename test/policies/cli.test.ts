@@ -95,6 +95,16 @@ describe('plinth check', () => {
     expect(sarif.runs[0].tool.driver.rules.map((r: { id: string }) => r.id)).toContain('waiver-has-reason');
   });
 
+  it('skips empty documents and comments', async () => {
+    await writeFile(
+      join(dir, 'sparse.yaml'),
+      `# leading comment\n---\n${stringify(good())}---\n# nothing here\n---\n${stringify(pdb())}---\n`,
+    );
+    const { code, out } = await run(join(dir, 'sparse.yaml'));
+    expect(code).toBe(0);
+    expect(out).toContain('2 objects checked');
+  });
+
   it('rejects an unknown format', async () => {
     expect((await run('--format', 'xml', join(dir, 'good.yaml'))).code).toBe(2);
   });
