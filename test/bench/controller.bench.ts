@@ -15,7 +15,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type V1Job } from '@kubernetes/client-node';
-import { stringify } from 'yaml';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
 import { desiredJob } from '../../controller/reconcile/desired-children.js';
 import { nodeOptions, platformDefaults } from '../../constructs/controller-deployment.js';
@@ -24,7 +23,7 @@ import { validatePlatformConfig } from '../../constructs/config/validate.js';
 import { renderPlatform } from '../../constructs/platform.js';
 import { environments } from '../../stacks/environments/index.js';
 import { applyOrThrow, installCrds, readCrds } from '../harness/apply.js';
-import { startCluster, stopCluster } from '../harness/cluster.js';
+import { kubeconfigYaml, startCluster, stopCluster } from '../harness/cluster.js';
 import { SHARED_CRDS } from '../support/cluster.js';
 
 const N = Number(process.env['BENCH_RUNS'] ?? 500);
@@ -116,18 +115,9 @@ try {
     })
   ).status?.token;
   const kubeconfig = join(dir, 'controller.kubeconfig');
-  await writeFile(
-    kubeconfig,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server: state.server, 'certificate-authority': state.caFile } }],
-      users: [{ name: 'u', user: { token } }],
-      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-      'current-context': 'x',
-    }),
-    { mode: 0o600 },
-  );
+  await writeFile(kubeconfig, kubeconfigYaml(state.server, state.caFile, 'plinth-controller', token ?? ''), {
+    mode: 0o600,
+  });
   // The production artifact: the bundle the image runs.
   if (spawnSync('npm', ['run', '-s', 'build:controller'], { stdio: 'inherit' }).status !== 0) {
     throw new Error('bundling the controller failed');
@@ -225,6 +215,20 @@ try {
       .map(([name, after]) => `${name} ${(after - (before[name] ?? 0)).toFixed(1)}s`)
       .join(', ');
 
+  const submit = (namespace: string, name: string) =>
+    runsApi.createNamespacedCustomObject({
+      group: RUN_GROUP,
+      version: RUN_VERSION,
+      plural: RUN_PLURAL,
+      namespace,
+      body: {
+        apiVersion: `${RUN_GROUP}/${RUN_VERSION}`,
+        kind: 'Run',
+        metadata: { name },
+        spec: { kind: 'job', pool: 'cpu', container: { image: 'ghcr.io/plinth-dev/train:1.0.0' } },
+      },
+    });
+
   // 1. Through the controller.
   const cpuBefore = cpuOf();
   const requestsBefore = requestCounts();
@@ -233,18 +237,7 @@ try {
   log(`creating ${N} runs`);
   const t0 = performance.now();
   await inParallel(names, CONCURRENCY, async (name) => {
-    await runsApi.createNamespacedCustomObject({
-      group: RUN_GROUP,
-      version: RUN_VERSION,
-      plural: RUN_PLURAL,
-      namespace: 'plinth-bench',
-      body: {
-        apiVersion: `${RUN_GROUP}/${RUN_VERSION}`,
-        kind: 'Run',
-        metadata: { name },
-        spec: { kind: 'job', pool: 'cpu', container: { image: 'ghcr.io/plinth-dev/train:1.0.0' } },
-      },
-    });
+    await submit('plinth-bench', name);
     created.set(name, performance.now());
   });
   await until(() => {
@@ -289,18 +282,7 @@ try {
   log(`creating a backlog of ${BACKLOG} runs behind a quota of 5 concurrent runs`);
   const backlog = Array.from({ length: BACKLOG }, (_, i) => `queued-${i}`);
   await inParallel(backlog, CONCURRENCY, async (name) => {
-    await runsApi.createNamespacedCustomObject({
-      group: RUN_GROUP,
-      version: RUN_VERSION,
-      plural: RUN_PLURAL,
-      namespace: 'plinth-backlog',
-      body: {
-        apiVersion: `${RUN_GROUP}/${RUN_VERSION}`,
-        kind: 'Run',
-        metadata: { name },
-        spec: { kind: 'job', pool: 'cpu', container: { image: 'ghcr.io/plinth-dev/train:1.0.0' } },
-      },
-    });
+    await submit('plinth-backlog', name);
   });
   await until(() => countPhase('plinth-backlog', (p) => p !== '') === BACKLOG);
   await new Promise((r) => setTimeout(r, 2000));

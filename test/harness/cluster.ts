@@ -81,7 +81,8 @@ async function writeAtomic(path: string, content: string, mode = 0o600): Promise
   await rename(`${path}.tmp`, path);
 }
 
-function kubeconfigYaml(server: string, caFile: string, name: string, token: string): string {
+/** A kubeconfig for one identity, authenticating with a bearer token. */
+export function kubeconfigYaml(server: string, caFile: string, name: string, token: string): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+import { kubeconfigYaml } from '../harness/cluster.js';
 import { cluster } from './cluster.js';
 import { serviceAccountToken } from './identities.js';
 
@@ -37,18 +37,8 @@ export async function startController(
 ): Promise<ControllerProcess> {
   const state = cluster();
   const kubeconfig = join(state.dir, `controller-${identity}.kubeconfig`);
-  await writeFile(
-    kubeconfig,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'plinth-local', cluster: { server: state.server, 'certificate-authority': state.caFile } }],
-      users: [{ name: 'plinth-controller', user: { token: await serviceAccountToken('plinth', 'plinth-controller') } }],
-      contexts: [{ name: 'controller', context: { cluster: 'plinth-local', user: 'plinth-controller' } }],
-      'current-context': 'controller',
-    }),
-    { mode: 0o600 },
-  );
+  const token = await serviceAccountToken('plinth', 'plinth-controller');
+  await writeFile(kubeconfig, kubeconfigYaml(state.server, state.caFile, 'plinth-controller', token), { mode: 0o600 });
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
   // node --import tsx, not the tsx CLI: one process, so signals (SIGKILL included) reach the controller itself.
   const child = spawn(
