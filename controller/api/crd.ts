@@ -1,4 +1,5 @@
 import { RUN_GROUP, RUN_KIND, RUN_PLURAL, RUN_VERSION, RunSpec, RunStatus } from './run.js';
+import { GPU_RESOURCE } from '../../constructs/config/schema.js';
 import type { CelRule } from './schema-helpers.js';
 
 /** What the CRD needs to know of the platform: its run pools, so that bad pools fail at apply time. */
@@ -12,7 +13,7 @@ function plain<T>(schema: T): Record<string, unknown> {
   return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
 }
 
-const GPU_KEY = "'nvidia.com/gpu'";
+const GPU_KEY = `'${GPU_RESOURCE}'`;
 
 /** CEL rules on spec: the checks a schema alone cannot express. */
 export function runSpecRules(pools: readonly RunPoolInfo[]): CelRule[] {
@@ -36,7 +37,7 @@ export function runSpecRules(pools: readonly RunPoolInfo[]): CelRule[] {
     },
     {
       rule: `!(self.pool in [${cpuPools.join(', ')}]) || !(${asksForGpu})`,
-      message: `container.resources asks for nvidia.com/gpu on a CPU pool; use a GPU pool (${gpuPools.join(', ') || 'none defined'})`,
+      message: `container.resources asks for ${GPU_RESOURCE} on a CPU pool; use a GPU pool (${gpuPools.join(', ') || 'none defined'})`,
       fieldPath: '.container.resources',
       reason: 'FieldValueInvalid',
     },

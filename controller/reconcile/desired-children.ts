@@ -1,4 +1,5 @@
 import type { V1Deployment, V1Job, V1OwnerReference, V1Service } from '@kubernetes/client-node';
+import { GPU_RESOURCE } from '../../constructs/config/schema.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 import { RUN_API_VERSION, RUN_KIND, type Run } from '../api/run.js';
 import { runPodTemplate } from './pod-template.js';
@@ -88,7 +89,7 @@ export function gpusOf(run: Run): number {
     0,
     ...containers.map((c) => {
       const r = c.resources ?? {};
-      return Number(r.limits?.['nvidia.com/gpu'] ?? r.requests?.['nvidia.com/gpu'] ?? 0);
+      return Number(r.limits?.[GPU_RESOURCE] ?? r.requests?.[GPU_RESOURCE] ?? 0);
     }),
   );
   return perPod * (run.spec.kind === 'service' ? (run.spec.replicas ?? 1) : 1);

@@ -34,23 +34,18 @@ describe('a controller killed mid-reconcile', () => {
       expect(run.status?.phase, name).toBe('succeeded');
       expect(run.status?.attempts, name).toBe(1);
     }
+    // Exactly one Job, and one pod, per run: nothing was created twice across the restart.
+    const perRun = (items: { metadata?: { labels?: Record<string, string> } }[]) => (name: string) =>
+      items.filter((o) => o.metadata?.labels?.['plinth.dev/run'] === name).length;
     const jobs = await admin()
       .makeApiClient(BatchV1Api)
       .listNamespacedJob({ namespace: NS, labelSelector: 'plinth.dev/run' });
-    for (const name of names) {
-      expect(
-        jobs.items.filter((j) => j.metadata?.labels?.['plinth.dev/run'] === name),
-        name,
-      ).toHaveLength(1);
-    }
     const pods = await admin()
       .makeApiClient(CoreV1Api)
       .listNamespacedPod({ namespace: NS, labelSelector: 'plinth.dev/run' });
     for (const name of names) {
-      expect(
-        pods.items.filter((p) => p.metadata?.labels?.['plinth.dev/run'] === name),
-        name,
-      ).toHaveLength(1);
+      expect(perRun(jobs.items)(name), `jobs of ${name}`).toBe(1);
+      expect(perRun(pods.items)(name), `pods of ${name}`).toBe(1);
     }
 
     // SIGTERM: a clean exit that hands the lease back at once.

@@ -157,9 +157,14 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
     writeAtomic(join(dir, STATE_FILE), JSON.stringify({ dir, processes, ...state }, null, 2));
 
   try {
-    const [etcdPort, peerPort, apiPort, kcmPort, schedulerPort, kwokPort] = await Promise.all(
-      Array.from({ length: 6 }, freePort),
-    );
+    const [etcdPort, peerPort, apiPort, kcmPort, schedulerPort, kwokPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
     const server = `https://127.0.0.1:${apiPort}`;
     const pki = join(dir, 'pki');
     const caFile = join(pki, 'apiserver.crt');
@@ -230,13 +235,17 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
 
     log('[cluster] starting kube-controller-manager, kube-scheduler and kwok');
     const kcm = kubeconfigs['kube-controller-manager'] as string;
+    // Both components serve health and metrics on loopback, authenticating callers as themselves.
+    const serving = (kubeconfig: string, port: number, certs: string) => [
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${port}`,
+      `--cert-dir=${join(dir, certs)}`,
+    ];
     launch('kube-controller-manager', bin['kube-controller-manager'], [
       `--kubeconfig=${kcm}`,
-      `--authentication-kubeconfig=${kcm}`,
-      `--authorization-kubeconfig=${kcm}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${kcmPort}`,
-      `--cert-dir=${join(dir, 'kcm-certs')}`,
+      ...serving(kcm, kcmPort, 'kcm-certs'),
       '--leader-elect=false',
       '--use-service-account-credentials=true',
       `--service-account-private-key-file=${join(pki, 'sa.key')}`,
@@ -261,11 +270,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
     );
     launch('kube-scheduler', bin['kube-scheduler'], [
       `--config=${schedulerConfig}`,
-      `--authentication-kubeconfig=${schedulerKubeconfig}`,
-      `--authorization-kubeconfig=${schedulerKubeconfig}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${schedulerPort}`,
-      `--cert-dir=${join(dir, 'scheduler-certs')}`,
+      ...serving(schedulerKubeconfig, schedulerPort, 'scheduler-certs'),
     ]);
     const stagesFile = join(dir, 'kwok-stages.yaml');
     await writeAtomic(
