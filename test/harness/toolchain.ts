@@ -28,21 +28,41 @@ export function cacheDir(): string {
 interface BinarySpec {
   readonly name: string;
   /** Build component (see build.sh) and its version key in versions.env. */
-  readonly component: 'kubernetes' | 'etcd' | 'kwok';
+  readonly component: string;
   readonly versionKey: string;
+  /** A binary on PATH is taken only if it reports the pinned version; false where it cannot. */
+  readonly fromPath: boolean;
 }
 
 export const BINARIES = [
-  { name: 'etcd', component: 'etcd', versionKey: 'ETCD_VERSION' },
-  { name: 'kube-apiserver', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION' },
-  { name: 'kube-controller-manager', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION' },
-  { name: 'kube-scheduler', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION' },
-  { name: 'kubectl', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION' },
-  { name: 'kwok', component: 'kwok', versionKey: 'KWOK_VERSION' },
+  { name: 'etcd', component: 'etcd', versionKey: 'ETCD_VERSION', fromPath: true },
+  { name: 'kube-apiserver', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION', fromPath: true },
+  { name: 'kube-controller-manager', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION', fromPath: true },
+  { name: 'kube-scheduler', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION', fromPath: true },
+  { name: 'kubectl', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION', fromPath: true },
+  { name: 'kwok', component: 'kwok', versionKey: 'KWOK_VERSION', fromPath: true },
+] as const satisfies readonly BinarySpec[];
+
+/** The Pulumi engine, its Node.js language host and the Kubernetes provider, for the deploy tests. */
+export const PULUMI_BINARIES = [
+  { name: 'pulumi', component: 'pulumi', versionKey: 'PULUMI_VERSION', fromPath: true },
+  {
+    name: 'pulumi-language-nodejs',
+    component: 'pulumi-language-nodejs',
+    versionKey: 'PULUMI_NODEJS_HOST_VERSION',
+    fromPath: false,
+  },
+  {
+    name: 'pulumi-resource-kubernetes',
+    component: 'pulumi-kubernetes',
+    versionKey: 'PULUMI_KUBERNETES_VERSION',
+    fromPath: false,
+  },
 ] as const satisfies readonly BinarySpec[];
 
 export type BinaryName = (typeof BINARIES)[number]['name'];
 export type Binaries = Record<BinaryName, string>;
+export type PulumiBinaryName = (typeof PULUMI_BINARIES)[number]['name'];
 
 /** PLINTH_KUBE_APISERVER, PLINTH_ETCD, PLINTH_KWOK, ... */
 export function overrideVariable(name: string): string {
@@ -51,7 +71,7 @@ export function overrideVariable(name: string): string {
 
 /** True when the binary reports the pinned version (kubectl prints it for `version --client`). */
 function reportsVersion(path: string, name: string, version: string): boolean {
-  const args = name === 'kubectl' ? ['version', '--client'] : ['--version'];
+  const args = name === 'kubectl' ? ['version', '--client'] : name === 'pulumi' ? ['version'] : ['--version'];
   const out = spawnSync(path, args, { encoding: 'utf8', timeout: 10_000 });
   return new RegExp(`\\bv?${version.replace(/^v/, '').replace(/\./g, '\\.')}\\b`).test(`${out.stdout}${out.stderr}`);
 }
@@ -70,35 +90,42 @@ function cachedPath(spec: BinarySpec, versions: Record<string, string>): string 
 }
 
 /** Where each binary is, without building anything; undefined where none is found. */
-export function locateBinaries(): Partial<Binaries> {
+function locate<S extends BinarySpec>(specs: readonly S[]): Partial<Record<S['name'], string>> {
   const versions = toolchainVersions();
-  const found: Partial<Binaries> = {};
-  for (const spec of BINARIES) {
+  const found: Partial<Record<S['name'], string>> = {};
+  for (const spec of specs) {
+    const name = spec.name as S['name'];
     const override = process.env[overrideVariable(spec.name)];
     if (override) {
       if (!existsSync(override)) throw new Error(`${overrideVariable(spec.name)}=${override}: no such file`);
-      found[spec.name] = override;
+      found[name] = override;
       continue;
     }
     const cached = cachedPath(spec, versions);
     const version = versions[spec.versionKey] ?? '';
-    found[spec.name] = onPath(spec.name, version) ?? (existsSync(cached) ? cached : undefined);
+    found[name] = (spec.fromPath ? onPath(spec.name, version) : undefined) ?? (existsSync(cached) ? cached : undefined);
   }
   return found;
 }
 
-/** Locates every binary, building the missing components first. */
-export function ensureToolchain(): Binaries {
-  const found = locateBinaries();
-  const missing = [...new Set(BINARIES.filter((b) => !found[b.name]).map((b) => b.component))];
+/** Locates every binary of the list, building the missing components first. */
+function ensure<S extends BinarySpec>(specs: readonly S[]): Record<S['name'], string> {
+  const found = locate(specs);
+  const missing = [...new Set(specs.filter((b) => !found[b.name as S['name']]).map((b) => b.component))];
   if (missing.length > 0) {
     console.error(`[toolchain] building ${missing.join(', ')} from Go modules into ${cacheDir()}`);
     const result = spawnSync('bash', [BUILD_SCRIPT, ...missing], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (result.status !== 0) throw new Error(`toolchain build failed (exit ${result.status}); see the output above`);
   }
-  const after = locateBinaries();
-  for (const spec of BINARIES) {
-    if (!after[spec.name]) throw new Error(`${spec.name} was not found or built; set ${overrideVariable(spec.name)}`);
+  const after = locate(specs);
+  for (const spec of specs) {
+    if (!after[spec.name as S['name']]) {
+      throw new Error(`${spec.name} was not found or built; set ${overrideVariable(spec.name)}`);
+    }
   }
-  return after as Binaries;
+  return after as Record<S['name'], string>;
 }
+
+export const locateBinaries = (): Partial<Binaries> => locate(BINARIES);
+export const ensureToolchain = (): Binaries => ensure(BINARIES);
+export const ensurePulumiToolchain = (): Record<PulumiBinaryName, string> => ensure(PULUMI_BINARIES);
