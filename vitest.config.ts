@@ -12,6 +12,7 @@ export default defineConfig({
             'test/controller/**/*.test.ts',
             'test/policies/**/*.test.ts',
             'test/synth/**/*.test.ts',
+            'test/stacks/**/*.test.ts',
           ],
         },
       },

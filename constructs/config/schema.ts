@@ -45,7 +45,7 @@ const taint = z.strictObject({
 });
 export type Taint = z.infer<typeof taint>;
 
-const poolSize = z
+export const poolSize = z
   .strictObject({
     min: z.number().int().min(0, { error: 'must be 0 or more' }),
     max: z.number().int().min(0, { error: 'must be 0 or more' }),
@@ -208,10 +208,12 @@ const tls = z.discriminatedUnion(
   { error: 'must be one of "acme", "issuer", "secret"' },
 );
 
+export const domainName = z
+  .string()
+  .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: 'must be a DNS domain such as "ml.example.com"' });
+
 const ingress = z.strictObject({
-  domain: z
-    .string()
-    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: 'must be a DNS domain such as "ml.example.com"' }),
+  domain: domainName,
   className: z.string().default('nginx'),
   /** Where the ingress controller runs; team NetworkPolicies admit traffic from it to run services. */
   controllerNamespace: dnsLabel.default('ingress-nginx'),
@@ -232,15 +234,17 @@ const member = z.strictObject({
   role: z.enum(['admin', 'editor', 'viewer'], { error: 'must be one of "admin", "editor", "viewer"' }),
 });
 
+export const teamQuota = z.strictObject({
+  cpu: quantity,
+  memory: quantity,
+  gpu: z.number().int().min(0, { error: 'must be 0 or more' }),
+  maxConcurrentRuns: z.number().int().min(0, { error: 'must be 0 or more' }),
+});
+
 const team = z.strictObject({
   name: dnsLabel,
   members: z.array(member).default([]),
-  quota: z.strictObject({
-    cpu: quantity,
-    memory: quantity,
-    gpu: z.number().int().min(0, { error: 'must be 0 or more' }),
-    maxConcurrentRuns: z.number().int().min(0, { error: 'must be 0 or more' }),
-  }),
+  quota: teamQuota,
   /** Pools the team's runs may use; defaults to every cpu and gpu pool. */
   pools: z.array(z.string()).optional(),
 });

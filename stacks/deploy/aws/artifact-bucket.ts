@@ -1,0 +1,91 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { AwsStackConfig } from '../stack-config.js';
+import { tlsOnlyBucketPolicy } from './iam-policies.js';
+
+export interface ArtifactBucketArgs {
+  /** Prefix runs, logs and backups are written under (artifacts.prefix). */
+  readonly prefix: string;
+  readonly retention: AwsStackConfig['retention'];
+  readonly production: boolean;
+  readonly tags: Record<string, string>;
+}
+
+/**
+ * The artifact store: versioned, encrypted with its own KMS key, never public, TLS only, and
+ * with lifecycle rules that expire logs and outputs after their retention.
+ */
+export class ArtifactBucket extends pulumi.ComponentResource {
+  readonly bucket: aws.s3.Bucket;
+  readonly key: aws.kms.Key;
+
+  constructor(name: string, args: ArtifactBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('plinth:aws:ArtifactBucket', name, {}, opts);
+    const parent = { parent: this };
+    this.key = new aws.kms.Key(
+      'artifacts',
+      { description: `${name}: artifact store encryption`, enableKeyRotation: true, tags: args.tags },
+      parent,
+    );
+    this.bucket = new aws.s3.Bucket(
+      'artifacts',
+      { forceDestroy: !args.production, tags: args.tags },
+      { ...parent, protect: args.production },
+    );
+    const bucket = this.bucket.id;
+    new aws.s3.BucketPublicAccessBlock(
+      'artifacts',
+      { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      parent,
+    );
+    new aws.s3.BucketVersioning('artifacts', { bucket, versioningConfiguration: { status: 'Enabled' } }, parent);
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      'artifacts',
+      {
+        bucket,
+        rules: [
+          {
+            applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: this.key.arn },
+            bucketKeyEnabled: true,
+          },
+        ],
+      },
+      parent,
+    );
+    new aws.s3.BucketPolicy(
+      'artifacts',
+      { bucket, policy: this.bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))) },
+      parent,
+    );
+    const { retention, prefix } = args;
+    new aws.s3.BucketLifecycleConfiguration(
+      'artifacts',
+      {
+        bucket,
+        rules: [
+          {
+            id: 'expire-logs',
+            status: 'Enabled',
+            filter: { prefix: `${prefix}/logs/` },
+            expiration: { days: retention.logsDays },
+          },
+          {
+            id: 'expire-outputs',
+            status: 'Enabled',
+            filter: { prefix: `${prefix}/outputs/` },
+            expiration: { days: retention.outputsDays },
+          },
+          {
+            id: 'noncurrent-versions',
+            status: 'Enabled',
+            filter: { prefix: `${prefix}/` },
+            noncurrentVersionExpiration: { noncurrentDays: retention.noncurrentDays },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+          },
+        ],
+      },
+      parent,
+    );
+    this.registerOutputs({ bucket: this.bucket.bucket });
+  }
+}

@@ -1,0 +1,136 @@
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { validatePlatformConfig } from '../../../constructs/config/validate.js';
+import { RUN_SERVICE_ACCOUNT } from '../../../constructs/run-service-account.js';
+import { TRACKING_COMPONENT } from '../../../constructs/tracking-server.js';
+import { aws as awsEnvironment, type AwsOutputs } from '../../environments/aws.js';
+import { ClusterPlatform } from '../components/cluster-platform.js';
+import { applyStackOverrides, CONFIG_NAMESPACE, StackConfigError, type StackConfig } from '../stack-config.js';
+import type { StackOutputs } from '../stack-outputs.js';
+import { ArtifactAccessRole } from './artifact-access-role.js';
+import { ArtifactBucket } from './artifact-bucket.js';
+import { ClusterOperators } from './cluster-operators.js';
+import { EksCluster } from './eks-cluster.js';
+import { Network } from './network.js';
+import { NodeGroups } from './node-groups.js';
+import { DATABASE_USER, PostgresDatabase } from './postgres-database.js';
+
+/** Stands in for a cloud output in the PlatformConfig until the output is known. */
+const placeholder = (key: keyof AwsOutputs) => `pulumi-output-${key}`;
+const PLACEHOLDERS: AwsOutputs = {
+  region: placeholder('region'),
+  databaseHost: placeholder('databaseHost'),
+  databaseSecret: 'plinth-db-credentials',
+  artifactBucket: placeholder('artifactBucket'),
+  artifactRoleArn: placeholder('artifactRoleArn'),
+};
+
+/**
+ * aws-* stacks: the network, EKS with a node group per pool, RDS Postgres, the S3 artifact store
+ * and its workload role, the operators, then the platform chart on that cluster. The chart is
+ * rendered with placeholders for the cloud outputs, each of which becomes a Pulumi output.
+ */
+export function deployAws(stack: StackConfig): StackOutputs {
+  const settings = stack.aws;
+  if (!settings) {
+    throw new StackConfigError(stack.stack, [
+      { key: `${CONFIG_NAMESPACE}:aws`, message: 'must be set for an aws stack (it may be {} to take every default)' },
+    ]);
+  }
+  const databasePassword = new pulumi.Config(CONFIG_NAMESPACE).getSecret('databasePassword');
+  if (!databasePassword) {
+    throw new StackConfigError(stack.stack, [
+      {
+        key: `${CONFIG_NAMESPACE}:databasePassword`,
+        message: 'must be set for an aws stack, as a secret: pulumi config set --secret plinth:databasePassword',
+      },
+    ]);
+  }
+  const config = validatePlatformConfig(stack.stack, applyStackOverrides(awsEnvironment(PLACEHOLDERS), stack));
+  if (config.artifacts.kind !== 's3') throw new Error('the aws environment stores artifacts in S3');
+  const artifactPrefix = config.artifacts.prefix;
+  const tags = { 'plinth.dev/stack': stack.stack, 'plinth.dev/environment': config.name };
+
+  const network = new Network(`plinth-${stack.stack}`, { vpc: settings.vpc, natPerZone: stack.production, tags });
+  const eks = new EksCluster(`plinth-${stack.stack}`, {
+    kubernetesVersion: settings.kubernetesVersion,
+    subnetIds: network.privateSubnetIds,
+    tags,
+  });
+  const nodes = new NodeGroups('node-groups', {
+    config,
+    cluster: eks.cluster,
+    subnetIds: network.privateSubnetIds,
+    tags,
+  });
+  const database = new PostgresDatabase(`plinth-${stack.stack}`, {
+    settings: settings.database,
+    production: stack.production,
+    vpcId: network.vpcId,
+    subnetIds: network.privateSubnetIds,
+    clientSecurityGroupId: eks.cluster.vpcConfig.clusterSecurityGroupId,
+    password: databasePassword,
+    tags,
+  });
+  const artifacts = new ArtifactBucket(`plinth-${stack.stack}`, {
+    prefix: artifactPrefix,
+    retention: settings.retention,
+    production: stack.production,
+    tags,
+  });
+  const artifactRole = new ArtifactAccessRole('artifact-access', {
+    oidcProviderArn: eks.oidcProvider.arn,
+    oidcIssuer: eks.oidcIssuer,
+    serviceAccounts: [
+      { namespace: config.namespace, name: TRACKING_COMPONENT },
+      ...config.teams.map((t) => ({ namespace: t.name, name: RUN_SERVICE_ACCOUNT })),
+    ],
+    bucketArn: artifacts.bucket.arn,
+    prefix: artifactPrefix,
+    kmsKeyArn: artifacts.key.arn,
+    tags,
+  });
+
+  const provider = new k8s.Provider('eks', { kubeconfig: eks.kubeconfig }, { dependsOn: Object.values(nodes.groups) });
+  const operators = new ClusterOperators('operators', { config, enabled: settings.operators }, { provider });
+  const region = pulumi.output(new pulumi.Config('aws').require('region'));
+  const platform = new ClusterPlatform(
+    'platform',
+    {
+      config,
+      awaitIngress: stack.awaitIngress,
+      crdGroupsInstalledElsewhere: operators.crdGroups,
+      dependsOn: operators.releases,
+      outputs: {
+        [PLACEHOLDERS.region]: region,
+        [PLACEHOLDERS.databaseHost]: database.address,
+        [PLACEHOLDERS.artifactBucket]: artifacts.bucket.bucket,
+        [PLACEHOLDERS.artifactRoleArn]: artifactRole.role.arn,
+      },
+      secrets: [
+        {
+          name: PLACEHOLDERS.databaseSecret,
+          scope: 'platform',
+          stringData: pulumi
+            .secret(databasePassword)
+            .apply((password): Record<string, string> => ({ username: DATABASE_USER, password })),
+        },
+      ],
+    },
+    { providers: [provider] },
+  );
+  return {
+    environment: stack.environment,
+    platformNamespace: config.namespace,
+    objectCount: platform.objectCount,
+    cloud: pulumi.output({
+      clusterName: eks.cluster.name,
+      kubeconfig: eks.kubeconfig,
+      databaseEndpoint: database.instance.endpoint,
+      databaseSecret: PLACEHOLDERS.databaseSecret,
+      artifactBucket: artifacts.bucket.bucket,
+      artifactRoleArn: artifactRole.role.arn,
+      vpcId: network.vpcId,
+    }),
+  };
+}

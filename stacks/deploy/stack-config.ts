@@ -1,0 +1,236 @@
+import { z } from 'zod';
+import {
+  domainName,
+  pinnedImage,
+  poolSize,
+  teamQuota,
+  type PlatformConfigInput,
+} from '../../constructs/config/schema.js';
+import { formatPath } from '../../constructs/config/validate.js';
+
+/**
+ * A stack's own config (`Pulumi.<stack>.yaml`, key namespace `plinth:`), typed and validated before
+ * any resource is registered. It picks the environment the stack deploys and overrides the parts
+ * of its PlatformConfig that differ between stacks of one environment.
+ */
+
+/** Config keys are written `plinth:<key>`. */
+export const CONFIG_NAMESPACE = 'plinth';
+
+/** The base environments a stack can deploy (stacks/environments). */
+export const STACK_ENVIRONMENTS = ['local', 'onprem', 'aws'] as const;
+export type StackEnvironment = (typeof STACK_ENVIRONMENTS)[number];
+
+/** `local` → local, `onprem` → onprem, `aws-dev` or `aws-prod` → aws; undefined for any other name. */
+export function environmentOfStack(stack: string): StackEnvironment | undefined {
+  const base = stack.replace(/-(dev|staging|prod)$/, '');
+  return STACK_ENVIRONMENTS.find((e) => e === base);
+}
+
+/** Stacks whose name ends in "prod" are production: stricter policies, deletion protection. */
+export function isProductionStack(stack: string): boolean {
+  return /prod$/.test(stack);
+}
+
+const cidr = z.string().regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/, {
+  error: 'must be an IPv4 CIDR block such as "10.0.0.0/16"',
+});
+
+const awsConfig = z.strictObject({
+  /** An existing VPC (with at least two private subnets in different zones), or a new one. */
+  vpc: z
+    .union(
+      [
+        z.strictObject({
+          id: z.string().regex(/^vpc-[0-9a-f]+$/, { error: 'must be a VPC id such as "vpc-0abc123"' }),
+          privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(2, {
+            error: 'needs at least 2 subnets, in different availability zones',
+          }),
+        }),
+        z.strictObject({
+          cidr: cidr
+            .refine((c) => c.endsWith('/16'), { error: 'a new VPC takes a /16 block, which is split into /20 subnets' })
+            .default('10.0.0.0/16'),
+          availabilityZones: z.number().int().min(2, { error: 'must be at least 2' }).max(6).default(3),
+        }),
+      ],
+      { error: 'must be { id, privateSubnetIds } for an existing VPC, or { cidr, availabilityZones } for a new one' },
+    )
+    .default({ cidr: '10.0.0.0/16', availabilityZones: 3 }),
+  kubernetesVersion: z
+    .string()
+    .regex(/^1\.[0-9]+$/, { error: 'must be a minor version such as "1.34"' })
+    .default('1.34'),
+  database: z
+    .strictObject({
+      instanceClass: z.string().regex(/^db\./, { error: 'must be an RDS instance class such as "db.r6g.large"' }),
+      engineVersion: z.string().default('17'),
+      allocatedStorageGb: z.number().int().min(20, { error: 'must be at least 20' }).default(100),
+      backupRetentionDays: z.number().int().min(7, { error: 'must be at least 7 days' }).max(35).default(14),
+    })
+    .default({ instanceClass: 'db.r6g.large', engineVersion: '17', allocatedStorageGb: 100, backupRetentionDays: 14 }),
+  /** Days before objects under the artifact prefix expire; non-current versions go after `noncurrentDays`. */
+  retention: z
+    .strictObject({
+      logsDays: z.number().int().min(1).default(30),
+      outputsDays: z.number().int().min(1).default(365),
+      noncurrentDays: z.number().int().min(1).default(30),
+    })
+    .default({ logsDays: 30, outputsDays: 365, noncurrentDays: 30 }),
+  /** Cluster add-ons installed as Helm releases at pinned chart versions. */
+  operators: z
+    .strictObject({
+      certManager: z.boolean().default(true),
+      cloudNativePg: z.boolean().default(false),
+      ingressNginx: z.boolean().default(true),
+      nvidiaDevicePlugin: z.boolean().default(true),
+    })
+    .default({ certManager: true, cloudNativePg: false, ingressNginx: true, nvidiaDevicePlugin: true }),
+});
+export type AwsStackConfig = z.output<typeof awsConfig>;
+
+export const stackConfigSchema = z.strictObject({
+  /** Overrides the environment derived from the stack name. */
+  environment: z.enum(STACK_ENVIRONMENTS, { error: `must be one of ${STACK_ENVIRONMENTS.join(', ')}` }).optional(),
+  /** local and onprem: the kubeconfig context of the target cluster (KUBECONFIG says which file). */
+  kubeContext: z.string().min(1).optional(),
+  domain: domainName.optional(),
+  /** Production stacks pin every image by digest. */
+  images: z
+    .strictObject({ controller: pinnedImage, trackingServer: pinnedImage, postgres: pinnedImage })
+    .partial()
+    .optional(),
+  /** Per pool: node count range and instance types. */
+  nodePools: z
+    .record(
+      z.string(),
+      z.strictObject({ size: poolSize.optional(), instanceTypes: z.array(z.string().min(1)).min(1).optional() }),
+    )
+    .optional(),
+  /** Per team: any of cpu, memory, gpu, maxConcurrentRuns. */
+  teamQuotas: z.record(z.string(), teamQuota.partial()).optional(),
+  /**
+   * Wait for Ingresses to get an address. Turn off where no ingress controller reports one
+   * (the local harness), or `pulumi up` waits for its timeout.
+   */
+  awaitIngress: z.boolean().default(true),
+  /** local and onprem, with an S3 store whose keys are a Secret: set with `pulumi config set --secret`. */
+  artifactCredentials: z
+    .strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })
+    .optional(),
+  aws: awsConfig.optional(),
+});
+export type StackConfig = z.output<typeof stackConfigSchema> & {
+  readonly stack: string;
+  readonly environment: StackEnvironment;
+  readonly production: boolean;
+};
+
+/** Raised before any resource is registered; names each bad key as it is written in Pulumi.<stack>.yaml. */
+export class StackConfigError extends Error {
+  constructor(
+    readonly stackName: string,
+    readonly issues: readonly { key: string; message: string }[],
+  ) {
+    super(`invalid config for stack "${stackName}":\n` + issues.map((i) => `  - ${i.key}: ${i.message}`).join('\n'));
+    this.name = 'StackConfigError';
+  }
+}
+
+/** `plinth:teamQuotas.vision.gpu`, as `pulumi config set --path` takes it. */
+function configKey(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? CONFIG_NAMESPACE : `${CONFIG_NAMESPACE}:${formatPath(path)}`;
+}
+
+/** Pulumi hands config values over as strings; structured ones are JSON. */
+function decode(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * Validates the `plinth:` keys of a stack's config (as `pulumi.runtime.allConfig()` returns them)
+ * and names the environment it deploys. Every problem is reported at once.
+ */
+export function readStackConfig(stack: string, allConfig: Record<string, string>): StackConfig {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const raw = Object.fromEntries(
+    Object.entries(allConfig)
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, value]) => [key.slice(prefix.length), decode(value)]),
+  );
+  const result = stackConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new StackConfigError(
+      stack,
+      result.error.issues.flatMap((i) =>
+        // An unknown key is reported at the key itself, where a typo is easiest to see.
+        i.code === 'unrecognized_keys'
+          ? i.keys.map((k) => ({ key: configKey([...i.path, k]), message: 'unknown key' }))
+          : [{ key: configKey(i.path), message: i.message }],
+      ),
+    );
+  }
+  const environment = result.data.environment ?? environmentOfStack(stack);
+  if (!environment) {
+    throw new StackConfigError(stack, [
+      {
+        key: configKey(['environment']),
+        message: `stack "${stack}" does not name an environment; name the stack local, onprem or aws-<name>, or set ${configKey(['environment'])} to one of ${STACK_ENVIRONMENTS.join(', ')}`,
+      },
+    ]);
+  }
+  const config = { ...result.data, stack, environment, production: isProductionStack(stack) };
+  const issues = [
+    ...(environment === 'aws'
+      ? []
+      : requireKey(config, 'kubeContext', `the ${environment} environment deploys to an existing cluster`)),
+  ];
+  if (issues.length > 0) throw new StackConfigError(stack, issues);
+  return config;
+}
+
+function requireKey(config: StackConfig, key: keyof StackConfig, why: string) {
+  return config[key] === undefined ? [{ key: configKey([key]), message: `must be set: ${why}` }] : [];
+}
+
+/**
+ * The environment's PlatformConfig with the stack's overrides applied. Overrides may only name
+ * pools and teams the environment defines, so a typo never adds a pool or a team.
+ */
+export function applyStackOverrides(base: PlatformConfigInput, config: StackConfig): PlatformConfigInput {
+  const issues: { key: string; message: string }[] = [];
+  const input = structuredClone(base);
+  input.name = config.stack;
+  input.production = config.production;
+  if (config.domain) input.ingress = { ...input.ingress, domain: config.domain };
+  if (config.images) input.images = { ...input.images, ...config.images };
+
+  const pools = Object.keys(input.nodePools);
+  for (const [name, override] of Object.entries(config.nodePools ?? {})) {
+    const pool = input.nodePools[name];
+    if (!pool) {
+      issues.push({ key: configKey(['nodePools', name]), message: `no such pool; allowed: ${pools.join(', ')}` });
+      continue;
+    }
+    input.nodePools[name] = { ...pool, ...override };
+  }
+
+  const teams = input.teams ?? [];
+  for (const [name, quota] of Object.entries(config.teamQuotas ?? {})) {
+    const team = teams.find((t) => t.name === name);
+    if (!team) {
+      issues.push({
+        key: configKey(['teamQuotas', name]),
+        message: `no such team; allowed: ${teams.map((t) => t.name).join(', ') || '(none)'}`,
+      });
+      continue;
+    }
+    team.quota = { ...team.quota, ...quota };
+  }
+  if (issues.length > 0) throw new StackConfigError(config.stack, issues);
+  return input;
+}

@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { validatePlatformConfig } from '../../constructs/config/validate.js';
+import { aws } from '../../stacks/environments/aws.js';
+import { environments } from '../../stacks/environments/index.js';
+import {
+  applyStackOverrides,
+  environmentOfStack,
+  readStackConfig,
+  StackConfigError,
+  type StackConfig,
+} from '../../stacks/deploy/stack-config.js';
+
+const STACKS = ['local', 'onprem', 'aws-dev', 'aws-prod'];
+const DIGEST = `@sha256:${'a'.repeat(64)}`;
+
+/** A committed stack file's config as the Pulumi runtime hands it over: structured values as JSON. */
+function stackFile(stack: string): Record<string, string> {
+  const file = parse(readFileSync(new URL(`../../Pulumi.${stack}.yaml`, import.meta.url), 'utf8')) as {
+    config: Record<string, unknown>;
+  };
+  return Object.fromEntries(
+    Object.entries(file.config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+  );
+}
+
+function platformOf(config: StackConfig) {
+  const base = config.environment === 'aws' ? aws() : environments[config.environment]!;
+  return validatePlatformConfig(config.stack, applyStackOverrides(base, config));
+}
+
+function errorOf(run: () => unknown): StackConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof StackConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a StackConfigError');
+}
+
+describe('stack config', () => {
+  it('names the environment of each stack', () => {
+    expect(STACKS.map(environmentOfStack)).toEqual(['local', 'onprem', 'aws', 'aws']);
+    expect(environmentOfStack('staging')).toBeUndefined();
+  });
+
+  it.each(['local', 'onprem', 'aws-dev'])('the committed %s stack validates into a platform config', (stack) => {
+    const config = readStackConfig(stack, stackFile(stack));
+    const platform = platformOf(config);
+    expect(platform.name).toBe(stack);
+    expect(platform.production).toBe(false);
+  });
+
+  it('aws-prod is production, and refuses images not pinned by digest until they are', () => {
+    const config = readStackConfig('aws-prod', stackFile('aws-prod'));
+    expect(config.production).toBe(true);
+    expect(() => platformOf(config)).toThrow(/images\.controller: .* must be pinned by @sha256 digest/);
+    const images = { controller: `c:1${DIGEST}`, trackingServer: `t:1${DIGEST}`, postgres: `p:1${DIGEST}` };
+    const pinned = readStackConfig('aws-prod', { ...stackFile('aws-prod'), 'plinth:images': JSON.stringify(images) });
+    expect(platformOf(pinned).images).toEqual(images);
+  });
+
+  it('applies quota, pool and domain overrides to the environment', () => {
+    const config = readStackConfig('aws-prod', stackFile('aws-prod'));
+    const platform = validatePlatformConfig(
+      'aws-prod',
+      applyStackOverrides(aws(), {
+        ...config,
+        images: { controller: `c:1${DIGEST}`, trackingServer: `t:1${DIGEST}`, postgres: `p:1${DIGEST}` },
+      }),
+    );
+    expect(platform.teams.find((t) => t.name === 'vision')?.quota).toMatchObject({
+      gpu: 64,
+      maxConcurrentRuns: 200,
+      cpu: '256',
+    });
+    expect(platform.ingress.domain).toBe('ml.example.com');
+    const dev = platformOf(readStackConfig('aws-dev', stackFile('aws-dev')));
+    expect(dev.nodePools['gpu']?.size).toEqual({ min: 0, max: 2 });
+    expect(dev.nodePools['gpu']?.instanceTypes).toEqual(['g5.12xlarge']);
+  });
+
+  it('names each bad key as it is written in the stack file, all at once', () => {
+    const error = errorOf(() =>
+      readStackConfig('local', {
+        ...stackFile('local'),
+        'plinth:teamQuotas': JSON.stringify({ vision: { gpu: -1 } }),
+        'plinth:domian': 'ml.example.com',
+        'plinth:awaitIngress': 'maybe',
+      }),
+    );
+    expect(error.message).toMatch(/^invalid config for stack "local":/);
+    expect(error.issues.map((i) => i.key).sort()).toEqual([
+      'plinth:awaitIngress',
+      'plinth:domian',
+      'plinth:teamQuotas.vision.gpu',
+    ]);
+    expect(error.message).toContain('plinth:teamQuotas.vision.gpu: must be 0 or more');
+    expect(error.message).toContain('plinth:domian: unknown key');
+  });
+
+  it('refuses overrides of pools and teams the environment does not define', () => {
+    const config = readStackConfig('local', {
+      ...stackFile('local'),
+      'plinth:teamQuotas': JSON.stringify({ robotics: { gpu: 4 } }),
+      'plinth:nodePools': JSON.stringify({ tpu: { size: { min: 0, max: 1 } } }),
+    });
+    const error = errorOf(() => applyStackOverrides(environments['local']!, config));
+    expect(error.message).toContain('plinth:teamQuotas.robotics: no such team; allowed: vision, nlp');
+    expect(error.message).toContain('plinth:nodePools.tpu: no such pool; allowed: core, cpu, gpu');
+  });
+
+  it('needs a kube context for cluster stacks and an environment for unknown stack names', () => {
+    expect(errorOf(() => readStackConfig('onprem', {})).message).toContain('plinth:kubeContext: must be set');
+    expect(errorOf(() => readStackConfig('staging', {})).message).toContain(
+      'plinth:environment: stack "staging" does not name an environment',
+    );
+    expect(readStackConfig('staging', { 'plinth:environment': 'onprem', 'plinth:kubeContext': 'x' }).environment).toBe(
+      'onprem',
+    );
+  });
+});
