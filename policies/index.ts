@@ -5,10 +5,11 @@
  */
 import { PolicyPack } from '@pulumi/policy';
 import * as pulumi from '@pulumi/pulumi';
+import { environmentOfStack, isProductionStack } from '../stacks/deploy/stack-config.js';
 import { stackPolicies } from './pulumi/policies.js';
 
 const stack = pulumi.getStack();
 
 new PolicyPack('plinth', {
-  policies: stackPolicies({ environment: stack.replace(/-(dev|prod)$/, ''), production: /prod$/.test(stack) }),
+  policies: stackPolicies({ environment: environmentOfStack(stack) ?? stack, production: isProductionStack(stack) }),
 });

@@ -1,8 +1,8 @@
-import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { validatePlatformConfig } from '../../constructs/config/validate.js';
 import { environments } from '../environments/index.js';
 import { ClusterPlatform } from './components/cluster-platform.js';
+import { clusterProvider } from './components/cluster-provider.js';
 import type { PlatformConfig } from '../../constructs/config/schema.js';
 import type { PlatformSecretSpec } from './components/platform-secret.js';
 import { applyStackOverrides, CONFIG_NAMESPACE, StackConfigError, type StackConfig } from './stack-config.js';
@@ -13,7 +13,7 @@ export function deployToCluster(stack: StackConfig): StackOutputs {
   const base = environments[stack.environment];
   if (!base) throw new Error(`no environment "${stack.environment}" in stacks/environments`);
   const config = validatePlatformConfig(stack.stack, applyStackOverrides(base, stack));
-  const provider = new k8s.Provider('cluster', { context: stack.kubeContext });
+  const provider = clusterProvider('cluster', { context: stack.kubeContext });
   const platform = new ClusterPlatform(
     'platform',
     { config, awaitIngress: stack.awaitIngress, secrets: artifactCredentialSecrets(config, stack) },

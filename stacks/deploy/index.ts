@@ -22,8 +22,6 @@ function deploy(): StackOutputs {
   }
 }
 
-const outputs = deploy();
-export const environment = outputs.environment;
-export const platformNamespace = outputs.platformNamespace;
-export const objectCount = outputs.objectCount;
-export const cloud = outputs.cloud;
+// The stack's outputs (`pulumi stack output`); `cloud` only where something was provisioned.
+const { cloud, ...outputs } = deploy();
+export default cloud ? { ...outputs, cloud } : outputs;

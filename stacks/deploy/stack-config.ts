@@ -118,6 +118,8 @@ export const stackConfigSchema = z.strictObject({
   artifactCredentials: z
     .strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })
     .optional(),
+  /** aws-* stacks: the RDS master password, set with `pulumi config set --secret`. */
+  databasePassword: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   aws: awsConfig.optional(),
 });
 export type StackConfig = z.output<typeof stackConfigSchema> & {

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { validatePlatformConfig } from '../../constructs/config/validate.js';
 import { aws } from '../../stacks/environments/aws.js';
 import { environments } from '../../stacks/environments/index.js';
@@ -11,19 +9,9 @@ import {
   StackConfigError,
   type StackConfig,
 } from '../../stacks/deploy/stack-config.js';
+import { DIGEST_PINNED_IMAGES, stackFileConfig as stackFile } from '../support/stack-files.js';
 
 const STACKS = ['local', 'onprem', 'aws-dev', 'aws-prod'];
-const DIGEST = `@sha256:${'a'.repeat(64)}`;
-
-/** A committed stack file's config as the Pulumi runtime hands it over: structured values as JSON. */
-function stackFile(stack: string): Record<string, string> {
-  const file = parse(readFileSync(new URL(`../../Pulumi.${stack}.yaml`, import.meta.url), 'utf8')) as {
-    config: Record<string, unknown>;
-  };
-  return Object.fromEntries(
-    Object.entries(file.config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
-  );
-}
 
 function platformOf(config: StackConfig) {
   const base = config.environment === 'aws' ? aws() : environments[config.environment]!;
@@ -57,7 +45,7 @@ describe('stack config', () => {
     const config = readStackConfig('aws-prod', stackFile('aws-prod'));
     expect(config.production).toBe(true);
     expect(() => platformOf(config)).toThrow(/images\.controller: .* must be pinned by @sha256 digest/);
-    const images = { controller: `c:1${DIGEST}`, trackingServer: `t:1${DIGEST}`, postgres: `p:1${DIGEST}` };
+    const images = DIGEST_PINNED_IMAGES;
     const pinned = readStackConfig('aws-prod', { ...stackFile('aws-prod'), 'plinth:images': JSON.stringify(images) });
     expect(platformOf(pinned).images).toEqual(images);
   });
@@ -68,7 +56,7 @@ describe('stack config', () => {
       'aws-prod',
       applyStackOverrides(aws(), {
         ...config,
-        images: { controller: `c:1${DIGEST}`, trackingServer: `t:1${DIGEST}`, postgres: `p:1${DIGEST}` },
+        images: DIGEST_PINNED_IMAGES,
       }),
     );
     expect(platform.teams.find((t) => t.name === 'vision')?.quota).toMatchObject({

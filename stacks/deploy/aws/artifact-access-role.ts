@@ -26,7 +26,7 @@ export class ArtifactAccessRole extends pulumi.ComponentResource {
     super('plinth:aws:ArtifactAccessRole', name, {}, opts);
     const parent = { parent: this };
     this.role = new aws.iam.Role(
-      'artifacts',
+      `${name}-artifacts`,
       {
         assumeRolePolicy: serviceAccountTrustPolicy(args.oidcProviderArn, args.oidcIssuer, args.serviceAccounts),
         tags: args.tags,
@@ -36,7 +36,7 @@ export class ArtifactAccessRole extends pulumi.ComponentResource {
     this.policyDocument = pulumi
       .all([args.bucketArn, args.kmsKeyArn])
       .apply(([bucketArn, keyArn]) => JSON.stringify(artifactAccessPolicy(bucketArn, args.prefix, keyArn)));
-    new aws.iam.RolePolicy('artifacts', { role: this.role.id, policy: this.policyDocument }, parent);
+    new aws.iam.RolePolicy(`${name}-artifacts`, { role: this.role.id, policy: this.policyDocument }, parent);
     this.registerOutputs({ roleArn: this.role.arn });
   }
 }

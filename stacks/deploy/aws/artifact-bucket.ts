@@ -23,24 +23,28 @@ export class ArtifactBucket extends pulumi.ComponentResource {
     super('plinth:aws:ArtifactBucket', name, {}, opts);
     const parent = { parent: this };
     this.key = new aws.kms.Key(
-      'artifacts',
+      `${name}-artifacts`,
       { description: `${name}: artifact store encryption`, enableKeyRotation: true, tags: args.tags },
       parent,
     );
     this.bucket = new aws.s3.Bucket(
-      'artifacts',
+      `${name}-artifacts`,
       { forceDestroy: !args.production, tags: args.tags },
       { ...parent, protect: args.production },
     );
     const bucket = this.bucket.id;
     new aws.s3.BucketPublicAccessBlock(
-      'artifacts',
+      `${name}-artifacts`,
       { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
       parent,
     );
-    new aws.s3.BucketVersioning('artifacts', { bucket, versioningConfiguration: { status: 'Enabled' } }, parent);
+    new aws.s3.BucketVersioning(
+      `${name}-artifacts`,
+      { bucket, versioningConfiguration: { status: 'Enabled' } },
+      parent,
+    );
     new aws.s3.BucketServerSideEncryptionConfiguration(
-      'artifacts',
+      `${name}-artifacts`,
       {
         bucket,
         rules: [
@@ -53,13 +57,13 @@ export class ArtifactBucket extends pulumi.ComponentResource {
       parent,
     );
     new aws.s3.BucketPolicy(
-      'artifacts',
+      `${name}-artifacts`,
       { bucket, policy: this.bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))) },
       parent,
     );
     const { retention, prefix } = args;
     new aws.s3.BucketLifecycleConfiguration(
-      'artifacts',
+      `${name}-artifacts`,
       {
         bucket,
         rules: [

@@ -1,10 +1,11 @@
-import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { validatePlatformConfig } from '../../../constructs/config/validate.js';
 import { RUN_SERVICE_ACCOUNT } from '../../../constructs/run-service-account.js';
+import { teamNamespaceName } from '../../../constructs/team-namespace.js';
 import { TRACKING_COMPONENT } from '../../../constructs/tracking-server.js';
 import { aws as awsEnvironment, type AwsOutputs } from '../../environments/aws.js';
 import { ClusterPlatform } from '../components/cluster-platform.js';
+import { clusterProvider } from '../components/cluster-provider.js';
 import { applyStackOverrides, CONFIG_NAMESPACE, StackConfigError, type StackConfig } from '../stack-config.js';
 import type { StackOutputs } from '../stack-outputs.js';
 import { ArtifactAccessRole } from './artifact-access-role.js';
@@ -57,7 +58,7 @@ export function deployAws(stack: StackConfig): StackOutputs {
     subnetIds: network.privateSubnetIds,
     tags,
   });
-  const nodes = new NodeGroups('node-groups', {
+  const nodes = new NodeGroups(`plinth-${stack.stack}`, {
     config,
     cluster: eks.cluster,
     subnetIds: network.privateSubnetIds,
@@ -78,12 +79,12 @@ export function deployAws(stack: StackConfig): StackOutputs {
     production: stack.production,
     tags,
   });
-  const artifactRole = new ArtifactAccessRole('artifact-access', {
+  const artifactRole = new ArtifactAccessRole(`plinth-${stack.stack}`, {
     oidcProviderArn: eks.oidcProvider.arn,
     oidcIssuer: eks.oidcIssuer,
     serviceAccounts: [
       { namespace: config.namespace, name: TRACKING_COMPONENT },
-      ...config.teams.map((t) => ({ namespace: t.name, name: RUN_SERVICE_ACCOUNT })),
+      ...config.teams.map((t) => ({ namespace: teamNamespaceName(config, t.name), name: RUN_SERVICE_ACCOUNT })),
     ],
     bucketArn: artifacts.bucket.arn,
     prefix: artifactPrefix,
@@ -91,7 +92,7 @@ export function deployAws(stack: StackConfig): StackOutputs {
     tags,
   });
 
-  const provider = new k8s.Provider('eks', { kubeconfig: eks.kubeconfig }, { dependsOn: Object.values(nodes.groups) });
+  const provider = clusterProvider('eks', { kubeconfig: eks.kubeconfig }, { dependsOn: Object.values(nodes.groups) });
   const operators = new ClusterOperators('operators', { config, enabled: settings.operators }, { provider });
   const region = pulumi.output(new pulumi.Config('aws').require('region'));
   const platform = new ClusterPlatform(

@@ -24,22 +24,22 @@ export class EksCluster extends pulumi.ComponentResource {
     super('plinth:aws:EksCluster', name, {}, opts);
     const parent = { parent: this };
     const role = new aws.iam.Role(
-      'cluster',
+      `${name}-cluster`,
       { assumeRolePolicy: assumeRolePolicy('eks.amazonaws.com'), tags: args.tags },
       parent,
     );
     new aws.iam.RolePolicyAttachment(
-      'cluster',
+      `${name}-cluster`,
       { role: role.name, policyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' },
       parent,
     );
     const secretsKey = new aws.kms.Key(
-      'secrets',
+      `${name}-secrets`,
       { description: `${name}: Kubernetes Secrets envelope encryption`, enableKeyRotation: true, tags: args.tags },
       parent,
     );
     this.cluster = new aws.eks.Cluster(
-      'cluster',
+      `${name}-cluster`,
       {
         version: args.kubernetesVersion,
         roleArn: role.arn,
@@ -57,7 +57,7 @@ export class EksCluster extends pulumi.ComponentResource {
       return issuer;
     });
     this.oidcProvider = new aws.iam.OpenIdConnectProvider(
-      'oidc',
+      `${name}-oidc`,
       { url: issuerUrl, clientIdLists: ['sts.amazonaws.com'], tags: args.tags },
       parent,
     );

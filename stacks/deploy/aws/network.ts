@@ -36,7 +36,7 @@ export class Network extends pulumi.ComponentResource {
         return names.slice(0, vpcConfig.availabilityZones);
       });
       const vpc = new aws.ec2.Vpc(
-        'vpc',
+        `${name}-vpc`,
         {
           cidrBlock: vpcConfig.cidr,
           enableDnsHostnames: true,
@@ -45,9 +45,9 @@ export class Network extends pulumi.ComponentResource {
         },
         parent,
       );
-      const gateway = new aws.ec2.InternetGateway('internet', { vpcId: vpc.id, tags: args.tags }, parent);
+      const gateway = new aws.ec2.InternetGateway(`${name}-internet`, { vpcId: vpc.id, tags: args.tags }, parent);
       const publicRoutes = new aws.ec2.RouteTable(
-        'public',
+        `${name}-public`,
         { vpcId: vpc.id, routes: [{ cidrBlock: '0.0.0.0/0', gatewayId: gateway.id }], tags: args.tags },
         parent,
       );
@@ -64,7 +64,7 @@ export class Network extends pulumi.ComponentResource {
         // /20 blocks: public ones from the start of the range, private ones from its second half.
         const subnet = (kind: 'public' | 'private', offset: number) =>
           new aws.ec2.Subnet(
-            `${kind}-${i}`,
+            `${name}-${kind}-${i}`,
             {
               vpcId: vpc.id,
               availabilityZone: zone,
@@ -80,17 +80,25 @@ export class Network extends pulumi.ComponentResource {
           );
         const pub = subnet('public', 0);
         publicSubnets.push(pub);
-        new aws.ec2.RouteTableAssociation(`public-${i}`, { subnetId: pub.id, routeTableId: publicRoutes.id }, parent);
+        new aws.ec2.RouteTableAssociation(
+          `${name}-public-${i}`,
+          { subnetId: pub.id, routeTableId: publicRoutes.id },
+          parent,
+        );
         if (i === 0 || args.natPerZone) {
-          const ip = new aws.ec2.Eip(`nat-${i}`, { domain: 'vpc', tags: args.tags }, parent);
+          const ip = new aws.ec2.Eip(`${name}-nat-${i}`, { domain: 'vpc', tags: args.tags }, parent);
           nats.push(
-            new aws.ec2.NatGateway(`nat-${i}`, { subnetId: pub.id, allocationId: ip.id, tags: args.tags }, parent),
+            new aws.ec2.NatGateway(
+              `${name}-nat-${i}`,
+              { subnetId: pub.id, allocationId: ip.id, tags: args.tags },
+              parent,
+            ),
           );
         }
         const priv = subnet('private', 8);
         privateSubnets.push(priv);
         const routes = new aws.ec2.RouteTable(
-          `private-${i}`,
+          `${name}-private-${i}`,
           {
             vpcId: vpc.id,
             routes: [{ cidrBlock: '0.0.0.0/0', natGatewayId: natFor(i).id }],
@@ -98,7 +106,11 @@ export class Network extends pulumi.ComponentResource {
           },
           parent,
         );
-        new aws.ec2.RouteTableAssociation(`private-${i}`, { subnetId: priv.id, routeTableId: routes.id }, parent);
+        new aws.ec2.RouteTableAssociation(
+          `${name}-private-${i}`,
+          { subnetId: priv.id, routeTableId: routes.id },
+          parent,
+        );
       }
       this.vpcId = vpc.id;
       this.privateSubnetIds = pulumi.all(privateSubnets.map((s) => s.id));

@@ -42,14 +42,14 @@ export class NodeGroups extends pulumi.ComponentResource {
     super('plinth:aws:NodeGroups', name, {}, opts);
     const parent = { parent: this };
     const role = new aws.iam.Role(
-      'node',
+      `${name}-node`,
       { assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'), tags: args.tags },
       parent,
     );
     const attachments = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly'].map(
       (policy) =>
         new aws.iam.RolePolicyAttachment(
-          `node-${policy}`,
+          `${name}-node-${policy}`,
           { role: role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` },
           parent,
         ),
@@ -57,7 +57,7 @@ export class NodeGroups extends pulumi.ComponentResource {
     for (const [poolName, pool] of Object.entries(args.config.nodePools)) {
       const shape = nodeGroupShape(poolName, pool);
       this.groups[poolName] = new aws.eks.NodeGroup(
-        poolName,
+        `${name}-${poolName}`,
         {
           clusterName: args.cluster.name,
           nodeRoleArn: role.arn,

@@ -29,9 +29,9 @@ export class PostgresDatabase extends pulumi.ComponentResource {
     const parent = { parent: this };
     const { settings } = args;
     const major = settings.engineVersion.split('.')[0];
-    const subnets = new aws.rds.SubnetGroup('postgres', { subnetIds: args.subnetIds, tags: args.tags }, parent);
+    const subnets = new aws.rds.SubnetGroup(`${name}-postgres`, { subnetIds: args.subnetIds, tags: args.tags }, parent);
     const parameters = new aws.rds.ParameterGroup(
-      'postgres',
+      `${name}-postgres`,
       {
         family: `postgres${major}`,
         parameters: [
@@ -43,7 +43,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       parent,
     );
     const firewall = new aws.ec2.SecurityGroup(
-      'postgres',
+      `${name}-postgres`,
       {
         vpcId: args.vpcId,
         description: 'Postgres: the EKS cluster only',
@@ -53,7 +53,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
       parent,
     );
     this.instance = new aws.rds.Instance(
-      'postgres',
+      `${name}-postgres`,
       {
         engine: 'postgres',
         engineVersion: settings.engineVersion,

@@ -2,6 +2,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { PlatformConfig } from '../../../constructs/config/schema.js';
 import { componentLabels } from '../../../constructs/labels.js';
+import { teamNamespaceName } from '../../../constructs/team-namespace.js';
 
 /** A Secret the chart refers to by name but never carries: its values come from Pulumi secrets. */
 export interface PlatformSecretSpec {
@@ -27,7 +28,10 @@ export class PlatformSecret extends pulumi.ComponentResource {
   constructor(name: string, args: PlatformSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super('plinth:kubernetes:PlatformSecret', name, {}, opts);
     const { config } = args;
-    const namespaces = [config.namespace, ...(args.scope === 'platform' ? [] : config.teams.map((t) => t.name))];
+    const namespaces = [
+      config.namespace,
+      ...(args.scope === 'platform' ? [] : config.teams.map((t) => teamNamespaceName(config, t.name))),
+    ];
     this.secrets = namespaces.map(
       (namespace) =>
         new k8s.core.v1.Secret(

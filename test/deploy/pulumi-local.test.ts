@@ -1,0 +1,153 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GPU_RESOURCE } from '../../constructs/config/schema.js';
+import { validatePlatformConfig } from '../../constructs/config/validate.js';
+import { renderPlatform } from '../../constructs/platform.js';
+import { environments } from '../../stacks/environments/index.js';
+import { crdsFor } from '../../stacks/deploy/components/operator-crds.js';
+import { killClusterSync, startCluster, stopCluster, type ClusterState } from '../harness/cluster.js';
+import { eventually } from '../support/cluster.js';
+import { PulumiCli, urnName } from '../support/pulumi-cli.js';
+
+/**
+ * `pulumi up -s local` for real: the Pulumi CLI, its Node.js language host and the Kubernetes
+ * provider, with a local file backend, against a control plane of its own.
+ */
+let dir: string;
+let cluster: ClusterState;
+let pulumi: PulumiCli;
+let kc: KubeConfig;
+
+const chartObjects = () =>
+  renderPlatform(validatePlatformConfig('local', environments['local'])).flatMap(
+    (c) => c.objects as unknown as KubernetesObject[],
+  );
+
+async function exists(object: KubernetesObject): Promise<boolean> {
+  try {
+    await kc.makeApiClient(KubernetesObjectApi).read({
+      apiVersion: object.apiVersion!,
+      kind: object.kind!,
+      metadata: { name: object.metadata!.name!, namespace: object.metadata?.namespace ?? '' },
+    });
+    return true;
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return false;
+    throw error;
+  }
+}
+
+const quotaGpus = async (namespace: string) =>
+  (await kc.makeApiClient(CoreV1Api).readNamespacedResourceQuota({ name: 'team-quota', namespace })).spec?.hard?.[
+    `requests.${GPU_RESOURCE}`
+  ];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'plinth-pulumi-'));
+  cluster = await startCluster({ dir: join(dir, 'cluster') });
+  process.once('exit', () => killClusterSync(join(dir, 'cluster')));
+  kc = new KubeConfig();
+  kc.loadFromFile(cluster.kubeconfig);
+  pulumi = await PulumiCli.create('local', join(dir, 'pulumi'), cluster.kubeconfig);
+  await pulumi.configSet('plinth:artifactCredentials.accessKeyId', 'AKIAPLINTHTEST', true);
+  await pulumi.configSet('plinth:artifactCredentials.secretAccessKey', 'not-a-real-secret-key', true);
+});
+
+afterAll(async () => {
+  if (cluster) await stopCluster(cluster.dir);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('pulumi up -s local against the harness control plane', () => {
+  it('creates the whole platform, as the chart renders it', async () => {
+    const up = await pulumi.ok(['up', '--yes', '--skip-preview']);
+    expect(up.stdout).toMatch(/\+ \d+ created/);
+
+    const objects = chartObjects();
+    const missing: string[] = [];
+    for (const object of objects) {
+      if (!(await exists(object)))
+        missing.push(`${object.kind} ${object.metadata?.namespace ?? ''}/${object.metadata?.name}`);
+    }
+    expect(missing).toEqual([]);
+
+    const crds = await kc.makeApiClient(ApiextensionsV1Api).listCustomResourceDefinition();
+    const names = crds.items.map((c) => c.metadata?.name);
+    for (const crd of crdsFor(objects as never)) expect(names).toContain(crd.metadata.name);
+
+    // The provider waited for the Deployments; their pods run on the simulated core nodes.
+    const apps = kc.makeApiClient(AppsV1Api);
+    for (const name of ['controller', 'tracking']) {
+      const d = await apps.readNamespacedDeployment({ name, namespace: 'plinth' });
+      expect(d.status?.readyReplicas).toBe(d.spec?.replicas);
+    }
+
+    // The artifact keys came from Pulumi secrets, into the platform and team namespaces.
+    const core = kc.makeApiClient(CoreV1Api);
+    for (const namespace of ['plinth', 'plinth-vision', 'plinth-nlp']) {
+      const secret = await core.readNamespacedSecret({ name: 'artifact-store', namespace });
+      expect(Buffer.from(secret.data?.['AWS_ACCESS_KEY_ID'] ?? '', 'base64').toString()).toBe('AKIAPLINTHTEST');
+    }
+    expect(up.stdout).not.toContain('not-a-real-secret-key');
+
+    const outputs = await pulumi.outputs();
+    expect(outputs).toMatchObject({ environment: 'local', platformNamespace: 'plinth' });
+    expect(outputs['objectCount']).toBe(objects.length + crdsFor(objects as never).length + 3);
+  });
+
+  it('then previews no changes', async () => {
+    const { changes, summary } = await pulumi.preview(['--expect-no-changes']);
+    expect(changes).toEqual([]);
+    expect(Object.keys(summary)).toEqual(['same']);
+  });
+
+  it('updates exactly the objects a team quota change affects', async () => {
+    await pulumi.configSet('plinth:teamQuotas.vision.gpu', '24');
+    const { changes } = await pulumi.preview();
+    expect(changes.map((s) => `${s.op} ${urnName(s.urn)}`).sort()).toEqual([
+      // The controller reads team quotas from its ConfigMap for admission.
+      'update ConfigMap/plinth/plinth-controller',
+      'update ResourceQuota/plinth-vision/team-quota',
+    ]);
+    await pulumi.ok(['up', '--yes', '--skip-preview']);
+    expect(await quotaGpus('plinth-vision')).toBe('24');
+    expect(await quotaGpus('plinth-nlp')).toBe('8');
+  });
+
+  it('refuses bad config before touching a resource, naming the key', async () => {
+    await pulumi.configSet('plinth:teamQuotas.vision.gpu', '-4');
+    const up = await pulumi.run(['up', '--yes', '--skip-preview']);
+    expect(up.code).not.toBe(0);
+    expect(`${up.stdout}${up.stderr}`).toContain('plinth:teamQuotas.vision.gpu: must be 0 or more');
+    expect(await quotaGpus('plinth-vision')).toBe('24');
+    await pulumi.configSet('plinth:teamQuotas.vision.gpu', '24');
+  });
+
+  it('destroys everything it created', async () => {
+    await pulumi.ok(['destroy', '--yes', '--skip-preview']);
+    const objects = chartObjects();
+    const left = await eventually(
+      'every platform object to be gone',
+      async () => {
+        const remaining: string[] = [];
+        for (const object of objects)
+          if (await exists(object)) remaining.push(`${object.kind}/${object.metadata?.name}`);
+        return remaining.length === 0 ? remaining : undefined;
+      },
+      120_000,
+    );
+    expect(left).toEqual([]);
+    const crds = await kc.makeApiClient(ApiextensionsV1Api).listCustomResourceDefinition();
+    expect(crds.items.map((c) => c.metadata?.name)).toEqual([]);
+  });
+});

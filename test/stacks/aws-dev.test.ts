@@ -1,0 +1,140 @@
+import { runtime } from '@pulumi/pulumi';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { validatePlatformConfig } from '../../constructs/config/validate.js';
+import { nodeLabels } from '../../constructs/scheduling.js';
+import { aws } from '../../stacks/environments/aws.js';
+import { mockStack, ofType, settled, type RecordedResource } from '../support/pulumi-mocks.js';
+import { stackFileConfig } from '../support/stack-files.js';
+
+// AWS is out of reach here: Pulumi's runtime mocks stand in for it (see test/support/pulumi-mocks.ts).
+let recorded: RecordedResource[];
+
+beforeAll(async () => {
+  recorded = await mockStack(
+    'aws-dev',
+    { ...stackFileConfig('aws-dev'), 'plinth:databasePassword': 'a-long-s3cret-password' },
+    ['plinth:databasePassword'],
+  );
+  const { deployAws } = await import('../../stacks/deploy/aws/deploy-aws.js');
+  const { readStackConfig } = await import('../../stacks/deploy/stack-config.js');
+  deployAws(readStackConfig('aws-dev', runtime.allConfig()));
+  await settled(recorded);
+});
+
+const inputsOf = (type: string) => ofType(recorded, type).map((r) => r.inputs);
+const policyOf = (inputs: Record<string, unknown>) => JSON.parse(String(inputs['policy'])) as { Statement: unknown[] };
+
+describe('the aws-dev stack (Pulumi mocks)', () => {
+  it('gives each pool a node group whose labels and taints are the pool definition', () => {
+    const pools = validatePlatformConfig('aws', aws()).nodePools;
+    const groups = ofType(recorded, 'aws:eks/nodeGroup:NodeGroup');
+    expect(groups.map((g) => g.name).sort()).toEqual(
+      Object.keys(pools)
+        .map((p) => `plinth-aws-dev-${p}`)
+        .sort(),
+    );
+    for (const name of ['gpu', 'gpu-a100']) {
+      const group = groups.find((g) => g.name === `plinth-aws-dev-${name}`)!.inputs;
+      expect(group['labels']).toEqual(nodeLabels(name, pools[name]!));
+      expect(group['taints']).toEqual([{ key: 'nvidia.com/gpu', value: 'present', effect: 'NO_SCHEDULE' }]);
+      expect(group['amiType']).toBe('AL2023_x86_64_NVIDIA');
+      expect(group['scalingConfig']).toMatchObject({ minSize: 0 });
+    }
+    const core = groups.find((g) => g.name === 'plinth-aws-dev-core')!.inputs;
+    expect(core['taints']).toEqual([{ key: 'plinth.dev/dedicated', value: 'core', effect: 'NO_SCHEDULE' }]);
+    expect(core['capacityType']).toBe('ON_DEMAND');
+  });
+
+  it('spreads a new VPC over the configured zones', () => {
+    expect(inputsOf('aws:ec2/vpc:Vpc')).toEqual([expect.objectContaining({ cidrBlock: '10.40.0.0/16' })]);
+    const zones = new Set(inputsOf('aws:ec2/subnet:Subnet').map((s) => s['availabilityZone']));
+    expect(zones).toEqual(new Set(['us-east-1a', 'us-east-1b']));
+  });
+
+  it('makes RDS Multi-AZ, encrypted, TLS-only and backed up for at least 7 days, reachable from the cluster alone', () => {
+    const [db] = inputsOf('aws:rds/instance:Instance');
+    expect(db).toMatchObject({ multiAz: true, storageEncrypted: true, publiclyAccessible: false });
+    expect(db!['backupRetentionPeriod']).toBeGreaterThanOrEqual(7);
+    expect(db!['deletionProtection']).toBe(false);
+    const [params] = inputsOf('aws:rds/parameterGroup:ParameterGroup');
+    expect(params!['parameters']).toContainEqual({ name: 'rds.force_ssl', value: '1' });
+    const [firewall] = inputsOf('aws:ec2/securityGroup:SecurityGroup');
+    expect(firewall!['ingress']).toEqual([
+      expect.objectContaining({ fromPort: 5432, toPort: 5432, securityGroups: ['sg-cluster'] }),
+    ]);
+    expect(JSON.stringify(firewall!['ingress'])).not.toContain('cidrBlocks');
+  });
+
+  it('versions and encrypts the bucket, blocks public access and refuses plain HTTP', () => {
+    expect(inputsOf('aws:s3/bucketVersioning:BucketVersioning')).toEqual([
+      expect.objectContaining({ versioningConfiguration: { status: 'Enabled' } }),
+    ]);
+    const [sse] = inputsOf('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration');
+    expect(JSON.stringify(sse)).toContain('"sseAlgorithm":"aws:kms"');
+    expect(inputsOf('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock')).toEqual([
+      expect.objectContaining({
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      }),
+    ]);
+    const [bucketPolicy] = inputsOf('aws:s3/bucketPolicy:BucketPolicy');
+    expect(policyOf(bucketPolicy!).Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    const [lifecycle] = inputsOf('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration');
+    expect((lifecycle!['rules'] as { id: string }[]).map((r) => r.id)).toEqual([
+      'expire-logs',
+      'expire-outputs',
+      'noncurrent-versions',
+    ]);
+  });
+
+  it('grants the workload role the artifact prefix of its bucket and key, and nothing else', () => {
+    const policies = inputsOf('aws:iam/rolePolicy:RolePolicy').map(policyOf);
+    expect(policies).toHaveLength(1);
+    const resources = policies[0]!.Statement.flatMap((s) => [(s as { Resource: string | string[] }).Resource].flat());
+    expect(resources.sort()).toEqual(
+      [
+        'arn:aws:s3:::plinth-aws-dev-artifacts-bucket',
+        'arn:aws:s3:::plinth-aws-dev-artifacts-bucket/plinth/*',
+        'arn:aws:kms:us-east-1:123456789012:plinth-aws-dev-artifacts',
+      ].sort(),
+    );
+    expect(JSON.stringify(policies)).not.toMatch(/"Resource":"\*"|s3:\*/);
+  });
+
+  it("lets only the tracking server and the teams' run accounts assume the workload role", () => {
+    const trust = ofType(recorded, 'aws:iam/role:Role').find((r) => r.name === 'plinth-aws-dev-artifacts')!.inputs;
+    const subjects = JSON.stringify(JSON.parse(String(trust['assumeRolePolicy'])));
+    expect(subjects).toContain('system:serviceaccount:plinth:tracking');
+    expect(subjects).toContain('system:serviceaccount:plinth-vision:plinth-run');
+    expect(subjects).not.toContain('plinth-controller');
+  });
+
+  it('deploys the chart with the cloud outputs in place of their placeholders, and the database password as a secret', () => {
+    const objects = recorded.filter((r) => r.type.startsWith('kubernetes:'));
+    expect(JSON.stringify(objects.map((o) => o.inputs))).not.toContain('pulumi-output-');
+    const tracking = objects.find((o) => o.type === 'kubernetes:apps/v1:Deployment' && o.name.endsWith('/tracking'))!;
+    expect(JSON.stringify(tracking.inputs)).toContain(
+      '@plinth-aws-dev-postgres.abc.us-east-1.rds.amazonaws.com:5432/plinth?sslmode=verify-full',
+    );
+    const serviceAccount = objects.find(
+      (o) => o.type === 'kubernetes:core/v1:ServiceAccount' && o.name === 'ServiceAccount/plinth/tracking',
+    )!;
+    expect(JSON.stringify(serviceAccount.inputs)).toContain(
+      '"eks.amazonaws.com/role-arn":"arn:aws:iam:us-east-1:123456789012:plinth-aws-dev-artifacts"',
+    );
+    const dbSecret = objects.find(
+      (o) => o.type === 'kubernetes:core/v1:Secret' && o.name === 'plinth/plinth-db-credentials',
+    )!;
+    // Registered as a Pulumi secret: encrypted in the state, masked in every log.
+    expect(dbSecret.inputs['stringData']).toEqual({
+      [runtime.specialSigKey]: runtime.specialSecretSig,
+      value: { username: 'plinth', password: 'a-long-s3cret-password' },
+    });
+    const releases = inputsOf('kubernetes:helm.sh/v3:Release').map((r) => `${r['chart']}@${r['version']}`);
+    expect(releases.sort()).toEqual(['cert-manager@v1.21.1', 'ingress-nginx@4.13.3', 'nvidia-device-plugin@0.18.0']);
+  });
+});

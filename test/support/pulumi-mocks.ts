@@ -1,0 +1,77 @@
+import * as pulumi from '@pulumi/pulumi';
+
+/**
+ * Pulumi's runtime mocks: the one stand-in in these tests, because AWS cannot be reached from
+ * here. The program registers its real resources; the mock engine records their inputs and
+ * answers with plausible outputs (ids, ARNs, names) instead of calling AWS.
+ */
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'];
+
+function mockOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const arn = `arn:aws:${type.split(':')[1]?.split('/')[0]}:us-east-1:123456789012:${name}`;
+  switch (type) {
+    case 'aws:eks/cluster:Cluster':
+      return {
+        ...inputs,
+        arn,
+        name,
+        endpoint: `https://${name}.eks.example`,
+        certificateAuthority: { data: 'Y2E=' },
+        identities: [{ oidcs: [{ issuer: `https://oidc.eks.us-east-1.amazonaws.com/id/${name}` }] }],
+        vpcConfig: { ...(inputs['vpcConfig'] as object), clusterSecurityGroupId: 'sg-cluster' },
+      };
+    case 'aws:s3/bucket:Bucket':
+      return { ...inputs, arn: `arn:aws:s3:::${name}-bucket`, bucket: `${name}-bucket` };
+    case 'aws:rds/instance:Instance':
+      return { ...inputs, arn, address: `${name}.abc.us-east-1.rds.amazonaws.com`, endpoint: `${name}.abc:5432` };
+    default:
+      return { ...inputs, arn, name: inputs['name'] ?? name };
+  }
+}
+
+/**
+ * Starts the mock engine for one stack with the given config (secret keys as Pulumi marks them),
+ * and returns the list it records every resource into.
+ */
+export async function mockStack(
+  stack: string,
+  config: Record<string, string>,
+  secretKeys: string[] = [],
+): Promise<RecordedResource[]> {
+  const recorded: RecordedResource[] = [];
+  pulumi.runtime.setAllConfig(config, secretKeys);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: ({ type, name, inputs }) => {
+        recorded.push({ type, name, inputs });
+        return { id: `${name}-id`, state: mockOutputs(type, name, inputs) };
+      },
+      call: ({ token, inputs }) =>
+        token === 'aws:index/getAvailabilityZones:getAvailabilityZones' ? { names: ZONES } : inputs,
+    },
+    'plinth',
+    stack,
+    false,
+  );
+  return recorded;
+}
+
+/** Waits until no resource has been registered for a while: the program's outputs have settled. */
+export async function settled(recorded: readonly RecordedResource[], quietMs = 300): Promise<void> {
+  let seen = -1;
+  while (seen !== recorded.length) {
+    seen = recorded.length;
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+  }
+}
+
+/** Inputs of the resources of one type. */
+export function ofType(recorded: readonly RecordedResource[], type: string): RecordedResource[] {
+  return recorded.filter((r) => r.type === type);
+}
