@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GPU_RESOURCE } from '../../constructs/config/schema.js';
 import { validatePlatformConfig } from '../../constructs/config/validate.js';
 import { renderPlatform } from '../../constructs/platform.js';
+import { buildPolicyPack } from '../../policies/pulumi/build-pack.js';
 import { environments } from '../../stacks/environments/index.js';
 import { crdsFor } from '../../stacks/deploy/components/operator-crds.js';
 import { killClusterSync, startCluster, stopCluster, type ClusterState } from '../harness/cluster.js';
@@ -105,10 +106,15 @@ describe('pulumi up -s local against the harness control plane', () => {
     expect(outputs['objectCount']).toBe(objects.length + crdsFor(objects as never).length + 3);
   });
 
-  it('then previews no changes', async () => {
+  it('then previews no changes, and passes the policy pack over its real resources', async () => {
     const { changes, summary } = await pulumi.preview(['--expect-no-changes']);
     expect(changes).toEqual([]);
     expect(Object.keys(summary)).toEqual(['same']);
+
+    const pack = join(pulumi.project, 'policy-pack');
+    await buildPolicyPack(pack);
+    const checked = await pulumi.ok(['preview', '--policy-pack', pack]);
+    expect(checked.stdout).toMatch(/Policies:\s+✅ plinth@v0\.1\.0/);
   });
 
   it('updates exactly the objects a team quota change affects', async () => {

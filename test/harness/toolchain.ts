@@ -46,6 +46,8 @@ export const BINARIES = [
 /** The Pulumi engine, its Node.js language host and the Kubernetes provider, for the deploy tests. */
 export const PULUMI_BINARIES = [
   { name: 'pulumi', component: 'pulumi', versionKey: 'PULUMI_VERSION', fromPath: true },
+  // Shipped beside the CLI: starts policy packs (`pulumi preview --policy-pack`).
+  { name: 'pulumi-analyzer-policy', component: 'pulumi', versionKey: 'PULUMI_VERSION', fromPath: false },
   {
     name: 'pulumi-language-nodejs',
     component: 'pulumi-language-nodejs',

@@ -27,7 +27,8 @@ export interface PreviewStep {
  */
 export class PulumiCli {
   private readonly env: NodeJS.ProcessEnv;
-  private readonly project: string;
+  /** The project directory the CLI runs in; a policy pack placed in it resolves @pulumi/* from the repository. */
+  readonly project: string;
 
   private constructor(
     readonly stack: string,

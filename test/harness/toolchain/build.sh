@@ -111,7 +111,7 @@ wrapper() {
 
 pulumi() {
   local v=$PULUMI_VERSION dir="$cache/pulumi-$PULUMI_VERSION"
-  if cached "$dir" pulumi; then log "pulumi $v cached in $dir"; return; fi
+  if cached "$dir" pulumi pulumi-analyzer-policy; then log "pulumi $v cached in $dir"; return; fi
   # pkg/go.mod points the sdk at a local path; the wrapper requires both at one release and keeps
   # pkg's other replacements.
   local work; work=$(wrapper pulumi 1.23.11 \
@@ -124,6 +124,9 @@ pulumi() {
   build_into pulumi "$dir" "$work" -pgo=off -trimpath \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  # The release ships this launcher beside the CLI: it runs policy packs with @pulumi/pulumi's runner.
+  local sdk; sdk=$(cd "$work" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
+  install -m 0755 "$sdk/nodejs/dist/pulumi-analyzer-policy" "$dir/bin/"
   rm -rf "$work"
 }
 
