@@ -145,7 +145,8 @@ export class RunController {
     const arrive = (run: Run) => {
       // Runs of the initial list are ordered by noteExisting once the cache is synced.
       if (this.synced) this.admission.noteArrival(run);
-      enqueueRun(run);
+      // A new run's first reconcile creates its workload: it goes before status follow-ups.
+      this.queue.add(keyOf(run.metadata.namespace, run.metadata.name), this.synced);
     };
     const enqueueOwner = (child: KubernetesObject) => {
       const run = child.metadata?.labels?.[PLINTH_LABELS.run];

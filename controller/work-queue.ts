@@ -1,9 +1,12 @@
 /**
  * A rate-limited work queue in the manner of client-go's: a key is queued at most once, is never
  * processed by two workers at once (a change during processing re-queues it afterwards), and
- * failures back off exponentially per key.
+ * failures back off exponentially per key. Urgent keys (a new run, which has no workload yet) are
+ * served before the rest, as in controller-runtime's priority queue: status follow-ups of earlier
+ * runs then never delay the first Job of a new one.
  */
 export class WorkQueue {
+  private readonly urgent: string[] = [];
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
@@ -18,11 +21,15 @@ export class WorkQueue {
   ) {}
 
   get depth(): number {
-    return this.queue.length;
+    return this.urgent.length + this.queue.length;
   }
 
-  add(key: string): void {
-    if (this.shuttingDown || this.dirty.has(key)) return;
+  add(key: string, urgent = false): void {
+    if (this.shuttingDown) return;
+    if (this.dirty.has(key)) {
+      if (urgent && !this.processing.has(key)) this.promote(key);
+      return;
+    }
     this.dirty.add(key);
     if (this.processing.has(key)) return;
     const waiter = this.waiters.shift();
@@ -31,8 +38,16 @@ export class WorkQueue {
       this.processing.add(key);
       waiter(key);
     } else {
-      this.queue.push(key);
+      (urgent ? this.urgent : this.queue).push(key);
     }
+  }
+
+  /** Moves a waiting key to the urgent line. */
+  private promote(key: string): void {
+    const at = this.queue.indexOf(key);
+    if (at < 0) return;
+    this.queue.splice(at, 1);
+    this.urgent.push(key);
   }
 
   addAfter(key: string, delayMs: number): void {
@@ -57,7 +72,7 @@ export class WorkQueue {
 
   /** The next key, or undefined once the queue shuts down. */
   get(): Promise<string | undefined> {
-    const key = this.queue.shift();
+    const key = this.urgent.shift() ?? this.queue.shift();
     if (key !== undefined) {
       this.dirty.delete(key);
       this.processing.add(key);

@@ -33,6 +33,23 @@ describe('WorkQueue', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(55);
   });
 
+  it('serves urgent keys first, and promotes a waiting key once, without duplicating it', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    q.add('b');
+    q.add('new', true);
+    q.add('b', true);
+    expect(q.depth).toBe(3);
+    const order: (string | undefined)[] = [];
+    for (let i = 0; i < 3; i++) {
+      const key = await q.get();
+      order.push(key);
+      q.done(key!);
+    }
+    expect(order).toEqual(['new', 'b', 'a']);
+    expect(q.depth).toBe(0);
+  });
+
   it('releases waiting workers on shutdown', async () => {
     const q = new WorkQueue();
     const waiting = q.get();
