@@ -6,9 +6,12 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
+  ListWatch,
   PatchStrategy,
+  Watch,
   makeInformer,
   setHeaderOptions,
+  type CoreV1Event,
   type Informer,
   type KubeConfig,
   type KubernetesObject,
@@ -32,10 +35,8 @@ import { WorkQueue } from './work-queue.js';
 export const FIELD_MANAGER = 'plinth-controller';
 const SPEC_HASH_ANNOTATION = 'plinth.dev/spec-hash';
 const RESYNC_MS = 60_000;
-/** How long a Job may go without a pod before its FailedCreate events are read. */
-const FAILED_CREATE_GRACE_MS = 10_000;
-/** A podless Job's events are read at most this often. */
-const EVENTS_INTERVAL_MS = 10_000;
+/** The events that explain a podless Job: the Job controller could not create its pod. */
+const FAILED_CREATE_EVENTS = 'involvedObject.kind=Job,reason=FailedCreate';
 /** Status changes short of a final phase are written at most this often per run. */
 const STATUS_INTERVAL_MS = 2000;
 /** Phases in which a run waits for something; the pending-too-long alert watches their age. */
@@ -67,6 +68,7 @@ export class RunController {
   private readonly deployments: Cache<V1Deployment>;
   private readonly pods: Cache<V1Pod>;
   private readonly nodes: Cache<V1Node>;
+  private readonly failedCreates: Cache<CoreV1Event>;
   private readonly objects: KubernetesObjectApi;
   private readonly customObjects: CustomObjectsApi;
   private readonly batch: BatchV1Api;
@@ -76,8 +78,8 @@ export class RunController {
   private stopped = false;
   /** The status last written for each run, and when. */
   private readonly written = new Map<string, { uid?: string; status: RunStatus; at: number }>();
-  /** What each podless Job's events said, and when they were read. */
-  private readonly eventsRead = new Map<string, { at: number; message?: string }>();
+  /** The latest FailedCreate message of each Job, from the events cache. */
+  private readonly failedCreateByJob = new Map<string, { at: number; message: string }>();
   /** Pods by run key: reconciles read a run's pods without scanning every pod. */
   private readonly podsByRun = new Map<string, Map<string, V1Pod>>();
   private timers: NodeJS.Timeout[] = [];
@@ -123,6 +125,15 @@ export class RunController {
       children,
     );
     this.nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => this.core.listNode());
+    // Watched rather than listed per run: one cheap stream, and a diagnosis as soon as it happens.
+    this.failedCreates = new ListWatch<CoreV1Event>(
+      '/api/v1/events',
+      new Watch(kc),
+      () => this.core.listEventForAllNamespaces({ fieldSelector: FAILED_CREATE_EVENTS }),
+      false,
+      undefined,
+      FAILED_CREATE_EVENTS,
+    );
   }
 
   /** The newest status of a run: what this controller last wrote, or the cache's if it knows none. */
@@ -170,7 +181,7 @@ export class RunController {
     this.runs.on('delete', (run) => {
       this.admission.forget(String(run.metadata.uid));
       this.written.delete(keyOf(run.metadata.namespace, run.metadata.name));
-      this.eventsRead.delete(keyOf(run.metadata.namespace, run.metadata.name));
+      this.failedCreateByJob.delete(keyOf(run.metadata.namespace, childName(run)));
       this.enqueueWaiting(run.metadata.namespace ?? '');
     });
     for (const informer of [this.jobs, this.deployments, this.pods] as Cache<KubernetesObject>[]) {
@@ -178,12 +189,26 @@ export class RunController {
       informer.on('update', enqueueOwner);
       informer.on('delete', enqueueOwner);
     }
+    const noteFailedCreate = (event: CoreV1Event) => {
+      // Write conflicts on the quota are retried by the Job controller; they explain nothing.
+      if (event.message?.includes('the object has been modified')) return;
+      const job = keyOf(event.involvedObject.namespace, event.involvedObject.name);
+      const at = new Date(event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? 0).getTime();
+      const known = this.failedCreateByJob.get(job);
+      if (known && known.at > at) return;
+      this.failedCreateByJob.set(job, { at, message: event.message ?? 'the Job controller could not create a pod' });
+      // The Job is named after its run.
+      this.queue.add(job);
+    };
+    this.failedCreates.on('add', noteFailedCreate);
+    this.failedCreates.on('update', noteFailedCreate);
     for (const informer of [
       this.runs,
       this.jobs,
       this.deployments,
       this.pods,
       this.nodes,
+      this.failedCreates,
     ] as Cache<KubernetesObject>[]) {
       // Handlers see the cached object itself: dropping managedFields here keeps them out of memory.
       informer.on('add', stripManagedFields);
@@ -194,7 +219,9 @@ export class RunController {
         setTimeout(() => void informer.start(), 1000);
       });
     }
-    await Promise.all([this.jobs.start(), this.deployments.start(), this.pods.start(), this.nodes.start()]);
+    await Promise.all(
+      [this.jobs, this.deployments, this.pods, this.nodes, this.failedCreates].map((informer) => informer.start()),
+    );
     await this.runs.start();
     this.rebuildAdmissions();
     this.synced = true;
@@ -210,7 +237,9 @@ export class RunController {
     this.stopped = true;
     this.timers.forEach(clearInterval);
     this.queue.shutDown();
-    await Promise.all([this.runs, this.jobs, this.deployments, this.pods, this.nodes].map((i) => i.stop()));
+    await Promise.all(
+      [this.runs, this.jobs, this.deployments, this.pods, this.nodes, this.failedCreates].map((i) => i.stop()),
+    );
   }
 
   /** After a restart: runs whose workloads exist, or that were marked admitted, keep their place. */
@@ -307,21 +336,14 @@ export class RunController {
 
     const job = run.spec.kind === 'job' ? await this.ensureJob(run, team.team) : undefined;
     const deployment = run.spec.kind === 'service' ? await this.ensureService(run, team.team) : undefined;
-    const failedCreate =
-      job && observation.pods.length === 0 && !job.status?.active ? await this.failedCreateMessage(job) : undefined;
+    const failedCreate = job && this.podless(job, key) ? this.failedCreateByJob.get(key)?.message : undefined;
     const status = await this.writeStatus(run, { ...observation, job, deployment, failedCreate });
     if (status && FINAL_PHASES.has(status.phase ?? 'created')) this.release(run);
   }
 
-  /**
-   * A Job that has had time to create its pod but has none: only then are its events worth a
-   * look, since listing events is one of the costlier calls a reconcile can make.
-   */
-  private podless(job: V1Job | undefined): boolean {
-    if (!job?.metadata?.creationTimestamp || job.status?.active || job.status?.succeeded || job.status?.failed)
-      return false;
-    const age = Date.now() - new Date(job.metadata.creationTimestamp).getTime();
-    return age > FAILED_CREATE_GRACE_MS && !this.podsByRun.has(keyOf(job.metadata.namespace, job.metadata.name));
+  /** A Job with no pod: only then does a FailedCreate event explain anything. */
+  private podless(job: V1Job, key: string): boolean {
+    return !(job.status?.active || job.status?.succeeded || job.status?.failed || this.podsByRun.has(key));
   }
 
   private podsOf(run: Run): V1Pod[] {
@@ -376,26 +398,6 @@ export class RunController {
       await this.apps.deleteNamespacedDeployment(options).catch(ignoreNotFound);
       await this.core.deleteNamespacedService({ name, namespace }).catch(ignoreNotFound);
     }
-  }
-
-  /** Why the Job controller could not create a pod (a quota rejection, most often). */
-  private async failedCreateMessage(job: V1Job): Promise<string | undefined> {
-    const key = keyOf(job.metadata?.namespace, job.metadata?.name);
-    const read = this.eventsRead.get(key);
-    if (read && Date.now() - read.at < EVENTS_INTERVAL_MS) {
-      this.queue.addAfter(key, EVENTS_INTERVAL_MS - (Date.now() - read.at));
-      return read.message;
-    }
-    const events = await this.core.listNamespacedEvent({
-      namespace: job.metadata?.namespace ?? '',
-      fieldSelector: `involvedObject.kind=Job,involvedObject.name=${job.metadata?.name},reason=FailedCreate`,
-    });
-    // Write conflicts on the quota are retried by the Job controller; they explain nothing.
-    const latest = events.items
-      .filter((e) => !e.message?.includes('the object has been modified'))
-      .sort((a, b) => String(b.lastTimestamp ?? '').localeCompare(String(a.lastTimestamp ?? '')))[0];
-    this.eventsRead.set(key, { at: Date.now(), message: latest?.message });
-    return latest?.message;
   }
 
   private async writeStatus(run: Run, observation: Observation): Promise<RunStatus | undefined> {

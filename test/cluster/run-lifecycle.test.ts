@@ -138,6 +138,17 @@ describe('the controller runs jobs and services', () => {
     expect(run.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Running', status: 'False' }));
   });
 
+  it('reports a pod the team ResourceQuota refuses, with the quota message, while the Job waits', async () => {
+    // 32 CPUs: beyond the team's 16, which admission (GPUs and concurrent runs) does not count.
+    await submit('too-much-cpu', {
+      pool: 'cpu',
+      container: { image, resources: { requests: { cpu: '32' }, limits: { cpu: '32' } } },
+    });
+    const run = await waitForRun(NS, 'too-much-cpu', inPhase('warning'));
+    expect(run.status?.reason).toBe('QuotaExceeded');
+    expect(run.status?.message).toMatch(/^cannot create the pod: .*exceeded quota: team-quota.*requests\.cpu=32/);
+  });
+
   it('names a node selector that no node matches', async () => {
     await submit('no-node', {
       pool: 'cpu',
