@@ -71,6 +71,11 @@ function fromJob(job: V1Job, observed: Observation, attempts: number, limit: num
         message: `cannot create the pod: ${failedCreate}`,
       };
     }
+    // The Job controller records a pod's success a moment after the pod ends: the run is not
+    // back to waiting for a pod, it is finishing.
+    if (pods.some((p) => p.status?.phase === 'Succeeded')) {
+      return { phase: 'running', reason: 'Completing', message: 'the pod succeeded; the Job is recording it' };
+    }
     return { phase: 'created', reason: 'WorkloadCreated', message: 'the Job exists; waiting for its pod' };
   }
   const diagnosis = diagnosePod(current, observed.nodes);

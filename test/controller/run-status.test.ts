@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import { deriveStatus, type Observation } from '../../controller/reconcile/run-status.js';
+
+const job = (status: V1Job['status'] = {}): V1Job => ({
+  metadata: { name: 'train' },
+  spec: { backoffLimit: 0, template: {} },
+  status,
+});
+const pod = (phase: string, nodeName?: string): V1Pod => ({
+  metadata: { name: `train-${phase}`, creationTimestamp: new Date('2026-01-01T00:00:00Z') },
+  spec: { containers: [], nodeName },
+  status: {
+    phase,
+    startTime: new Date('2026-01-01T00:00:01Z'),
+    conditions: [{ type: 'Ready', status: phase === 'Running' ? 'True' : 'False' }],
+  },
+});
+const observe = (o: Partial<Observation>): Observation => ({
+  now: new Date(),
+  generation: 1,
+  pods: [],
+  nodes: [],
+  ...o,
+});
+
+describe('deriveStatus of a job run', () => {
+  it('waits for its pod while the Job has none', () => {
+    expect(deriveStatus(undefined, observe({ job: job() }))).toMatchObject({
+      phase: 'created',
+      reason: 'WorkloadCreated',
+    });
+  });
+
+  it('stays running, not back to waiting, between its pod succeeding and the Job recording it', () => {
+    const running = deriveStatus(undefined, observe({ job: job({ active: 1 }), pods: [pod('Running', 'cpu-0')] }));
+    expect(running.phase).toBe('running');
+    const finishing = deriveStatus(running, observe({ job: job(), pods: [pod('Succeeded', 'cpu-0')] }));
+    expect(finishing).toMatchObject({ phase: 'running', reason: 'Completing' });
+    expect(finishing.startedAt).toBe(running.startedAt);
+  });
+
+  it('succeeds once the Job is Complete', () => {
+    const done = deriveStatus(
+      undefined,
+      observe({
+        job: job({ succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] }),
+        pods: [pod('Succeeded', 'cpu-0')],
+      }),
+    );
+    expect(done).toMatchObject({ phase: 'succeeded', reason: 'Completed' });
+    expect(done.finishedAt).toBeDefined();
+  });
+});
