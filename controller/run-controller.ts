@@ -325,7 +325,7 @@ export class RunController {
       return;
     }
 
-    const decision = this.admission.decide(run, this.activeRuns(namespace), team);
+    const decision = this.admission.decide(run, () => this.activeRuns(namespace), team);
     if (!decision.admitted) {
       await this.writeStatus(run, {
         ...observation,
@@ -347,9 +347,7 @@ export class RunController {
   }
 
   private podsOf(run: Run): V1Pod[] {
-    return this.pods
-      .list(run.metadata.namespace)
-      .filter((p) => p.metadata?.labels?.[PLINTH_LABELS.run] === run.metadata.name);
+    return [...(this.podsByRun.get(keyOf(run.metadata.namespace, run.metadata.name))?.values() ?? [])];
   }
 
   private release(run: Run): void {

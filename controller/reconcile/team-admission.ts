@@ -55,9 +55,10 @@ export class TeamAdmission {
   }
 
   /**
-   * `teamRuns` are the team's runs that still want or hold capacity (not finished, not stopped).
+   * `teamRuns` lists the team's runs that still want or hold capacity (not finished, not
+   * stopped); it is called only for a run not yet admitted, since listing them is the costly part.
    */
-  decide(run: Run, teamRuns: readonly Run[], team: TeamDefaults): AdmissionDecision {
+  decide(run: Run, teamRuns: () => readonly Run[], team: TeamDefaults): AdmissionDecision {
     if (this.isAdmitted(run)) return { admitted: true };
     const gpus = gpusOf(run);
     if (gpus > team.gpu) {
@@ -67,10 +68,11 @@ export class TeamAdmission {
         message: `asks for ${gpus} GPUs, more than team ${team.team}'s whole quota of ${team.gpu}`,
       };
     }
-    const holding = teamRuns.filter((r) => this.isAdmitted(r));
+    const active = teamRuns();
+    const holding = active.filter((r) => this.isAdmitted(r));
     let usedRuns = holding.length;
     let usedGpus = holding.reduce((n, r) => n + gpusOf(r), 0);
-    const waiting = teamRuns.filter((r) => !this.isAdmitted(r)).sort(this.byArrival);
+    const waiting = active.filter((r) => !this.isAdmitted(r)).sort(this.byArrival);
     let ahead = 0;
     for (const candidate of waiting) {
       const need = gpusOf(candidate);

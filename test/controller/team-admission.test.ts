@@ -20,9 +20,9 @@ describe('TeamAdmission', () => {
     const [a, b, c] = [run('a', 8), run('b', 8), run('c', 1)];
     const all = [a, b, c];
     all.forEach((r) => admission.noteArrival(r));
-    expect(admission.decide(a, all, team)).toEqual({ admitted: true });
-    expect(admission.decide(b, all, team)).toEqual({ admitted: true });
-    expect(admission.decide(c, all, team)).toEqual({
+    expect(admission.decide(a, () => all, team)).toEqual({ admitted: true });
+    expect(admission.decide(b, () => all, team)).toEqual({ admitted: true });
+    expect(admission.decide(c, () => all, team)).toEqual({
       admitted: false,
       message: 'waiting for quota: team vision uses 16/16 GPUs',
     });
@@ -33,15 +33,15 @@ describe('TeamAdmission', () => {
     const [a, big, small] = [run('a', 10), run('big', 8), run('small', 2)];
     const all = [a, big, small];
     all.forEach((r) => admission.noteArrival(r));
-    expect(admission.decide(a, all, team).admitted).toBe(true);
-    expect(admission.decide(small, all, team)).toEqual({
+    expect(admission.decide(a, () => all, team).admitted).toBe(true);
+    expect(admission.decide(small, () => all, team)).toEqual({
       admitted: false,
       message: 'waiting for quota: team vision uses 10/16 GPUs; 1 run(s) ahead in the queue',
     });
     admission.release('uid-a');
     const remaining = [big, small];
-    expect(admission.decide(small, remaining, team).admitted).toBe(true);
-    expect(admission.decide(big, remaining, team).admitted).toBe(true);
+    expect(admission.decide(small, () => remaining, team).admitted).toBe(true);
+    expect(admission.decide(big, () => remaining, team).admitted).toBe(true);
   });
 
   it('orders by arrival, not by name, within the same second', () => {
@@ -49,16 +49,16 @@ describe('TeamAdmission', () => {
     const [zeta, alpha] = [run('zeta', 16), run('alpha', 16)];
     admission.noteArrival(zeta);
     admission.noteArrival(alpha);
-    expect(admission.decide(alpha, [zeta, alpha], team).admitted).toBe(false);
-    expect(admission.decide(zeta, [zeta, alpha], team).admitted).toBe(true);
+    expect(admission.decide(alpha, () => [zeta, alpha], team).admitted).toBe(false);
+    expect(admission.decide(zeta, () => [zeta, alpha], team).admitted).toBe(true);
   });
 
   it('queues beyond the concurrent-run quota', () => {
     const admission = new TeamAdmission();
     const runs = ['a', 'b', 'c', 'd'].map((n) => run(n, 0));
     runs.forEach((r) => admission.noteArrival(r));
-    runs.slice(0, 3).forEach((r) => expect(admission.decide(r, runs, team).admitted).toBe(true));
-    expect(admission.decide(runs[3]!, runs, team)).toEqual({
+    runs.slice(0, 3).forEach((r) => expect(admission.decide(r, () => runs, team).admitted).toBe(true));
+    expect(admission.decide(runs[3]!, () => runs, team)).toEqual({
       admitted: false,
       message: 'waiting for quota: team vision runs 3/3 concurrent runs',
     });
@@ -67,7 +67,7 @@ describe('TeamAdmission', () => {
   it('refuses outright a run that could never fit', () => {
     const admission = new TeamAdmission();
     const huge = run('huge', 32);
-    expect(admission.decide(huge, [huge], team)).toEqual({
+    expect(admission.decide(huge, () => [huge], team)).toEqual({
       admitted: false,
       impossible: true,
       message: "asks for 32 GPUs, more than team vision's whole quota of 16",
