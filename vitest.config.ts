@@ -31,6 +31,7 @@ export default defineConfig({
         test: {
           name: 'deploy',
           include: ['test/deploy/**/*.test.ts'],
+          globalSetup: ['test/harness/pulumi-setup.ts'],
           // Each file starts a control plane of its own and drives the real Pulumi engine in order.
           fileParallelism: false,
           testTimeout: 600_000,
