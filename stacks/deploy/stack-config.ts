@@ -120,7 +120,8 @@ export const stackConfigSchema = z.strictObject({
     .optional(),
   /** aws-* stacks: the RDS master password, set with `pulumi config set --secret`. */
   databasePassword: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
-  aws: awsConfig.optional(),
+  /** aws-* stacks: what to provision; every field has a default. */
+  aws: awsConfig.prefault({}),
 });
 export type StackConfig = z.output<typeof stackConfigSchema> & {
   readonly stack: string;
@@ -186,17 +187,27 @@ export function readStackConfig(stack: string, allConfig: Record<string, string>
     ]);
   }
   const config = { ...result.data, stack, environment, production: isProductionStack(stack) };
-  const issues = [
-    ...(environment === 'aws'
-      ? []
-      : requireKey(config, 'kubeContext', `the ${environment} environment deploys to an existing cluster`)),
-  ];
+  const issues: { key: string; message: string }[] = [];
+  if (environment === 'aws') {
+    if (!config.databasePassword) {
+      issues.push({
+        key: configKey(['databasePassword']),
+        message: `must be set for an aws stack, as a secret: pulumi config set --secret ${configKey(['databasePassword'])}`,
+      });
+    }
+  } else {
+    if (!config.kubeContext) {
+      issues.push({
+        key: configKey(['kubeContext']),
+        message: `must be set: the ${environment} environment deploys to an existing cluster`,
+      });
+    }
+    for (const key of ['aws', 'databasePassword'] as const) {
+      if (key in raw) issues.push({ key: configKey([key]), message: 'applies to aws stacks only' });
+    }
+  }
   if (issues.length > 0) throw new StackConfigError(stack, issues);
   return config;
-}
-
-function requireKey(config: StackConfig, key: keyof StackConfig, why: string) {
-  return config[key] === undefined ? [{ key: configKey([key]), message: `must be set: ${why}` }] : [];
 }
 
 /**

@@ -13,6 +13,12 @@ import { DIGEST_PINNED_IMAGES, stackFileConfig as stackFile } from '../support/s
 
 const STACKS = ['local', 'onprem', 'aws-dev', 'aws-prod'];
 
+/** A stack file's config plus the secrets its stack requires, as `pulumi config set --secret` adds them. */
+const withSecrets = (stack: string): Record<string, string> => ({
+  ...stackFile(stack),
+  ...(stack.startsWith('aws') ? { 'plinth:databasePassword': 'a-test-password-long-enough' } : {}),
+});
+
 function platformOf(config: StackConfig) {
   const base = config.environment === 'aws' ? aws() : environments[config.environment]!;
   return validatePlatformConfig(config.stack, applyStackOverrides(base, config));
@@ -35,23 +41,23 @@ describe('stack config', () => {
   });
 
   it.each(['local', 'onprem', 'aws-dev'])('the committed %s stack validates into a platform config', (stack) => {
-    const config = readStackConfig(stack, stackFile(stack));
+    const config = readStackConfig(stack, withSecrets(stack));
     const platform = platformOf(config);
     expect(platform.name).toBe(stack);
     expect(platform.production).toBe(false);
   });
 
   it('aws-prod is production, and refuses images not pinned by digest until they are', () => {
-    const config = readStackConfig('aws-prod', stackFile('aws-prod'));
+    const config = readStackConfig('aws-prod', withSecrets('aws-prod'));
     expect(config.production).toBe(true);
     expect(() => platformOf(config)).toThrow(/images\.controller: .* must be pinned by @sha256 digest/);
     const images = DIGEST_PINNED_IMAGES;
-    const pinned = readStackConfig('aws-prod', { ...stackFile('aws-prod'), 'plinth:images': JSON.stringify(images) });
+    const pinned = readStackConfig('aws-prod', { ...withSecrets('aws-prod'), 'plinth:images': JSON.stringify(images) });
     expect(platformOf(pinned).images).toEqual(images);
   });
 
   it('applies quota, pool and domain overrides to the environment', () => {
-    const config = readStackConfig('aws-prod', stackFile('aws-prod'));
+    const config = readStackConfig('aws-prod', withSecrets('aws-prod'));
     const platform = validatePlatformConfig(
       'aws-prod',
       applyStackOverrides(aws(), {
@@ -65,7 +71,7 @@ describe('stack config', () => {
       cpu: '256',
     });
     expect(platform.ingress.domain).toBe('ml.example.com');
-    const dev = platformOf(readStackConfig('aws-dev', stackFile('aws-dev')));
+    const dev = platformOf(readStackConfig('aws-dev', withSecrets('aws-dev')));
     expect(dev.nodePools['gpu']?.size).toEqual({ min: 0, max: 2 });
     expect(dev.nodePools['gpu']?.instanceTypes).toEqual(['g5.12xlarge']);
   });
@@ -100,8 +106,14 @@ describe('stack config', () => {
     expect(error.message).toContain('plinth:nodePools.tpu: no such pool; allowed: core, cpu, gpu');
   });
 
-  it('needs a kube context for cluster stacks and an environment for unknown stack names', () => {
+  it('needs a kube context for cluster stacks, a database password for aws ones, and an environment for any', () => {
     expect(errorOf(() => readStackConfig('onprem', {})).message).toContain('plinth:kubeContext: must be set');
+    expect(errorOf(() => readStackConfig('aws-dev', stackFile('aws-dev'))).message).toContain(
+      'plinth:databasePassword: must be set for an aws stack, as a secret',
+    );
+    expect(errorOf(() => readStackConfig('local', { ...stackFile('local'), 'plinth:aws': '{}' })).message).toContain(
+      'plinth:aws: applies to aws stacks only',
+    );
     expect(errorOf(() => readStackConfig('staging', {})).message).toContain(
       'plinth:environment: stack "staging" does not name an environment',
     );

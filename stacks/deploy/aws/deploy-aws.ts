@@ -6,7 +6,7 @@ import { TRACKING_COMPONENT } from '../../../constructs/tracking-server.js';
 import { aws as awsEnvironment, type AwsOutputs } from '../../environments/aws.js';
 import { ClusterPlatform } from '../components/cluster-platform.js';
 import { clusterProvider } from '../components/cluster-provider.js';
-import { applyStackOverrides, CONFIG_NAMESPACE, StackConfigError, type StackConfig } from '../stack-config.js';
+import { applyStackOverrides, CONFIG_NAMESPACE, type StackConfig } from '../stack-config.js';
 import type { StackOutputs } from '../stack-outputs.js';
 import { ArtifactAccessRole } from './artifact-access-role.js';
 import { ArtifactBucket } from './artifact-bucket.js';
@@ -33,20 +33,8 @@ const PLACEHOLDERS: AwsOutputs = {
  */
 export function deployAws(stack: StackConfig): StackOutputs {
   const settings = stack.aws;
-  if (!settings) {
-    throw new StackConfigError(stack.stack, [
-      { key: `${CONFIG_NAMESPACE}:aws`, message: 'must be set for an aws stack (it may be {} to take every default)' },
-    ]);
-  }
-  const databasePassword = new pulumi.Config(CONFIG_NAMESPACE).getSecret('databasePassword');
-  if (!databasePassword) {
-    throw new StackConfigError(stack.stack, [
-      {
-        key: `${CONFIG_NAMESPACE}:databasePassword`,
-        message: 'must be set for an aws stack, as a secret: pulumi config set --secret plinth:databasePassword',
-      },
-    ]);
-  }
+  // Required for aws stacks by readStackConfig; read again here to keep it a Pulumi secret.
+  const databasePassword = new pulumi.Config(CONFIG_NAMESPACE).requireSecret('databasePassword');
   const config = validatePlatformConfig(stack.stack, applyStackOverrides(awsEnvironment(PLACEHOLDERS), stack));
   if (config.artifacts.kind !== 's3') throw new Error('the aws environment stores artifacts in S3');
   const artifactPrefix = config.artifacts.prefix;
