@@ -134,6 +134,11 @@ describe('the aws-dev stack (Pulumi mocks)', () => {
       [runtime.specialSigKey]: runtime.specialSecretSig,
       value: { username: 'plinth', password: 'a-long-s3cret-password' },
     });
+    // Everything in the cluster goes through the provider for the new EKS cluster, never an ambient kubeconfig.
+    const inCluster = recorded.filter((r) => r.type.startsWith('kubernetes:'));
+    expect(
+      inCluster.filter((r) => !r.provider?.includes('pulumi:providers:kubernetes::eks::')).map((r) => r.name),
+    ).toEqual([]);
     const releases = inputsOf('kubernetes:helm.sh/v3:Release').map((r) => `${r['chart']}@${r['version']}`);
     expect(releases.sort()).toEqual(['cert-manager@v1.21.1', 'ingress-nginx@4.13.3', 'nvidia-device-plugin@0.18.0']);
   });

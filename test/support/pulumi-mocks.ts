@@ -9,6 +9,8 @@ export interface RecordedResource {
   readonly type: string;
   readonly name: string;
   readonly inputs: Record<string, unknown>;
+  /** The provider reference (`<urn>::<id>`) the resource is managed by, where one was given. */
+  readonly provider?: string;
 }
 
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'];
@@ -48,8 +50,8 @@ export async function mockStack(
   pulumi.runtime.setAllConfig(config, secretKeys);
   await pulumi.runtime.setMocks(
     {
-      newResource: ({ type, name, inputs }) => {
-        recorded.push({ type, name, inputs });
+      newResource: ({ type, name, inputs, provider }) => {
+        recorded.push({ type, name, inputs, provider });
         return { id: `${name}-id`, state: mockOutputs(type, name, inputs) };
       },
       call: ({ token, inputs }) =>

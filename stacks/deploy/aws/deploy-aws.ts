@@ -81,7 +81,11 @@ export function deployAws(stack: StackConfig): StackOutputs {
   });
 
   const provider = clusterProvider('eks', { kubeconfig: eks.kubeconfig }, { dependsOn: Object.values(nodes.groups) });
-  const operators = new ClusterOperators('operators', { config, enabled: settings.operators }, { provider });
+  const operators = new ClusterOperators(
+    'operators',
+    { config, enabled: settings.operators },
+    { providers: [provider] },
+  );
   const region = pulumi.output(new pulumi.Config('aws').require('region'));
   const platform = new ClusterPlatform(
     'platform',
