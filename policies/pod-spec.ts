@@ -1,4 +1,5 @@
 import type { PolicyResource } from './resource.js';
+import type { CheckContext, Finding, Rule } from './rule.js';
 
 /** Kinds that carry a pod template, and where their pod spec is. */
 const POD_SPEC_PATHS: Record<string, string[]> = {
@@ -35,8 +36,14 @@ export interface PodSpec {
   automountServiceAccountToken?: boolean;
 }
 
+/** A workload's pod spec and the field path to it. */
+export interface PodAt {
+  readonly spec: PodSpec;
+  readonly path: string;
+}
+
 /** The pod spec of a workload and the path to it, or undefined for other kinds. */
-export function podSpecOf(r: PolicyResource): { spec: PodSpec; path: string } | undefined {
+export function podSpecOf(r: PolicyResource): PodAt | undefined {
   const path = POD_SPEC_PATHS[r.kind];
   if (!path) return undefined;
   let node: unknown = r.body;
@@ -45,9 +52,26 @@ export function podSpecOf(r: PolicyResource): { spec: PodSpec; path: string } | 
 }
 
 /** Every container with its field path. */
-export function containersOf(pod: { spec: PodSpec; path: string }): { container: Container; path: string }[] {
+export function containersOf(pod: PodAt): { container: Container; path: string }[] {
   return [
     ...(pod.spec.initContainers ?? []).map((container, i) => ({ container, path: `${pod.path}.initContainers[${i}]` })),
     ...(pod.spec.containers ?? []).map((container, i) => ({ container, path: `${pod.path}.containers[${i}]` })),
   ];
+}
+
+/** A rule about workloads' pod specs: it looks at every kind that carries one, and is handed the spec. */
+export function workloadRule(
+  rule: Omit<Rule, 'kinds' | 'check'> & {
+    check(pod: PodAt, resource: PolicyResource, context: CheckContext): Finding[];
+  },
+): Rule {
+  const { check, ...described } = rule;
+  return {
+    ...described,
+    kinds: WORKLOAD_KINDS,
+    check(resource, context) {
+      const pod = podSpecOf(resource);
+      return pod ? check(pod, resource, context) : [];
+    },
+  };
 }

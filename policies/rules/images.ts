@@ -1,17 +1,14 @@
 import { imagePinning } from '../../constructs/config/image-ref.js';
 import type { Rule } from '../rule.js';
-import { WORKLOAD_KINDS, containersOf, podSpecOf } from '../pod-spec.js';
+import { containersOf, workloadRule } from '../pod-spec.js';
 
 export const imageRules: Rule[] = [
-  {
+  workloadRule({
     id: 'image-pinned',
     severity: 'error',
     rationale: 'A moving tag deploys different code on every pull; production must pin a digest.',
     remediation: 'Use an exact tag, never latest; in production environments use image@sha256:<digest>.',
-    kinds: WORKLOAD_KINDS,
-    check(r, context) {
-      const pod = podSpecOf(r);
-      if (!pod) return [];
+    check(pod, r, context) {
       const production = context.isProduction(context.environmentOf(r));
       return containersOf(pod).flatMap(({ container, path }) => {
         const image = container.image ?? '';
@@ -24,5 +21,5 @@ export const imageRules: Rule[] = [
         return [];
       });
     },
-  },
+  }),
 ];

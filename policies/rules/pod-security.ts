@@ -1,16 +1,13 @@
 import type { Finding, Rule } from '../rule.js';
-import { WORKLOAD_KINDS, containersOf, podSpecOf } from '../pod-spec.js';
+import { containersOf, workloadRule } from '../pod-spec.js';
 
 export const podSecurityRules: Rule[] = [
-  {
+  workloadRule({
     id: 'pod-run-as-non-root',
     severity: 'error',
     rationale: 'A container running as root turns any escape or misconfiguration into root on the node.',
     remediation: 'Set securityContext.runAsNonRoot: true on the pod, and a non-zero runAsUser.',
-    kinds: WORKLOAD_KINDS,
-    check(r) {
-      const pod = podSpecOf(r);
-      if (!pod) return [];
+    check(pod) {
       const findings: Finding[] = [];
       const podNonRoot = pod.spec.securityContext?.['runAsNonRoot'] === true;
       if (pod.spec.securityContext?.['runAsUser'] === 0) {
@@ -29,16 +26,13 @@ export const podSecurityRules: Rule[] = [
       }
       return findings;
     },
-  },
-  {
+  }),
+  workloadRule({
     id: 'container-no-privilege-escalation',
     severity: 'error',
     rationale: 'setuid binaries and added capabilities let a process gain more than it started with.',
     remediation: 'Set allowPrivilegeEscalation: false and capabilities.drop: [ALL] on every container.',
-    kinds: WORKLOAD_KINDS,
-    check(r) {
-      const pod = podSpecOf(r);
-      if (!pod) return [];
+    check(pod) {
       return containersOf(pod).flatMap(({ container, path }) => {
         const sc = container.securityContext ?? {};
         const findings: Finding[] = [];
@@ -63,16 +57,13 @@ export const podSecurityRules: Rule[] = [
         return findings;
       });
     },
-  },
-  {
+  }),
+  workloadRule({
     id: 'pod-no-host-access',
     severity: 'error',
     rationale: 'Privileged containers and host namespaces or paths give a pod the node itself.',
     remediation: 'Remove privileged: true, hostNetwork, hostPID, hostIPC and hostPath volumes.',
-    kinds: WORKLOAD_KINDS,
-    check(r) {
-      const pod = podSpecOf(r);
-      if (!pod) return [];
+    check(pod) {
       const findings: Finding[] = [];
       for (const field of ['hostNetwork', 'hostPID', 'hostIPC'] as const) {
         if (pod.spec[field]) findings.push({ field: `${pod.path}.${field}`, message: `uses ${field}` });
@@ -94,16 +85,13 @@ export const podSecurityRules: Rule[] = [
       }
       return findings;
     },
-  },
-  {
+  }),
+  workloadRule({
     id: 'pod-seccomp-runtime-default',
     severity: 'error',
     rationale: 'Without a seccomp profile every syscall is open to the container.',
     remediation: 'Set securityContext.seccompProfile.type: RuntimeDefault on the pod.',
-    kinds: WORKLOAD_KINDS,
-    check(r) {
-      const pod = podSpecOf(r);
-      if (!pod) return [];
+    check(pod) {
       const podProfile = pod.spec.securityContext?.seccompProfile?.type;
       if (podProfile === 'RuntimeDefault' || podProfile === 'Localhost') return [];
       return containersOf(pod)
@@ -118,5 +106,5 @@ export const podSecurityRules: Rule[] = [
           message: `container ${container.name} has no RuntimeDefault seccomp profile`,
         }));
     },
-  },
+  }),
 ];

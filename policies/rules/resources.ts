@@ -1,17 +1,14 @@
 import { GPU_RESOURCE } from '../../constructs/config/schema.js';
 import type { Finding, Rule } from '../rule.js';
-import { WORKLOAD_KINDS, containersOf, podSpecOf } from '../pod-spec.js';
+import { containersOf, workloadRule } from '../pod-spec.js';
 
 export const resourceRules: Rule[] = [
-  {
+  workloadRule({
     id: 'container-resources',
     severity: 'error',
     rationale: 'Without requests the scheduler packs blindly; without limits one container can starve a node.',
     remediation: 'Give every container resources.requests and resources.limits for cpu and memory.',
-    kinds: WORKLOAD_KINDS,
-    check(r) {
-      const pod = podSpecOf(r);
-      if (!pod) return [];
+    check(pod) {
       return containersOf(pod).flatMap(({ container, path }) => {
         const findings: Finding[] = [];
         for (const kind of ['requests', 'limits'] as const) {
@@ -27,16 +24,13 @@ export const resourceRules: Rule[] = [
         return findings;
       });
     },
-  },
-  {
+  }),
+  workloadRule({
     id: 'gpu-request-equals-limit',
     severity: 'error',
     rationale: 'GPUs cannot be overcommitted: a request without an equal limit is rejected or misread.',
     remediation: `Set resources.limits["${GPU_RESOURCE}"] equal to the request.`,
-    kinds: WORKLOAD_KINDS,
-    check(r) {
-      const pod = podSpecOf(r);
-      if (!pod) return [];
+    check(pod) {
       return containersOf(pod).flatMap(({ container, path }) => {
         const request = container.resources?.requests?.[GPU_RESOURCE];
         const limit = container.resources?.limits?.[GPU_RESOURCE];
@@ -49,5 +43,5 @@ export const resourceRules: Rule[] = [
         ];
       });
     },
-  },
+  }),
 ];

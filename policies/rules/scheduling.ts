@@ -2,10 +2,10 @@ import { GPU_RESOURCE, GPU_TAINT, POOL_LABEL } from '../../constructs/config/sch
 import { PART_OF, APP_LABELS, PLINTH_LABELS } from '../../constructs/labels.js';
 import type { Finding, Rule } from '../rule.js';
 import type { PolicyResource } from '../resource.js';
-import { WORKLOAD_KINDS, containersOf, podSpecOf, type PodSpec } from '../pod-spec.js';
+import { containersOf, workloadRule, type PodAt, type PodSpec } from '../pod-spec.js';
 
 const isCoreService = (r: PolicyResource) => r.labels[APP_LABELS.partOf] === PART_OF && !r.labels[PLINTH_LABELS.run];
-const requestsGpu = (pod: { spec: PodSpec; path: string }) =>
+const requestsGpu = (pod: PodAt) =>
   containersOf(pod).some(
     ({ container }) =>
       Number(container.resources?.requests?.[GPU_RESOURCE] ?? container.resources?.limits?.[GPU_RESOURCE] ?? 0) > 0,
@@ -14,15 +14,13 @@ const toleratesGpu = (spec: PodSpec) =>
   (spec.tolerations ?? []).some((t) => t.key === GPU_TAINT.key || (t.operator === 'Exists' && !t.key));
 
 export const schedulingRules: Rule[] = [
-  {
+  workloadRule({
     id: 'core-service-placement',
     severity: 'error',
     rationale: 'Platform services belong on the dedicated core nodes, never on GPU nodes paid for runs.',
     remediation: `Select the core pool with nodeSelector ${POOL_LABEL}: <core pool>, and drop any ${GPU_TAINT.key} toleration.`,
-    kinds: WORKLOAD_KINDS,
-    check(r, context) {
-      const pod = podSpecOf(r);
-      if (!pod || !isCoreService(r)) return [];
+    check(pod, r, context) {
+      if (!isCoreService(r)) return [];
       const findings: Finding[] = [];
       const pool = pod.spec.nodeSelector?.[POOL_LABEL];
       const core = context.poolsOf(context.environmentOf(r))?.core;
@@ -36,16 +34,14 @@ export const schedulingRules: Rule[] = [
         findings.push({ field: `${pod.path}.tolerations`, message: `tolerates the GPU taint ${GPU_TAINT.key}` });
       return findings;
     },
-  },
-  {
+  }),
+  workloadRule({
     id: 'gpu-pod-placement',
     severity: 'error',
     rationale: 'A GPU pod must tolerate the GPU taint and select a GPU pool, or it never schedules.',
     remediation: `Add a toleration for ${GPU_TAINT.key}=${GPU_TAINT.value}:${GPU_TAINT.effect} and nodeSelector ${POOL_LABEL}: <gpu pool>.`,
-    kinds: WORKLOAD_KINDS,
-    check(r, context) {
-      const pod = podSpecOf(r);
-      if (!pod || !requestsGpu(pod)) return [];
+    check(pod, r, context) {
+      if (!requestsGpu(pod)) return [];
       const findings: Finding[] = [];
       if (!toleratesGpu(pod.spec))
         findings.push({
@@ -62,18 +58,16 @@ export const schedulingRules: Rule[] = [
       }
       return findings;
     },
-  },
-  {
+  }),
+  workloadRule({
     id: 'pool-exists',
     severity: 'error',
     rationale: 'A selector for a pool that does not exist leaves the pod pending forever.',
     remediation: 'Select one of the environment’s node pools.',
-    kinds: WORKLOAD_KINDS,
-    check(r, context) {
-      const pod = podSpecOf(r);
-      const pool = pod?.spec.nodeSelector?.[POOL_LABEL];
+    check(pod, r, context) {
+      const pool = pod.spec.nodeSelector?.[POOL_LABEL];
       const pools = context.poolsOf(context.environmentOf(r))?.names;
-      if (!pod || !pool || !pools || pools.includes(pool)) return [];
+      if (!pool || !pools || pools.includes(pool)) return [];
       return [
         {
           field: `${pod.path}.nodeSelector["${POOL_LABEL}"]`,
@@ -81,5 +75,5 @@ export const schedulingRules: Rule[] = [
         },
       ];
     },
-  },
+  }),
 ];
