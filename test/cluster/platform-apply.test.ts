@@ -1,22 +1,18 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, CoreV1Api, type KubernetesObject } from '@kubernetes/client-node';
-import { validatePlatformConfig } from '../../constructs/config/validate.js';
-import { renderPlatform } from '../../constructs/platform.js';
 import { environments } from '../../stacks/environments/index.js';
 import { applyOrThrow, serverSideApply } from '../harness/apply.js';
-import { localPlatformObjects } from '../harness/global-setup.js';
 import { eventually, kubeConfigAs } from '../support/cluster.js';
+import { objectsOf } from '../support/platform.js';
 
 const admin = () => kubeConfigAs('admin');
-const objectsOf = (env: string) =>
-  renderPlatform(validatePlatformConfig(env, environments[env])).flatMap((c) => c.objects as KubernetesObject[]);
 
 // local last, so the cluster is left in the shape the other tests expect.
 const ORDER = [...Object.keys(environments).filter((e) => e !== 'local'), 'local'];
 
 describe('server-side validation of the whole platform', () => {
   afterAll(async () => {
-    await applyOrThrow(admin(), localPlatformObjects());
+    await applyOrThrow(admin(), objectsOf('local'));
   });
 
   it.each(ORDER)('accepts every %s object, first as a dry run, then for real', async (env) => {

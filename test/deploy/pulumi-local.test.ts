@@ -1,23 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ApiextensionsV1Api,
-  AppsV1Api,
-  CoreV1Api,
-  KubeConfig,
-  KubernetesObjectApi,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GPU_RESOURCE } from '../../constructs/config/schema.js';
-import { validatePlatformConfig } from '../../constructs/config/validate.js';
-import { renderPlatform } from '../../constructs/platform.js';
 import { buildPolicyPack } from '../../policies/pulumi/build-pack.js';
-import { environments } from '../../stacks/environments/index.js';
 import { crdsFor } from '../../stacks/deploy/components/operator-crds.js';
 import { killClusterSync, startCluster, stopCluster, type ClusterState } from '../harness/cluster.js';
 import { eventually } from '../support/cluster.js';
+import { objectsOf, type K8sObject } from '../support/platform.js';
 import { PulumiCli, urnName } from '../support/pulumi-cli.js';
 
 /**
@@ -29,17 +20,12 @@ let cluster: ClusterState;
 let pulumi: PulumiCli;
 let kc: KubeConfig;
 
-const chartObjects = () =>
-  renderPlatform(validatePlatformConfig('local', environments['local'])).flatMap(
-    (c) => c.objects as unknown as KubernetesObject[],
-  );
-
-async function exists(object: KubernetesObject): Promise<boolean> {
+async function exists(object: K8sObject): Promise<boolean> {
   try {
     await kc.makeApiClient(KubernetesObjectApi).read({
-      apiVersion: object.apiVersion!,
-      kind: object.kind!,
-      metadata: { name: object.metadata!.name!, namespace: object.metadata?.namespace ?? '' },
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      metadata: { name: object.metadata.name, namespace: object.metadata.namespace ?? '' },
     });
     return true;
   } catch (error) {
@@ -74,17 +60,17 @@ describe('pulumi up -s local against the harness control plane', () => {
     const up = await pulumi.ok(['up', '--yes', '--skip-preview']);
     expect(up.stdout).toMatch(/\+ \d+ created/);
 
-    const objects = chartObjects();
+    const objects = objectsOf('local');
     const missing: string[] = [];
     for (const object of objects) {
       if (!(await exists(object)))
-        missing.push(`${object.kind} ${object.metadata?.namespace ?? ''}/${object.metadata?.name}`);
+        missing.push(`${object.kind} ${object.metadata.namespace ?? ''}/${object.metadata.name}`);
     }
     expect(missing).toEqual([]);
 
     const crds = await kc.makeApiClient(ApiextensionsV1Api).listCustomResourceDefinition();
     const names = crds.items.map((c) => c.metadata?.name);
-    for (const crd of crdsFor(objects as never)) expect(names).toContain(crd.metadata.name);
+    for (const crd of crdsFor(objects)) expect(names).toContain(crd.metadata.name);
 
     // The provider waited for the Deployments; their pods run on the simulated core nodes.
     const apps = kc.makeApiClient(AppsV1Api);
@@ -103,7 +89,7 @@ describe('pulumi up -s local against the harness control plane', () => {
 
     const outputs = await pulumi.outputs();
     expect(outputs).toMatchObject({ environment: 'local', platformNamespace: 'plinth' });
-    expect(outputs['objectCount']).toBe(objects.length + crdsFor(objects as never).length + 3);
+    expect(outputs['objectCount']).toBe(objects.length + crdsFor(objects).length + 3);
   });
 
   it('then previews no changes, and passes the policy pack over its real resources', async () => {
@@ -141,13 +127,13 @@ describe('pulumi up -s local against the harness control plane', () => {
 
   it('destroys everything it created', async () => {
     await pulumi.ok(['destroy', '--yes', '--skip-preview']);
-    const objects = chartObjects();
+    const objects = objectsOf('local');
     const left = await eventually(
       'every platform object to be gone',
       async () => {
         const remaining: string[] = [];
         for (const object of objects)
-          if (await exists(object)) remaining.push(`${object.kind}/${object.metadata?.name}`);
+          if (await exists(object)) remaining.push(`${object.kind}/${object.metadata.name}`);
         return remaining.length === 0 ? remaining : undefined;
       },
       120_000,

@@ -2,20 +2,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { validatePlatformConfig } from '../../constructs/config/validate.js';
-import { renderPlatform } from '../../constructs/platform.js';
-import { environments } from '../../stacks/environments/index.js';
+import { KubeConfig } from '@kubernetes/client-node';
 import { SHARED_CRDS } from '../support/cluster.js';
+import { objectsOf } from '../support/platform.js';
 import { applyOrThrow, installCrds, readCrds } from './apply.js';
 import { killClusterSync, startCluster, stopCluster } from './cluster.js';
-
-/** The objects of the `local` platform, as synthesized. */
-export function localPlatformObjects(): KubernetesObject[] {
-  return renderPlatform(validatePlatformConfig('local', environments['local'])).flatMap(
-    (c) => c.objects as KubernetesObject[],
-  );
-}
 
 /**
  * One control plane per test run, with the upstream CRDs installed and the `local` platform
@@ -29,7 +20,7 @@ export default async function setup(project: TestProject) {
     const kc = new KubeConfig();
     kc.loadFromFile(state.kubeconfig);
     await installCrds(kc, await readCrds(SHARED_CRDS));
-    const objects = localPlatformObjects();
+    const objects = objectsOf('local');
     await applyOrThrow(
       kc,
       objects.filter((o) => o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition'),

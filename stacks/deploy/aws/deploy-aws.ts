@@ -3,7 +3,7 @@ import { validatePlatformConfig } from '../../../constructs/config/validate.js';
 import { RUN_SERVICE_ACCOUNT } from '../../../constructs/run-service-account.js';
 import { teamNamespaceName } from '../../../constructs/team-namespace.js';
 import { TRACKING_COMPONENT } from '../../../constructs/tracking-server.js';
-import { aws as awsEnvironment, type AwsOutputs } from '../../environments/aws.js';
+import { AWS_PLACEHOLDER_OUTPUTS, aws as awsEnvironment, type AwsOutputs } from '../../environments/aws.js';
 import { ClusterPlatform } from '../components/cluster-platform.js';
 import { clusterProvider } from '../components/cluster-provider.js';
 import { applyStackOverrides, CONFIG_NAMESPACE, type StackConfig } from '../stack-config.js';
@@ -16,12 +16,12 @@ import { Network } from './network.js';
 import { NodeGroups } from './node-groups.js';
 import { DATABASE_USER, PostgresDatabase } from './postgres-database.js';
 
-/** Stands in for a cloud output in the PlatformConfig until the output is known. */
+/** Stands in for a cloud output in the PlatformConfig until the output is known; the Secret's name is fixed. */
 const placeholder = (key: keyof AwsOutputs) => `pulumi-output-${key}`;
 const PLACEHOLDERS: AwsOutputs = {
   region: placeholder('region'),
   databaseHost: placeholder('databaseHost'),
-  databaseSecret: 'plinth-db-credentials',
+  databaseSecret: AWS_PLACEHOLDER_OUTPUTS.databaseSecret,
   artifactBucket: placeholder('artifactBucket'),
   artifactRoleArn: placeholder('artifactRoleArn'),
 };

@@ -43,7 +43,7 @@ export class ClusterPlatform extends pulumi.ComponentResource {
       { charts, awaitIngress: args.awaitIngress, dependsOn: [...crds.resources, ...(args.dependsOn ?? [])] },
       { parent: this },
     );
-    const namespaces = [...chart.resources.entries()].filter(([key]) => key.startsWith('Namespace/')).map(([, r]) => r);
+    const namespaces = [...chart.namespaces.values()];
     const secrets = (args.secrets ?? []).map(
       (spec) =>
         new PlatformSecret(spec.name, { ...spec, config: args.config, dependsOn: namespaces }, { parent: this }),

@@ -29,6 +29,8 @@ export interface PlatformChartArgs {
 export class PlatformChart extends pulumi.ComponentResource {
   /** Every object's resource, by `<Kind>/<namespace>/<name>`. */
   readonly resources = new Map<string, pulumi.CustomResource>();
+  /** The chart's Namespaces, by name: what anything placed in them must wait for. */
+  readonly namespaces = new Map<string, pulumi.Resource>();
 
   constructor(name: string, args: PlatformChartArgs, opts?: pulumi.ComponentResourceOptions) {
     super('plinth:kubernetes:PlatformChart', name, {}, opts);
@@ -37,18 +39,17 @@ export class PlatformChart extends pulumi.ComponentResource {
       (chart.objects as unknown as KubernetesObject[]).map((object) => ({ object, parent })),
     );
 
-    const namespaces = new Map<string, pulumi.Resource>();
     const crds = new Map<string, pulumi.Resource>();
     for (const { object, parent } of objects.filter((o) => isFoundation(o.object))) {
       const resource = this.register(object, { parent, dependsOn: args.dependsOn });
-      if (object.kind === 'Namespace') namespaces.set(object.metadata.name, resource);
+      if (object.kind === 'Namespace') this.namespaces.set(object.metadata.name, resource);
       else crds.set(servedGroupKind(object), resource);
     }
     for (const { object, parent } of objects.filter((o) => !isFoundation(o.object))) {
       const dependsOn = [
         ...(args.dependsOn ?? []),
         ...[
-          namespaces.get(object.metadata.namespace ?? ''),
+          this.namespaces.get(object.metadata.namespace ?? ''),
           crds.get(groupKind(object.apiVersion, object.kind)),
         ].filter((r): r is pulumi.Resource => r !== undefined),
       ];
