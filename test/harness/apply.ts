@@ -1,5 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiException,
@@ -9,7 +8,7 @@ import {
   loadYaml,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { crdsIn } from '../../stacks/deploy/crd-files.js';
 
 export const FIELD_MANAGER = 'plinth';
 
@@ -94,20 +93,12 @@ export async function applyOrThrow(
 
 /** Every CRD in a directory of upstream CRD manifests. */
 export async function readCrds(dir: string): Promise<KubernetesObject[]> {
-  const files = (
-    await readdir(dir).catch(() => {
-      throw new Error(
-        `no CRD directory at ${dir}: expected ../shared/crds beside the repository, or set PLINTH_SHARED_CRDS`,
-      );
-    })
-  )
-    .filter((f) => f.endsWith('.yaml'))
-    .sort();
-  const docs = await Promise.all(files.map(async (f) => parseAllDocuments(await readFile(join(dir, f), 'utf8'))));
-  return docs
-    .flat()
-    .map((d) => d.toJS() as KubernetesObject)
-    .filter((o) => o?.kind === 'CustomResourceDefinition');
+  if (!existsSync(dir)) {
+    throw new Error(
+      `no CRD directory at ${dir}: expected ../shared/crds beside the repository, or set PLINTH_SHARED_CRDS`,
+    );
+  }
+  return crdsIn(dir);
 }
 
 /** Applies CRDs and waits until the API server serves them. */

@@ -1,27 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
-import { parseAllDocuments } from 'yaml';
+import { crdsIn, type Crd } from '../crd-files.js';
 import { groupKind, registerObject, servedGroupKind, type KubernetesObject } from './kubernetes-objects.js';
 
-const CRD_DIR = fileURLToPath(new URL('../operator-crds/', import.meta.url));
-
-interface Crd extends KubernetesObject {
-  readonly spec: { readonly group: string };
-}
-
-/** Every vendored upstream CRD (stacks/deploy/operator-crds). */
-export function vendoredCrds(dir: string = CRD_DIR): Crd[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as Crd))
-    .filter((o) => o?.kind === 'CustomResourceDefinition');
-}
-
 /** The CRDs that serve the given objects' kinds. */
-export function crdsFor(objects: readonly KubernetesObject[], crds: readonly Crd[] = vendoredCrds()): Crd[] {
+export function crdsFor(objects: readonly KubernetesObject[], crds: readonly Crd[] = crdsIn()): Crd[] {
   const used = new Set(objects.map((o) => groupKind(o.apiVersion, o.kind)));
   return crds.filter((crd) => used.has(servedGroupKind(crd)));
 }
