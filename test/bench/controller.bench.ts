@@ -22,6 +22,7 @@ import type { PlatformConfigInput } from '../../constructs/config/schema.js';
 import { validatePlatformConfig } from '../../constructs/config/validate.js';
 import { renderPlatform } from '../../constructs/platform.js';
 import { environments } from '../../stacks/environments/index.js';
+import { withPooledConnections } from '../../controller/kube-config.js';
 import { applyOrThrow, installCrds, readCrds } from '../harness/apply.js';
 import { kubeconfigYaml, startCluster, stopCluster } from '../harness/cluster.js';
 import { SHARED_CRDS } from '../support/cluster.js';
@@ -82,6 +83,9 @@ try {
   const state = await startCluster({ dir, jobDurationMs: JOB_MS, nodesPerPool: 4 });
   const admin = new KubeConfig();
   admin.loadFromFile(state.kubeconfig);
+  // A plain client, but not a wasteful one: pooled like the controller's, so that neither phase
+  // pays a TLS handshake per request.
+  withPooledConnections(admin);
   const config = benchConfig();
   await installCrds(admin, await readCrds(SHARED_CRDS));
   const objects = renderPlatform(config).flatMap((c) => c.objects as never[]);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
+import { withPooledConnections } from '../../controller/kube-config.js';
 import type { ClusterState } from '../harness/cluster.js';
 
 declare module 'vitest' {
@@ -24,7 +25,7 @@ export function kubeConfigAs(identity: string): KubeConfig {
   if (!path) throw new Error(`no identity "${identity}"; known: ${Object.keys(cluster().kubeconfigs).join(', ')}`);
   const kc = new KubeConfig();
   kc.loadFromFile(path);
-  return kc;
+  return withPooledConnections(kc);
 }
 
 /** A client config authenticating with a bearer token, e.g. a ServiceAccount's. */
@@ -37,7 +38,7 @@ export function kubeConfigWithToken(token: string, name: string): KubeConfig {
     contexts: [{ name, cluster: 'plinth-local', user: name }],
     currentContext: name,
   });
-  return kc;
+  return withPooledConnections(kc);
 }
 
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
