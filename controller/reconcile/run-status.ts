@@ -147,9 +147,18 @@ export function deriveStatus(previous: RunStatus | undefined, observed: Observat
   const now = observed.now;
   const old = previous ?? {};
   const limit = observed.job?.spec?.backoffLimit ?? 0;
-  const attempts = observed.job
-    ? (observed.job.status?.failed ?? 0) + (observed.job.status?.succeeded ?? 0) + (observed.job.status?.active ?? 0)
+  // A pod that just ended sits in uncountedTerminatedPods until the Job controller counts it.
+  const counts = observed.job?.status;
+  const uncounted = counts?.uncountedTerminatedPods;
+  const seen = observed.job
+    ? (counts?.failed ?? 0) +
+      (counts?.succeeded ?? 0) +
+      (counts?.active ?? 0) +
+      (uncounted?.failed?.length ?? 0) +
+      (uncounted?.succeeded?.length ?? 0)
     : observed.pods.length;
+  // Attempts only ever grow: a Job deleted by a stop takes its counts with it.
+  const attempts = Math.max(seen, old.attempts ?? 0);
 
   let d: Diagnosis;
   if (observed.invalid) d = { phase: 'failed', ...observed.invalid };

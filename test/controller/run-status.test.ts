@@ -40,6 +40,18 @@ describe('deriveStatus of a job run', () => {
     expect(finishing.startedAt).toBe(running.startedAt);
   });
 
+  it('counts a pod the Job controller has not yet counted, so attempts never go back', () => {
+    const running = deriveStatus(undefined, observe({ job: job({ active: 1 }), pods: [pod('Running', 'cpu-0')] }));
+    expect(running.attempts).toBe(1);
+    const recording = deriveStatus(
+      running,
+      observe({ job: job({ uncountedTerminatedPods: { succeeded: ['uid-1'] } }), pods: [pod('Succeeded', 'cpu-0')] }),
+    );
+    expect(recording.attempts).toBe(1);
+    const stopped = deriveStatus(recording, observe({ stopping: { podsLeft: 0 } }));
+    expect(stopped).toMatchObject({ phase: 'stopped', attempts: 1 });
+  });
+
   it('succeeds once the Job is Complete', () => {
     const done = deriveStatus(
       undefined,
