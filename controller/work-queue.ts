@@ -11,7 +11,7 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private waiters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
 
@@ -50,13 +50,18 @@ export class WorkQueue {
     this.urgent.push(key);
   }
 
+  /** Adds the key after a delay; of several delays pending for one key, the earliest wins. */
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
+    const at = Date.now() + delayMs;
+    const pending = this.delayed.get(key);
+    if (pending && pending.at <= at) return;
+    if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.delayed.delete(key);
       this.add(key);
     }, delayMs);
-    this.timers.add(timer);
+    this.delayed.set(key, { at, timer });
   }
 
   /** Re-queues after a failure, waiting longer each time the same key fails. */
@@ -92,7 +97,7 @@ export class WorkQueue {
 
   shutDown(): void {
     this.shuttingDown = true;
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const { timer } of this.delayed.values()) clearTimeout(timer);
     for (const waiter of this.waiters) waiter(undefined);
     this.waiters = [];
   }

@@ -50,6 +50,19 @@ describe('WorkQueue', () => {
     expect(q.depth).toBe(0);
   });
 
+  it('adds a key delayed several times once, at the earliest of its times', async () => {
+    const q = new WorkQueue();
+    const started = Date.now();
+    q.addAfter('a', 200);
+    q.addAfter('a', 30);
+    q.addAfter('a', 500);
+    expect(await q.get()).toBe('a');
+    q.done('a');
+    expect(Date.now() - started).toBeLessThan(190);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(q.depth).toBe(0);
+  });
+
   it('releases waiting workers on shutdown', async () => {
     const q = new WorkQueue();
     const waiting = q.get();
