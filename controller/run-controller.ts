@@ -29,6 +29,7 @@ import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run, type RunStatus } from './
 import type { ControllerMetrics } from './metrics.js';
 import { childName, desiredJob, desiredService } from './reconcile/desired-children.js';
 import { FINAL_PHASES, deriveStatus, type Observation } from './reconcile/run-status.js';
+import { StatusPacer } from './reconcile/status-pacing.js';
 import { TeamAdmission } from './reconcile/team-admission.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -37,8 +38,6 @@ const SPEC_HASH_ANNOTATION = 'plinth.dev/spec-hash';
 const RESYNC_MS = 60_000;
 /** The events that explain a podless Job: the Job controller could not create its pod. */
 const FAILED_CREATE_EVENTS = 'involvedObject.kind=Job,reason=FailedCreate';
-/** Status changes short of a final phase are written at most this often per run. */
-const STATUS_INTERVAL_MS = 2000;
 /** Phases in which a run waits for something; the pending-too-long alert watches their age. */
 const PENDING_PHASES = new Set(['created', 'queued', 'unschedulable', 'scheduled']);
 
@@ -76,8 +75,9 @@ export class RunController {
   private readonly core: CoreV1Api;
   private synced = false;
   private stopped = false;
-  /** The status last written for each run, and when. */
-  private readonly written = new Map<string, { uid?: string; status: RunStatus; at: number }>();
+  /** The status last written for each run, by uid. */
+  private readonly written = new Map<string, RunStatus>();
+  private readonly pacer = new StatusPacer();
   /** The latest FailedCreate message of each Job, from the events cache. */
   private readonly failedCreateByJob = new Map<string, { at: number; message: string }>();
   /** Pods by run key: reconciles read a run's pods without scanning every pod. */
@@ -138,8 +138,7 @@ export class RunController {
 
   /** The newest status of a run: what this controller last wrote, or the cache's if it knows none. */
   private statusOf(run: Run): RunStatus | undefined {
-    const written = this.written.get(keyOf(run.metadata.namespace, run.metadata.name));
-    return written && written.uid === run.metadata.uid ? written.status : run.status;
+    return this.written.get(String(run.metadata.uid)) ?? run.status;
   }
 
   /** Final by the newest status: a run just written as done is not re-admitted while the cache catches up. */
@@ -154,10 +153,12 @@ export class RunController {
   async start(workers: number): Promise<Promise<void>[]> {
     const enqueueRun = (run: Run) => this.queue.add(keyOf(run.metadata.namespace, run.metadata.name));
     const arrive = (run: Run) => {
+      const key = keyOf(run.metadata.namespace, run.metadata.name);
+      this.pacer.arrived(key, Date.now());
       // Runs of the initial list are ordered by noteExisting once the cache is synced.
       if (this.synced) this.admission.noteArrival(run);
       // A new run's first reconcile creates its workload: it goes before status follow-ups.
-      this.queue.add(keyOf(run.metadata.namespace, run.metadata.name), this.synced);
+      this.queue.add(key, this.synced);
     };
     const enqueueOwner = (child: KubernetesObject) => {
       const run = child.metadata?.labels?.[PLINTH_LABELS.run];
@@ -177,10 +178,17 @@ export class RunController {
       if (this.podsByRun.get(key)?.size === 0) this.podsByRun.delete(key);
     });
     this.runs.on('add', arrive);
-    this.runs.on('update', enqueueRun);
+    this.runs.on('update', (run) => {
+      // This controller's own status writes come back as updates: only a new generation is news.
+      const written = this.written.get(String(run.metadata.uid));
+      if (written?.observedGeneration === undefined || written.observedGeneration !== run.metadata.generation) {
+        enqueueRun(run);
+      }
+    });
     this.runs.on('delete', (run) => {
-      this.admission.forget(String(run.metadata.uid));
-      this.written.delete(keyOf(run.metadata.namespace, run.metadata.name));
+      this.admission.forget(run);
+      this.written.delete(String(run.metadata.uid));
+      this.pacer.forget(keyOf(run.metadata.namespace, run.metadata.name));
       this.failedCreateByJob.delete(keyOf(run.metadata.namespace, childName(run)));
       this.enqueueWaiting(run.metadata.namespace ?? '');
     });
@@ -246,7 +254,10 @@ export class RunController {
   private rebuildAdmissions(): void {
     this.admission.noteExisting(this.runs.list());
     for (const run of this.runs.list()) {
-      if (this.isFinal(run) || run.spec.stopped) continue;
+      if (this.isFinal(run) || run.spec.stopped) {
+        this.admission.release(run);
+        continue;
+      }
       const ns = run.metadata.namespace;
       const name = childName(run);
       const admitted = run.status?.conditions?.some((c) => c.type === 'Admitted' && c.status === 'True');
@@ -280,9 +291,12 @@ export class RunController {
     }
   }
 
+  /** After capacity frees: the runs at the head of the namespace's queue. */
   private enqueueWaiting(namespace: string): void {
-    for (const run of this.runs.list(namespace)) {
-      if (!this.isFinal(run) && !this.admission.isAdmitted(run)) this.queue.add(keyOf(namespace, run.metadata.name));
+    const team = this.defaults.teams[namespace];
+    if (!team || !this.admission.hasWaiting(namespace)) return;
+    for (const run of this.admission.queueHead(this.activeRuns(namespace), team)) {
+      this.queue.add(keyOf(namespace, run.metadata.name));
     }
   }
 
@@ -313,7 +327,7 @@ export class RunController {
           }
         : undefined;
     if (invalid || !team) {
-      await this.writeStatus(run, { ...observation, invalid });
+      this.settle(run, await this.writeStatus(run, { ...observation, invalid }));
       return;
     }
 
@@ -327,17 +341,19 @@ export class RunController {
 
     const decision = this.admission.decide(run, () => this.activeRuns(namespace), team);
     if (!decision.admitted) {
-      await this.writeStatus(run, {
-        ...observation,
-        waiting: { message: decision.message, impossible: decision.impossible },
-      });
+      const waiting = { message: decision.message, impossible: decision.impossible };
+      this.settle(run, await this.writeStatus(run, { ...observation, waiting }));
       return;
     }
 
     const job = run.spec.kind === 'job' ? await this.ensureJob(run, team.team) : undefined;
     const deployment = run.spec.kind === 'service' ? await this.ensureService(run, team.team) : undefined;
     const failedCreate = job && this.podless(job, key) ? this.failedCreateByJob.get(key)?.message : undefined;
-    const status = await this.writeStatus(run, { ...observation, job, deployment, failedCreate });
+    this.settle(run, await this.writeStatus(run, { ...observation, job, deployment, failedCreate }));
+  }
+
+  /** A run written as final releases what it held, or its place in the queue. */
+  private settle(run: Run, status: RunStatus | undefined): void {
     if (status && FINAL_PHASES.has(status.phase ?? 'created')) this.release(run);
   }
 
@@ -350,10 +366,9 @@ export class RunController {
     return [...(this.podsByRun.get(keyOf(run.metadata.namespace, run.metadata.name))?.values() ?? [])];
   }
 
+  /** A run that no longer holds or wants capacity; what it held goes to the head of the queue. */
   private release(run: Run): void {
-    if (!this.admission.isAdmitted(run)) return;
-    this.admission.release(String(run.metadata.uid));
-    this.enqueueWaiting(run.metadata.namespace ?? '');
+    if (this.admission.release(run)) this.enqueueWaiting(run.metadata.namespace ?? '');
   }
 
   private async apply(object: KubernetesObject): Promise<void> {
@@ -402,16 +417,12 @@ export class RunController {
     const key = keyOf(run.metadata.namespace, run.metadata.name);
     // Only this controller writes status, so what it last wrote is never older than the cache,
     // and often newer: deriving from it keeps timestamps stable while the cache catches up.
-    const written = this.written.get(key);
     const previous = this.statusOf(run);
     const status = deriveStatus(previous, observation);
     if (JSON.stringify(status) === JSON.stringify(previous ?? {})) return status;
-    // Pods move through several phases in well under a second; write the latest, not each one.
-    // A new run counts from its creation, so a run that finishes quickly is written once, when done.
-    const created = new Date(String(run.metadata['creationTimestamp'] ?? 0)).getTime();
-    const sinceLast = Date.now() - (written?.at ?? created);
-    if (!FINAL_PHASES.has(status.phase ?? 'created') && sinceLast < STATUS_INTERVAL_MS) {
-      this.queue.addAfter(key, STATUS_INTERVAL_MS - sinceLast);
+    const wait = this.pacer.delay(key, status, Date.now());
+    if (wait > 0) {
+      this.queue.addAfter(key, wait);
       return status;
     }
     try {
@@ -430,7 +441,8 @@ export class RunController {
       ignoreNotFound(error);
       return undefined;
     }
-    this.written.set(key, { uid: run.metadata.uid, status, at: Date.now() });
+    this.written.set(String(run.metadata.uid), status);
+    this.pacer.wrote(key, Date.now());
     if (status.phase !== previous?.phase) {
       this.log.info({ run: key, phase: status.phase, reason: status.reason, message: status.message }, 'phase changed');
     }

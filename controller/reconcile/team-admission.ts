@@ -17,12 +17,16 @@ export class TeamAdmission {
   private readonly admitted = new Set<string>();
   /** Arrival order: creationTimestamp has one-second resolution, the watch's order does not. */
   private readonly arrivals = new Map<string, number>();
+  /** By namespace, the runs that arrived and neither hold capacity nor have given up wanting it. */
+  private readonly waiting = new Map<string, Set<string>>();
   private nextArrival = 0;
 
   /** Records that a run arrived; the first call for a run fixes its place in its team's queue. */
   noteArrival(run: Run): void {
     const uid = String(run.metadata.uid);
-    if (!this.arrivals.has(uid)) this.arrivals.set(uid, this.nextArrival++);
+    if (this.arrivals.has(uid)) return;
+    this.arrivals.set(uid, this.nextArrival++);
+    if (!this.admitted.has(uid)) this.waitingIn(run).add(uid);
   }
 
   /** After a (re)start, the runs already there queue in creation order, then by name. */
@@ -36,27 +40,44 @@ export class TeamAdmission {
     (this.arrivals.get(String(a.metadata.uid)) ?? Infinity) - (this.arrivals.get(String(b.metadata.uid)) ?? Infinity) ||
     created(a) - created(b);
 
+  private waitingIn(run: Run): Set<string> {
+    const namespace = run.metadata.namespace ?? '';
+    const set = this.waiting.get(namespace) ?? new Set<string>();
+    this.waiting.set(namespace, set);
+    return set;
+  }
+
   isAdmitted(run: Run): boolean {
     return this.admitted.has(String(run.metadata.uid));
   }
 
   markAdmitted(run: Run): void {
     this.admitted.add(String(run.metadata.uid));
+    this.waitingIn(run).delete(String(run.metadata.uid));
   }
 
-  release(uid: string): void {
-    this.admitted.delete(uid);
+  /** Whether any run of the namespace waits for capacity: only then does freed capacity matter. */
+  hasWaiting(namespace: string): boolean {
+    return (this.waiting.get(namespace)?.size ?? 0) > 0;
+  }
+
+  /** A run that finished or was stopped: it no longer holds or wants capacity. True if it held some. */
+  release(run: Run): boolean {
+    this.waitingIn(run).delete(String(run.metadata.uid));
+    return this.admitted.delete(String(run.metadata.uid));
   }
 
   /** Forgets a deleted run entirely. */
-  forget(uid: string): void {
-    this.admitted.delete(uid);
-    this.arrivals.delete(uid);
+  forget(run: Run): void {
+    this.release(run);
+    this.arrivals.delete(String(run.metadata.uid));
   }
 
   /**
    * `teamRuns` lists the team's runs that still want or hold capacity (not finished, not
    * stopped); it is called only for a run not yet admitted, since listing them is the costly part.
+   * One pass over them, and a sort of only the runs ahead when the first of them fits: a run deep
+   * in a long queue is decided without ordering the whole queue.
    */
   decide(run: Run, teamRuns: () => readonly Run[], team: TeamDefaults): AdmissionDecision {
     if (this.isAdmitted(run)) return { admitted: true };
@@ -68,33 +89,52 @@ export class TeamAdmission {
         message: `asks for ${gpus} GPUs, more than team ${team.team}'s whole quota of ${team.gpu}`,
       };
     }
-    const active = teamRuns();
-    const holding = active.filter((r) => this.isAdmitted(r));
-    let usedRuns = holding.length;
-    let usedGpus = holding.reduce((n, r) => n + gpusOf(r), 0);
-    const waiting = active.filter((r) => !this.isAdmitted(r)).sort(this.byArrival);
-    let ahead = 0;
-    for (const candidate of waiting) {
-      const need = gpusOf(candidate);
-      const fits = usedRuns + 1 <= team.maxConcurrentRuns && usedGpus + need <= team.gpu;
-      if (!fits) {
-        const why =
-          usedRuns + 1 > team.maxConcurrentRuns
-            ? `team ${team.team} runs ${usedRuns}/${team.maxConcurrentRuns} concurrent runs`
-            : `team ${team.team} uses ${usedGpus}/${team.gpu} GPUs`;
-        const queue = candidate.metadata.uid === run.metadata.uid ? '' : `; ${ahead + 1} run(s) ahead in the queue`;
-        return { admitted: false, message: `waiting for quota: ${why}${queue}` };
+    let usedRuns = 0;
+    let usedGpus = 0;
+    const ahead: Run[] = [];
+    for (const other of teamRuns()) {
+      if (this.isAdmitted(other)) {
+        usedRuns += 1;
+        usedGpus += gpusOf(other);
+      } else if (other.metadata.uid !== run.metadata.uid && this.byArrival(other, run) < 0) {
+        ahead.push(other);
       }
-      if (candidate.metadata.uid === run.metadata.uid) {
-        this.markAdmitted(run);
-        return { admitted: true };
-      }
-      // An earlier run that fits is admitted by its own reconcile; keep its place.
-      usedRuns += 1;
-      usedGpus += need;
-      ahead += 1;
     }
+    const queue = ahead.length > 0 ? `; ${ahead.length} run(s) ahead in the queue` : '';
+    const blocked = (need: number) =>
+      usedRuns + 1 > team.maxConcurrentRuns
+        ? `team ${team.team} runs ${usedRuns}/${team.maxConcurrentRuns} concurrent runs`
+        : usedGpus + need > team.gpu
+          ? `team ${team.team} uses ${usedGpus}/${team.gpu} GPUs`
+          : undefined;
+    // The head of the queue is usually what blocks a run; finding it needs no sort.
+    const head = ahead.reduce<Run | undefined>(
+      (first, r) => (!first || this.byArrival(r, first) < 0 ? r : first),
+      undefined,
+    );
+    const headBlocked = head && blocked(gpusOf(head));
+    if (headBlocked) return { admitted: false, message: `waiting for quota: ${headBlocked}${queue}` };
+    // An earlier run that fits is admitted by its own reconcile; it keeps its place.
+    for (const earlier of ahead.sort(this.byArrival)) {
+      const why = blocked(gpusOf(earlier));
+      if (why) return { admitted: false, message: `waiting for quota: ${why}${queue}` };
+      usedRuns += 1;
+      usedGpus += gpusOf(earlier);
+    }
+    const why = blocked(gpus);
+    if (why) return { admitted: false, message: `waiting for quota: ${why}${queue}` };
     this.markAdmitted(run);
     return { admitted: true };
+  }
+
+  /**
+   * The waiting runs that capacity freed by a finished run could admit next: the head of the
+   * team's queue, as many as the team has free run slots (at least one). Only these need a
+   * reconcile when capacity frees; the rest keep their place and refresh their position at resync.
+   */
+  queueHead(teamRuns: readonly Run[], team: TeamDefaults): Run[] {
+    const waiting = teamRuns.filter((r) => !this.isAdmitted(r));
+    const free = Math.max(1, team.maxConcurrentRuns - (teamRuns.length - waiting.length));
+    return waiting.sort(this.byArrival).slice(0, free);
   }
 }

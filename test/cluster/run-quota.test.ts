@@ -45,9 +45,13 @@ describe('team quotas queue runs instead of failing them', () => {
     // When `big` finishes, `next` goes first; `last` would fit beside it only if it jumped the queue.
     await waitForRun(NS, 'big', inPhase('succeeded'));
     await waitForRun(NS, 'next', inPhase('running', 'succeeded'));
-    const waiting = await getRun(NS, 'last');
-    if (waiting.status?.phase === 'queued')
-      expect(waiting.status.message).toBe('waiting for quota: team nlp uses 6/8 GPUs');
+    // `next` holds 6 of the 8 GPUs for 3 s: `last` stays queued, now first in line.
+    const waiting = await waitForRun(
+      NS,
+      'last',
+      (run) => run.status?.message === 'waiting for quota: team nlp uses 6/8 GPUs',
+    );
+    expect(waiting.status?.phase).toBe('queued');
 
     const done = await waitForRun(NS, 'last', inPhase('succeeded', 'failed'));
     const finishedNext = await getRun(NS, 'next');

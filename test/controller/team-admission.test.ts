@@ -38,7 +38,7 @@ describe('TeamAdmission', () => {
       admitted: false,
       message: 'waiting for quota: team vision uses 10/16 GPUs; 1 run(s) ahead in the queue',
     });
-    admission.release('uid-a');
+    admission.release(a);
     const remaining = [big, small];
     expect(admission.decide(small, () => remaining, team).admitted).toBe(true);
     expect(admission.decide(big, () => remaining, team).admitted).toBe(true);
@@ -62,6 +62,43 @@ describe('TeamAdmission', () => {
       admitted: false,
       message: 'waiting for quota: team vision runs 3/3 concurrent runs',
     });
+  });
+
+  it('names the exact queue position of a run deep in a long queue', () => {
+    const admission = new TeamAdmission();
+    const runs = Array.from({ length: 50 }, (_, i) => run(`r${i}`, 0));
+    runs.forEach((r) => admission.noteArrival(r));
+    runs.slice(0, 3).forEach((r) => expect(admission.decide(r, () => runs, team).admitted).toBe(true));
+    expect(admission.decide(runs[40]!, () => runs, team)).toEqual({
+      admitted: false,
+      message: 'waiting for quota: team vision runs 3/3 concurrent runs; 37 run(s) ahead in the queue',
+    });
+  });
+
+  it('names as the next to admit the head of the queue, as many as there are free run slots', () => {
+    const admission = new TeamAdmission();
+    const runs = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => run(n, 0));
+    runs.forEach((r) => admission.noteArrival(r));
+    runs.slice(0, 3).forEach((r) => admission.decide(r, () => runs, team));
+    expect(admission.queueHead(runs, team).map((r) => r.metadata.name)).toEqual(['d']);
+    admission.release(runs[0]!);
+    admission.release(runs[1]!);
+    const active = runs.slice(2);
+    expect(admission.queueHead(active, team).map((r) => r.metadata.name)).toEqual(['d', 'e']);
+  });
+
+  it('knows whether anyone waits, so that a finished run wakes no one when the queue is empty', () => {
+    const admission = new TeamAdmission();
+    const runs = ['a', 'b', 'c', 'd'].map((n) => run(n, 0));
+    runs.forEach((r) => admission.noteArrival(r));
+    expect(admission.hasWaiting('plinth-vision')).toBe(true);
+    runs.slice(0, 3).forEach((r) => admission.decide(r, () => runs, team));
+    expect(admission.decide(runs[3]!, () => runs, team).admitted).toBe(false);
+    expect(admission.hasWaiting('plinth-vision')).toBe(true);
+    // d gives up its place (stopped): a's capacity then has no one to go to.
+    expect(admission.release(runs[3]!)).toBe(false);
+    expect(admission.hasWaiting('plinth-vision')).toBe(false);
+    expect(admission.release(runs[0]!)).toBe(true);
   });
 
   it('refuses outright a run that could never fit', () => {

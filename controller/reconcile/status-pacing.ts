@@ -1,0 +1,60 @@
+import type { RunStatus } from '../api/run.js';
+import { FINAL_PHASES } from './run-status.js';
+
+/** Running, and anything a user must act on, is published this soon after the previous write. */
+export const PROMPT_MS = 2000;
+/** Routine progress is published once it has lasted this long: a brief step is not worth a write. */
+export const ROUTINE_MS = 10_000;
+
+/** Healthy steps on the way to running or to done; everything else is news. */
+const ROUTINE_REASONS: ReadonlySet<string> = new Set([
+  'Admitted',
+  'WorkloadCreated',
+  'WaitingForScheduler',
+  'Scheduled',
+  'ContainerCreating',
+  'ContainersNotReady',
+  'Completing',
+]);
+
+/**
+ * When a run's new status is worth an API write. A status is a summary, not a log, and every
+ * write is validated, stored and sent to every watcher. Final phases go out at once; running and
+ * trouble (unschedulable, a warning, a retry, a quota wait) within PROMPT_MS of the last write;
+ * routine progress only once it has lasted ROUTINE_MS, as a stuck step does. A run that finishes
+ * quickly is written once, when done.
+ */
+export class StatusPacer {
+  /** Per run: when it arrived and was last written, and which step it is in since when. */
+  private readonly runs = new Map<string, { arrivedAt: number; writtenAt?: number; step?: string; since?: number }>();
+
+  /** Starts a run's clock; later calls keep the first arrival. */
+  arrived(key: string, now: number): void {
+    if (!this.runs.has(key)) this.runs.set(key, { arrivedAt: now });
+  }
+
+  forget(key: string): void {
+    this.runs.delete(key);
+  }
+
+  /** Milliseconds to wait before writing `next`; 0 means write now. */
+  delay(key: string, next: RunStatus, now: number): number {
+    const run = this.runs.get(key) ?? { arrivedAt: 0 };
+    this.runs.set(key, run);
+    const step = `${next.phase}/${next.reason}`;
+    if (run.step !== step) {
+      run.step = step;
+      run.since = now;
+    }
+    if (FINAL_PHASES.has(next.phase ?? 'created')) return 0;
+    const prompt = PROMPT_MS - (now - (run.writtenAt ?? run.arrivedAt));
+    if (!ROUTINE_REASONS.has(next.reason ?? '')) return Math.max(0, prompt);
+    return Math.max(0, prompt, ROUTINE_MS - (now - (run.since ?? now)));
+  }
+
+  wrote(key: string, now: number): void {
+    const run = this.runs.get(key);
+    if (run) run.writtenAt = now;
+    else this.runs.set(key, { arrivedAt: now, writtenAt: now });
+  }
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { RunStatus } from '../../controller/api/run.js';
+import { PROMPT_MS, ROUTINE_MS, StatusPacer } from '../../controller/reconcile/status-pacing.js';
+
+const status = (phase: RunStatus['phase'], reason: string): RunStatus => ({ phase, reason });
+const arrived = (at = 0) => {
+  const pacer = new StatusPacer();
+  pacer.arrived('ns/run', at);
+  return pacer;
+};
+
+describe('StatusPacer', () => {
+  it('writes a final phase at once, however recent the last write', () => {
+    const pacer = arrived();
+    expect(pacer.delay('ns/run', status('succeeded', 'Completed'), 10)).toBe(0);
+    pacer.wrote('ns/run', 10);
+    expect(pacer.delay('ns/run', status('failed', 'Error'), 20)).toBe(0);
+  });
+
+  it('publishes running, and trouble, within PROMPT_MS of arrival or of the last write', () => {
+    const pacer = arrived();
+    expect(pacer.delay('ns/run', status('running', 'Running'), 500)).toBe(PROMPT_MS - 500);
+    expect(pacer.delay('ns/run', status('running', 'Running'), PROMPT_MS)).toBe(0);
+    pacer.wrote('ns/run', PROMPT_MS);
+    const unschedulable = status('unschedulable', 'InsufficientGPU');
+    expect(pacer.delay('ns/run', unschedulable, PROMPT_MS + 1500)).toBe(500);
+  });
+
+  it('publishes a routine step only once it has lasted ROUTINE_MS, counted from when the step began', () => {
+    const pacer = arrived();
+    expect(pacer.delay('ns/run', status('created', 'WorkloadCreated'), 0)).toBe(ROUTINE_MS);
+    const waiting = status('queued', 'WaitingForScheduler');
+    expect(pacer.delay('ns/run', waiting, 3000)).toBe(ROUTINE_MS);
+    expect(pacer.delay('ns/run', waiting, 4000)).toBe(ROUTINE_MS - 1000);
+    expect(pacer.delay('ns/run', waiting, 3000 + ROUTINE_MS)).toBe(0);
+  });
+
+  it('does not hold back running behind the routine steps before it', () => {
+    const pacer = arrived();
+    pacer.delay('ns/run', status('created', 'WorkloadCreated'), 0);
+    pacer.delay('ns/run', status('queued', 'WaitingForScheduler'), 1000);
+    expect(pacer.delay('ns/run', status('running', 'Running'), 2500)).toBe(0);
+  });
+
+  it('forgets a run: a new run of the same name starts its own clock', () => {
+    const pacer = arrived();
+    pacer.wrote('ns/run', 100);
+    pacer.forget('ns/run');
+    pacer.arrived('ns/run', 50_000);
+    expect(pacer.delay('ns/run', status('running', 'Running'), 50_500)).toBe(PROMPT_MS - 500);
+  });
+});
