@@ -20,7 +20,9 @@ const { values: flags } = parseArgs({
     lease: { type: 'string', default: 'plinth-controller' },
     'lease-duration': { type: 'string', default: '15' },
     identity: { type: 'string', default: process.env['POD_NAME'] ?? `${hostname()}-${process.pid}` },
-    workers: { type: 'string', default: '8' },
+    // Reconciles in flight. Each mostly waits on the API server, which under load answers in a
+    // few hundred milliseconds: too few workers and a new run's Job waits behind status writes.
+    workers: { type: 'string', default: '48' },
     'bind-address': { type: 'string', default: process.env['KUBERNETES_SERVICE_HOST'] ? '0.0.0.0' : '127.0.0.1' },
     'metrics-port': { type: 'string', default: String(CONTROLLER_PORTS.metrics) },
     'health-port': { type: 'string', default: String(CONTROLLER_PORTS.health) },
