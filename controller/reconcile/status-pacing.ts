@@ -1,9 +1,9 @@
 import type { RunStatus } from '../api/run.js';
 import { FINAL_PHASES } from './run-status.js';
 
-/** Running, and anything a user must act on, is published this soon after the previous write. */
+/** Running, and anything a user must act on, is published once it has lasted this long. */
 export const PROMPT_MS = 2000;
-/** Routine progress is published once it has lasted this long: a brief step is not worth a write. */
+/** Routine progress is published once it has lasted this long. */
 export const ROUTINE_MS = 10_000;
 
 /** Healthy steps on the way to running or to done; everything else is news. */
@@ -19,9 +19,10 @@ const ROUTINE_REASONS: ReadonlySet<string> = new Set([
 
 /**
  * When a run's new status is worth an API write. A status is a summary, not a log, and every
- * write is validated, stored and sent to every watcher. Final phases go out at once; running and
- * trouble (unschedulable, a warning, a retry, a quota wait) within PROMPT_MS of the last write;
- * routine progress only once it has lasted ROUTINE_MS, as a stuck step does. A run that finishes
+ * write is validated, stored and sent to every watcher. A final phase goes out at once. Any other
+ * step goes out once it has lasted: running and trouble (unschedulable, a warning, a retry, a
+ * quota wait) PROMPT_MS, routine progress ROUTINE_MS, as a stuck step does; and a run is written
+ * at most every PROMPT_MS. A step that passes sooner was never worth showing: a run that finishes
  * quickly is written once, when done.
  */
 export class StatusPacer {
@@ -47,9 +48,9 @@ export class StatusPacer {
       run.since = now;
     }
     if (FINAL_PHASES.has(next.phase ?? 'created')) return 0;
-    const prompt = PROMPT_MS - (now - (run.writtenAt ?? run.arrivedAt));
-    if (!ROUTINE_REASONS.has(next.reason ?? '')) return Math.max(0, prompt);
-    return Math.max(0, prompt, ROUTINE_MS - (now - (run.since ?? now)));
+    const lasting = ROUTINE_REASONS.has(next.reason ?? '') ? ROUTINE_MS : PROMPT_MS;
+    const sinceWrite = now - (run.writtenAt ?? run.arrivedAt);
+    return Math.max(0, PROMPT_MS - sinceWrite, lasting - (now - (run.since ?? now)));
   }
 
   wrote(key: string, now: number): void {

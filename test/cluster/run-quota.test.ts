@@ -28,7 +28,8 @@ describe('team quotas queue runs instead of failing them', () => {
   });
 
   it('queues runs beyond the GPU quota with the reason, and admits them in order as capacity frees', async () => {
-    await submitRun(NS, 'big', gpuRun(8, '3s'));
+    // Long enough to be seen running, and to hold the GPUs while the others queue behind it.
+    await submitRun(NS, 'big', gpuRun(8, '6s'));
     await waitForRun(NS, 'big', inPhase('running'));
     await submitRun(NS, 'next', gpuRun(6, '3s'));
     await new Promise((r) => setTimeout(r, 50)); // distinct creation times for a strict order

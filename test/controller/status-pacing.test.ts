@@ -17,13 +17,15 @@ describe('StatusPacer', () => {
     expect(pacer.delay('ns/run', status('failed', 'Error'), 20)).toBe(0);
   });
 
-  it('publishes running, and trouble, within PROMPT_MS of arrival or of the last write', () => {
+  it('publishes running, and trouble, once it has lasted PROMPT_MS, and a run at most that often', () => {
     const pacer = arrived();
-    expect(pacer.delay('ns/run', status('running', 'Running'), 500)).toBe(PROMPT_MS - 500);
-    expect(pacer.delay('ns/run', status('running', 'Running'), PROMPT_MS)).toBe(0);
-    pacer.wrote('ns/run', PROMPT_MS);
+    expect(pacer.delay('ns/run', status('running', 'Running'), 500)).toBe(PROMPT_MS);
+    expect(pacer.delay('ns/run', status('running', 'Running'), 500 + PROMPT_MS)).toBe(0);
+    pacer.wrote('ns/run', 500 + PROMPT_MS);
+    // Trouble that began well before the last write still waits for the write interval.
     const unschedulable = status('unschedulable', 'InsufficientGPU');
-    expect(pacer.delay('ns/run', unschedulable, PROMPT_MS + 1500)).toBe(500);
+    expect(pacer.delay('ns/run', unschedulable, 3000)).toBe(PROMPT_MS);
+    expect(pacer.delay('ns/run', unschedulable, 3000 + PROMPT_MS)).toBe(0);
   });
 
   it('publishes a routine step only once it has lasted ROUTINE_MS, counted from when the step began', () => {
@@ -39,7 +41,15 @@ describe('StatusPacer', () => {
     const pacer = arrived();
     pacer.delay('ns/run', status('created', 'WorkloadCreated'), 0);
     pacer.delay('ns/run', status('queued', 'WaitingForScheduler'), 1000);
-    expect(pacer.delay('ns/run', status('running', 'Running'), 2500)).toBe(0);
+    pacer.delay('ns/run', status('running', 'Running'), 2500);
+    expect(pacer.delay('ns/run', status('running', 'Running'), 2500 + PROMPT_MS)).toBe(0);
+  });
+
+  it('never publishes a step that passed sooner than it had to last', () => {
+    const pacer = arrived();
+    expect(pacer.delay('ns/run', status('running', 'Running'), 3000)).toBeGreaterThan(0);
+    expect(pacer.delay('ns/run', status('running', 'Completing'), 4000)).toBeGreaterThan(0);
+    expect(pacer.delay('ns/run', status('succeeded', 'Completed'), 4500)).toBe(0);
   });
 
   it('forgets a run: a new run of the same name starts its own clock', () => {
@@ -47,6 +57,7 @@ describe('StatusPacer', () => {
     pacer.wrote('ns/run', 100);
     pacer.forget('ns/run');
     pacer.arrived('ns/run', 50_000);
+    pacer.delay('ns/run', status('running', 'Running'), 50_000);
     expect(pacer.delay('ns/run', status('running', 'Running'), 50_500)).toBe(PROMPT_MS - 500);
   });
 });
