@@ -256,8 +256,8 @@ try {
   const requestsMid = requestCounts();
   const latencies = names.map((n) => (jobSeen.get(`plinth-bench/${n}`) ?? NaN) - (created.get(n) ?? NaN));
   log(`controller: ${N} runs succeeded in ${controllerSeconds.toFixed(1)} s`);
-  // The garbage collector is still catching up on the first phase's owner references; left to
-  // run into the baseline, that work would slow the baseline and flatter the ratio.
+  // Whatever work trails the first phase (events, the garbage collector's owner checks) must not
+  // fall into the baseline: it would slow the baseline and flatter the ratio.
   log(`letting the control plane settle for ${SETTLE_MS / 1000} s`);
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const requestsSettled = requestCounts();
