@@ -87,7 +87,9 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[]) {
                 kind: { type: 'string' },
                 metadata: { type: 'object' },
                 spec,
-                status: plain(RunStatus),
+                // Read back as `created` until the controller first reports, so that a new run
+                // never shows a blank phase; the API server drops a status sent on create.
+                status: { ...plain(RunStatus), default: { phase: 'created' } },
               },
             },
           },

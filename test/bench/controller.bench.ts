@@ -155,7 +155,9 @@ try {
     `/apis/${RUN_GROUP}/${RUN_VERSION}/${RUN_PLURAL}`,
     () => runsApi.listClusterCustomObject({ group: RUN_GROUP, version: RUN_VERSION, plural: RUN_PLURAL }) as never,
   );
-  const trackRun = (run: Run) => phases.set(`${run.metadata.namespace}/${run.metadata.name}`, run.status?.phase ?? '');
+  // A phase the controller reported: the CRD's default (`created`, before any report) has no reason.
+  const trackRun = (run: Run) =>
+    phases.set(`${run.metadata.namespace}/${run.metadata.name}`, run.status?.reason ? (run.status.phase ?? '') : '');
   runInformer.on('add', trackRun);
   runInformer.on('update', trackRun);
   const countPhase = (namespace: string, match: (phase: string) => boolean) =>

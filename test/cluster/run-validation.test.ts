@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION } from '../../controller/api/run.js';
 import { kubeConfigAs } from '../support/cluster.js';
-import { apiMessage, runObject } from '../support/identities.js';
+import { apiMessage, deleteRuns, runObject } from '../support/identities.js';
+import { getRun, submitRun } from '../support/runs.js';
 
 /** Creates a run as a dry run and returns the API server's rejection message. */
 async function rejection(spec: Record<string, unknown>): Promise<string> {
@@ -37,6 +38,17 @@ describe('the API server rejects bad runs at apply time', () => {
         dryRun: 'All',
       }),
     ).resolves.toBeDefined();
+  });
+
+  it('reads a new run back as created, before any controller reports on it', async () => {
+    // No controller runs during this file: the phase comes from the CRD's default.
+    try {
+      await submitRun('plinth-vision', 'unreported');
+      const run = await getRun('plinth-vision', 'unreported');
+      expect(run.status).toEqual({ phase: 'created' });
+    } finally {
+      await deleteRuns(kubeConfigAs('admin'), 'plinth-vision', ['unreported']);
+    }
   });
 
   it('rejects an unknown pool, listing the pools', async () => {
