@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { assumeRolePolicy } from './iam-policies.js';
+import { serviceRole } from './service-role.js';
 
 export interface EksClusterArgs {
   readonly kubernetesVersion: string;
@@ -23,14 +23,11 @@ export class EksCluster extends pulumi.ComponentResource {
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super('plinth:aws:EksCluster', name, {}, opts);
     const parent = { parent: this };
-    const role = new aws.iam.Role(
+    const { role } = serviceRole(
       `${name}-cluster`,
-      { assumeRolePolicy: assumeRolePolicy('eks.amazonaws.com'), tags: args.tags },
-      parent,
-    );
-    new aws.iam.RolePolicyAttachment(
-      `${name}-cluster`,
-      { role: role.name, policyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' },
+      'eks.amazonaws.com',
+      { [`${name}-cluster`]: 'AmazonEKSClusterPolicy' },
+      args.tags,
       parent,
     );
     const secretsKey = new aws.kms.Key(

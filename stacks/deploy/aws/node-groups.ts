@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { NodePool, PlatformConfig, Taint } from '../../../constructs/config/schema.js';
 import { nodeLabels } from '../../../constructs/scheduling.js';
-import { assumeRolePolicy } from './iam-policies.js';
+import { serviceRole } from './service-role.js';
 
 /** EKS spells taint effects in its own way. */
 const EKS_EFFECT: Record<Taint['effect'], string> = {
@@ -41,18 +41,13 @@ export class NodeGroups extends pulumi.ComponentResource {
   constructor(name: string, args: NodeGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('plinth:aws:NodeGroups', name, {}, opts);
     const parent = { parent: this };
-    const role = new aws.iam.Role(
+    const policies = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly'];
+    const { role, attachments } = serviceRole(
       `${name}-node`,
-      { assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'), tags: args.tags },
+      'ec2.amazonaws.com',
+      Object.fromEntries(policies.map((policy) => [`${name}-node-${policy}`, policy])),
+      args.tags,
       parent,
-    );
-    const attachments = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly'].map(
-      (policy) =>
-        new aws.iam.RolePolicyAttachment(
-          `${name}-node-${policy}`,
-          { role: role.name, policyArn: `arn:aws:iam::aws:policy/${policy}` },
-          parent,
-        ),
     );
     for (const [poolName, pool] of Object.entries(args.config.nodePools)) {
       const shape = nodeGroupShape(poolName, pool);
