@@ -75,7 +75,10 @@ export class RunController {
   private readonly core: CoreV1Api;
   private synced = false;
   private stopped = false;
-  /** The status last written for each run, by uid. */
+  /**
+   * The status last written for each run. Like the pacer's state, it is kept by uid: a run
+   * re-created under the same name starts afresh.
+   */
   private readonly written = new Map<string, RunStatus>();
   private readonly pacer = new StatusPacer();
   /** The latest FailedCreate message of each Job, from the events cache. */
@@ -154,7 +157,7 @@ export class RunController {
     const enqueueRun = (run: Run) => this.queue.add(keyOf(run.metadata.namespace, run.metadata.name));
     const arrive = (run: Run) => {
       const key = keyOf(run.metadata.namespace, run.metadata.name);
-      this.pacer.arrived(key, Date.now());
+      this.pacer.arrived(String(run.metadata.uid), Date.now());
       // Runs of the initial list are ordered by noteExisting once the cache is synced.
       if (this.synced) this.admission.noteArrival(run);
       // A new run's first reconcile creates its workload: it goes before status follow-ups.
@@ -188,7 +191,7 @@ export class RunController {
     this.runs.on('delete', (run) => {
       this.admission.forget(run);
       this.written.delete(String(run.metadata.uid));
-      this.pacer.forget(keyOf(run.metadata.namespace, run.metadata.name));
+      this.pacer.forget(String(run.metadata.uid));
       this.failedCreateByJob.delete(keyOf(run.metadata.namespace, childName(run)));
       this.enqueueWaiting(run.metadata.namespace ?? '');
     });
@@ -420,7 +423,7 @@ export class RunController {
     const previous = this.statusOf(run);
     const status = deriveStatus(previous, observation);
     if (JSON.stringify(status) === JSON.stringify(previous ?? {})) return status;
-    const wait = this.pacer.delay(key, status, Date.now());
+    const wait = this.pacer.delay(String(run.metadata.uid), status, Date.now());
     if (wait > 0) {
       this.queue.addAfter(key, wait);
       return status;
@@ -442,7 +445,7 @@ export class RunController {
       return undefined;
     }
     this.written.set(String(run.metadata.uid), status);
-    this.pacer.wrote(key, Date.now());
+    this.pacer.wrote(String(run.metadata.uid), Date.now());
     if (status.phase !== previous?.phase) {
       this.log.info({ run: key, phase: status.phase, reason: status.reason, message: status.message }, 'phase changed');
     }

@@ -26,7 +26,7 @@ const ROUTINE_REASONS: ReadonlySet<string> = new Set([
  * quickly is written once, when done.
  */
 export class StatusPacer {
-  /** Per run: when it arrived and was last written, and which step it is in since when. */
+  /** Per run (by uid): when it arrived and was last written, and which step it is in since when. */
   private readonly runs = new Map<string, { arrivedAt: number; writtenAt?: number; step?: string; since?: number }>();
 
   /** Starts a run's clock; later calls keep the first arrival. */
