@@ -24,6 +24,7 @@ import {
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { PLINTH_LABELS } from '../constructs/labels.js';
+import { stripManagedFields, trimDeployment, trimJob, trimPod } from './cache-trim.js';
 import type { PlatformDefaults } from './api/platform-defaults.js';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run, type RunStatus } from './api/run.js';
 import type { ControllerMetrics } from './metrics.js';
@@ -45,10 +46,6 @@ type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
 const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace}/${name}`;
 const isFinalStatus = (status: RunStatus | undefined) => status?.phase !== undefined && FINAL_PHASES.has(status.phase);
-
-function stripManagedFields(object: KubernetesObject): void {
-  if (object.metadata) delete object.metadata.managedFields;
-}
 
 function ignoreNotFound(error: unknown): void {
   if (!(error instanceof ApiException && error.code === 404)) throw error;
@@ -213,6 +210,17 @@ export class RunController {
     };
     this.failedCreates.on('add', noteFailedCreate);
     this.failedCreates.on('update', noteFailedCreate);
+    // Handlers see the cached object itself: what is trimmed here stays out of memory.
+    const trimOnArrival = <T extends KubernetesObject>(informer: Cache<T>, trim: (object: T) => void) => {
+      informer.on('add', trim);
+      informer.on('update', trim);
+    };
+    trimOnArrival(this.runs, stripManagedFields);
+    trimOnArrival(this.jobs, trimJob);
+    trimOnArrival(this.deployments, trimDeployment);
+    trimOnArrival(this.pods, trimPod);
+    trimOnArrival(this.nodes, stripManagedFields);
+    trimOnArrival(this.failedCreates, stripManagedFields);
     for (const informer of [
       this.runs,
       this.jobs,
@@ -221,9 +229,6 @@ export class RunController {
       this.nodes,
       this.failedCreates,
     ] as Cache<KubernetesObject>[]) {
-      // Handlers see the cached object itself: dropping managedFields here keeps them out of memory.
-      informer.on('add', stripManagedFields);
-      informer.on('update', stripManagedFields);
       informer.on('error', (err: unknown) => {
         if (this.stopped) return;
         this.log.warn({ err: String(err) }, 'watch failed; restarting it');
