@@ -34,11 +34,23 @@ const N = Number(process.env['BENCH_RUNS'] ?? 500);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 // The runs of every round stay in the cluster; the backlog tops them up to 5,000.
 const BACKLOG = Number(process.env['BENCH_BACKLOG'] ?? Math.max(0, 5000 - ROUNDS * N));
+for (const [name, value, least] of [
+  ['BENCH_RUNS', N, 1],
+  ['BENCH_ROUNDS', ROUNDS, 1],
+  ['BENCH_BACKLOG', BACKLOG, 0],
+] as const) {
+  if (!Number.isInteger(value) || value < least) throw new Error(`${name} must be a whole number of at least ${least}`);
+}
 const JOB_MS = 1000;
 const CONCURRENCY = 16;
 const SETTLE_MS = 10_000;
 
 const log = (line: string) => console.error(`[bench] ${line}`);
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+};
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
 
@@ -361,7 +373,7 @@ try {
   console.log(`API requests per controller phase (mean): ${controllerMeans.requests}`);
   console.log(`API requests per baseline phase (mean):   ${baselineMeans.requests}`);
   console.log(
-    `throughput ratio controller/baseline: median ${percentile(ratios, 50).toFixed(2)} of ${ROUNDS} rounds ` +
+    `throughput ratio controller/baseline: median ${median(ratios).toFixed(2)} of ${ROUNDS} rounds ` +
       `(min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}) (target >= 0.8)`,
   );
   console.log(
