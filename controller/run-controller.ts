@@ -29,7 +29,7 @@ import type { PlatformDefaults } from './api/platform-defaults.js';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run, type RunStatus } from './api/run.js';
 import type { ControllerMetrics } from './metrics.js';
 import { childName, desiredJob, desiredService } from './reconcile/desired-children.js';
-import { FINAL_PHASES, deriveStatus, type Observation } from './reconcile/run-status.js';
+import { deriveStatus, isFinalStatus, type Observation } from './reconcile/run-status.js';
 import { StatusPacer } from './reconcile/status-pacing.js';
 import { TeamAdmission } from './reconcile/team-admission.js';
 import { WorkQueue } from './work-queue.js';
@@ -45,7 +45,6 @@ const PENDING_PHASES = new Set(['created', 'queued', 'unschedulable', 'scheduled
 type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
 const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace}/${name}`;
-const isFinalStatus = (status: RunStatus | undefined) => status?.phase !== undefined && FINAL_PHASES.has(status.phase);
 
 function ignoreNotFound(error: unknown): void {
   if (!(error instanceof ApiException && error.code === 404)) throw error;
@@ -153,12 +152,11 @@ export class RunController {
   async start(workers: number): Promise<Promise<void>[]> {
     const enqueueRun = (run: Run) => this.queue.add(keyOf(run.metadata.namespace, run.metadata.name));
     const arrive = (run: Run) => {
-      const key = keyOf(run.metadata.namespace, run.metadata.name);
       this.pacer.arrived(String(run.metadata.uid), Date.now());
       // Runs of the initial list are ordered by noteExisting once the cache is synced.
       if (this.synced) this.admission.noteArrival(run);
       // A new run's first reconcile creates its workload: it goes before status follow-ups.
-      this.queue.add(key, this.synced);
+      this.queue.add(keyOf(run.metadata.namespace, run.metadata.name), this.synced);
     };
     const enqueueOwner = (child: KubernetesObject) => {
       const run = child.metadata?.labels?.[PLINTH_LABELS.run];
@@ -362,7 +360,7 @@ export class RunController {
 
   /** A run written as final releases what it held, or its place in the queue. */
   private settle(run: Run, status: RunStatus | undefined): void {
-    if (status && FINAL_PHASES.has(status.phase ?? 'created')) this.release(run);
+    if (isFinalStatus(status)) this.release(run);
   }
 
   /** A Job with no pod: only then does a FailedCreate event explain anything. */

@@ -4,6 +4,10 @@ import { diagnosePod, terminationSummary, worstDiagnosis, type Diagnosis } from 
 
 export const FINAL_PHASES: ReadonlySet<RunPhase> = new Set(['succeeded', 'failed', 'stopped']);
 
+/** Whether a status is final: succeeded, failed or stopped. */
+export const isFinalStatus = (status: RunStatus | undefined): boolean =>
+  status?.phase !== undefined && FINAL_PHASES.has(status.phase);
+
 /** What the reconciler observed of a run's world. */
 export interface Observation {
   readonly now: Date;

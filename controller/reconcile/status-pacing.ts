@@ -1,5 +1,5 @@
 import type { RunStatus } from '../api/run.js';
-import { FINAL_PHASES } from './run-status.js';
+import { isFinalStatus } from './run-status.js';
 
 /** Running, and anything a user must act on, is published once it has lasted this long. */
 export const PROMPT_MS = 2000;
@@ -47,7 +47,7 @@ export class StatusPacer {
       run.step = step;
       run.since = now;
     }
-    if (FINAL_PHASES.has(next.phase ?? 'created')) return 0;
+    if (isFinalStatus(next)) return 0;
     const lasting = ROUTINE_REASONS.has(next.reason ?? '') ? ROUTINE_MS : PROMPT_MS;
     const sinceWrite = now - (run.writtenAt ?? run.arrivedAt);
     return Math.max(0, PROMPT_MS - sinceWrite, lasting - (now - (run.since ?? now)));

@@ -14,12 +14,17 @@ function run(name: string, gpus: number, created = '2026-01-01T00:00:00Z'): Run 
   };
 }
 
+/** A fresh admission with the runs arrived in the order given. */
+function arrived(runs: Run[]): { admission: TeamAdmission; runs: Run[] } {
+  const admission = new TeamAdmission();
+  runs.forEach((r) => admission.noteArrival(r));
+  return { admission, runs };
+}
+
 describe('TeamAdmission', () => {
   it('admits runs until the GPU quota is used, then queues with the usage', () => {
-    const admission = new TeamAdmission();
     const [a, b, c] = [run('a', 8), run('b', 8), run('c', 1)];
-    const all = [a, b, c];
-    all.forEach((r) => admission.noteArrival(r));
+    const { admission, runs: all } = arrived([a, b, c]);
     expect(admission.decide(a, () => all, team)).toEqual({ admitted: true });
     expect(admission.decide(b, () => all, team)).toEqual({ admitted: true });
     expect(admission.decide(c, () => all, team)).toEqual({
@@ -29,10 +34,8 @@ describe('TeamAdmission', () => {
   });
 
   it('keeps FIFO order: a small run does not pass a big one waiting ahead of it', () => {
-    const admission = new TeamAdmission();
     const [a, big, small] = [run('a', 10), run('big', 8), run('small', 2)];
-    const all = [a, big, small];
-    all.forEach((r) => admission.noteArrival(r));
+    const { admission, runs: all } = arrived([a, big, small]);
     expect(admission.decide(a, () => all, team).admitted).toBe(true);
     expect(admission.decide(small, () => all, team)).toEqual({
       admitted: false,
@@ -54,9 +57,7 @@ describe('TeamAdmission', () => {
   });
 
   it('queues beyond the concurrent-run quota', () => {
-    const admission = new TeamAdmission();
-    const runs = ['a', 'b', 'c', 'd'].map((n) => run(n, 0));
-    runs.forEach((r) => admission.noteArrival(r));
+    const { admission, runs } = arrived(['a', 'b', 'c', 'd'].map((n) => run(n, 0)));
     runs.slice(0, 3).forEach((r) => expect(admission.decide(r, () => runs, team).admitted).toBe(true));
     expect(admission.decide(runs[3]!, () => runs, team)).toEqual({
       admitted: false,
@@ -65,9 +66,7 @@ describe('TeamAdmission', () => {
   });
 
   it('names the exact queue position of a run deep in a long queue', () => {
-    const admission = new TeamAdmission();
-    const runs = Array.from({ length: 50 }, (_, i) => run(`r${i}`, 0));
-    runs.forEach((r) => admission.noteArrival(r));
+    const { admission, runs } = arrived(Array.from({ length: 50 }, (_, i) => run(`r${i}`, 0)));
     runs.slice(0, 3).forEach((r) => expect(admission.decide(r, () => runs, team).admitted).toBe(true));
     expect(admission.decide(runs[40]!, () => runs, team)).toEqual({
       admitted: false,
@@ -76,9 +75,7 @@ describe('TeamAdmission', () => {
   });
 
   it('names as the next to admit the head of the queue, as many as there are free run slots', () => {
-    const admission = new TeamAdmission();
-    const runs = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => run(n, 0));
-    runs.forEach((r) => admission.noteArrival(r));
+    const { admission, runs } = arrived(['a', 'b', 'c', 'd', 'e', 'f'].map((n) => run(n, 0)));
     runs.slice(0, 3).forEach((r) => admission.decide(r, () => runs, team));
     expect(admission.queueHead(runs, team).map((r) => r.metadata.name)).toEqual(['d']);
     admission.release(runs[0]!);
@@ -88,9 +85,7 @@ describe('TeamAdmission', () => {
   });
 
   it('knows whether anyone waits, so that a finished run wakes no one when the queue is empty', () => {
-    const admission = new TeamAdmission();
-    const runs = ['a', 'b', 'c', 'd'].map((n) => run(n, 0));
-    runs.forEach((r) => admission.noteArrival(r));
+    const { admission, runs } = arrived(['a', 'b', 'c', 'd'].map((n) => run(n, 0)));
     expect(admission.hasWaiting('plinth-vision')).toBe(true);
     runs.slice(0, 3).forEach((r) => admission.decide(r, () => runs, team));
     expect(admission.decide(runs[3]!, () => runs, team).admitted).toBe(false);
