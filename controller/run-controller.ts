@@ -79,6 +79,11 @@ export class RunController {
   private readonly pacer = new StatusPacer();
   /** The latest FailedCreate message of each Job, from the events cache. */
   private readonly failedCreateByJob = new Map<string, { at: number; message: string }>();
+  /**
+   * By namespace, the runs that hold or want capacity (neither finished nor stopped): admission
+   * reads these, not every run the team ever made.
+   */
+  private readonly activeByNamespace = new Map<string, Map<string, Run>>();
   /** Pods by run key: reconciles read a run's pods without scanning every pod. */
   private readonly podsByRun = new Map<string, Map<string, V1Pod>>();
   private timers: NodeJS.Timeout[] = [];
@@ -152,6 +157,7 @@ export class RunController {
   async start(workers: number): Promise<Promise<void>[]> {
     const enqueueRun = (run: Run) => this.queue.add(keyOf(run.metadata.namespace, run.metadata.name));
     const arrive = (run: Run) => {
+      this.trackActive(run);
       this.pacer.arrived(String(run.metadata.uid), Date.now());
       // Runs of the initial list are ordered by noteExisting once the cache is synced.
       if (this.synced) this.admission.noteArrival(run);
@@ -177,6 +183,7 @@ export class RunController {
     });
     this.runs.on('add', arrive);
     this.runs.on('update', (run) => {
+      this.trackActive(run);
       // This controller's own status writes come back as updates: only a new generation is news.
       const written = this.written.get(String(run.metadata.uid));
       if (written?.observedGeneration === undefined || written.observedGeneration !== run.metadata.generation) {
@@ -184,6 +191,7 @@ export class RunController {
       }
     });
     this.runs.on('delete', (run) => {
+      this.dropActive(run);
       this.admission.forget(run);
       this.written.delete(String(run.metadata.uid));
       this.pacer.forget(String(run.metadata.uid));
@@ -308,7 +316,18 @@ export class RunController {
 
   /** Runs of a namespace that hold or want capacity. */
   private activeRuns(namespace: string): Run[] {
-    return this.runs.list(namespace).filter((r) => !this.isFinal(r) && !r.spec.stopped);
+    return [...(this.activeByNamespace.get(namespace)?.values() ?? [])];
+  }
+
+  /** Keeps a run's entry in activeByNamespace up to date with the newest object the cache has. */
+  private trackActive(run: Run): void {
+    if (this.isFinal(run) || run.spec.stopped) return this.dropActive(run);
+    const runs = this.activeByNamespace.get(run.metadata.namespace ?? '') ?? new Map<string, Run>();
+    this.activeByNamespace.set(run.metadata.namespace ?? '', runs.set(String(run.metadata.uid), run));
+  }
+
+  private dropActive(run: Run): void {
+    this.activeByNamespace.get(run.metadata.namespace ?? '')?.delete(String(run.metadata.uid));
   }
 
   async reconcile(key: string): Promise<void> {
@@ -448,6 +467,8 @@ export class RunController {
       return undefined;
     }
     this.written.set(String(run.metadata.uid), status);
+    // A run written as final frees its place at once, before the cache hears of it.
+    if (isFinalStatus(status)) this.dropActive(run);
     this.pacer.wrote(String(run.metadata.uid), Date.now());
     if (status.phase !== previous?.phase) {
       this.log.info({ run: key, phase: status.phase, reason: status.reason, message: status.message }, 'phase changed');
