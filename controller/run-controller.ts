@@ -6,10 +6,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
-  ListWatch,
   PatchStrategy,
-  Watch,
-  makeInformer,
   setHeaderOptions,
   type CoreV1Event,
   type Informer,
@@ -32,6 +29,7 @@ import { childName, desiredJob, desiredService } from './reconcile/desired-child
 import { deriveStatus, isFinalStatus, type Observation } from './reconcile/run-status.js';
 import { StatusPacer } from './reconcile/status-pacing.js';
 import { TeamAdmission } from './reconcile/team-admission.js';
+import { makeStreamingInformer } from './streaming-watch.js';
 import { WorkQueue } from './work-queue.js';
 
 export const FIELD_MANAGER = 'plinth-controller';
@@ -100,7 +98,7 @@ export class RunController {
     this.apps = kc.makeApiClient(AppsV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
     const children = PLINTH_LABELS.run;
-    this.runs = makeInformer<Run>(
+    this.runs = makeStreamingInformer<Run>(
       kc,
       `/apis/${RUN_GROUP}/${RUN_VERSION}/${RUN_PLURAL}`,
       () =>
@@ -110,33 +108,31 @@ export class RunController {
           plural: RUN_PLURAL,
         }) as never,
     );
-    this.jobs = makeInformer<V1Job>(
+    this.jobs = makeStreamingInformer<V1Job>(
       kc,
       '/apis/batch/v1/jobs',
       () => this.batch.listJobForAllNamespaces({ labelSelector: children }),
-      children,
+      { labelSelector: children },
     );
-    this.deployments = makeInformer<V1Deployment>(
+    this.deployments = makeStreamingInformer<V1Deployment>(
       kc,
       '/apis/apps/v1/deployments',
       () => this.apps.listDeploymentForAllNamespaces({ labelSelector: children }),
-      children,
+      { labelSelector: children },
     );
-    this.pods = makeInformer<V1Pod>(
+    this.pods = makeStreamingInformer<V1Pod>(
       kc,
       '/api/v1/pods',
       () => this.core.listPodForAllNamespaces({ labelSelector: children }),
-      children,
+      { labelSelector: children },
     );
-    this.nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => this.core.listNode());
+    this.nodes = makeStreamingInformer<V1Node>(kc, '/api/v1/nodes', () => this.core.listNode());
     // Watched rather than listed per run: one cheap stream, and a diagnosis as soon as it happens.
-    this.failedCreates = new ListWatch<CoreV1Event>(
+    this.failedCreates = makeStreamingInformer<CoreV1Event>(
+      kc,
       '/api/v1/events',
-      new Watch(kc),
       () => this.core.listEventForAllNamespaces({ fieldSelector: FAILED_CREATE_EVENTS }),
-      false,
-      undefined,
-      FAILED_CREATE_EVENTS,
+      { fieldSelector: FAILED_CREATE_EVENTS },
     );
   }
 
