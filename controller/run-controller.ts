@@ -5,9 +5,6 @@ import {
   BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  KubernetesObjectApi,
-  PatchStrategy,
-  setHeaderOptions,
   type CoreV1Event,
   type Informer,
   type KubeConfig,
@@ -21,6 +18,7 @@ import {
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { PLINTH_LABELS } from '../constructs/labels.js';
+import { ApiWriter } from './api-writer.js';
 import { stripManagedFields, trimDeployment, trimJob, trimPod } from './cache-trim.js';
 import type { PlatformDefaults } from './api/platform-defaults.js';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run, type RunStatus } from './api/run.js';
@@ -62,7 +60,7 @@ export class RunController {
   private readonly pods: Cache<V1Pod>;
   private readonly nodes: Cache<V1Node>;
   private readonly failedCreates: Cache<CoreV1Event>;
-  private readonly objects: KubernetesObjectApi;
+  private readonly writer: ApiWriter;
   private readonly customObjects: CustomObjectsApi;
   private readonly batch: BatchV1Api;
   private readonly apps: AppsV1Api;
@@ -92,7 +90,7 @@ export class RunController {
     private readonly log: Logger,
     private readonly metrics: ControllerMetrics,
   ) {
-    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.writer = new ApiWriter(kc, FIELD_MANAGER);
     this.customObjects = kc.makeApiClient(CustomObjectsApi);
     this.batch = kc.makeApiClient(BatchV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
@@ -392,16 +390,12 @@ export class RunController {
     if (this.admission.release(run)) this.enqueueWaiting(run.metadata.namespace ?? '');
   }
 
-  private async apply(object: KubernetesObject): Promise<void> {
-    await this.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
-  }
-
   /** A Job's pod template is immutable: it is created once and never updated. */
   private async ensureJob(run: Run, team: string): Promise<V1Job> {
     const existing = this.jobs.get(childName(run), run.metadata.namespace);
     if (existing) return existing;
     const job = desiredJob(run, this.defaults, team);
-    await this.apply(job);
+    await this.writer.apply(job);
     this.log.info({ run: keyOf(run.metadata.namespace, run.metadata.name), job: job.metadata?.name }, 'created job');
     return job;
   }
@@ -415,8 +409,8 @@ export class RunController {
     const existing = this.deployments.get(childName(run), run.metadata.namespace);
     if (existing?.metadata?.annotations?.[SPEC_HASH_ANNOTATION] === hash) return existing;
     deployment.metadata = { ...deployment.metadata, annotations: { [SPEC_HASH_ANNOTATION]: hash } };
-    await this.apply(deployment);
-    await this.apply(service);
+    await this.writer.apply(deployment);
+    await this.writer.apply(service);
     return existing ?? deployment;
   }
 
@@ -447,16 +441,9 @@ export class RunController {
       return status;
     }
     try {
-      await this.customObjects.patchNamespacedCustomObjectStatus(
-        {
-          group: RUN_GROUP,
-          version: RUN_VERSION,
-          plural: RUN_PLURAL,
-          namespace: run.metadata.namespace ?? '',
-          name: run.metadata.name,
-          body: { status },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      await this.writer.patchStatus(
+        `/apis/${RUN_GROUP}/${RUN_VERSION}/namespaces/${run.metadata.namespace}/${RUN_PLURAL}/${run.metadata.name}`,
+        status,
       );
     } catch (error) {
       ignoreNotFound(error);

@@ -1,8 +1,11 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, KubeConfig, type V1ConfigMap, type V1Service } from '@kubernetes/client-node';
+import { ApiWriter } from '../../controller/api-writer.js';
 import { withPooledConnections } from '../../controller/kube-config.js';
-import { cluster } from '../support/cluster.js';
+import { FIELD_MANAGER } from '../../controller/run-controller.js';
+import { makeStreamingInformer } from '../../controller/streaming-watch.js';
+import { cluster, eventually, kubeConfigAs } from '../support/cluster.js';
 
 /**
  * A TCP relay in front of the API server that counts the connections clients open; TLS passes
@@ -55,5 +58,90 @@ describe("the controller's API client", () => {
     // HTTP/2, negotiated on the first request, then carries the concurrent ones too.
     // Without the pool: 30 connections, one per request.
     expect(connections).toBe(1);
+  });
+});
+
+describe("the controller's watches", () => {
+  it('keep a cache of large, non-ASCII objects exactly as the API server holds them', async () => {
+    const kc = kubeConfigAs('admin');
+    const core = kc.makeApiClient(CoreV1Api);
+    const namespace = 'default';
+    const labelSelector = 'plinth.dev/test=streaming-watch';
+    const informer = makeStreamingInformer<V1ConfigMap>(
+      kc,
+      `/api/v1/namespaces/${namespace}/configmaps`,
+      () => core.listNamespacedConfigMap({ namespace, labelSelector }),
+      { labelSelector },
+    );
+    await informer.start();
+    try {
+      // About 250 KB: the API server sends it in many reads, and cuts fall inside characters.
+      const note = 'Läufe auf GPU-Knoten 🚀 '.repeat(10_000);
+      const metadata = { name: 'streaming-watch', labels: { 'plinth.dev/test': 'streaming-watch' } };
+      await core.createNamespacedConfigMap({ namespace, body: { metadata, data: { note } } });
+      await eventually('the informer to hold the new object', async () =>
+        informer.get(metadata.name, namespace)?.data?.['note'] === note ? true : undefined,
+      );
+      await core.replaceNamespacedConfigMap({
+        name: metadata.name,
+        namespace,
+        body: { metadata, data: { note: `${note}ß` } },
+      });
+      await eventually('the informer to hold the update', async () =>
+        informer.get(metadata.name, namespace)?.data?.['note'] === `${note}ß` ? true : undefined,
+      );
+      await core.deleteNamespacedConfigMap({ name: metadata.name, namespace });
+      await eventually('the informer to drop the deleted object', async () =>
+        informer.get(metadata.name, namespace) ? undefined : true,
+      );
+    } finally {
+      await informer.stop();
+    }
+  });
+});
+
+describe("the controller's writes", () => {
+  const service = (port: number): V1Service => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'api-writer', namespace: 'default' },
+    spec: { selector: { app: 'api-writer' }, ports: [{ port }] },
+  });
+
+  it('apply with the field manager, change nothing when applied again, and name a refused field', async () => {
+    const kc = kubeConfigAs('admin');
+    const core = kc.makeApiClient(CoreV1Api);
+    const writer = new ApiWriter(kc, FIELD_MANAGER);
+    try {
+      await writer.apply(service(8080));
+      const first = await core.readNamespacedService({ name: 'api-writer', namespace: 'default' });
+      expect(first.metadata?.managedFields).toContainEqual(
+        expect.objectContaining({ manager: FIELD_MANAGER, operation: 'Apply' }),
+      );
+      await writer.apply(service(8080));
+      const again = await core.readNamespacedService({ name: 'api-writer', namespace: 'default' });
+      expect(again.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion);
+
+      const refused = await writer.apply(service(70_000)).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(ApiException);
+      expect((refused as ApiException<unknown>).code).toBe(422);
+      expect((refused as Error).message).toContain('spec.ports[0].port');
+    } finally {
+      await core.deleteNamespacedService({ name: 'api-writer', namespace: 'default' }).catch(() => undefined);
+    }
+  });
+
+  it('report a status patch of a missing run as not found, with its code', async () => {
+    const writer = new ApiWriter(kubeConfigAs('admin'), FIELD_MANAGER);
+    const missing = await writer
+      .patchStatus('/apis/plinth.dev/v1alpha1/namespaces/default/runs/no-such-run', { phase: 'running' })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect((missing as ApiException<unknown>).code).toBe(404);
   });
 });
