@@ -1,13 +1,14 @@
 /**
  * `npm run bench:controller`: the controller against the local control plane.
  *
- * Each round (default 3, BENCH_ROUNDS) has two phases, each after the control plane has settled:
+ * Each round (default 5, BENCH_ROUNDS) has two phases, each after the control plane has settled:
  * - through the controller: N runs (default 500, BENCH_RUNS) in a team with room for all of them,
  *   timed until every one has succeeded, with the create-to-Job latency of each;
  * - baseline: a plain client creates the same N Jobs directly, timed until every one is complete.
  * The round's ratio is controller throughput over baseline throughput. Rounds alternate which phase
  * goes first, so that neither always meets the fuller cluster, and the median ratio is the result:
- * on a machine whose cores the phases saturate, one phase alone can be off by a tenth.
+ * on a machine whose cores the phases saturate, the same phase can cost a tenth more or less CPU
+ * from one round to the next, in every process at once.
  * Then a backlog queued behind a small quota brings the cluster to 5,000 Runs (BENCH_BACKLOG), and
  * the controller's peak RSS (VmHWM) is read from /proc throughout.
  * Targets: ratio >= 0.8, p99 < 2 s at N=500, peak RSS < 200 MiB with 5,000 Runs.
@@ -31,7 +32,7 @@ import { kubeconfigYaml, startCluster, stopCluster } from '../harness/cluster.js
 import { SHARED_CRDS } from '../support/cluster.js';
 
 const N = Number(process.env['BENCH_RUNS'] ?? 500);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 // The runs of every round stay in the cluster; the backlog tops them up to 5,000.
 const BACKLOG = Number(process.env['BENCH_BACKLOG'] ?? Math.max(0, 5000 - ROUNDS * N));
 for (const [name, value, least] of [
@@ -263,7 +264,12 @@ try {
     const requests = requestCounts();
     for (const [k, v] of requestsBefore) requests.set(k, (requests.get(k) ?? 0) - v);
     const cpu = Object.fromEntries(Object.entries(cpuAfter).map(([k, v]) => [k, v - (cpuBefore[k] ?? 0)]));
-    log(`${what}: ${N} done in ${seconds.toFixed(1)} s`);
+    log(
+      `${what}: ${N} done in ${seconds.toFixed(1)} s; CPU s: ` +
+        Object.entries(cpu)
+          .map(([name, s]) => `${name} ${s.toFixed(1)}`)
+          .join(', '),
+    );
     return { seconds, cpu, requests, latencies };
   };
 
