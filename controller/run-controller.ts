@@ -21,7 +21,7 @@ import { PLINTH_LABELS } from '../constructs/labels.js';
 import { ApiWriter } from './api-writer.js';
 import { stripManagedFields, trimDeployment, trimJob, trimPod } from './cache-trim.js';
 import type { PlatformDefaults } from './api/platform-defaults.js';
-import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run, type RunStatus } from './api/run.js';
+import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, runsPath, type Run, type RunStatus } from './api/run.js';
 import type { ControllerMetrics } from './metrics.js';
 import { childName, desiredJob, desiredService } from './reconcile/desired-children.js';
 import { deriveStatus, isFinalStatus, type Observation } from './reconcile/run-status.js';
@@ -41,6 +41,8 @@ const PENDING_PHASES = new Set(['created', 'queued', 'unschedulable', 'scheduled
 type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
 const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace}/${name}`;
+/** Per-run state is kept by uid: a run re-created under the same name starts afresh. */
+const uidOf = (run: Run) => String(run.metadata.uid);
 
 function ignoreNotFound(error: unknown): void {
   if (!(error instanceof ApiException && error.code === 404)) throw error;
@@ -67,10 +69,7 @@ export class RunController {
   private readonly core: CoreV1Api;
   private synced = false;
   private stopped = false;
-  /**
-   * The status last written for each run. Like the pacer's state, it is kept by uid: a run
-   * re-created under the same name starts afresh.
-   */
+  /** The status last written for each run, by uid. */
   private readonly written = new Map<string, RunStatus>();
   private readonly pacer = new StatusPacer();
   /** The latest FailedCreate message of each Job, from the events cache. */
@@ -98,7 +97,7 @@ export class RunController {
     const children = PLINTH_LABELS.run;
     this.runs = makeStreamingInformer<Run>(
       kc,
-      `/apis/${RUN_GROUP}/${RUN_VERSION}/${RUN_PLURAL}`,
+      runsPath(),
       () =>
         this.customObjects.listClusterCustomObject({
           group: RUN_GROUP,
@@ -136,7 +135,7 @@ export class RunController {
 
   /** The newest status of a run: what this controller last wrote, or the cache's if it knows none. */
   private statusOf(run: Run): RunStatus | undefined {
-    return this.written.get(String(run.metadata.uid)) ?? run.status;
+    return this.written.get(uidOf(run)) ?? run.status;
   }
 
   /** Final by the newest status: a run just written as done is not re-admitted while the cache catches up. */
@@ -152,7 +151,7 @@ export class RunController {
     const enqueueRun = (run: Run) => this.queue.add(keyOf(run.metadata.namespace, run.metadata.name));
     const arrive = (run: Run) => {
       this.trackActive(run);
-      this.pacer.arrived(String(run.metadata.uid), Date.now());
+      this.pacer.arrived(uidOf(run), Date.now());
       // Runs of the initial list are ordered by noteExisting once the cache is synced.
       if (this.synced) this.admission.noteArrival(run);
       // A new run's first reconcile creates its workload: it goes before status follow-ups.
@@ -179,7 +178,7 @@ export class RunController {
     this.runs.on('update', (run) => {
       this.trackActive(run);
       // This controller's own status writes come back as updates: only a new generation is news.
-      const written = this.written.get(String(run.metadata.uid));
+      const written = this.written.get(uidOf(run));
       if (written?.observedGeneration === undefined || written.observedGeneration !== run.metadata.generation) {
         enqueueRun(run);
       }
@@ -187,8 +186,8 @@ export class RunController {
     this.runs.on('delete', (run) => {
       this.dropActive(run);
       this.admission.forget(run);
-      this.written.delete(String(run.metadata.uid));
-      this.pacer.forget(String(run.metadata.uid));
+      this.written.delete(uidOf(run));
+      this.pacer.forget(uidOf(run));
       this.failedCreateByJob.delete(keyOf(run.metadata.namespace, childName(run)));
       this.enqueueWaiting(run.metadata.namespace ?? '');
     });
@@ -317,11 +316,11 @@ export class RunController {
   private trackActive(run: Run): void {
     if (this.isFinal(run) || run.spec.stopped) return this.dropActive(run);
     const runs = this.activeByNamespace.get(run.metadata.namespace ?? '') ?? new Map<string, Run>();
-    this.activeByNamespace.set(run.metadata.namespace ?? '', runs.set(String(run.metadata.uid), run));
+    this.activeByNamespace.set(run.metadata.namespace ?? '', runs.set(uidOf(run), run));
   }
 
   private dropActive(run: Run): void {
-    this.activeByNamespace.get(run.metadata.namespace ?? '')?.delete(String(run.metadata.uid));
+    this.activeByNamespace.get(run.metadata.namespace ?? '')?.delete(uidOf(run));
   }
 
   async reconcile(key: string): Promise<void> {
@@ -435,24 +434,21 @@ export class RunController {
     const previous = this.statusOf(run);
     const status = deriveStatus(previous, observation);
     if (JSON.stringify(status) === JSON.stringify(previous ?? {})) return status;
-    const wait = this.pacer.delay(String(run.metadata.uid), status, Date.now());
+    const wait = this.pacer.delay(uidOf(run), status, Date.now());
     if (wait > 0) {
       this.queue.addAfter(key, wait);
       return status;
     }
     try {
-      await this.writer.patchStatus(
-        `/apis/${RUN_GROUP}/${RUN_VERSION}/namespaces/${run.metadata.namespace}/${RUN_PLURAL}/${run.metadata.name}`,
-        status,
-      );
+      await this.writer.patchStatus(runsPath(run.metadata.namespace ?? '', run.metadata.name), status);
     } catch (error) {
       ignoreNotFound(error);
       return undefined;
     }
-    this.written.set(String(run.metadata.uid), status);
+    this.written.set(uidOf(run), status);
     // A run written as final frees its place at once, before the cache hears of it.
     if (isFinalStatus(status)) this.dropActive(run);
-    this.pacer.wrote(String(run.metadata.uid), Date.now());
+    this.pacer.wrote(uidOf(run), Date.now());
     if (status.phase !== previous?.phase) {
       this.log.info({ run: key, phase: status.phase, reason: status.reason, message: status.message }, 'phase changed');
     }

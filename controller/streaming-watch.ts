@@ -2,7 +2,6 @@ import { STATUS_CODES } from 'node:http';
 import {
   HttpMethod,
   ListWatch,
-  RequestContext,
   Watch,
   type Informer,
   type KubeConfig,
@@ -10,7 +9,7 @@ import {
   type ListPromise,
   type ObjectCache,
 } from '@kubernetes/client-node';
-import { request } from 'undici';
+import { requestApi } from './kube-config.js';
 
 /** With no bytes for this long the watch ends as timed out, and its informer re-watches at once. */
 const INACTIVITY_MS = 30_000;
@@ -40,15 +39,10 @@ export class StreamingWatch extends Watch {
     callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
-    const cluster = this.config.getCurrentCluster();
-    if (!cluster) throw new Error('No currently active cluster');
-    const url = new URL(cluster.server + path);
-    url.searchParams.set('watch', 'true');
+    const query = new URLSearchParams({ watch: 'true' });
     for (const [key, value] of Object.entries(queryParams)) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
+      if (value !== undefined) query.set(key, String(value));
     }
-    const context = new RequestContext(url.toString(), HttpMethod.GET);
-    await this.config.applySecurityAuthentication(context);
 
     const controller = new AbortController();
     let finished = false;
@@ -75,10 +69,7 @@ export class StreamingWatch extends Watch {
     };
 
     try {
-      const response = await request(url, {
-        method: 'GET',
-        headers: context.getHeaders(),
-        dispatcher: context.getDispatcher() as never,
+      const response = await requestApi(this.config, HttpMethod.GET, `${path}?${query}`, {
         signal: controller.signal,
       });
       if (response.statusCode !== 200) {

@@ -11,6 +11,12 @@ export const RUN_KIND = 'Run';
 export const RUN_PLURAL = 'runs';
 export const RUN_API_VERSION = `${RUN_GROUP}/${RUN_VERSION}`;
 
+/** The REST path of all runs, or of one run (`namespace` and `name`). */
+export const runsPath = (namespace?: string, name?: string): string =>
+  namespace === undefined
+    ? `/apis/${RUN_API_VERSION}/${RUN_PLURAL}`
+    : `/apis/${RUN_API_VERSION}/namespaces/${namespace}/${RUN_PLURAL}/${name}`;
+
 const name = Type.String({ minLength: 1, maxLength: 63 });
 const ResourceList = StringMap(Quantity, { maxProperties: 16 });
 

@@ -19,7 +19,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type V1Job } from '@kubernetes/client-node';
-import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
+import { RUN_API_VERSION, RUN_GROUP, RUN_PLURAL, RUN_VERSION, runsPath, type Run } from '../../controller/api/run.js';
 import { desiredJob } from '../../controller/reconcile/desired-children.js';
 import { nodeOptions, platformDefaults } from '../../constructs/controller-deployment.js';
 import type { PlatformConfigInput } from '../../constructs/config/schema.js';
@@ -170,7 +170,7 @@ try {
   const phases = new Map<string, string>();
   const runInformer = makeInformer<Run>(
     admin,
-    `/apis/${RUN_GROUP}/${RUN_VERSION}/${RUN_PLURAL}`,
+    runsPath(),
     () => runsApi.listClusterCustomObject({ group: RUN_GROUP, version: RUN_VERSION, plural: RUN_PLURAL }) as never,
   );
   // A phase the controller reported: the CRD's default (`created`, before any report) has no reason.
@@ -237,7 +237,7 @@ try {
       plural: RUN_PLURAL,
       namespace,
       body: {
-        apiVersion: `${RUN_GROUP}/${RUN_VERSION}`,
+        apiVersion: RUN_API_VERSION,
         kind: 'Run',
         metadata: { name },
         spec: { kind: 'job', pool: 'cpu', container: { image: 'ghcr.io/plinth-dev/train:1.0.0' } },

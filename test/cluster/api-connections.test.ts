@@ -2,6 +2,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiException, CoreV1Api, KubeConfig, type V1ConfigMap, type V1Service } from '@kubernetes/client-node';
 import { ApiWriter } from '../../controller/api-writer.js';
+import { runsPath } from '../../controller/api/run.js';
 import { withPooledConnections } from '../../controller/kube-config.js';
 import { FIELD_MANAGER } from '../../controller/run-controller.js';
 import { makeStreamingInformer } from '../../controller/streaming-watch.js';
@@ -136,12 +137,10 @@ describe("the controller's writes", () => {
 
   it('report a status patch of a missing run as not found, with its code', async () => {
     const writer = new ApiWriter(kubeConfigAs('admin'), FIELD_MANAGER);
-    const missing = await writer
-      .patchStatus('/apis/plinth.dev/v1alpha1/namespaces/default/runs/no-such-run', { phase: 'running' })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+    const missing = await writer.patchStatus(runsPath('default', 'no-such-run'), { phase: 'running' }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect((missing as ApiException<unknown>).code).toBe(404);
   });
 });
