@@ -5,6 +5,12 @@ import { isFinalStatus } from './run-status.js';
 export const PROMPT_MS = 2000;
 /** Routine progress is published once it has lasted this long. */
 export const ROUTINE_MS = 10_000;
+/**
+ * A step whose outcome is decided, and that waits only on the Job controller's bookkeeping, is
+ * published once it has lasted this long. It lasts as long as the control plane lags behind, so
+ * writing it sooner would add load where there is already too much; by now it is a stall.
+ */
+export const BOOKKEEPING_MS = 60_000;
 
 /** Healthy steps on the way to running or to done; everything else is news. */
 const ROUTINE_REASONS: ReadonlySet<string> = new Set([
@@ -14,16 +20,16 @@ const ROUTINE_REASONS: ReadonlySet<string> = new Set([
   'Scheduled',
   'ContainerCreating',
   'ContainersNotReady',
-  'Completing',
 ]);
+const BOOKKEEPING_REASONS: ReadonlySet<string> = new Set(['Completing']);
 
 /**
  * When a run's new status is worth an API write. A status is a summary, not a log, and every
  * write is validated, stored and sent to every watcher. A final phase goes out at once. Any other
  * step goes out once it has lasted: running and trouble (unschedulable, a warning, a retry, a
- * quota wait) PROMPT_MS, routine progress ROUTINE_MS, as a stuck step does; and a run is written
- * at most every PROMPT_MS. A step that passes sooner was never worth showing: a run that finishes
- * quickly is written once, when done.
+ * quota wait) PROMPT_MS, routine progress ROUTINE_MS, as a stuck step does, and the Job's
+ * bookkeeping BOOKKEEPING_MS; and a run is written at most every PROMPT_MS. A step that passes
+ * sooner was never worth showing: a run that finishes quickly is written once, when done.
  */
 export class StatusPacer {
   /** Per run (by uid): when it arrived and was last written, and which step it is in since when. */
@@ -48,7 +54,12 @@ export class StatusPacer {
       run.since = now;
     }
     if (isFinalStatus(next)) return 0;
-    const lasting = ROUTINE_REASONS.has(next.reason ?? '') ? ROUTINE_MS : PROMPT_MS;
+    const reason = next.reason ?? '';
+    const lasting = BOOKKEEPING_REASONS.has(reason)
+      ? BOOKKEEPING_MS
+      : ROUTINE_REASONS.has(reason)
+        ? ROUTINE_MS
+        : PROMPT_MS;
     const sinceWrite = now - (run.writtenAt ?? run.arrivedAt);
     return Math.max(0, PROMPT_MS - sinceWrite, lasting - (now - (run.since ?? now)));
   }

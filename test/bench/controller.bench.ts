@@ -264,11 +264,14 @@ try {
     const requests = requestCounts();
     for (const [k, v] of requestsBefore) requests.set(k, (requests.get(k) ?? 0) - v);
     const cpu = Object.fromEntries(Object.entries(cpuAfter).map(([k, v]) => [k, v - (cpuBefore[k] ?? 0)]));
+    // Status writes follow the cluster's pace: a run that stays running for PROMPT_MS is written twice.
+    const statusWrites = requests.get('PATCH runs/status') ?? 0;
     log(
       `${what}: ${N} done in ${seconds.toFixed(1)} s; CPU s: ` +
         Object.entries(cpu)
           .map(([name, s]) => `${name} ${s.toFixed(1)}`)
-          .join(', '),
+          .join(', ') +
+        (statusWrites ? `; run status writes: ${statusWrites}` : ''),
     );
     return { seconds, cpu, requests, latencies };
   };

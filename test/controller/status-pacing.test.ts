@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../controller/api/run.js';
-import { PROMPT_MS, ROUTINE_MS, StatusPacer } from '../../controller/reconcile/status-pacing.js';
+import { BOOKKEEPING_MS, PROMPT_MS, ROUTINE_MS, StatusPacer } from '../../controller/reconcile/status-pacing.js';
 
 const status = (phase: RunStatus['phase'], reason: string): RunStatus => ({ phase, reason });
 const arrived = (at = 0) => {
@@ -35,6 +35,16 @@ describe('StatusPacer', () => {
     expect(pacer.delay('ns/run', waiting, 3000)).toBe(ROUTINE_MS);
     expect(pacer.delay('ns/run', waiting, 4000)).toBe(ROUTINE_MS - 1000);
     expect(pacer.delay('ns/run', waiting, 3000 + ROUTINE_MS)).toBe(0);
+  });
+
+  it('publishes the Job recording a success only once that has lasted BOOKKEEPING_MS', () => {
+    const pacer = arrived();
+    pacer.delay('ns/run', status('running', 'Running'), 0);
+    pacer.wrote('ns/run', PROMPT_MS);
+    const completing = status('running', 'Completing');
+    expect(pacer.delay('ns/run', completing, 5000)).toBe(BOOKKEEPING_MS);
+    expect(pacer.delay('ns/run', completing, 5000 + ROUTINE_MS)).toBe(BOOKKEEPING_MS - ROUTINE_MS);
+    expect(pacer.delay('ns/run', completing, 5000 + BOOKKEEPING_MS)).toBe(0);
   });
 
   it('does not hold back running behind the routine steps before it', () => {
