@@ -11,8 +11,16 @@ import {
 } from '@kubernetes/client-node';
 import { requestApi } from './kube-config.js';
 
-/** With no bytes for this long the watch ends as timed out, and its informer re-watches at once. */
-const INACTIVITY_MS = 30_000;
+/**
+ * The API server sends a bookmark on every watch at least once a minute, so a watch silent for
+ * longer has lost its connection: it ends as timed out, and its informer re-watches at once.
+ */
+const INACTIVITY_MS = 90_000;
+/**
+ * As client-go's reflector asks: the server ends each watch after 5 to 10 minutes, spread so that
+ * the informers do not all re-watch at once.
+ */
+const MIN_WATCH_TIMEOUT_S = 300;
 
 type WatchEvent = { type: string; object: unknown };
 
@@ -39,7 +47,13 @@ export class StreamingWatch extends Watch {
     callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
-    const query = new URLSearchParams({ watch: 'true' });
+    // Bookmarks keep a quiet informer's resourceVersion current, so that its next watch resumes
+    // from there instead of failing as too old (410) and listing everything again.
+    const query = new URLSearchParams({
+      watch: 'true',
+      allowWatchBookmarks: 'true',
+      timeoutSeconds: String(Math.round(MIN_WATCH_TIMEOUT_S * (1 + Math.random()))),
+    });
     for (const [key, value] of Object.entries(queryParams)) {
       if (value !== undefined) query.set(key, String(value));
     }

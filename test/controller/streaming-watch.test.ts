@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
-import { StreamingWatch } from '../../controller/streaming-watch.js';
+import { makeStreamingInformer, StreamingWatch } from '../../controller/streaming-watch.js';
 
 /**
  * The framing of a watch stream, on a local HTTP server that cuts the stream where the test says:
@@ -114,7 +114,44 @@ describe('StreamingWatch', () => {
       res.end();
     });
     expect(error).toBeNull();
-    expect(request?.url).toBe('/api/v1/configmaps?watch=true&resourceVersion=1');
+    const url = new URL(request?.url ?? '', 'http://localhost');
+    expect(url.pathname).toBe('/api/v1/configmaps');
+    expect(url.searchParams.get('watch')).toBe('true');
+    expect(url.searchParams.get('resourceVersion')).toBe('1');
+    expect(url.searchParams.get('allowWatchBookmarks')).toBe('true');
+    expect(Number(url.searchParams.get('timeoutSeconds'))).toBeGreaterThanOrEqual(300);
+    expect(Number(url.searchParams.get('timeoutSeconds'))).toBeLessThanOrEqual(600);
     expect(request?.headers.authorization).toBe('Bearer t');
+  });
+
+  it("resumes an informer's next watch from the last bookmark, without listing again", async () => {
+    const urls: string[] = [];
+    let lists = 0;
+    replies.push((res, req) => {
+      urls.push(req.url ?? '');
+      res.writeHead(200);
+      res.end(
+        `${JSON.stringify({ type: 'BOOKMARK', object: { kind: 'ConfigMap', metadata: { resourceVersion: '7' } } })}\n`,
+      );
+    });
+    const resumed = new Promise<ServerResponse>((resolve) =>
+      replies.push((res, req) => {
+        urls.push(req.url ?? '');
+        res.writeHead(200);
+        res.flushHeaders();
+        resolve(res);
+      }),
+    );
+    const informer = makeStreamingInformer(localConfig(), '/api/v1/configmaps', () => {
+      lists++;
+      return Promise.resolve({ metadata: { resourceVersion: '1' }, items: [] });
+    });
+    await informer.start();
+    const open = await resumed;
+    await informer.stop();
+    open.end();
+    expect(lists).toBe(1);
+    expect(urls.map((u) => new URL(u, 'http://localhost').searchParams.get('resourceVersion'))).toEqual(['1', '7']);
+    expect(informer.list()).toEqual([]);
   });
 });
