@@ -12,7 +12,7 @@ import {
 import { requestApi } from './kube-config.js';
 
 /**
- * The API server sends a bookmark on every watch at least once a minute, so a watch silent for
+ * The API server sends a bookmark on every watch about once a minute, so a watch silent for
  * longer has lost its connection: it ends as timed out, and its informer re-watches at once.
  */
 const INACTIVITY_MS = 90_000;
