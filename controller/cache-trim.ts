@@ -4,7 +4,7 @@ import type { KubernetesObject, V1Deployment, V1Job, V1Pod } from '@kubernetes/c
  * What the informer caches keep of each object, in the manner of controller-runtime's cache
  * transforms. The controller reads its children's status and a pod's placement; it never reads a
  * template or managed fields back. Dropping them keeps the children of thousands of finished runs
- * from filling the heap. Each trim runs on the cached object itself, as it arrives.
+ * from filling the heap. Each trim is its informer's transform: it runs before the object is cached.
  */
 export function stripManagedFields(object: KubernetesObject): void {
   if (object.metadata) delete object.metadata.managedFields;

@@ -104,32 +104,36 @@ export class RunController {
           version: RUN_VERSION,
           plural: RUN_PLURAL,
         }) as never,
+      { transform: stripManagedFields },
     );
+    // Each cache keeps only what the controller reads back (cache-trim.ts).
     this.jobs = makeStreamingInformer<V1Job>(
       kc,
       '/apis/batch/v1/jobs',
       () => this.batch.listJobForAllNamespaces({ labelSelector: children }),
-      { labelSelector: children },
+      { labelSelector: children, transform: trimJob },
     );
     this.deployments = makeStreamingInformer<V1Deployment>(
       kc,
       '/apis/apps/v1/deployments',
       () => this.apps.listDeploymentForAllNamespaces({ labelSelector: children }),
-      { labelSelector: children },
+      { labelSelector: children, transform: trimDeployment },
     );
     this.pods = makeStreamingInformer<V1Pod>(
       kc,
       '/api/v1/pods',
       () => this.core.listPodForAllNamespaces({ labelSelector: children }),
-      { labelSelector: children },
+      { labelSelector: children, transform: trimPod },
     );
-    this.nodes = makeStreamingInformer<V1Node>(kc, '/api/v1/nodes', () => this.core.listNode());
+    this.nodes = makeStreamingInformer<V1Node>(kc, '/api/v1/nodes', () => this.core.listNode(), {
+      transform: stripManagedFields,
+    });
     // Watched rather than listed per run: one cheap stream, and a diagnosis as soon as it happens.
     this.failedCreates = makeStreamingInformer<CoreV1Event>(
       kc,
       '/api/v1/events',
       () => this.core.listEventForAllNamespaces({ fieldSelector: FAILED_CREATE_EVENTS }),
-      { fieldSelector: FAILED_CREATE_EVENTS },
+      { fieldSelector: FAILED_CREATE_EVENTS, transform: stripManagedFields },
     );
   }
 
@@ -209,17 +213,6 @@ export class RunController {
     };
     this.failedCreates.on('add', noteFailedCreate);
     this.failedCreates.on('update', noteFailedCreate);
-    // Handlers see the cached object itself: what is trimmed here stays out of memory.
-    const trimOnArrival = <T extends KubernetesObject>(informer: Cache<T>, trim: (object: T) => void) => {
-      informer.on('add', trim);
-      informer.on('update', trim);
-    };
-    trimOnArrival(this.runs, stripManagedFields);
-    trimOnArrival(this.jobs, trimJob);
-    trimOnArrival(this.deployments, trimDeployment);
-    trimOnArrival(this.pods, trimPod);
-    trimOnArrival(this.nodes, stripManagedFields);
-    trimOnArrival(this.failedCreates, stripManagedFields);
     for (const informer of [
       this.runs,
       this.jobs,

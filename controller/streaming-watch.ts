@@ -23,6 +23,10 @@ const INACTIVITY_MS = 90_000;
 const MIN_WATCH_TIMEOUT_S = 300;
 
 type WatchEvent = { type: string; object: unknown };
+/** Trims an object in place before an informer caches it, as controller-runtime's cache transforms do. */
+export type Transform<T> = (object: T) => void;
+/** The events that carry an object; a bookmark carries only a resourceVersion, an error a Status. */
+const OBJECT_EVENTS = new Set(['ADDED', 'MODIFIED', 'DELETED']);
 
 /**
  * client-node's Watch, on undici's stream API rather than fetch. Receiving events is most of an
@@ -31,12 +35,14 @@ type WatchEvent = { type: string; object: unknown };
  * newlines and each event is parsed straight away. The contract is Watch's, so the
  * library's ListWatch drives it unchanged: the callback gets each event, and `done` is called
  * once, with the error if there is one (`statusCode` 410 when the version is too old, a
- * TimeoutError on inactivity). A handler that throws ends the watch with that error.
+ * TimeoutError on inactivity). A handler that throws ends the watch with that error. A `transform`
+ * sees each object before the callback does.
  */
-export class StreamingWatch extends Watch {
+export class StreamingWatch<T = unknown> extends Watch {
   constructor(
     config: KubeConfig,
     private readonly inactivityMs = INACTIVITY_MS,
+    private readonly transform?: Transform<T>,
   ) {
     super(config);
   }
@@ -79,6 +85,7 @@ export class StreamingWatch extends Watch {
       } catch {
         return; // as client-node does: a line that is not JSON is skipped
       }
+      if (this.transform && OBJECT_EVENTS.has(event.type)) this.transform(event.object as T);
       callback(event.type, event.object, event);
     };
 
@@ -129,12 +136,24 @@ export class StreamingWatch extends Watch {
   }
 }
 
-/** client-node's makeInformer, over a StreamingWatch, with an optional field selector. */
+/**
+ * client-node's makeInformer, over a StreamingWatch, with an optional field selector, and an
+ * optional transform applied to every object, listed or watched, before it is cached.
+ */
 export function makeStreamingInformer<T extends KubernetesObject>(
   kc: KubeConfig,
   path: string,
   list: ListPromise<T>,
-  selectors: { labelSelector?: string; fieldSelector?: string } = {},
+  options: { labelSelector?: string; fieldSelector?: string; transform?: Transform<T> } = {},
 ): Informer<T> & ObjectCache<T> {
-  return new ListWatch<T>(path, new StreamingWatch(kc), list, false, selectors.labelSelector, selectors.fieldSelector);
+  const { labelSelector, fieldSelector, transform } = options;
+  const listTransformed: ListPromise<T> = transform
+    ? async () => {
+        const listed = await list();
+        listed.items.forEach(transform);
+        return listed;
+      }
+    : list;
+  const watch = new StreamingWatch(kc, INACTIVITY_MS, transform);
+  return new ListWatch<T>(path, watch, listTransformed, false, labelSelector, fieldSelector);
 }

@@ -12,16 +12,13 @@ export const ROUTINE_MS = 10_000;
  */
 export const BOOKKEEPING_MS = 60_000;
 
-/** Healthy steps on the way to running or to done; everything else is news. */
-const ROUTINE_REASONS: ReadonlySet<string> = new Set([
-  'Admitted',
-  'WorkloadCreated',
-  'WaitingForScheduler',
-  'Scheduled',
-  'ContainerCreating',
-  'ContainersNotReady',
+/** How long each healthy step on the way to running or to done must last; anything else is news. */
+const LASTING_MS: ReadonlyMap<string, number> = new Map([
+  ...['Admitted', 'WorkloadCreated', 'WaitingForScheduler', 'Scheduled', 'ContainerCreating', 'ContainersNotReady'].map(
+    (reason) => [reason, ROUTINE_MS] as const,
+  ),
+  ['Completing', BOOKKEEPING_MS],
 ]);
-const BOOKKEEPING_REASONS: ReadonlySet<string> = new Set(['Completing']);
 
 /**
  * When a run's new status is worth an API write. A status is a summary, not a log, and every
@@ -54,12 +51,7 @@ export class StatusPacer {
       run.since = now;
     }
     if (isFinalStatus(next)) return 0;
-    const reason = next.reason ?? '';
-    const lasting = BOOKKEEPING_REASONS.has(reason)
-      ? BOOKKEEPING_MS
-      : ROUTINE_REASONS.has(reason)
-        ? ROUTINE_MS
-        : PROMPT_MS;
+    const lasting = LASTING_MS.get(next.reason ?? '') ?? PROMPT_MS;
     const sinceWrite = now - (run.writtenAt ?? run.arrivedAt);
     return Math.max(0, PROMPT_MS - sinceWrite, lasting - (now - (run.since ?? now)));
   }

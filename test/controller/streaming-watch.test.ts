@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
+import { stripManagedFields } from '../../controller/cache-trim.js';
 import { makeStreamingInformer, StreamingWatch } from '../../controller/streaming-watch.js';
 
 /**
@@ -122,6 +123,38 @@ describe('StreamingWatch', () => {
     expect(Number(url.searchParams.get('timeoutSeconds'))).toBeGreaterThanOrEqual(300);
     expect(Number(url.searchParams.get('timeoutSeconds'))).toBeLessThanOrEqual(600);
     expect(request?.headers.authorization).toBe('Bearer t');
+  });
+
+  it('transforms every object, listed or watched, before the informer caches it or calls a handler', async () => {
+    const watched = new Promise<ServerResponse>((resolve) =>
+      replies.push((res) => {
+        res.writeHead(200);
+        res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'b', managedFields: [{}] } } })}\n`);
+        resolve(res);
+      }),
+    );
+    const informer = makeStreamingInformer(
+      localConfig(),
+      '/api/v1/configmaps',
+      () =>
+        Promise.resolve({
+          metadata: { resourceVersion: '1' },
+          items: [{ metadata: { name: 'a', managedFields: [{}] } }],
+        }),
+      { transform: stripManagedFields },
+    );
+    const handled: unknown[] = [];
+    informer.on('add', (object) => handled.push(structuredClone(object)));
+    await informer.start();
+    const open = await watched;
+    await new Promise<void>((resolve) => {
+      const poll = () => (informer.get('b') ? resolve() : setTimeout(poll, 5));
+      poll();
+    });
+    await informer.stop();
+    open.end();
+    expect(handled).toEqual([{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }]);
+    expect(informer.list()).toEqual([{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }]);
   });
 
   it("resumes an informer's next watch from the last bookmark, without listing again", async () => {
