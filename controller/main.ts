@@ -11,7 +11,7 @@ import { LeaderElector } from './leader-election.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { loadPlatformDefaults } from './platform-defaults-loader.js';
-import { RunController } from './run-controller.js';
+import { RESYNC_MS, RunController } from './run-controller.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -23,6 +23,7 @@ const { values: flags } = parseArgs({
     // Reconciles in flight. Each mostly waits on the API server, which under load answers in a
     // few hundred milliseconds: too few workers and a new run's Job waits behind status writes.
     workers: { type: 'string', default: '48' },
+    'resync-seconds': { type: 'string', default: String(RESYNC_MS / 1000) },
     'bind-address': { type: 'string', default: process.env['KUBERNETES_SERVICE_HOST'] ? '0.0.0.0' : '127.0.0.1' },
     'metrics-port': { type: 'string', default: String(CONTROLLER_PORTS.metrics) },
     'health-port': { type: 'string', default: String(CONTROLLER_PORTS.health) },
@@ -31,22 +32,40 @@ const { values: flags } = parseArgs({
 
 const log = createLogger();
 
+/** A numeric flag's value, or an error that names the flag and what it allows. */
+function wholeNumber(
+  name: 'workers' | 'resync-seconds' | 'lease-duration' | 'metrics-port' | 'health-port',
+  least: number,
+) {
+  const value = Number(flags[name]);
+  if (!Number.isInteger(value) || value < least) {
+    throw new Error(`--${name} must be a whole number of at least ${least}, not "${flags[name]}"`);
+  }
+  return value;
+}
+
 async function main(): Promise<void> {
+  // Every flag is checked before anything starts.
+  const workers = wholeNumber('workers', 1);
+  const resyncMs = wholeNumber('resync-seconds', 1) * 1000;
+  const leaseDurationSeconds = wholeNumber('lease-duration', 1);
+  const metricsPort = wholeNumber('metrics-port', 0);
+  const healthPort = wholeNumber('health-port', 0);
   const kc = loadKubeConfig();
   const namespace = flags.namespace;
   const metrics = createMetrics();
   const shutdown = new AbortController();
   const elector = new LeaderElector(
     kc,
-    { namespace, name: flags.lease, identity: flags.identity, leaseDurationSeconds: Number(flags['lease-duration']) },
+    { namespace, name: flags.lease, identity: flags.identity, leaseDurationSeconds },
     log,
   );
   let controller: RunController | undefined;
 
   const servers = startHttpServers({
     host: flags['bind-address'],
-    metricsPort: Number(flags['metrics-port']),
-    healthPort: Number(flags['health-port']),
+    metricsPort,
+    healthPort,
     registry: metrics.registry,
     // A standby replica is ready; the leader once its caches are synced.
     ready: () => !elector.isLeader || controller?.isSynced === true,
@@ -72,9 +91,8 @@ async function main(): Promise<void> {
 
   const defaults = await loadPlatformDefaults(kc, namespace, flags['config-map']);
   log.info({ environment: defaults.environment, teams: Object.keys(defaults.teams) }, 'loaded platform defaults');
-  controller = new RunController(kc, defaults, log, metrics);
-  const workers = await controller.start(Number(flags.workers));
-  await Promise.all(workers);
+  controller = new RunController(kc, defaults, log, metrics, resyncMs);
+  await Promise.all(await controller.start(workers));
 }
 
 main().catch((error: unknown) => {

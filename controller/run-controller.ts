@@ -32,7 +32,8 @@ import { WorkQueue } from './work-queue.js';
 
 export const FIELD_MANAGER = 'plinth-controller';
 const SPEC_HASH_ANNOTATION = 'plinth.dev/spec-hash';
-const RESYNC_MS = 60_000;
+/** As controller-runtime's SyncPeriod: how often every unfinished run is reconciled again. */
+export const RESYNC_MS = 60_000;
 /** The events that explain a podless Job: the Job controller could not create its pod. */
 const FAILED_CREATE_EVENTS = 'involvedObject.kind=Job,reason=FailedCreate';
 /** Phases in which a run waits for something; the pending-too-long alert watches their age. */
@@ -88,6 +89,7 @@ export class RunController {
     private readonly defaults: PlatformDefaults,
     private readonly log: Logger,
     private readonly metrics: ControllerMetrics,
+    private readonly resyncMs = RESYNC_MS,
   ) {
     this.writer = new ApiWriter(kc, FIELD_MANAGER);
     this.customObjects = kc.makeApiClient(CustomObjectsApi);
@@ -235,7 +237,13 @@ export class RunController {
     this.synced = true;
     this.log.info({ runs: this.runs.list().length }, 'caches synced');
 
-    this.timers.push(setInterval(() => this.runs.list().forEach(enqueueRun), RESYNC_MS));
+    // A finished run is settled for good, and they pile up by the thousand: resyncing them would
+    // only confirm it, while the runs that still wait queue behind.
+    const resync = () =>
+      this.runs.list().forEach((run) => {
+        if (!this.isFinal(run)) enqueueRun(run);
+      });
+    this.timers.push(setInterval(resync, this.resyncMs));
     this.timers.push(setInterval(() => this.observeMetrics(), 5000));
     return Array.from({ length: workers }, () => this.worker());
   }

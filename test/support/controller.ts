@@ -33,7 +33,7 @@ export interface ControllerProcess {
 
 export async function startController(
   identity: string,
-  options: { leaseDurationSeconds?: number } = {},
+  options: { leaseDurationSeconds?: number; resyncSeconds?: number } = {},
 ): Promise<ControllerProcess> {
   const state = cluster();
   const kubeconfig = join(state.dir, `controller-${identity}.kubeconfig`);
@@ -51,6 +51,7 @@ export async function startController(
       `--metrics-port=${metricsPort}`,
       `--health-port=${healthPort}`,
       `--lease-duration=${options.leaseDurationSeconds ?? 4}`,
+      ...(options.resyncSeconds ? [`--resync-seconds=${options.resyncSeconds}`] : []),
     ],
     {
       cwd: ROOT,

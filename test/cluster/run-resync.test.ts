@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DURATION_ANNOTATION } from '../harness/kwok-stages.js';
+import { kubeConfigAs } from '../support/cluster.js';
+import { startController, type ControllerProcess } from '../support/controller.js';
+import { deleteRuns } from '../support/identities.js';
+import { inPhase, submitRun, waitForRun } from '../support/runs.js';
+
+const NS = 'plinth-vision';
+const image = 'ghcr.io/plinth-dev/train:1.0.0';
+const finished = Array.from({ length: 5 }, (_, i) => `resync-done-${i}`);
+const waiting = 'resync-waiting';
+let controller: ControllerProcess;
+
+/** Reconciles so far, whatever their result, from the controller's own metrics. */
+async function reconciles(): Promise<number> {
+  const text = await (await fetch(controller.metricsUrl)).text();
+  return [...text.matchAll(/^plinth_reconcile_duration_seconds_count\{[^}]*\} (\d+)$/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  );
+}
+
+describe('the periodic resync', () => {
+  beforeAll(async () => {
+    controller = await startController('resync', { resyncSeconds: 1 });
+    await controller.waitForLog((l) => l['msg'] === 'caches synced');
+  });
+  afterAll(async () => {
+    await deleteRuns(kubeConfigAs('admin'), NS, [...finished, waiting]);
+    expect(await controller.stop()).toBe(0);
+  });
+
+  it('reconciles every unfinished run each period, and never a finished one', async () => {
+    for (const name of finished) {
+      await submitRun(NS, name, {
+        container: { image },
+        environment: { annotations: { [DURATION_ANNOTATION]: '100ms' } },
+      });
+    }
+    await submitRun(NS, waiting, { pool: 'gpu', container: { image, resources: { limits: { 'nvidia.com/gpu': 9 } } } });
+    for (const name of finished) await waitForRun(NS, name, inPhase('succeeded'));
+    await waitForRun(NS, waiting, inPhase('unschedulable'));
+
+    // The Job controller's last updates of the finished runs' children each bring a reconcile.
+    await new Promise((r) => setTimeout(r, 2000));
+    const before = await reconciles();
+    await new Promise((r) => setTimeout(r, 5000));
+    const during = (await reconciles()) - before;
+    // About five periods: the waiting run once in each. Resyncing the five finished runs as well
+    // would add five more per period.
+    expect(during).toBeGreaterThanOrEqual(3);
+    expect(during).toBeLessThan(15);
+  });
+});

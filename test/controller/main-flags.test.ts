@@ -1,0 +1,31 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The controller's exit code and fatal log line for some flags; they are checked before any cluster is needed. */
+function runWith(...flags: string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'controller/main.ts', ...flags], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, KUBECONFIG: '/nonexistent' },
+    timeout: 60_000,
+  });
+  const fatal = result.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { level: number; err?: string })
+    .find((line) => line.level === 60); // pino's fatal
+  return { status: result.status, error: fatal?.err };
+}
+
+describe('the controller flags', () => {
+  it.each([
+    ['--workers=0', '--workers must be a whole number of at least 1, not "0"'],
+    ['--resync-seconds=1.5', '--resync-seconds must be a whole number of at least 1, not "1.5"'],
+    ['--metrics-port=http', '--metrics-port must be a whole number of at least 0, not "http"'],
+  ])('rejects %s, naming the flag and what it allows', (flag, message) => {
+    expect(runWith(flag)).toEqual({ status: 1, error: message });
+  });
+});
