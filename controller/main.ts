@@ -33,10 +33,7 @@ const { values: flags } = parseArgs({
 const log = createLogger();
 
 /** A numeric flag's value, or an error that names the flag and what it allows. */
-function wholeNumber(
-  name: 'workers' | 'resync-seconds' | 'lease-duration' | 'metrics-port' | 'health-port',
-  least: number,
-) {
+function wholeNumber(name: keyof typeof flags, least: number): number {
   const value = Number(flags[name]);
   if (!Number.isInteger(value) || value < least) {
     throw new Error(`--${name} must be a whole number of at least ${least}, not "${flags[name]}"`);

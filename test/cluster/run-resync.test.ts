@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CONTROLLER_METRICS } from '../../controller/api/metrics.js';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
 import { isFinalStatus } from '../../controller/reconcile/run-status.js';
 import { DURATION_ANNOTATION } from '../harness/kwok-stages.js';
@@ -17,10 +18,8 @@ let controller: ControllerProcess;
 /** Reconciles so far, whatever their result, from the controller's own metrics. */
 async function reconciles(): Promise<number> {
   const text = await (await fetch(controller.metricsUrl)).text();
-  return [...text.matchAll(/^plinth_reconcile_duration_seconds_count\{[^}]*\} (\d+)$/gm)].reduce(
-    (sum, m) => sum + Number(m[1]),
-    0,
-  );
+  const count = new RegExp(`^${CONTROLLER_METRICS.reconcileDuration}_count\\{[^}]*\\} (\\d+)$`, 'gm');
+  return [...text.matchAll(count)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
 /** Runs anywhere in the cluster that are not finished: each is resynced every period. */

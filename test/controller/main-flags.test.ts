@@ -1,13 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { controllerArgs } from '../support/controller.js';
 
 /** The controller's exit code and fatal log line for some flags; they are checked before any cluster is needed. */
 function runWith(...flags: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'controller/main.ts', ...flags], {
-    cwd: ROOT,
+  const result = spawnSync(process.execPath, controllerArgs(flags), {
     encoding: 'utf8',
     env: { ...process.env, KUBECONFIG: '/nonexistent' },
     timeout: 60_000,

@@ -22,6 +22,17 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The arguments that start the controller as `npm run controller` does: node --import tsx, not the
+ * tsx CLI, so that signals (SIGKILL included) reach the controller itself.
+ */
+export const controllerArgs = (flags: string[]): string[] => [
+  '--import',
+  'tsx',
+  join(ROOT, 'controller', 'main.ts'),
+  ...flags,
+];
+
 /** A controller process, as `npm run controller` runs it, with its ServiceAccount's real RBAC. */
 export interface ControllerProcess {
   readonly child: ChildProcess;
@@ -40,19 +51,15 @@ export async function startController(
   const token = await serviceAccountToken('plinth', 'plinth-controller');
   await writeFile(kubeconfig, kubeconfigYaml(state.server, state.caFile, 'plinth-controller', token), { mode: 0o600 });
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
-  // node --import tsx, not the tsx CLI: one process, so signals (SIGKILL included) reach the controller itself.
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'controller', 'main.ts'),
+    controllerArgs([
       `--identity=${identity}`,
       `--metrics-port=${metricsPort}`,
       `--health-port=${healthPort}`,
       `--lease-duration=${options.leaseDurationSeconds ?? 4}`,
       ...(options.resyncSeconds ? [`--resync-seconds=${options.resyncSeconds}`] : []),
-    ],
+    ]),
     {
       cwd: ROOT,
       env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: 'info' },
