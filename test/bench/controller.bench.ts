@@ -280,7 +280,7 @@ try {
     return { seconds, cpu, requests, latencies };
   };
 
-  /** N runs through the controller: until every one has succeeded; returns create-to-Job latencies. */
+  /** `count` runs (N unless told) through the controller, until every one has succeeded; returns create-to-Job latencies. */
   const throughController = async (round: number, count = N) => {
     const names = Array.from({ length: count }, (_, i) => `r${round}-run-${i}`);
     const created = new Map<string, number>();
@@ -297,7 +297,7 @@ try {
     return names.map((n) => (jobSeen.get(`plinth-bench/${n}`) ?? NaN) - (created.get(n) ?? NaN));
   };
 
-  /** The same N Jobs, created directly by a plain client: until every one is complete. */
+  /** The same `count` Jobs, created directly by a plain client, until every one is complete. */
   const defaults = platformDefaults(config);
   const baseline = async (round: number, count = N) => {
     const names = Array.from({ length: count }, (_, i) => `r${round}-job-${i}`);
