@@ -6,27 +6,30 @@ export const PROMPT_MS = 2000;
 /** Routine progress is published once it has lasted this long. */
 export const ROUTINE_MS = 10_000;
 /**
- * A step whose outcome is decided, and that waits only on the Job controller's bookkeeping, is
- * published once it has lasted this long. It lasts as long as the control plane lags behind, so
- * writing it sooner would add load where there is already too much; by now it is a stall.
+ * A step that waits only on the bookkeeping of Kubernetes' own controllers is published once it
+ * has lasted this long: the Job or Deployment controller making the pod it was asked for, or
+ * recording a pod's success. Should the work fail, that is a step of its own (a FailedCreate
+ * warning, a failed Job), published promptly. Otherwise the step lasts as long as the control plane
+ * lags behind, so writing it sooner would add load where there is already too much; by now it is a
+ * stall.
  */
 export const BOOKKEEPING_MS = 60_000;
 
 /** How long each healthy step on the way to running or to done must last; anything else is news. */
 const LASTING_MS: ReadonlyMap<string, number> = new Map([
-  ...['Admitted', 'WorkloadCreated', 'WaitingForScheduler', 'Scheduled', 'ContainerCreating', 'ContainersNotReady'].map(
+  ...['Admitted', 'WaitingForScheduler', 'Scheduled', 'ContainerCreating', 'ContainersNotReady'].map(
     (reason) => [reason, ROUTINE_MS] as const,
   ),
-  ['Completing', BOOKKEEPING_MS],
+  ...['WorkloadCreated', 'Completing'].map((reason) => [reason, BOOKKEEPING_MS] as const),
 ]);
 
 /**
  * When a run's new status is worth an API write. A status is a summary, not a log, and every
  * write is validated, stored and sent to every watcher. A final phase goes out at once. Any other
  * step goes out once it has lasted: running and trouble (unschedulable, a warning, a retry, a
- * quota wait) PROMPT_MS, routine progress ROUTINE_MS, as a stuck step does, and the Job's
- * bookkeeping BOOKKEEPING_MS; and a run is written at most every PROMPT_MS. A step that passes
- * sooner was never worth showing: a run that finishes quickly is written once, when done.
+ * quota wait) PROMPT_MS, routine progress ROUTINE_MS, as a stuck step does, and the built-in
+ * controllers' bookkeeping BOOKKEEPING_MS; and a run is written at most every PROMPT_MS. A step
+ * that passes sooner was never worth showing: a run that finishes quickly is written once, when done.
  */
 export class StatusPacer {
   /** Per run (by uid): when it arrived and was last written, and which step it is in since when. */

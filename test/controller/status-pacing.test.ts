@@ -30,11 +30,21 @@ describe('StatusPacer', () => {
 
   it('publishes a routine step only once it has lasted ROUTINE_MS, counted from when the step began', () => {
     const pacer = arrived();
-    expect(pacer.delay('ns/run', status('created', 'WorkloadCreated'), 0)).toBe(ROUTINE_MS);
+    expect(pacer.delay('ns/run', status('created', 'Admitted'), 0)).toBe(ROUTINE_MS);
     const waiting = status('queued', 'WaitingForScheduler');
     expect(pacer.delay('ns/run', waiting, 3000)).toBe(ROUTINE_MS);
     expect(pacer.delay('ns/run', waiting, 4000)).toBe(ROUTINE_MS - 1000);
     expect(pacer.delay('ns/run', waiting, 3000 + ROUTINE_MS)).toBe(0);
+  });
+
+  it('publishes the Job making its pod only once that has lasted BOOKKEEPING_MS', () => {
+    const pacer = arrived();
+    const making = status('created', 'WorkloadCreated');
+    expect(pacer.delay('ns/run', making, 1000)).toBe(BOOKKEEPING_MS);
+    expect(pacer.delay('ns/run', making, 1000 + ROUTINE_MS)).toBe(BOOKKEEPING_MS - ROUTINE_MS);
+    expect(pacer.delay('ns/run', making, 1000 + BOOKKEEPING_MS)).toBe(0);
+    // Unless it cannot: a FailedCreate warning is trouble, published promptly.
+    expect(pacer.delay('ns/run', status('warning', 'QuotaExceeded'), 3000)).toBe(PROMPT_MS);
   });
 
   it('publishes the Job recording a success only once that has lasted BOOKKEEPING_MS', () => {
