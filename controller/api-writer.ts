@@ -18,7 +18,13 @@ export class ApiWriter {
     private readonly fieldManager: string,
   ) {}
 
-  /** Server-side apply, taking ownership of the fields it sets. */
+  /**
+   * Server-side apply, taking ownership of the fields it sets. The body is a typed object, which
+   * the server would otherwise decode a second time, strictly, to warn of duplicate or unknown
+   * fields: JSON.stringify writes no duplicates, and an unknown field is dropped either way. In a
+   * test of 500 Job applies, four times over, the second decode cost the API server about 1.5 of
+   * its 13 ms per apply.
+   */
   async apply(object: KubernetesObject): Promise<void> {
     const { apiVersion = '', kind = '', metadata } = object;
     const resource = RESOURCES[kind];
@@ -27,7 +33,7 @@ export class ApiWriter {
     const path = `${group}/namespaces/${metadata?.namespace}/${resource}/${metadata?.name}`;
     await this.send(
       path,
-      `fieldManager=${encodeURIComponent(this.fieldManager)}&force=true`,
+      `fieldManager=${encodeURIComponent(this.fieldManager)}&force=true&fieldValidation=Ignore`,
       'application/apply-patch+yaml',
       object,
     );
