@@ -29,7 +29,8 @@ const LASTING_MS: ReadonlyMap<string, number> = new Map([
  * step goes out once it has lasted: running and trouble (unschedulable, a warning, a retry, a
  * quota wait) PROMPT_MS, routine progress ROUTINE_MS, as a stuck step does, and the built-in
  * controllers' bookkeeping BOOKKEEPING_MS; and a run is written at most every PROMPT_MS. A step
- * that passes sooner was never worth showing: a run that finishes quickly is written once, when done.
+ * that passes sooner was never worth showing: a run that finishes quickly is written once, when
+ * done.
  */
 export class StatusPacer {
   /** Per run (by uid): when it arrived and was last written, and which step it is in since when. */
