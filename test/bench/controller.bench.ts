@@ -391,7 +391,7 @@ try {
   console.log(`CPU per baseline phase (mean):   ${baselineMeans.cpu}`);
   console.log(`API requests per controller phase (mean): ${controllerMeans.requests}`);
   console.log(`API requests per baseline phase (mean):   ${baselineMeans.requests}`);
-  // Judged on the unrounded figures: a median of 0.796 prints as 0.80 but misses a target of 0.8.
+  // Judged on the unrounded figures, which the printed ones round: 0.796 would read as 0.80.
   const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
   const ratio = median(ratios);
   const p99 = percentile(latencies, 99);
