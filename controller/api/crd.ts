@@ -44,12 +44,72 @@ export function runSpecRules(pools: readonly RunPoolInfo[]): CelRule[] {
   ];
 }
 
+/** A rule that forbids one field's values below the security floor. */
+const floor = (rule: string, field: string, message: string): CelRule => ({
+  rule,
+  message,
+  fieldPath: `.${field}`,
+  reason: 'FieldValueForbidden',
+});
+
+/**
+ * CEL rules on a container's securityContext: the controller would apply the security floor
+ * anyway, but a run that asks to go below it is refused at apply time, naming the field, rather
+ * than started with settings it did not ask for.
+ */
+export const SECURITY_FLOOR_RULES: readonly CelRule[] = [
+  floor(
+    '!has(self.runAsUser) || self.runAsUser > 0',
+    'runAsUser',
+    "runs never run as root: give a uid of 1 or more, or leave runAsUser out for the platform's",
+  ),
+  floor(
+    '!has(self.runAsGroup) || self.runAsGroup > 0',
+    'runAsGroup',
+    "runs never run in the root group: give a gid of 1 or more, or leave runAsGroup out for the platform's",
+  ),
+  floor(
+    '!has(self.runAsNonRoot) || self.runAsNonRoot',
+    'runAsNonRoot',
+    'runs never run as root: runAsNonRoot can only be true',
+  ),
+  floor(
+    '!has(self.privileged) || !self.privileged',
+    'privileged',
+    'runs are never privileged: privileged can only be false',
+  ),
+  floor(
+    '!has(self.allowPrivilegeEscalation) || !self.allowPrivilegeEscalation',
+    'allowPrivilegeEscalation',
+    'runs cannot gain privileges: allowPrivilegeEscalation can only be false',
+  ),
+  floor(
+    '!has(self.capabilities) || !has(self.capabilities.add) || size(self.capabilities.add) == 0',
+    'capabilities.add',
+    'runs cannot add capabilities: the platform drops them all',
+  ),
+  floor(
+    "!has(self.seccompProfile) || self.seccompProfile.type == 'RuntimeDefault'",
+    'seccompProfile.type',
+    'runs use the RuntimeDefault seccomp profile',
+  ),
+  floor("!has(self.procMount) || self.procMount == 'Default'", 'procMount', 'runs use the Default proc mount'),
+];
+
 /** The Run CRD, built from the schema in run.ts and the platform's pools. */
 export function runCustomResourceDefinition(pools: readonly RunPoolInfo[]) {
   const spec = plain(RunSpec);
   const properties = spec['properties'] as Record<string, Record<string, unknown>>;
   properties['pool'] = { ...properties['pool'], enum: pools.map((p) => p.name) };
   spec['x-kubernetes-validations'] = runSpecRules(pools);
+  const init = properties['init']?.['items'] as Record<string, unknown>;
+  for (const container of [properties['container'], init] as Record<string, unknown>[]) {
+    const containerProperties = container['properties'] as Record<string, Record<string, unknown>>;
+    containerProperties['securityContext'] = {
+      ...containerProperties['securityContext'],
+      'x-kubernetes-validations': SECURITY_FLOOR_RULES,
+    };
+  }
 
   return {
     apiVersion: 'apiextensions.k8s.io/v1',

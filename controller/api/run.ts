@@ -20,6 +20,28 @@ export const runsPath = (namespace?: string, name?: string): string =>
 const name = Type.String({ minLength: 1, maxLength: 63 });
 const ResourceList = StringMap(Quantity, { maxProperties: 16 });
 
+/**
+ * What a run may say of its container's security: every field the platform honors or already
+ * sets. Closed, so that nothing the controller would silently drop is accepted; crd.ts adds the
+ * rules that keep each value above the security floor.
+ */
+const SecurityContext = Type.Object({
+  runAsUser: Type.Optional(Type.Integer()),
+  runAsGroup: Type.Optional(Type.Integer()),
+  runAsNonRoot: Type.Optional(Type.Boolean()),
+  privileged: Type.Optional(Type.Boolean()),
+  allowPrivilegeEscalation: Type.Optional(Type.Boolean()),
+  readOnlyRootFilesystem: Type.Optional(Type.Boolean()),
+  capabilities: Type.Optional(
+    Type.Object({
+      add: Type.Optional(Type.Array(Type.String(), { maxItems: 64 })),
+      drop: Type.Optional(Type.Array(Type.String(), { maxItems: 64 })),
+    }),
+  ),
+  seccompProfile: Type.Optional(Type.Object({ type: Type.String(), localhostProfile: Type.Optional(Type.String()) })),
+  procMount: Type.Optional(Type.String()),
+});
+
 export const Container = Type.Object(
   {
     name: Type.Optional(name),
@@ -32,6 +54,7 @@ export const Container = Type.Object(
       Type.Object({ requests: Type.Optional(ResourceList), limits: Type.Optional(ResourceList) }),
     ),
     volumeMounts: Type.Optional(Type.Array(Opaque<Record<string, unknown>>('A VolumeMount.'), { maxItems: 64 })),
+    securityContext: Type.Optional(SecurityContext),
   },
   { 'x-kubernetes-preserve-unknown-fields': true, description: 'A Kubernetes Container.' },
 );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CustomObjectsApi } from '@kubernetes/client-node';
+import { SECURITY_FLOOR_RULES } from '../../controller/api/crd.js';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION } from '../../controller/api/run.js';
 import { kubeConfigAs } from '../support/cluster.js';
 import { apiMessage, deleteRuns, runObject } from '../support/identities.js';
@@ -88,5 +89,50 @@ describe('the API server rejects bad runs at apply time', () => {
     ).toMatch(
       /spec\.container\.resources: Invalid value: .*asks for nvidia\.com\/gpu on a CPU pool; use a GPU pool \(gpu\)/,
     );
+  });
+
+  it('rejects a container that asks to go below the security floor, naming each field', async () => {
+    const message = await rejection({
+      ...base,
+      container: {
+        image: 'ghcr.io/plinth-dev/train:1.0.0',
+        securityContext: {
+          runAsUser: 0,
+          runAsGroup: 0,
+          runAsNonRoot: false,
+          privileged: true,
+          allowPrivilegeEscalation: true,
+          capabilities: { add: ['SYS_ADMIN'] },
+          seccompProfile: { type: 'Unconfined' },
+          procMount: 'Unmasked',
+        },
+      },
+      init: [{ image: 'ghcr.io/plinth-dev/fetch:1.0.0', securityContext: { privileged: true } }],
+    });
+    // Every floor rule fails, each naming its own field.
+    for (const { fieldPath, message: why } of SECURITY_FLOOR_RULES) {
+      expect(message).toContain(`spec.container.securityContext${fieldPath}: Forbidden: ${why}`);
+    }
+    expect(message).toContain('spec.init[0].securityContext.privileged: Forbidden: runs are never privileged');
+  });
+
+  it('accepts the securityContext of the restricted Pod Security profile, with a uid of its own', async () => {
+    const api = kubeConfigAs('vision-dev').makeApiClient(CustomObjectsApi);
+    const securityContext = {
+      runAsUser: 2000,
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    };
+    const created = (await api.createNamespacedCustomObject({
+      group: RUN_GROUP,
+      version: RUN_VERSION,
+      plural: RUN_PLURAL,
+      namespace: 'plinth-vision',
+      body: { ...runObject('restricted'), spec: { ...base, container: { ...base.container, securityContext } } },
+      dryRun: 'All',
+    })) as { spec: { container: { securityContext: unknown } } };
+    expect(created.spec.container.securityContext).toEqual(securityContext);
   });
 });
