@@ -44,6 +44,39 @@ export function runSpecRules(pools: readonly RunPoolInfo[]): CelRule[] {
   ];
 }
 
+/**
+ * Transition rules on spec: what a submitted run may no longer change. A job's Job is made once,
+ * from the run as first applied, so any later edit but a stop would be silently ignored; a service
+ * rolls its Deployment to the new spec, but cannot turn into a job. Stopping is final.
+ */
+export function runSpecTransitionRules(): CelRule[] {
+  const unchanged = (field: string) =>
+    `has(self.${field}) == has(oldSelf.${field}) && (!has(self.${field}) || self.${field} == oldSelf.${field})`;
+  // kind has a rule of its own, for every run.
+  const frozenInJobs = Object.keys(RunSpec.properties).filter((field) => field !== 'stopped' && field !== 'kind');
+  return [
+    {
+      rule: 'self.kind == oldSelf.kind',
+      message: "a run's kind cannot change; submit a new run",
+      fieldPath: '.kind',
+      reason: 'FieldValueForbidden',
+    },
+    ...frozenInJobs.map((field): CelRule => ({
+      rule: `oldSelf.kind != 'job' || (${unchanged(field)})`,
+      message:
+        'a job run cannot change once submitted: its Job is made once, from the run as first applied. Only spec.stopped may change; submit a new run instead',
+      fieldPath: `.${field}`,
+      reason: 'FieldValueForbidden',
+    })),
+    {
+      rule: '!has(oldSelf.stopped) || !oldSelf.stopped || (has(self.stopped) && self.stopped)',
+      message: 'a stopped run stays stopped; submit a new run to run it again',
+      fieldPath: '.stopped',
+      reason: 'FieldValueForbidden',
+    },
+  ];
+}
+
 /** A rule that forbids one field's values below the security floor. */
 const floor = (rule: string, field: string, message: string): CelRule => ({
   rule,
@@ -101,7 +134,7 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[]) {
   const spec = plain(RunSpec);
   const properties = spec['properties'] as Record<string, Record<string, unknown>>;
   properties['pool'] = { ...properties['pool'], enum: pools.map((p) => p.name) };
-  spec['x-kubernetes-validations'] = runSpecRules(pools);
+  spec['x-kubernetes-validations'] = [...runSpecRules(pools), ...runSpecTransitionRules()];
   const init = properties['init']?.['items'] as Record<string, unknown>;
   for (const container of [properties['container'], init] as Record<string, unknown>[]) {
     const containerProperties = container['properties'] as Record<string, Record<string, unknown>>;

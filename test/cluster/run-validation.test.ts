@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { SECURITY_FLOOR_RULES } from '../../controller/api/crd.js';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION } from '../../controller/api/run.js';
 import { kubeConfigAs } from '../support/cluster.js';
@@ -134,5 +134,69 @@ describe('the API server rejects bad runs at apply time', () => {
       dryRun: 'All',
     })) as { spec: { container: { securityContext: unknown } } };
     expect(created.spec.container.securityContext).toEqual(securityContext);
+  });
+});
+
+describe('the API server rejects edits a submitted run cannot take', () => {
+  const submitted = ['edit-job', 'edit-service', 'edit-stopped'];
+  afterAll(() => deleteRuns(kubeConfigAs('admin'), 'plinth-vision', submitted));
+
+  /** Merge-patches a run's spec as a team editor; resolves to the API server's rejection, or to '' if accepted. */
+  async function edit(name: string, spec: Record<string, unknown>, dryRun = true): Promise<string> {
+    const api = kubeConfigAs('vision-dev').makeApiClient(CustomObjectsApi);
+    try {
+      await api.patchNamespacedCustomObject(
+        {
+          group: RUN_GROUP,
+          version: RUN_VERSION,
+          plural: RUN_PLURAL,
+          namespace: 'plinth-vision',
+          name,
+          body: { spec },
+          ...(dryRun ? { dryRun: 'All' } : {}),
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      return '';
+    } catch (error) {
+      return apiMessage(error);
+    }
+  }
+
+  it('refuses any change to a job run but a stop, naming each field', async () => {
+    await submitRun('plinth-vision', 'edit-job');
+    const message = await edit('edit-job', {
+      pool: 'gpu',
+      container: { image: 'ghcr.io/plinth-dev/train:2.0.0' },
+      termination: { maxRetries: 3 },
+      params: [{ name: 'LR', value: '0.1' }],
+    });
+    for (const field of ['pool', 'container', 'termination', 'params']) {
+      expect(message).toContain(`spec.${field}: Forbidden: a job run cannot change once submitted`);
+    }
+    expect(await edit('edit-job', { kind: 'service', ports: [{ port: 8080 }] })).toContain(
+      "spec.kind: Forbidden: a run's kind cannot change",
+    );
+    expect(await edit('edit-job', { stopped: true })).toBe('');
+  });
+
+  it('lets a service run change, but not into a job', async () => {
+    await submitRun('plinth-vision', 'edit-service', { kind: 'service', ports: [{ port: 8080 }] });
+    expect(await edit('edit-service', { container: { image: 'ghcr.io/plinth-dev/serve:2.0.0' }, replicas: 3 })).toBe(
+      '',
+    );
+    expect(await edit('edit-service', { kind: 'job', ports: null })).toContain(
+      "spec.kind: Forbidden: a run's kind cannot change",
+    );
+  });
+
+  it('keeps a stopped run stopped', async () => {
+    await submitRun('plinth-vision', 'edit-stopped');
+    expect(await edit('edit-stopped', { stopped: true }, false)).toBe('');
+    for (const stopped of [false, null]) {
+      expect(await edit('edit-stopped', { stopped })).toContain(
+        'spec.stopped: Forbidden: a stopped run stays stopped; submit a new run to run it again',
+      );
+    }
   });
 });
