@@ -1,6 +1,6 @@
 import { RUN_GROUP, RUN_KIND, RUN_PLURAL, RUN_VERSION, RunSpec, RunStatus } from './run.js';
 import { GPU_RESOURCE } from '../../constructs/config/schema.js';
-import type { CelRule } from './schema-helpers.js';
+import { forbidden, type CelRule } from './schema-helpers.js';
 
 /** What the CRD needs to know of the platform: its run pools, so that bad pools fail at apply time. */
 export interface RunPoolInfo {
@@ -23,12 +23,11 @@ export function runSpecRules(pools: readonly RunPoolInfo[]): CelRule[] {
     `has(self.container.resources) && ((has(self.container.resources.limits) && ${GPU_KEY} in self.container.resources.limits) || ` +
     `(has(self.container.resources.requests) && ${GPU_KEY} in self.container.resources.requests))`;
   return [
-    {
-      rule: "self.kind != 'job' || (!has(self.ports) && !has(self.replicas))",
-      message: 'a job run cannot have ports or replicas; use kind: service for a long-running server',
-      fieldPath: '.ports',
-      reason: 'FieldValueForbidden',
-    },
+    forbidden(
+      "self.kind != 'job' || (!has(self.ports) && !has(self.replicas))",
+      '.ports',
+      'a job run cannot have ports or replicas; use kind: service for a long-running server',
+    ),
     {
       rule: "self.kind != 'service' || (has(self.ports) && size(self.ports) > 0)",
       message: 'a service run needs at least one port',
@@ -55,79 +54,21 @@ export function runSpecTransitionRules(): CelRule[] {
   // kind has a rule of its own, for every run.
   const frozenInJobs = Object.keys(RunSpec.properties).filter((field) => field !== 'stopped' && field !== 'kind');
   return [
-    {
-      rule: 'self.kind == oldSelf.kind',
-      message: "a run's kind cannot change; submit a new run",
-      fieldPath: '.kind',
-      reason: 'FieldValueForbidden',
-    },
-    ...frozenInJobs.map((field): CelRule => ({
-      rule: `oldSelf.kind != 'job' || (${unchanged(field)})`,
-      message:
+    forbidden('self.kind == oldSelf.kind', '.kind', "a run's kind cannot change; submit a new run"),
+    ...frozenInJobs.map((field) =>
+      forbidden(
+        `oldSelf.kind != 'job' || (${unchanged(field)})`,
+        `.${field}`,
         'a job run cannot change once submitted: its Job is made once, from the run as first applied. Only spec.stopped may change; submit a new run instead',
-      fieldPath: `.${field}`,
-      reason: 'FieldValueForbidden',
-    })),
-    {
-      rule: '!has(oldSelf.stopped) || !oldSelf.stopped || (has(self.stopped) && self.stopped)',
-      message: 'a stopped run stays stopped; submit a new run to run it again',
-      fieldPath: '.stopped',
-      reason: 'FieldValueForbidden',
-    },
+      ),
+    ),
+    forbidden(
+      '!has(oldSelf.stopped) || !oldSelf.stopped || (has(self.stopped) && self.stopped)',
+      '.stopped',
+      'a stopped run stays stopped; submit a new run to run it again',
+    ),
   ];
 }
-
-/** A rule that forbids one field's values below the security floor. */
-const floor = (rule: string, field: string, message: string): CelRule => ({
-  rule,
-  message,
-  fieldPath: `.${field}`,
-  reason: 'FieldValueForbidden',
-});
-
-/**
- * CEL rules on a container's securityContext: the controller would apply the security floor
- * anyway, but a run that asks to go below it is refused at apply time, naming the field, rather
- * than started with settings it did not ask for.
- */
-export const SECURITY_FLOOR_RULES: readonly CelRule[] = [
-  floor(
-    '!has(self.runAsUser) || self.runAsUser > 0',
-    'runAsUser',
-    "runs never run as root: give a uid of 1 or more, or leave runAsUser out for the platform's",
-  ),
-  floor(
-    '!has(self.runAsGroup) || self.runAsGroup > 0',
-    'runAsGroup',
-    "runs never run in the root group: give a gid of 1 or more, or leave runAsGroup out for the platform's",
-  ),
-  floor(
-    '!has(self.runAsNonRoot) || self.runAsNonRoot',
-    'runAsNonRoot',
-    'runs never run as root: runAsNonRoot can only be true',
-  ),
-  floor(
-    '!has(self.privileged) || !self.privileged',
-    'privileged',
-    'runs are never privileged: privileged can only be false',
-  ),
-  floor(
-    '!has(self.allowPrivilegeEscalation) || !self.allowPrivilegeEscalation',
-    'allowPrivilegeEscalation',
-    'runs cannot gain privileges: allowPrivilegeEscalation can only be false',
-  ),
-  floor(
-    '!has(self.capabilities) || !has(self.capabilities.add) || size(self.capabilities.add) == 0',
-    'capabilities.add',
-    'runs cannot add capabilities: the platform drops them all',
-  ),
-  floor(
-    "!has(self.seccompProfile) || self.seccompProfile.type == 'RuntimeDefault'",
-    'seccompProfile.type',
-    'runs use the RuntimeDefault seccomp profile',
-  ),
-  floor("!has(self.procMount) || self.procMount == 'Default'", 'procMount', 'runs use the Default proc mount'),
-];
 
 /** The Run CRD, built from the schema in run.ts and the platform's pools. */
 export function runCustomResourceDefinition(pools: readonly RunPoolInfo[]) {
@@ -135,14 +76,6 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[]) {
   const properties = spec['properties'] as Record<string, Record<string, unknown>>;
   properties['pool'] = { ...properties['pool'], enum: pools.map((p) => p.name) };
   spec['x-kubernetes-validations'] = [...runSpecRules(pools), ...runSpecTransitionRules()];
-  const init = properties['init']?.['items'] as Record<string, unknown>;
-  for (const container of [properties['container'], init] as Record<string, unknown>[]) {
-    const containerProperties = container['properties'] as Record<string, Record<string, unknown>>;
-    containerProperties['securityContext'] = {
-      ...containerProperties['securityContext'],
-      'x-kubernetes-validations': SECURITY_FLOOR_RULES,
-    };
-  }
 
   return {
     apiVersion: 'apiextensions.k8s.io/v1',

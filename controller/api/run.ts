@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Opaque, Quantity, StringEnum, StringMap } from './schema-helpers.js';
+import { SecurityContext } from './security-floor.js';
 
 /**
  * The Run resource (plinth.dev/v1alpha1), defined once. The CRD's OpenAPI schema is this
@@ -19,28 +20,6 @@ export const runsPath = (namespace?: string, name?: string): string =>
 
 const name = Type.String({ minLength: 1, maxLength: 63 });
 const ResourceList = StringMap(Quantity, { maxProperties: 16 });
-
-/**
- * What a run may say of its container's security: every field the platform honors or already
- * sets. Closed, so that nothing the controller would silently drop is accepted; crd.ts adds the
- * rules that keep each value above the security floor.
- */
-const SecurityContext = Type.Object({
-  runAsUser: Type.Optional(Type.Integer()),
-  runAsGroup: Type.Optional(Type.Integer()),
-  runAsNonRoot: Type.Optional(Type.Boolean()),
-  privileged: Type.Optional(Type.Boolean()),
-  allowPrivilegeEscalation: Type.Optional(Type.Boolean()),
-  readOnlyRootFilesystem: Type.Optional(Type.Boolean()),
-  capabilities: Type.Optional(
-    Type.Object({
-      add: Type.Optional(Type.Array(Type.String(), { maxItems: 64 })),
-      drop: Type.Optional(Type.Array(Type.String(), { maxItems: 64 })),
-    }),
-  ),
-  seccompProfile: Type.Optional(Type.Object({ type: Type.String(), localhostProfile: Type.Optional(Type.String()) })),
-  procMount: Type.Optional(Type.String()),
-});
 
 export const Container = Type.Object(
   {

@@ -29,6 +29,11 @@ export interface CelRule {
   readonly reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }
 
+/** A CEL rule whose failure forbids the value at `fieldPath` (relative to where the rule sits). */
+export function forbidden(rule: string, fieldPath: string, message: string): CelRule {
+  return { rule, message, fieldPath, reason: 'FieldValueForbidden' };
+}
+
 /** A string enum as Kubernetes wants it (`type: string` with `enum`), not TypeBox's anyOf of literals. */
 export function StringEnum<const T extends readonly string[]>(
   values: T,

@@ -16,7 +16,7 @@ function platformEnv(run: Run, defaults: PlatformDefaults, team: string) {
 /**
  * The security floor, whatever the run asked for: never root, no privilege, no added capability.
  * A run may pick its own non-root uid and a read-only root filesystem; nothing else loosens. The
- * CRD already refuses a run that asks for less (crd.ts); this holds whatever reaches the controller.
+ * CRD already refuses a run that asks for less (security-floor.ts); this holds whatever reaches the controller.
  */
 export function enforceContainerFloor(
   requested: V1SecurityContext | undefined,

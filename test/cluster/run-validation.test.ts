@@ -1,23 +1,29 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { SECURITY_FLOOR_RULES } from '../../controller/api/crd.js';
-import { RUN_GROUP, RUN_PLURAL, RUN_VERSION } from '../../controller/api/run.js';
+import { SECURITY_FLOOR_RULES } from '../../controller/api/security-floor.js';
+import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
 import { kubeConfigAs } from '../support/cluster.js';
 import { apiMessage, deleteRuns, runObject } from '../support/identities.js';
 import { getRun, submitRun } from '../support/runs.js';
 
-/** Creates a run as a dry run and returns the API server's rejection message. */
+const runsApi = () => kubeConfigAs('vision-dev').makeApiClient(CustomObjectsApi);
+
+/** Creates a run as a team editor, as a dry run; resolves to the run the API server would store. */
+async function dryRunCreate(name: string, spec: Record<string, unknown>): Promise<Run> {
+  return (await runsApi().createNamespacedCustomObject({
+    group: RUN_GROUP,
+    version: RUN_VERSION,
+    plural: RUN_PLURAL,
+    namespace: 'plinth-vision',
+    body: { ...runObject(name), spec },
+    dryRun: 'All',
+  })) as Run;
+}
+
+/** The API server's rejection message for a run with this spec. */
 async function rejection(spec: Record<string, unknown>): Promise<string> {
-  const api = kubeConfigAs('vision-dev').makeApiClient(CustomObjectsApi);
   try {
-    await api.createNamespacedCustomObject({
-      group: RUN_GROUP,
-      version: RUN_VERSION,
-      plural: RUN_PLURAL,
-      namespace: 'plinth-vision',
-      body: { ...runObject('invalid'), spec },
-      dryRun: 'All',
-    });
+    await dryRunCreate('invalid', spec);
   } catch (error) {
     return apiMessage(error);
   }
@@ -28,17 +34,7 @@ const base = { kind: 'job', pool: 'cpu', container: { image: 'ghcr.io/plinth-dev
 
 describe('the API server rejects bad runs at apply time', () => {
   it('accepts a valid run', async () => {
-    const api = kubeConfigAs('vision-dev').makeApiClient(CustomObjectsApi);
-    await expect(
-      api.createNamespacedCustomObject({
-        group: RUN_GROUP,
-        version: RUN_VERSION,
-        plural: RUN_PLURAL,
-        namespace: 'plinth-vision',
-        body: runObject('valid'),
-        dryRun: 'All',
-      }),
-    ).resolves.toBeDefined();
+    await expect(dryRunCreate('valid', base)).resolves.toBeDefined();
   });
 
   it('reads a new run back as created, before any controller reports on it', async () => {
@@ -117,7 +113,6 @@ describe('the API server rejects bad runs at apply time', () => {
   });
 
   it('accepts the securityContext of the restricted Pod Security profile, with a uid of its own', async () => {
-    const api = kubeConfigAs('vision-dev').makeApiClient(CustomObjectsApi);
     const securityContext = {
       runAsUser: 2000,
       runAsNonRoot: true,
@@ -125,14 +120,7 @@ describe('the API server rejects bad runs at apply time', () => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     };
-    const created = (await api.createNamespacedCustomObject({
-      group: RUN_GROUP,
-      version: RUN_VERSION,
-      plural: RUN_PLURAL,
-      namespace: 'plinth-vision',
-      body: { ...runObject('restricted'), spec: { ...base, container: { ...base.container, securityContext } } },
-      dryRun: 'All',
-    })) as { spec: { container: { securityContext: unknown } } };
+    const created = await dryRunCreate('restricted', { ...base, container: { ...base.container, securityContext } });
     expect(created.spec.container.securityContext).toEqual(securityContext);
   });
 });
@@ -143,9 +131,8 @@ describe('the API server rejects edits a submitted run cannot take', () => {
 
   /** Merge-patches a run's spec as a team editor; resolves to the API server's rejection, or to '' if accepted. */
   async function edit(name: string, spec: Record<string, unknown>, dryRun = true): Promise<string> {
-    const api = kubeConfigAs('vision-dev').makeApiClient(CustomObjectsApi);
     try {
-      await api.patchNamespacedCustomObject(
+      await runsApi().patchNamespacedCustomObject(
         {
           group: RUN_GROUP,
           version: RUN_VERSION,
