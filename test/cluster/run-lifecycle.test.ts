@@ -127,6 +127,38 @@ describe('the controller runs jobs and services', () => {
     expect(run.status?.message).toContain('container main was OOMKilled: raise its memory limit');
   });
 
+  it('reports an image that cannot be pulled, naming the image, and never as running', async () => {
+    const typo = 'ghcr.io/plinth-dev/trian:1.0.0';
+    await submit('bad-image', {
+      container: { image: typo },
+      environment: { annotations: { [SIMULATE_ANNOTATION]: 'image-pull' } },
+    });
+    const run = await waitForRun(NS, 'bad-image', inPhase('warning'));
+    expect(run.status?.reason).toBe('ImagePullError');
+    expect(run.status?.message).toBe(
+      `cannot pull image ${typo}: Back-off pulling image "${typo}": ErrImagePull: ${typo}: not found`,
+    );
+    expect(run.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Scheduled', status: 'True' }));
+    expect(run.status?.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Running', status: 'False', reason: 'ImagePullError' }),
+    );
+  });
+
+  it('reports a crash-looping service with the exit code and the restarts, once it stops being ready', async () => {
+    await submit('crashing', {
+      kind: 'service',
+      container: { image },
+      ports: [{ name: 'http', port: 8080 }],
+      environment: { annotations: { [SIMULATE_ANNOTATION]: 'crash-loop', [DURATION_ANNOTATION]: '5s' } },
+    });
+    await waitForRun(NS, 'crashing', inPhase('running'));
+    const run = await waitForRun(NS, 'crashing', inPhase('warning'));
+    expect(run.status).toMatchObject({
+      reason: 'CrashLoopBackOff',
+      message: 'container main keeps crashing (exit code 1); restarted 3 times',
+    });
+  });
+
   it('marks a run asking for more GPUs than any node has unschedulable, naming nvidia.com/gpu', async () => {
     await submit('too-big', { pool: 'gpu', container: { image, resources: { limits: { 'nvidia.com/gpu': 9 } } } });
     const run = await waitForRun(NS, 'too-big', inPhase('unschedulable'));

@@ -1,7 +1,8 @@
 /**
  * kwok stages for the simulated nodes: nodes become Ready, pods start, pods owned by a Job
- * succeed after `jobDurationMs`, and a pod annotated with SIMULATE_ANNOTATION fails instead:
- * `fail` exits 1, `oom` is OOMKilled (exit 137).
+ * succeed after `jobDurationMs`, and a pod annotated with SIMULATE_ANNOTATION does what a kubelet
+ * reports for a broken workload instead: `fail` exits 1, `oom` is OOMKilled (exit 137),
+ * `image-pull` stays Pending in ImagePullBackOff, and `crash-loop` is Running in CrashLoopBackOff.
  */
 export const SIMULATE_ANNOTATION = 'plinth.dev/simulate';
 /** Overrides jobDurationMs for one pod, e.g. "30s". */
@@ -17,6 +18,8 @@ export interface StageOptions {
 const notDeleting = { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' };
 const running = { key: '.status.phase', operator: 'In', values: ['Running'] };
 const ownedByJob = { key: '.metadata.ownerReferences.[].kind', operator: 'In', values: ['Job'] };
+/** The status of a node's or a pod's Ready condition. */
+const READY = '.status.conditions.[] | select( .type == "Ready" ) | .status';
 const annotation = (key: string) => `.metadata.annotations["${key}"]`;
 
 const nodeStatus = `{{ $now := Now }}
@@ -88,6 +91,59 @@ phase: ${phase}
 `;
 }
 
+/** What a kubelet reports once the sandbox is up but the image cannot be pulled. */
+const podImagePullBackOff = `{{ $now := Now }}
+conditions:
+- { type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }} }
+- { type: Ready, status: "False", reason: ContainersNotReady, lastTransitionTime: {{ $now | Quote }} }
+- { type: ContainersReady, status: "False", reason: ContainersNotReady, lastTransitionTime: {{ $now | Quote }} }
+- { type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }} }
+containerStatuses:
+{{ range .spec.containers }}
+- image: {{ .image | Quote }}
+  name: {{ .name | Quote }}
+  ready: false
+  restartCount: 0
+  started: false
+  state:
+    waiting:
+      reason: ImagePullBackOff
+      message: {{ printf "Back-off pulling image \\"%s\\": ErrImagePull: %s: not found" .image .image | Quote }}
+{{ end }}
+hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
+podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}
+phase: Pending
+startTime: {{ $now | Quote }}
+`;
+
+/** What a kubelet reports of a container that exits 1 each time it is restarted. */
+const podCrashLoopBackOff = `{{ $now := Now }}
+conditions:
+- { type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }} }
+- { type: Ready, status: "False", reason: ContainersNotReady, lastTransitionTime: {{ $now | Quote }} }
+- { type: ContainersReady, status: "False", reason: ContainersNotReady, lastTransitionTime: {{ $now | Quote }} }
+- { type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }} }
+containerStatuses:
+{{ range .spec.containers }}
+- image: {{ .image | Quote }}
+  name: {{ .name | Quote }}
+  ready: false
+  restartCount: 3
+  started: false
+  lastState:
+    terminated:
+      exitCode: 1
+      reason: Error
+      startedAt: {{ $now | Quote }}
+      finishedAt: {{ $now | Quote }}
+  state:
+    waiting:
+      reason: CrashLoopBackOff
+      message: {{ printf "back-off 40s restarting failed container=%s" .name | Quote }}
+{{ end }}
+phase: Running
+`;
+
 function stage(name: string, kind: 'Node' | 'Pod', spec: Record<string, unknown>) {
   return {
     apiVersion: 'kwok.x-k8s.io/v1alpha1',
@@ -106,17 +162,13 @@ export function kwokStages(options: StageOptions) {
   return [
     stage('node-initialize', 'Node', {
       selector: {
-        matchExpressions: [
-          { key: '.status.conditions.[] | select( .type == "Ready" ) | .status', operator: 'NotIn', values: ['True'] },
-        ],
+        matchExpressions: [{ key: READY, operator: 'NotIn', values: ['True'] }],
       },
       next: { statusTemplate: nodeStatus },
     }),
     stage('node-heartbeat', 'Node', {
       selector: {
-        matchExpressions: [
-          { key: '.status.conditions.[] | select( .type == "Ready" ) | .status', operator: 'In', values: ['True'] },
-        ],
+        matchExpressions: [{ key: READY, operator: 'In', values: ['True'] }],
       },
       delay: { durationMilliseconds: 20_000, jitterDurationMilliseconds: 25_000 },
       next: { statusTemplate: nodeStatus },
@@ -127,10 +179,36 @@ export function kwokStages(options: StageOptions) {
           notDeleting,
           { key: '.spec.nodeName', operator: 'Exists' },
           { key: '.status.podIP', operator: 'DoesNotExist' },
+          { key: annotation(SIMULATE_ANNOTATION), operator: 'NotIn', values: ['image-pull'] },
         ],
       },
       delay: { durationMilliseconds: options.podStartMs },
       next: { statusTemplate: podRunning },
+    }),
+    stage('pod-image-pull-backoff', 'Pod', {
+      selector: {
+        matchExpressions: [
+          notDeleting,
+          { key: '.spec.nodeName', operator: 'Exists' },
+          { key: '.status.podIP', operator: 'DoesNotExist' },
+          outcome('image-pull'),
+        ],
+      },
+      delay: { durationMilliseconds: options.podStartMs },
+      next: { statusTemplate: podImagePullBackOff },
+    }),
+    // Only a Ready pod matches, and the stage makes it unready, so it applies once.
+    stage('pod-crash-loop-backoff', 'Pod', {
+      selector: {
+        matchExpressions: [
+          notDeleting,
+          running,
+          { key: READY, operator: 'In', values: ['True'] },
+          outcome('crash-loop'),
+        ],
+      },
+      delay: jobDelay,
+      next: { statusTemplate: podCrashLoopBackOff },
     }),
     stage('pod-complete', 'Pod', {
       selector: {
