@@ -12,7 +12,8 @@ import { componentLabels } from './labels.js';
 import { poolPlacement, runPools } from './scheduling.js';
 import { containerSecurityContext, podSecurityContext } from './security.js';
 import { RUN_SERVICE_ACCOUNT } from './run-service-account.js';
-import { teamNamespaceName } from './team-namespace.js';
+import { RUNS_CERTIFICATE, teamNamespaceName } from './team-namespace.js';
+import { teamRunsHost, tlsSecretName } from './ingress.js';
 import { trackingUri } from './tracking-server.js';
 
 export const CONTROLLER_COMPONENT = 'controller';
@@ -35,6 +36,8 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
         maxConcurrentRuns: t.quota.maxConcurrentRuns,
         gpu: t.quota.gpu,
         pools: t.pools ?? runPools(config),
+        servicesHost: teamRunsHost(config, t.name),
+        servicesTlsSecretName: tlsSecretName(config, RUNS_CERTIFICATE),
       },
     ]),
   );
@@ -48,6 +51,7 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
     containerSecurityContext: containerSecurityContext({ readOnlyRootFilesystem: false }),
     runServiceAccount: RUN_SERVICE_ACCOUNT,
     trackingUri: trackingUri(config),
+    ingressClassName: config.ingress.className,
     artifacts: {
       uri: artifacts.uri,
       env: artifacts.env,

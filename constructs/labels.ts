@@ -14,7 +14,7 @@ export const PLINTH_LABELS = {
   environment: 'plinth.dev/environment',
   team: 'plinth.dev/team',
   run: 'plinth.dev/run',
-  /** On pods of run services, which the ingress controller may reach. */
+  /** On pods of external run services, which the ingress controller may reach. */
   serves: 'plinth.dev/serves',
 } as const;
 

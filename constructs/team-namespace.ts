@@ -10,8 +10,10 @@ import { RUN_SERVICE_ACCOUNT } from './run-service-account.js';
 import { TRACKING_COMPONENT, TRACKING_PORT } from './tracking-server.js';
 
 export const TEAM_COMPONENT = 'team';
-/** Pods of run services carry this label, so the ingress controller may reach them. */
+/** Pods of external run services carry this label, so the ingress controller may reach them. */
 export const RUN_SERVICE_LABEL = { [PLINTH_LABELS.serves]: 'true' };
+/** The certificate of a team's runs host, in the team namespace. */
+export const RUNS_CERTIFICATE = 'runs-tls';
 
 export function teamNamespaceName(config: PlatformConfig, team: string): string {
   return `${config.namespace}-${team}`;
@@ -94,7 +96,7 @@ export class TeamNamespace extends Construct {
     new TlsCertificate(this, 'runs-certificate', {
       config,
       namespace,
-      name: 'runs-tls',
+      name: RUNS_CERTIFICATE,
       host: teamRunsHost(config, team.name),
       component: TEAM_COMPONENT,
     });

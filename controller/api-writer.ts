@@ -2,7 +2,12 @@ import { ApiException, HttpMethod, type KubeConfig, type KubernetesObject } from
 import { requestApi } from './kube-config.js';
 
 /** Where each kind this controller applies lives in the API: it never applies any other. */
-const RESOURCES: Readonly<Record<string, string>> = { Job: 'jobs', Deployment: 'deployments', Service: 'services' };
+const RESOURCES: Readonly<Record<string, string>> = {
+  Job: 'jobs',
+  Deployment: 'deployments',
+  Service: 'services',
+  Ingress: 'ingresses',
+};
 
 /**
  * The controller's two writes per run, server-side apply of a child and a merge patch of a run's

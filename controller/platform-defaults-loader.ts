@@ -9,6 +9,7 @@ const REQUIRED: (keyof PlatformDefaults)[] = [
   'containerSecurityContext',
   'runServiceAccount',
   'trackingUri',
+  'ingressClassName',
   'artifacts',
   'teams',
 ];

@@ -5,6 +5,7 @@ import {
   BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  NetworkingV1Api,
   type CoreV1Event,
   type Informer,
   type KubeConfig,
@@ -20,11 +21,12 @@ import type { Logger } from 'pino';
 import { PLINTH_LABELS } from '../constructs/labels.js';
 import { ApiWriter } from './api-writer.js';
 import { stripManagedFields, trimDeployment, trimJob, trimPod } from './cache-trim.js';
-import type { PlatformDefaults } from './api/platform-defaults.js';
+import type { PlatformDefaults, TeamDefaults } from './api/platform-defaults.js';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, runsPath, type Run, type RunStatus } from './api/run.js';
 import type { ControllerMetrics } from './metrics.js';
 import { childName, desiredJob, desiredService } from './reconcile/desired-children.js';
 import { deriveStatus, isFinalStatus, type Observation } from './reconcile/run-status.js';
+import { serviceRoute } from './reconcile/service-route.js';
 import { StatusPacer } from './reconcile/status-pacing.js';
 import { TeamAdmission } from './reconcile/team-admission.js';
 import { makeStreamingInformer } from './streaming-watch.js';
@@ -68,6 +70,7 @@ export class RunController {
   private readonly batch: BatchV1Api;
   private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
+  private readonly networking: NetworkingV1Api;
   private synced = false;
   private stopped = false;
   /** The status last written for each run, by uid. */
@@ -96,6 +99,7 @@ export class RunController {
     this.batch = kc.makeApiClient(BatchV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
+    this.networking = kc.makeApiClient(NetworkingV1Api);
     const children = PLINTH_LABELS.run;
     this.runs = makeStreamingInformer<Run>(
       kc,
@@ -366,9 +370,10 @@ export class RunController {
     }
 
     const job = run.spec.kind === 'job' ? await this.ensureJob(run, team.team) : undefined;
-    const deployment = run.spec.kind === 'service' ? await this.ensureService(run, team.team) : undefined;
+    const deployment = run.spec.kind === 'service' ? await this.ensureService(run, team) : undefined;
     const failedCreate = job && this.podless(job, key) ? this.failedCreateByJob.get(key)?.message : undefined;
-    this.settle(run, await this.writeStatus(run, { ...observation, job, deployment, failedCreate }));
+    const url = serviceRoute(run, team)?.url;
+    this.settle(run, await this.writeStatus(run, { ...observation, job, deployment, failedCreate, url }));
   }
 
   /** A run written as final releases what it held, or its place in the queue. */
@@ -400,17 +405,25 @@ export class RunController {
     return job;
   }
 
-  private async ensureService(run: Run, team: string): Promise<V1Deployment> {
-    const [deployment, service] = desiredService(run, this.defaults, team);
+  /**
+   * The Deployment goes last and carries the hash of every child's spec, so a reconcile cut short
+   * finds the old hash and applies them all again. An Ingress no longer wanted is deleted.
+   */
+  private async ensureService(run: Run, team: TeamDefaults): Promise<V1Deployment> {
+    const { deployment, service, ingress } = desiredService(run, this.defaults, team);
     const hash = createHash('sha256')
-      .update(JSON.stringify([deployment.spec, service.spec]))
+      .update(JSON.stringify([deployment.spec, service.spec, ingress?.spec ?? null]))
       .digest('hex')
       .slice(0, 16);
-    const existing = this.deployments.get(childName(run), run.metadata.namespace);
+    const name = childName(run);
+    const namespace = run.metadata.namespace ?? '';
+    const existing = this.deployments.get(name, namespace);
     if (existing?.metadata?.annotations?.[SPEC_HASH_ANNOTATION] === hash) return existing;
+    await this.writer.apply(service);
+    if (ingress) await this.writer.apply(ingress);
+    else await this.networking.deleteNamespacedIngress({ name, namespace }).catch(ignoreNotFound);
     deployment.metadata = { ...deployment.metadata, annotations: { [SPEC_HASH_ANNOTATION]: hash } };
     await this.writer.apply(deployment);
-    await this.writer.apply(service);
     return existing ?? deployment;
   }
 
@@ -425,6 +438,7 @@ export class RunController {
     if (this.deployments.get(name, namespace) && !this.deployments.get(name, namespace)?.metadata?.deletionTimestamp) {
       await this.apps.deleteNamespacedDeployment(options).catch(ignoreNotFound);
       await this.core.deleteNamespacedService({ name, namespace }).catch(ignoreNotFound);
+      await this.networking.deleteNamespacedIngress({ name, namespace }).catch(ignoreNotFound);
     }
   }
 
@@ -441,7 +455,14 @@ export class RunController {
       return status;
     }
     try {
-      await this.writer.patchStatus(runsPath(run.metadata.namespace ?? '', run.metadata.name), status);
+      // A merge patch keeps the fields it does not name: one the status no longer has is sent as null.
+      const cleared = Object.keys(previous ?? {})
+        .filter((field) => status[field as keyof RunStatus] === undefined)
+        .map((field) => [field, null]);
+      await this.writer.patchStatus(runsPath(run.metadata.namespace ?? '', run.metadata.name), {
+        ...status,
+        ...Object.fromEntries(cleared),
+      });
     } catch (error) {
       ignoreNotFound(error);
       return undefined;

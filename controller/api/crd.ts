@@ -28,6 +28,11 @@ export function runSpecRules(pools: readonly RunPoolInfo[]): CelRule[] {
       '.ports',
       'a job run cannot have ports or replicas; use kind: service for a long-running server',
     ),
+    forbidden(
+      "self.kind != 'job' || !has(self.isExternal)",
+      '.isExternal',
+      'only a service run is served through the ingress; a job run cannot set isExternal',
+    ),
     {
       rule: "self.kind != 'service' || (has(self.ports) && size(self.ports) > 0)",
       message: 'a service run needs at least one port',
@@ -103,6 +108,7 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[]) {
             { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
             { name: 'Reason', type: 'string', jsonPath: '.status.reason' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+            { name: 'URL', type: 'string', jsonPath: '.status.url', priority: 1 },
           ],
           schema: {
             openAPIV3Schema: {

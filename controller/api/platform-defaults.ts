@@ -17,6 +17,9 @@ export interface TeamDefaults {
   readonly maxConcurrentRuns: number;
   readonly gpu: number;
   readonly pools: string[];
+  /** The host the team's external service runs are served under, and its TLS Secret. */
+  readonly servicesHost: string;
+  readonly servicesTlsSecretName: string;
 }
 
 export interface PlatformDefaults {
@@ -29,6 +32,8 @@ export interface PlatformDefaults {
   /** Runs use this ServiceAccount (no API access, no token) unless they name another. */
   readonly runServiceAccount: string;
   readonly trackingUri: string;
+  /** The IngressClass of external service runs' Ingresses. */
+  readonly ingressClassName: string;
   readonly artifacts: {
     readonly uri: string;
     readonly env: k8s.EnvVar[];

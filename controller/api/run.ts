@@ -95,6 +95,12 @@ export const RunSpec = Type.Object({
     ),
   ),
   replicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+  isExternal: Type.Optional(
+    Type.Boolean({
+      description:
+        "Service runs: serve the first port at https://<team>.runs.<domain>/<run>/ through the platform's ingress, over TLS. The ingress does not authenticate requests; the service must.",
+    }),
+  ),
 });
 export type RunSpec = Static<typeof RunSpec>;
 
@@ -131,6 +137,7 @@ export const RunStatus = Type.Object({
   finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
   attempts: Type.Optional(Type.Integer({ minimum: 0 })),
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+  url: Type.Optional(Type.String({ description: 'Where an external service run is served.' })),
 });
 export type RunStatus = Static<typeof RunStatus>;
 

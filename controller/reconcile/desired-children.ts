@@ -1,9 +1,10 @@
-import type { V1Deployment, V1Job, V1OwnerReference, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1Ingress, V1Job, V1OwnerReference, V1Service } from '@kubernetes/client-node';
 import { GPU_RESOURCE } from '../../constructs/config/schema.js';
-import type { PlatformDefaults } from '../api/platform-defaults.js';
+import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
 import { RUN_API_VERSION, RUN_KIND, type Run } from '../api/run.js';
 import { runPodTemplate } from './pod-template.js';
 import { runLabels, runSelector } from './run-labels.js';
+import { desiredIngress, serviceRoute } from './service-route.js';
 
 /** Children are named after their run, so a retried or restarted reconcile finds, never duplicates, them. */
 export function childName(run: Run): string {
@@ -46,10 +47,17 @@ export function desiredJob(run: Run, defaults: PlatformDefaults, team: string): 
   };
 }
 
-/** A service run: a Deployment and the Service in front of it. */
-export function desiredService(run: Run, defaults: PlatformDefaults, team: string): [V1Deployment, V1Service] {
+/** A service run's children: a Deployment, the Service in front of it, and its Ingress if external. */
+export interface ServiceChildren {
+  readonly deployment: V1Deployment;
+  readonly service: V1Service;
+  readonly ingress?: V1Ingress;
+}
+
+export function desiredService(run: Run, defaults: PlatformDefaults, team: TeamDefaults): ServiceChildren {
   const ports = run.spec.ports ?? [];
-  const template = runPodTemplate(run, defaults, team, 'Always');
+  const route = serviceRoute(run, team);
+  const template = runPodTemplate(run, defaults, team.team, 'Always', route);
   const main = template.spec?.containers[0];
   if (main) {
     main.ports = ports.map((p, i) => ({
@@ -58,17 +66,17 @@ export function desiredService(run: Run, defaults: PlatformDefaults, team: strin
       protocol: p.protocol ?? 'TCP',
     }));
   }
-  return [
-    {
+  return {
+    deployment: {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: metadata(run, team),
+      metadata: metadata(run, team.team),
       spec: { replicas: run.spec.replicas ?? 1, selector: { matchLabels: runSelector(run.metadata.name) }, template },
     },
-    {
+    service: {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: metadata(run, team),
+      metadata: metadata(run, team.team),
       spec: {
         selector: runSelector(run.metadata.name),
         ports: ports.map((p, i) => ({
@@ -79,7 +87,8 @@ export function desiredService(run: Run, defaults: PlatformDefaults, team: strin
         })),
       },
     },
-  ];
+    ingress: route && desiredIngress(run, route, defaults, team, metadata(run, team.team)),
+  };
 }
 
 /** GPUs a run holds while admitted: the largest of its containers' GPU limit or request, times replicas. */

@@ -1,15 +1,26 @@
 import type { V1Container, V1PodTemplateSpec, V1SecurityContext, V1Toleration } from '@kubernetes/client-node';
+import { PLINTH_LABELS } from '../../constructs/labels.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 import type { Run } from '../api/run.js';
 import { runLabels } from './run-labels.js';
+import type { ServiceRoute } from './service-route.js';
 
-/** Env every run container gets, beside its params and the artifact store's. */
-function platformEnv(run: Run, defaults: PlatformDefaults, team: string) {
+/**
+ * Env every run container gets, beside its params and the artifact store's. An external service
+ * learns where it is served, since most servers must be told their path prefix.
+ */
+function platformEnv(run: Run, defaults: PlatformDefaults, team: string, route: ServiceRoute | undefined) {
   return [
     { name: 'PLINTH_RUN', value: run.metadata.name },
     { name: 'PLINTH_TEAM', value: team },
     { name: 'MLFLOW_TRACKING_URI', value: defaults.trackingUri },
     { name: 'MLFLOW_RUN_NAME', value: run.metadata.name },
+    ...(route
+      ? [
+          { name: 'PLINTH_SERVICE_URL', value: route.url },
+          { name: 'PLINTH_SERVICE_PATH', value: route.path },
+        ]
+      : []),
   ];
 }
 
@@ -65,16 +76,23 @@ export function runPodTemplate(
   defaults: PlatformDefaults,
   team: string,
   restartPolicy: 'Never' | 'Always',
+  route?: ServiceRoute,
 ): V1PodTemplateSpec {
   const environment = run.spec.environment ?? {};
   const pool = defaults.pools[run.spec.pool];
   if (!pool) throw new Error(`pool "${run.spec.pool}" is not a run pool of this platform`);
   const params = (run.spec.params ?? []).map((p) => ({ name: p.name, value: p.value }));
-  const env = [...platformEnv(run, defaults, team), ...defaults.artifacts.env, ...params] as V1Container['env'];
+  const env = [...platformEnv(run, defaults, team, route), ...defaults.artifacts.env, ...params] as V1Container['env'];
   const userTolerations = (environment.tolerations ?? []) as V1Toleration[];
   const account = environment.serviceAccountName;
-  const labels = { ...(environment.labels ?? {}), ...runLabels(run.metadata.name, team) };
-  if (run.spec.kind === 'service') labels['plinth.dev/serves'] = 'true';
+  // Only what is routed may be reached by the ingress controller (the team's NetworkPolicy), so no
+  // run may label itself reachable.
+  const userLabels = Object.entries(environment.labels ?? {}).filter(([key]) => key !== PLINTH_LABELS.serves);
+  const labels = {
+    ...Object.fromEntries(userLabels),
+    ...runLabels(run.metadata.name, team),
+    ...(route ? { [PLINTH_LABELS.serves]: 'true' } : {}),
+  };
 
   return {
     metadata: { labels, annotations: environment.annotations },

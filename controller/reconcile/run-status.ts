@@ -25,6 +25,8 @@ export interface Observation {
   readonly failedCreate?: string;
   /** Set while a stop is in progress: pods still terminating. */
   readonly stopping?: { readonly podsLeft: number };
+  /** Where the run is served, once its Ingress is applied. */
+  readonly url?: string;
 }
 
 type Condition = NonNullable<RunStatus['conditions']>[number];
@@ -239,5 +241,6 @@ export function deriveStatus(previous: RunStatus | undefined, observed: Observat
     finishedAt: final ? (old.finishedAt ?? now.toISOString()) : undefined,
     attempts,
     observedGeneration: observed.generation,
+    url: observed.url,
   };
 }

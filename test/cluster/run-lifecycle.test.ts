@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppsV1Api, BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import { GPU_TAINT } from '../../constructs/config/schema.js';
 import { DURATION_ANNOTATION, SIMULATE_ANNOTATION } from '../harness/kwok-stages.js';
 import { kubeConfigAs } from '../support/cluster.js';
@@ -17,6 +17,9 @@ async function submit(name: string, spec: Parameters<typeof submitRun>[2]) {
   created.push(name);
   await submitRun(NS, name, spec);
 }
+
+const ingressOf = (name: string) =>
+  admin().makeApiClient(NetworkingV1Api).readNamespacedIngress({ name, namespace: NS });
 
 describe('the controller runs jobs and services', () => {
   beforeAll(async () => {
@@ -224,10 +227,51 @@ describe('the controller runs jobs and services', () => {
       .makeApiClient(AppsV1Api)
       .readNamespacedDeployment({ name: 'notebook', namespace: NS });
     expect(deployment.spec?.replicas).toBe(2);
-    expect(deployment.spec?.template.metadata?.labels).toMatchObject({ 'plinth.dev/serves': 'true' });
     const service = await admin().makeApiClient(CoreV1Api).readNamespacedService({ name: 'notebook', namespace: NS });
     expect(service.spec?.ports?.[0]).toMatchObject({ name: 'http', port: 8888 });
     expect(service.spec?.selector).toEqual({ 'plinth.dev/run': 'notebook' });
+    // Not external: reachable in the cluster only, and not by the ingress controller.
+    expect(run.status?.url).toBeUndefined();
+    expect(deployment.spec?.template.metadata?.labels?.['plinth.dev/serves']).toBeUndefined();
+    await expect(ingressOf('notebook')).rejects.toThrow(/HTTP-Code: 404/);
+  });
+
+  it("serves an external service at its path of the team's host over TLS, until it is no longer external", async () => {
+    const host = 'vision.runs.plinth.localtest.me';
+    await submit('board', { kind: 'service', container: { image }, ports: [{ port: 6006 }], isExternal: true });
+    const run = await waitForRun(NS, 'board', inPhase('running'));
+    expect(run.status?.url).toBe(`https://${host}/board/`);
+    const ingress = await ingressOf('board');
+    expect(ingress.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Run', name: 'board' });
+    expect(ingress.spec?.tls).toEqual([{ hosts: [host], secretName: 'runs-tls' }]);
+    expect(ingress.spec?.rules).toEqual([
+      {
+        host,
+        http: {
+          paths: [
+            { path: '/board', pathType: 'Prefix', backend: { service: { name: 'board', port: { number: 6006 } } } },
+          ],
+        },
+      },
+    ]);
+    const template = (await admin().makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'board', namespace: NS }))
+      .spec?.template;
+    expect(template?.metadata?.labels?.['plinth.dev/serves']).toBe('true');
+    expect(template?.spec?.containers[0]?.env).toContainEqual({ name: 'PLINTH_SERVICE_PATH', value: '/board' });
+
+    await patchRun(NS, 'board', { isExternal: false });
+    await waitForRun(NS, 'board', (r) => r.status?.phase === 'running' && r.status.url === undefined);
+    await expect(ingressOf('board')).rejects.toThrow(/HTTP-Code: 404/);
+  });
+
+  it('takes the Ingress of an external service away when the run is stopped', async () => {
+    await submit('demo', { kind: 'service', container: { image }, ports: [{ port: 8080 }], isExternal: true });
+    await waitForRun(NS, 'demo', inPhase('running'));
+    await ingressOf('demo');
+    await patchRun(NS, 'demo', { stopped: true });
+    const run = await waitForRun(NS, 'demo', inPhase('stopped'));
+    expect(run.status?.url).toBeUndefined();
+    await expect(ingressOf('demo')).rejects.toThrow(/HTTP-Code: 404/);
   });
 
   it('exposes runs by phase and reconcile durations on /metrics', async () => {

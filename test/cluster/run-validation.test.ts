@@ -66,6 +66,12 @@ describe('the API server rejects bad runs at apply time', () => {
     );
   });
 
+  it('rejects a job that asks to be served through the ingress', async () => {
+    expect(await rejection({ ...base, isExternal: true })).toMatch(
+      /spec\.isExternal: Forbidden: only a service run is served through the ingress/,
+    );
+  });
+
   it('rejects a service without ports', async () => {
     expect(await rejection({ ...base, kind: 'service' })).toMatch(
       /spec\.ports: Required value: a service run needs at least one port/,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
 import type { Run } from '../../controller/api/run.js';
-import { desiredJob } from '../../controller/reconcile/desired-children.js';
+import { desiredJob, desiredService } from '../../controller/reconcile/desired-children.js';
 import { find, objectsOf } from '../support/platform.js';
 
 const defaults = JSON.parse(
@@ -66,5 +66,52 @@ describe('desiredJob', () => {
       name: 'init-0',
       securityContext: { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
     });
+  });
+});
+
+describe('desiredService', () => {
+  const vision = defaults.teams['plinth-vision']!;
+  const service = (extra: Partial<Run['spec']>) =>
+    run({ kind: 'service', ports: [{ name: 'http', port: 8888 }, { port: 9090 }], ...extra });
+
+  it('keeps a service in the cluster unless it asks to be external, whatever it labels itself', () => {
+    const {
+      deployment,
+      service: svc,
+      ingress,
+    } = desiredService(service({ environment: { labels: { 'plinth.dev/serves': 'true' } } }), defaults, vision);
+    expect(ingress).toBeUndefined();
+    expect(svc.spec?.ports?.map((p) => p.port)).toEqual([8888, 9090]);
+    const template = deployment.spec?.template;
+    expect(template?.metadata?.labels?.['plinth.dev/serves']).toBeUndefined();
+    expect(template?.spec?.containers[0]?.env?.map((e) => e.name)).not.toContain('PLINTH_SERVICE_URL');
+  });
+
+  it("serves an external service's first port under its team's host, over the team's certificate", () => {
+    const { deployment, ingress } = desiredService(service({ isExternal: true }), defaults, vision);
+    const host = 'vision.runs.plinth.localtest.me';
+    expect(vision.servicesHost).toBe(host);
+    expect(ingress?.metadata).toMatchObject({ name: 'r', namespace: 'plinth-vision' });
+    expect(ingress?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Run', name: 'r', controller: true });
+    expect(ingress?.spec).toEqual({
+      ingressClassName: 'nginx',
+      tls: [{ hosts: [host], secretName: 'runs-tls' }],
+      rules: [
+        {
+          host,
+          http: {
+            paths: [{ path: '/r', pathType: 'Prefix', backend: { service: { name: 'r', port: { number: 8888 } } } }],
+          },
+        },
+      ],
+    });
+    const template = deployment.spec?.template;
+    expect(template?.metadata?.labels?.['plinth.dev/serves']).toBe('true');
+    expect(template?.spec?.containers[0]?.env).toEqual(
+      expect.arrayContaining([
+        { name: 'PLINTH_SERVICE_URL', value: `https://${host}/r/` },
+        { name: 'PLINTH_SERVICE_PATH', value: '/r' },
+      ]),
+    );
   });
 });

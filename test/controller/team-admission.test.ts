@@ -3,7 +3,14 @@ import type { TeamDefaults } from '../../controller/api/platform-defaults.js';
 import type { Run } from '../../controller/api/run.js';
 import { TeamAdmission } from '../../controller/reconcile/team-admission.js';
 
-const team: TeamDefaults = { team: 'vision', maxConcurrentRuns: 3, gpu: 16, pools: ['cpu', 'gpu'] };
+const team: TeamDefaults = {
+  team: 'vision',
+  maxConcurrentRuns: 3,
+  gpu: 16,
+  pools: ['cpu', 'gpu'],
+  servicesHost: 'vision.runs.ml.example.com',
+  servicesTlsSecretName: 'runs-tls',
+};
 
 function run(name: string, gpus: number, created = '2026-01-01T00:00:00Z'): Run {
   return {
