@@ -12,9 +12,11 @@ import {
   type KubernetesObject,
   type ObjectCache,
   type V1Deployment,
+  type V1Ingress,
   type V1Job,
   type V1Node,
   type V1Pod,
+  type V1Service,
 } from '@kubernetes/client-node';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -62,6 +64,8 @@ export class RunController {
   private readonly runs: Cache<Run>;
   private readonly jobs: Cache<V1Job>;
   private readonly deployments: Cache<V1Deployment>;
+  private readonly services: Cache<V1Service>;
+  private readonly ingresses: Cache<V1Ingress>;
   private readonly pods: Cache<V1Pod>;
   private readonly nodes: Cache<V1Node>;
   private readonly failedCreates: Cache<CoreV1Event>;
@@ -124,6 +128,19 @@ export class RunController {
       '/apis/apps/v1/deployments',
       () => this.apps.listDeploymentForAllNamespaces({ labelSelector: children }),
       { labelSelector: children, transform: trimDeployment },
+    );
+    // Watched so that a Service or Ingress deleted by hand is made again, as a Deployment is.
+    this.services = makeStreamingInformer<V1Service>(
+      kc,
+      '/api/v1/services',
+      () => this.core.listServiceForAllNamespaces({ labelSelector: children }),
+      { labelSelector: children, transform: stripManagedFields },
+    );
+    this.ingresses = makeStreamingInformer<V1Ingress>(
+      kc,
+      '/apis/networking.k8s.io/v1/ingresses',
+      () => this.networking.listIngressForAllNamespaces({ labelSelector: children }),
+      { labelSelector: children, transform: stripManagedFields },
     );
     this.pods = makeStreamingInformer<V1Pod>(
       kc,
@@ -201,7 +218,13 @@ export class RunController {
       this.failedCreateByJob.delete(keyOf(run.metadata.namespace, childName(run)));
       this.enqueueWaiting(run.metadata.namespace ?? '');
     });
-    for (const informer of [this.jobs, this.deployments, this.pods] as Cache<KubernetesObject>[]) {
+    for (const informer of [
+      this.jobs,
+      this.deployments,
+      this.services,
+      this.ingresses,
+      this.pods,
+    ] as Cache<KubernetesObject>[]) {
       informer.on('add', enqueueOwner);
       informer.on('update', enqueueOwner);
       informer.on('delete', enqueueOwner);
@@ -223,6 +246,8 @@ export class RunController {
       this.runs,
       this.jobs,
       this.deployments,
+      this.services,
+      this.ingresses,
       this.pods,
       this.nodes,
       this.failedCreates,
@@ -234,7 +259,9 @@ export class RunController {
       });
     }
     await Promise.all(
-      [this.jobs, this.deployments, this.pods, this.nodes, this.failedCreates].map((informer) => informer.start()),
+      [this.jobs, this.deployments, this.services, this.ingresses, this.pods, this.nodes, this.failedCreates].map(
+        (informer) => informer.start(),
+      ),
     );
     await this.runs.start();
     this.rebuildAdmissions();
@@ -258,7 +285,16 @@ export class RunController {
     this.timers.forEach(clearInterval);
     this.queue.shutDown();
     await Promise.all(
-      [this.runs, this.jobs, this.deployments, this.pods, this.nodes, this.failedCreates].map((i) => i.stop()),
+      [
+        this.runs,
+        this.jobs,
+        this.deployments,
+        this.services,
+        this.ingresses,
+        this.pods,
+        this.nodes,
+        this.failedCreates,
+      ].map((i) => i.stop()),
     );
   }
 
@@ -407,7 +443,8 @@ export class RunController {
 
   /**
    * The Deployment goes last and carries the hash of every child's spec, so a reconcile cut short
-   * finds the old hash and applies them all again. An Ingress no longer wanted is deleted.
+   * finds the old hash and applies them all again, as it does when a child has gone missing. An
+   * Ingress no longer wanted is deleted.
    */
   private async ensureService(run: Run, team: TeamDefaults): Promise<V1Deployment> {
     const { deployment, service, ingress } = desiredService(run, this.defaults, team);
@@ -418,7 +455,10 @@ export class RunController {
     const name = childName(run);
     const namespace = run.metadata.namespace ?? '';
     const existing = this.deployments.get(name, namespace);
-    if (existing?.metadata?.annotations?.[SPEC_HASH_ANNOTATION] === hash) return existing;
+    const complete =
+      this.services.get(name, namespace) !== undefined &&
+      (this.ingresses.get(name, namespace) !== undefined) === (ingress !== undefined);
+    if (complete && existing?.metadata?.annotations?.[SPEC_HASH_ANNOTATION] === hash) return existing;
     await this.writer.apply(service);
     if (ingress) await this.writer.apply(ingress);
     else await this.networking.deleteNamespacedIngress({ name, namespace }).catch(ignoreNotFound);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, BatchV1Api, CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import { GPU_TAINT } from '../../constructs/config/schema.js';
 import { DURATION_ANNOTATION, SIMULATE_ANNOTATION } from '../harness/kwok-stages.js';
-import { kubeConfigAs } from '../support/cluster.js';
+import { eventually, kubeConfigAs } from '../support/cluster.js';
 import { startController, type ControllerProcess } from '../support/controller.js';
 import { deleteRuns } from '../support/identities.js';
 import { inPhase, patchRun, submitRun, waitForRun } from '../support/runs.js';
@@ -258,6 +258,18 @@ describe('the controller runs jobs and services', () => {
       .spec?.template;
     expect(template?.metadata?.labels?.['plinth.dev/serves']).toBe('true');
     expect(template?.spec?.containers[0]?.env).toContainEqual({ name: 'PLINTH_SERVICE_PATH', value: '/board' });
+
+    // Children deleted by hand are made again.
+    await admin().makeApiClient(NetworkingV1Api).deleteNamespacedIngress({ name: 'board', namespace: NS });
+    await admin().makeApiClient(CoreV1Api).deleteNamespacedService({ name: 'board', namespace: NS });
+    await eventually('the Ingress and Service of board made again', async () => {
+      const again = await ingressOf('board').catch(() => undefined);
+      const service = await admin()
+        .makeApiClient(CoreV1Api)
+        .readNamespacedService({ name: 'board', namespace: NS })
+        .catch(() => undefined);
+      return again && service && again.metadata?.uid !== ingress.metadata?.uid ? true : undefined;
+    });
 
     await patchRun(NS, 'board', { isExternal: false });
     await waitForRun(NS, 'board', (r) => r.status?.phase === 'running' && r.status.url === undefined);
