@@ -9,6 +9,7 @@ import {
   type CoreV1Event,
   type Informer,
   type KubeConfig,
+  type KubernetesListObject,
   type KubernetesObject,
   type ObjectCache,
   type V1Deployment,
@@ -31,7 +32,7 @@ import { deriveStatus, isFinalStatus, type Observation } from './reconcile/run-s
 import { serviceRoute } from './reconcile/service-route.js';
 import { StatusPacer } from './reconcile/status-pacing.js';
 import { TeamAdmission } from './reconcile/team-admission.js';
-import { makeStreamingInformer } from './streaming-watch.js';
+import { makeStreamingInformer, type Transform } from './streaming-watch.js';
 import { WorkQueue } from './work-queue.js';
 
 export const FIELD_MANAGER = 'plinth-controller';
@@ -116,38 +117,31 @@ export class RunController {
         }) as never,
       { transform: stripManagedFields },
     );
-    // Each cache keeps only what the controller reads back (cache-trim.ts).
-    this.jobs = makeStreamingInformer<V1Job>(
-      kc,
-      '/apis/batch/v1/jobs',
-      () => this.batch.listJobForAllNamespaces({ labelSelector: children }),
-      { labelSelector: children, transform: trimJob },
-    );
-    this.deployments = makeStreamingInformer<V1Deployment>(
-      kc,
+    // A run's children and pods carry its label; each cache keeps only what the controller reads
+    // back (cache-trim.ts).
+    const ofRuns = <T extends KubernetesObject>(
+      path: string,
+      list: (selector: { labelSelector: string }) => Promise<KubernetesListObject<T>>,
+      transform: Transform<T>,
+    ) =>
+      makeStreamingInformer<T>(kc, path, () => list({ labelSelector: children }), {
+        labelSelector: children,
+        transform,
+      });
+    this.jobs = ofRuns('/apis/batch/v1/jobs', (s) => this.batch.listJobForAllNamespaces(s), trimJob);
+    this.deployments = ofRuns(
       '/apis/apps/v1/deployments',
-      () => this.apps.listDeploymentForAllNamespaces({ labelSelector: children }),
-      { labelSelector: children, transform: trimDeployment },
+      (s) => this.apps.listDeploymentForAllNamespaces(s),
+      trimDeployment,
     );
     // Watched so that a Service or Ingress deleted by hand is made again, as a Deployment is.
-    this.services = makeStreamingInformer<V1Service>(
-      kc,
-      '/api/v1/services',
-      () => this.core.listServiceForAllNamespaces({ labelSelector: children }),
-      { labelSelector: children, transform: stripManagedFields },
-    );
-    this.ingresses = makeStreamingInformer<V1Ingress>(
-      kc,
+    this.services = ofRuns('/api/v1/services', (s) => this.core.listServiceForAllNamespaces(s), stripManagedFields);
+    this.ingresses = ofRuns(
       '/apis/networking.k8s.io/v1/ingresses',
-      () => this.networking.listIngressForAllNamespaces({ labelSelector: children }),
-      { labelSelector: children, transform: stripManagedFields },
+      (s) => this.networking.listIngressForAllNamespaces(s),
+      stripManagedFields,
     );
-    this.pods = makeStreamingInformer<V1Pod>(
-      kc,
-      '/api/v1/pods',
-      () => this.core.listPodForAllNamespaces({ labelSelector: children }),
-      { labelSelector: children, transform: trimPod },
-    );
+    this.pods = ofRuns('/api/v1/pods', (s) => this.core.listPodForAllNamespaces(s), trimPod);
     this.nodes = makeStreamingInformer<V1Node>(kc, '/api/v1/nodes', () => this.core.listNode(), {
       transform: stripManagedFields,
     });
@@ -168,6 +162,16 @@ export class RunController {
   /** Final by the newest status: a run just written as done is not re-admitted while the cache catches up. */
   private isFinal(run: Run): boolean {
     return isFinalStatus(this.statusOf(run));
+  }
+
+  /** The caches of what runs are made of: their children and pods, each labelled with its run. */
+  private ofRunCaches(): Cache<KubernetesObject>[] {
+    return [this.jobs, this.deployments, this.services, this.ingresses, this.pods] as Cache<KubernetesObject>[];
+  }
+
+  /** Every cache but the runs'. */
+  private clusterCaches(): Cache<KubernetesObject>[] {
+    return [...this.ofRunCaches(), this.nodes, this.failedCreates] as Cache<KubernetesObject>[];
   }
 
   get isSynced(): boolean {
@@ -218,13 +222,7 @@ export class RunController {
       this.failedCreateByJob.delete(keyOf(run.metadata.namespace, childName(run)));
       this.enqueueWaiting(run.metadata.namespace ?? '');
     });
-    for (const informer of [
-      this.jobs,
-      this.deployments,
-      this.services,
-      this.ingresses,
-      this.pods,
-    ] as Cache<KubernetesObject>[]) {
+    for (const informer of this.ofRunCaches()) {
       informer.on('add', enqueueOwner);
       informer.on('update', enqueueOwner);
       informer.on('delete', enqueueOwner);
@@ -242,27 +240,15 @@ export class RunController {
     };
     this.failedCreates.on('add', noteFailedCreate);
     this.failedCreates.on('update', noteFailedCreate);
-    for (const informer of [
-      this.runs,
-      this.jobs,
-      this.deployments,
-      this.services,
-      this.ingresses,
-      this.pods,
-      this.nodes,
-      this.failedCreates,
-    ] as Cache<KubernetesObject>[]) {
+    for (const informer of [this.runs, ...this.clusterCaches()]) {
       informer.on('error', (err: unknown) => {
         if (this.stopped) return;
         this.log.warn({ err: String(err) }, 'watch failed; restarting it');
         setTimeout(() => void informer.start(), 1000);
       });
     }
-    await Promise.all(
-      [this.jobs, this.deployments, this.services, this.ingresses, this.pods, this.nodes, this.failedCreates].map(
-        (informer) => informer.start(),
-      ),
-    );
+    // Runs last: a run's first reconcile finds its children already listed.
+    await Promise.all(this.clusterCaches().map((informer) => informer.start()));
     await this.runs.start();
     this.rebuildAdmissions();
     this.synced = true;
@@ -284,18 +270,7 @@ export class RunController {
     this.stopped = true;
     this.timers.forEach(clearInterval);
     this.queue.shutDown();
-    await Promise.all(
-      [
-        this.runs,
-        this.jobs,
-        this.deployments,
-        this.services,
-        this.ingresses,
-        this.pods,
-        this.nodes,
-        this.failedCreates,
-      ].map((i) => i.stop()),
-    );
+    await Promise.all([this.runs, ...this.clusterCaches()].map((i) => i.stop()));
   }
 
   /** After a restart: runs whose workloads exist, or that were marked admitted, keep their place. */

@@ -17,6 +17,12 @@ export interface StageOptions {
 
 const notDeleting = { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' };
 const running = { key: '.status.phase', operator: 'In', values: ['Running'] };
+/** A pod on a node whose sandbox is not up yet (it has no IP). */
+const scheduledNotStarted = [
+  notDeleting,
+  { key: '.spec.nodeName', operator: 'Exists' },
+  { key: '.status.podIP', operator: 'DoesNotExist' },
+];
 const ownedByJob = { key: '.metadata.ownerReferences.[].kind', operator: 'In', values: ['Job'] };
 /** The status of a node's or a pod's Ready condition. */
 const READY = '.status.conditions.[] | select( .type == "Ready" ) | .status';
@@ -45,39 +51,55 @@ nodeInfo:
 phase: Running
 `;
 
-const podRunning = `{{ $now := Now }}
+const condition = (type: string, status: 'True' | 'False', reason?: string) =>
+  `- { type: ${type}, status: "${status}"${reason ? `, reason: ${reason}` : ''}, lastTransitionTime: {{ $now | Quote }} }`;
+
+/** Every condition of a started pod: Ready, or not for `notReady`. */
+const startedConditions = (notReady?: string) => [
+  condition('Initialized', 'True'),
+  condition('Ready', notReady ? 'False' : 'True', notReady),
+  condition('ContainersReady', notReady ? 'False' : 'True', notReady),
+  condition('PodScheduled', 'True'),
+];
+
+/**
+ * A pod status as a kubelet reports it: the conditions, each container's status (its name and
+ * image, then `container`, YAML indented by two), and the phase. `sandbox` adds what the kubelet
+ * sets once the pod's sandbox is up: its IPs and start time.
+ */
+function podStatus(shape: { conditions: string[]; container: string; phase: string; sandbox?: boolean }): string {
+  const sandbox = `hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
+podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}
+`;
+  return `{{ $now := Now }}
 conditions:
-- { type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }} }
-- { type: Ready, status: "True", lastTransitionTime: {{ $now | Quote }} }
-- { type: ContainersReady, status: "True", lastTransitionTime: {{ $now | Quote }} }
-- { type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }} }
+${shape.conditions.join('\n')}
 containerStatuses:
 {{ range .spec.containers }}
 - image: {{ .image | Quote }}
   name: {{ .name | Quote }}
-  ready: true
+${shape.container}{{ end }}
+${shape.sandbox ? sandbox : ''}phase: ${shape.phase}
+${shape.sandbox ? 'startTime: {{ $now | Quote }}\n' : ''}`;
+}
+
+const podRunning = podStatus({
+  conditions: startedConditions(),
+  container: `  ready: true
   restartCount: 0
   started: true
   state:
     running:
       startedAt: {{ $now | Quote }}
-{{ end }}
-hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
-podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}
-phase: Running
-startTime: {{ $now | Quote }}
-`;
+`,
+  phase: 'Running',
+  sandbox: true,
+});
 
 function podTerminated(phase: 'Succeeded' | 'Failed', reason: string, exitCode: number): string {
-  return `{{ $now := Now }}
-conditions:
-- { type: Ready, status: "False", reason: PodCompleted, lastTransitionTime: {{ $now | Quote }} }
-- { type: ContainersReady, status: "False", reason: PodCompleted, lastTransitionTime: {{ $now | Quote }} }
-containerStatuses:
-{{ range .spec.containers }}
-- image: {{ .image | Quote }}
-  name: {{ .name | Quote }}
-  ready: false
+  return podStatus({
+    conditions: [condition('Ready', 'False', 'PodCompleted'), condition('ContainersReady', 'False', 'PodCompleted')],
+    container: `  ready: false
   restartCount: 0
   started: false
   state:
@@ -86,48 +108,30 @@ containerStatuses:
       reason: ${reason}
       startedAt: {{ $now | Quote }}
       finishedAt: {{ $now | Quote }}
-{{ end }}
-phase: ${phase}
-`;
+`,
+    phase,
+  });
 }
 
 /** What a kubelet reports once the sandbox is up but the image cannot be pulled. */
-const podImagePullBackOff = `{{ $now := Now }}
-conditions:
-- { type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }} }
-- { type: Ready, status: "False", reason: ContainersNotReady, lastTransitionTime: {{ $now | Quote }} }
-- { type: ContainersReady, status: "False", reason: ContainersNotReady, lastTransitionTime: {{ $now | Quote }} }
-- { type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }} }
-containerStatuses:
-{{ range .spec.containers }}
-- image: {{ .image | Quote }}
-  name: {{ .name | Quote }}
-  ready: false
+const podImagePullBackOff = podStatus({
+  conditions: startedConditions('ContainersNotReady'),
+  container: `  ready: false
   restartCount: 0
   started: false
   state:
     waiting:
       reason: ImagePullBackOff
       message: {{ printf "Back-off pulling image \\"%s\\": ErrImagePull: %s: not found" .image .image | Quote }}
-{{ end }}
-hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
-podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}
-phase: Pending
-startTime: {{ $now | Quote }}
-`;
+`,
+  phase: 'Pending',
+  sandbox: true,
+});
 
 /** What a kubelet reports of a container that exits 1 each time it is restarted. */
-const podCrashLoopBackOff = `{{ $now := Now }}
-conditions:
-- { type: Initialized, status: "True", lastTransitionTime: {{ $now | Quote }} }
-- { type: Ready, status: "False", reason: ContainersNotReady, lastTransitionTime: {{ $now | Quote }} }
-- { type: ContainersReady, status: "False", reason: ContainersNotReady, lastTransitionTime: {{ $now | Quote }} }
-- { type: PodScheduled, status: "True", lastTransitionTime: {{ $now | Quote }} }
-containerStatuses:
-{{ range .spec.containers }}
-- image: {{ .image | Quote }}
-  name: {{ .name | Quote }}
-  ready: false
+const podCrashLoopBackOff = podStatus({
+  conditions: startedConditions('ContainersNotReady'),
+  container: `  ready: false
   restartCount: 3
   started: false
   lastState:
@@ -140,9 +144,9 @@ containerStatuses:
     waiting:
       reason: CrashLoopBackOff
       message: {{ printf "back-off 40s restarting failed container=%s" .name | Quote }}
-{{ end }}
-phase: Running
-`;
+`,
+  phase: 'Running',
+});
 
 function stage(name: string, kind: 'Node' | 'Pod', spec: Record<string, unknown>) {
   return {
@@ -176,9 +180,7 @@ export function kwokStages(options: StageOptions) {
     stage('pod-start', 'Pod', {
       selector: {
         matchExpressions: [
-          notDeleting,
-          { key: '.spec.nodeName', operator: 'Exists' },
-          { key: '.status.podIP', operator: 'DoesNotExist' },
+          ...scheduledNotStarted,
           { key: annotation(SIMULATE_ANNOTATION), operator: 'NotIn', values: ['image-pull'] },
         ],
       },
@@ -187,12 +189,7 @@ export function kwokStages(options: StageOptions) {
     }),
     stage('pod-image-pull-backoff', 'Pod', {
       selector: {
-        matchExpressions: [
-          notDeleting,
-          { key: '.spec.nodeName', operator: 'Exists' },
-          { key: '.status.podIP', operator: 'DoesNotExist' },
-          outcome('image-pull'),
-        ],
+        matchExpressions: [...scheduledNotStarted, outcome('image-pull')],
       },
       delay: { durationMilliseconds: options.podStartMs },
       next: { statusTemplate: podImagePullBackOff },
