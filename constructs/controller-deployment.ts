@@ -37,7 +37,6 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
         gpu: t.quota.gpu,
         pools: t.pools ?? runPools(config),
         servicesHost: teamRunsHost(config, t.name),
-        servicesTlsSecretName: tlsSecretName(config, RUNS_CERTIFICATE),
       },
     ]),
   );
@@ -51,7 +50,10 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
     containerSecurityContext: containerSecurityContext({ readOnlyRootFilesystem: false }),
     runServiceAccount: RUN_SERVICE_ACCOUNT,
     trackingUri: trackingUri(config),
-    ingressClassName: config.ingress.className,
+    externalServices: {
+      ingressClassName: config.ingress.className,
+      tlsSecretName: tlsSecretName(config, RUNS_CERTIFICATE),
+    },
     artifacts: {
       uri: artifacts.uri,
       env: artifacts.env,

@@ -9,7 +9,7 @@ const REQUIRED: (keyof PlatformDefaults)[] = [
   'containerSecurityContext',
   'runServiceAccount',
   'trackingUri',
-  'ingressClassName',
+  'externalServices',
   'artifacts',
   'teams',
 ];

@@ -436,7 +436,9 @@ export class RunController {
     if (complete && existing?.metadata?.annotations?.[SPEC_HASH_ANNOTATION] === hash) return existing;
     await this.writer.apply(service);
     if (ingress) await this.writer.apply(ingress);
-    else await this.networking.deleteNamespacedIngress({ name, namespace }).catch(ignoreNotFound);
+    else if (this.ingresses.get(name, namespace)) {
+      await this.networking.deleteNamespacedIngress({ name, namespace }).catch(ignoreNotFound);
+    }
     deployment.metadata = { ...deployment.metadata, annotations: { [SPEC_HASH_ANNOTATION]: hash } };
     await this.writer.apply(deployment);
     return existing ?? deployment;
@@ -447,12 +449,14 @@ export class RunController {
     const namespace = run.metadata.namespace ?? '';
     // Foreground: the Job or Deployment stays until the garbage collector has deleted its pods.
     const options = { name, namespace, propagationPolicy: 'Foreground' };
-    if (this.jobs.get(name, namespace) && !this.jobs.get(name, namespace)?.metadata?.deletionTimestamp) {
-      await this.batch.deleteNamespacedJob(options).catch(ignoreNotFound);
-    }
-    if (this.deployments.get(name, namespace) && !this.deployments.get(name, namespace)?.metadata?.deletionTimestamp) {
-      await this.apps.deleteNamespacedDeployment(options).catch(ignoreNotFound);
-      await this.core.deleteNamespacedService({ name, namespace }).catch(ignoreNotFound);
+    const live = (cache: Cache<KubernetesObject>) => {
+      const child = cache.get(name, namespace);
+      return child !== undefined && !child.metadata?.deletionTimestamp;
+    };
+    if (live(this.jobs)) await this.batch.deleteNamespacedJob(options).catch(ignoreNotFound);
+    if (live(this.deployments)) await this.apps.deleteNamespacedDeployment(options).catch(ignoreNotFound);
+    if (live(this.services)) await this.core.deleteNamespacedService({ name, namespace }).catch(ignoreNotFound);
+    if (live(this.ingresses)) {
       await this.networking.deleteNamespacedIngress({ name, namespace }).catch(ignoreNotFound);
     }
   }

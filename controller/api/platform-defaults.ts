@@ -17,9 +17,8 @@ export interface TeamDefaults {
   readonly maxConcurrentRuns: number;
   readonly gpu: number;
   readonly pools: string[];
-  /** The host the team's external service runs are served under, and its TLS Secret. */
+  /** The host the team's external service runs are served under. */
   readonly servicesHost: string;
-  readonly servicesTlsSecretName: string;
 }
 
 export interface PlatformDefaults {
@@ -32,8 +31,8 @@ export interface PlatformDefaults {
   /** Runs use this ServiceAccount (no API access, no token) unless they name another. */
   readonly runServiceAccount: string;
   readonly trackingUri: string;
-  /** The IngressClass of external service runs' Ingresses. */
-  readonly ingressClassName: string;
+  /** How external service runs are served: the IngressClass, and the TLS Secret in each team namespace. */
+  readonly externalServices: { readonly ingressClassName: string; readonly tlsSecretName: string };
   readonly artifacts: {
     readonly uri: string;
     readonly env: k8s.EnvVar[];

@@ -87,7 +87,7 @@ export function desiredService(run: Run, defaults: PlatformDefaults, team: TeamD
         })),
       },
     },
-    ingress: route && desiredIngress(run, route, defaults, team, metadata(run, team.team)),
+    ingress: route && desiredIngress(run, route, defaults, metadata(run, team.team)),
   };
 }
 

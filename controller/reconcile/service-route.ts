@@ -21,17 +21,17 @@ export function desiredIngress(
   run: Run,
   route: ServiceRoute,
   defaults: PlatformDefaults,
-  team: TeamDefaults,
   metadata: V1ObjectMeta,
 ): V1Ingress {
+  // The CRD requires a service to have a port.
   const port = run.spec.ports?.[0]?.port ?? 0;
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
     metadata,
     spec: {
-      ingressClassName: defaults.ingressClassName,
-      tls: [{ hosts: [route.host], secretName: team.servicesTlsSecretName }],
+      ingressClassName: defaults.externalServices.ingressClassName,
+      tls: [{ hosts: [route.host], secretName: defaults.externalServices.tlsSecretName }],
       rules: [
         {
           host: route.host,

@@ -9,7 +9,6 @@ const team: TeamDefaults = {
   gpu: 16,
   pools: ['cpu', 'gpu'],
   servicesHost: 'vision.runs.ml.example.com',
-  servicesTlsSecretName: 'runs-tls',
 };
 
 function run(name: string, gpus: number, created = '2026-01-01T00:00:00Z'): Run {
