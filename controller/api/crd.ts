@@ -15,6 +15,13 @@ function plain<T>(schema: T): Record<string, unknown> {
 
 const GPU_KEY = `'${GPU_RESOURCE}'`;
 
+/** Fields only a service run may set, each with why a job cannot: one rule per field names that field. */
+const SERVICE_ONLY_FIELDS = {
+  ports: 'a job run cannot have ports; use kind: service for a long-running server',
+  replicas: 'a job run cannot have replicas; use kind: service for a long-running server',
+  isExternal: 'only a service run is served through the ingress; a job run cannot set isExternal',
+} satisfies Partial<Record<keyof typeof RunSpec.properties, string>>;
+
 /** CEL rules on spec: the checks a schema alone cannot express. */
 export function runSpecRules(pools: readonly RunPoolInfo[]): CelRule[] {
   const cpuPools = pools.filter((p) => !p.gpu).map((p) => `'${p.name}'`);
@@ -23,15 +30,8 @@ export function runSpecRules(pools: readonly RunPoolInfo[]): CelRule[] {
     `has(self.container.resources) && ((has(self.container.resources.limits) && ${GPU_KEY} in self.container.resources.limits) || ` +
     `(has(self.container.resources.requests) && ${GPU_KEY} in self.container.resources.requests))`;
   return [
-    forbidden(
-      "self.kind != 'job' || (!has(self.ports) && !has(self.replicas))",
-      '.ports',
-      'a job run cannot have ports or replicas; use kind: service for a long-running server',
-    ),
-    forbidden(
-      "self.kind != 'job' || !has(self.isExternal)",
-      '.isExternal',
-      'only a service run is served through the ingress; a job run cannot set isExternal',
+    ...Object.entries(SERVICE_ONLY_FIELDS).map(([field, message]) =>
+      forbidden(`self.kind != 'job' || !has(self.${field})`, `.${field}`, message),
     ),
     {
       rule: "self.kind != 'service' || (has(self.ports) && size(self.ports) > 0)",

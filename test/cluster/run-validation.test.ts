@@ -62,8 +62,14 @@ describe('the API server rejects bad runs at apply time', () => {
 
   it('rejects a job with ports', async () => {
     expect(await rejection({ ...base, ports: [{ port: 8080 }] })).toMatch(
-      /spec\.ports: Forbidden: a job run cannot have ports or replicas/,
+      /spec\.ports: Forbidden: a job run cannot have ports; use kind: service/,
     );
+  });
+
+  it('rejects a job with replicas, naming spec.replicas', async () => {
+    const message = await rejection({ ...base, replicas: 2 });
+    expect(message).toMatch(/spec\.replicas: Forbidden: a job run cannot have replicas/);
+    expect(message).not.toContain('spec.ports');
   });
 
   it('rejects a job that asks to be served through the ingress', async () => {
