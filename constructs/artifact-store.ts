@@ -1,5 +1,5 @@
 import type { k8s } from 'cdk8s-plus-28';
-import type { ArtifactStore } from './config/schema.js';
+import { ARTIFACTS_MOUNT_PATH, type ArtifactStore } from './config/schema.js';
 
 /**
  * How a pod reaches the artifact store: env, credentials and mounts, derived from config once and
@@ -16,7 +16,6 @@ export interface ArtifactConnection {
   readonly serviceAccountAnnotations: Record<string, string>;
 }
 
-export const ARTIFACTS_MOUNT_PATH = '/artifacts';
 const GCS_CREDENTIALS_PATH = '/var/run/secrets/plinth/gcs';
 
 export function artifactConnection(store: ArtifactStore): ArtifactConnection {

@@ -8,6 +8,7 @@ import { RUN_GROUP, RUN_PLURAL } from '../controller/api/run.js';
 import type { PlatformConfig } from './config/schema.js';
 import { artifactConnection } from './artifact-store.js';
 import { CoreService } from './core-service.js';
+import { runConnection } from './run-connection.js';
 import { componentLabels } from './labels.js';
 import { poolPlacement, runPools } from './scheduling.js';
 import { containerSecurityContext, podSecurityContext } from './security.js';
@@ -60,6 +61,7 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
       volumes: artifacts.volumes,
       volumeMounts: artifacts.volumeMounts,
     },
+    connections: Object.fromEntries(config.connections.map((c) => [c.name, runConnection(c)])),
     teams,
   };
 }
@@ -126,6 +128,7 @@ export class ControllerDeployment extends Construct {
 
     const crd = runCustomResourceDefinition(
       runPools(config).map((name) => ({ name, gpu: config.nodePools[name]?.role === 'gpu' })),
+      config.connections.map((c) => c.name),
     );
     new ApiObject(this, 'run-crd', { ...crd, metadata: { ...crd.metadata, labels } });
 

@@ -11,6 +11,7 @@ const REQUIRED: (keyof PlatformDefaults)[] = [
   'trackingUri',
   'externalServices',
   'artifacts',
+  'connections',
   'teams',
 ];
 

@@ -23,12 +23,14 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { PLINTH_LABELS } from '../constructs/labels.js';
 import { ApiWriter } from './api-writer.js';
+import { LatestEvents } from './latest-events.js';
 import { stripManagedFields, trimDeployment, trimJob, trimPod } from './cache-trim.js';
 import type { PlatformDefaults, TeamDefaults } from './api/platform-defaults.js';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, runsPath, type Run, type RunStatus } from './api/run.js';
 import type { ControllerMetrics } from './metrics.js';
 import { childName, desiredJob, desiredService } from './reconcile/desired-children.js';
 import { deriveStatus, isFinalStatus, type Observation } from './reconcile/run-status.js';
+import { invalidity } from './reconcile/run-validity.js';
 import { serviceRoute } from './reconcile/service-route.js';
 import { StatusPacer } from './reconcile/status-pacing.js';
 import { TeamAdmission } from './reconcile/team-admission.js';
@@ -41,6 +43,8 @@ const SPEC_HASH_ANNOTATION = 'plinth.dev/spec-hash';
 export const RESYNC_MS = 60_000;
 /** The events that explain a podless Job: the Job controller could not create its pod. */
 const FAILED_CREATE_EVENTS = 'involvedObject.kind=Job,reason=FailedCreate';
+/** The events that explain a pod stuck starting: the kubelet cannot mount a volume (a missing Secret). */
+const MOUNT_FAILURE_EVENTS = 'involvedObject.kind=Pod,reason=FailedMount';
 /** Phases in which a run waits for something; the pending-too-long alert watches their age. */
 const PENDING_PHASES = new Set(['created', 'queued', 'unschedulable', 'scheduled']);
 
@@ -70,6 +74,7 @@ export class RunController {
   private readonly pods: Cache<V1Pod>;
   private readonly nodes: Cache<V1Node>;
   private readonly failedCreates: Cache<CoreV1Event>;
+  private readonly mountFailures: Cache<CoreV1Event>;
   private readonly writer: ApiWriter;
   private readonly customObjects: CustomObjectsApi;
   private readonly batch: BatchV1Api;
@@ -81,8 +86,9 @@ export class RunController {
   /** The status last written for each run, by uid. */
   private readonly written = new Map<string, RunStatus>();
   private readonly pacer = new StatusPacer();
-  /** The latest FailedCreate message of each Job, from the events cache. */
-  private readonly failedCreateByJob = new Map<string, { at: number; message: string }>();
+  /** The latest FailedCreate message of each Job, and FailedMount message of each pod. */
+  private readonly failedCreateByJob = new LatestEvents('the Job controller could not create a pod');
+  private readonly mountFailureByPod = new LatestEvents('a volume cannot be mounted');
   /**
    * By namespace, the runs that hold or want capacity (neither finished nor stopped): admission
    * reads these, not every run the team ever made.
@@ -145,13 +151,16 @@ export class RunController {
     this.nodes = makeStreamingInformer<V1Node>(kc, '/api/v1/nodes', () => this.core.listNode(), {
       transform: stripManagedFields,
     });
-    // Watched rather than listed per run: one cheap stream, and a diagnosis as soon as it happens.
-    this.failedCreates = makeStreamingInformer<CoreV1Event>(
-      kc,
-      '/api/v1/events',
-      () => this.core.listEventForAllNamespaces({ fieldSelector: FAILED_CREATE_EVENTS }),
-      { fieldSelector: FAILED_CREATE_EVENTS, transform: stripManagedFields },
-    );
+    // Watched rather than listed per run: one cheap stream each, and a diagnosis as soon as it happens.
+    const events = (fieldSelector: string) =>
+      makeStreamingInformer<CoreV1Event>(
+        kc,
+        '/api/v1/events',
+        () => this.core.listEventForAllNamespaces({ fieldSelector }),
+        { fieldSelector, transform: stripManagedFields },
+      );
+    this.failedCreates = events(FAILED_CREATE_EVENTS);
+    this.mountFailures = events(MOUNT_FAILURE_EVENTS);
   }
 
   /** The newest status of a run: what this controller last wrote, or the cache's if it knows none. */
@@ -171,7 +180,7 @@ export class RunController {
 
   /** Every cache but the runs'. */
   private clusterCaches(): Cache<KubernetesObject>[] {
-    return [...this.ofRunCaches(), this.nodes, this.failedCreates] as Cache<KubernetesObject>[];
+    return [...this.ofRunCaches(), this.nodes, this.failedCreates, this.mountFailures] as Cache<KubernetesObject>[];
   }
 
   get isSynced(): boolean {
@@ -204,6 +213,7 @@ export class RunController {
       const key = keyOf(pod.metadata?.namespace, pod.metadata?.labels?.[PLINTH_LABELS.run]);
       this.podsByRun.get(key)?.delete(pod.metadata?.name ?? '');
       if (this.podsByRun.get(key)?.size === 0) this.podsByRun.delete(key);
+      this.mountFailureByPod.forget(keyOf(pod.metadata?.namespace, pod.metadata?.name));
     });
     this.runs.on('add', arrive);
     this.runs.on('update', (run) => {
@@ -219,7 +229,7 @@ export class RunController {
       this.admission.forget(run);
       this.written.delete(uidOf(run));
       this.pacer.forget(uidOf(run));
-      this.failedCreateByJob.delete(keyOf(run.metadata.namespace, childName(run)));
+      this.failedCreateByJob.forget(keyOf(run.metadata.namespace, childName(run)));
       this.enqueueWaiting(run.metadata.namespace ?? '');
     });
     for (const informer of this.ofRunCaches()) {
@@ -230,16 +240,19 @@ export class RunController {
     const noteFailedCreate = (event: CoreV1Event) => {
       // Write conflicts on the quota are retried by the Job controller; they explain nothing.
       if (event.message?.includes('the object has been modified')) return;
-      const job = keyOf(event.involvedObject.namespace, event.involvedObject.name);
-      const at = new Date(event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? 0).getTime();
-      const known = this.failedCreateByJob.get(job);
-      if (known && known.at > at) return;
-      this.failedCreateByJob.set(job, { at, message: event.message ?? 'the Job controller could not create a pod' });
+      const job = this.failedCreateByJob.note(event);
       // The Job is named after its run.
-      this.queue.add(job);
+      if (job) this.queue.add(job);
     };
     this.failedCreates.on('add', noteFailedCreate);
     this.failedCreates.on('update', noteFailedCreate);
+    const noteMountFailure = (event: CoreV1Event) => {
+      // Only runs' pods are cached; the events of every other pod in the cluster are no concern.
+      const pod = this.pods.get(event.involvedObject.name ?? '', event.involvedObject.namespace);
+      if (pod && this.mountFailureByPod.note(event)) enqueueOwner(pod);
+    };
+    this.mountFailures.on('add', noteMountFailure);
+    this.mountFailures.on('update', noteMountFailure);
     for (const informer of [this.runs, ...this.clusterCaches()]) {
       informer.on('error', (err: unknown) => {
         if (this.stopped) return;
@@ -345,21 +358,16 @@ export class RunController {
     if (!run) return; // deleted: its children go with it through their ownerReferences
     if (this.isFinal(run)) return this.release(run);
 
+    const pods = this.podsOf(run);
     const observation = {
       now: new Date(),
       generation: run.metadata.generation ?? 0,
-      pods: this.podsOf(run),
+      pods,
       nodes: this.nodes.list(),
+      mountFailures: this.mountFailuresOf(pods),
     };
     const team = this.defaults.teams[namespace];
-    const invalid = !team
-      ? { reason: 'NotATeamNamespace', message: `namespace ${namespace} belongs to no team of this platform` }
-      : !team.pools.includes(run.spec.pool)
-        ? {
-            reason: 'PoolNotAllowed',
-            message: `team ${team.team} may not use pool "${run.spec.pool}"; allowed: ${team.pools.join(', ')}`,
-          }
-        : undefined;
+    const invalid = invalidity(run, team, this.defaults);
     if (invalid || !team) {
       this.settle(run, await this.writeStatus(run, { ...observation, invalid }));
       return;
@@ -382,7 +390,7 @@ export class RunController {
 
     const job = run.spec.kind === 'job' ? await this.ensureJob(run, team.team) : undefined;
     const deployment = run.spec.kind === 'service' ? await this.ensureService(run, team) : undefined;
-    const failedCreate = job && this.podless(job, key) ? this.failedCreateByJob.get(key)?.message : undefined;
+    const failedCreate = job && this.podless(job, key) ? this.failedCreateByJob.get(key) : undefined;
     const url = serviceRoute(run, team)?.url;
     this.settle(run, await this.writeStatus(run, { ...observation, job, deployment, failedCreate, url }));
   }
@@ -399,6 +407,16 @@ export class RunController {
 
   private podsOf(run: Run): V1Pod[] {
     return [...(this.podsByRun.get(keyOf(run.metadata.namespace, run.metadata.name))?.values() ?? [])];
+  }
+
+  /** By pod name, why the kubelet cannot mount a volume of the pod, if it has said so. */
+  private mountFailuresOf(pods: readonly V1Pod[]): Map<string, string> {
+    const failures = new Map<string, string>();
+    for (const pod of pods) {
+      const message = this.mountFailureByPod.get(keyOf(pod.metadata?.namespace, pod.metadata?.name));
+      if (message) failures.set(pod.metadata?.name ?? '', message);
+    }
+    return failures;
   }
 
   /** A run that no longer holds or wants capacity; what it held goes to the head of the queue. */

@@ -151,6 +151,48 @@ export const artifactStore = z.discriminatedUnion('kind', [s3Store, gcsStore, vo
 });
 export type ArtifactStore = z.infer<typeof artifactStore>;
 
+/** Where the artifact store's volume is mounted in run containers; connections may not mount over it. */
+export const ARTIFACTS_MOUNT_PATH = '/artifacts';
+
+const mountPath = z
+  .string()
+  .regex(/^\/[^:]*[^/:]$/, { error: 'must be an absolute path other than "/", such as "/etc/plinth/git"' });
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  error: 'must be an environment variable name: letters, digits and "_", not starting with a digit',
+});
+
+/** A Secret or ConfigMap in each team namespace: its keys become env, or its files appear at mountPath. */
+const namespacedSource = z.strictObject({ name: dnsLabel, mountPath: mountPath.optional() });
+
+/**
+ * A platform connection (Polyaxon's term) that runs name in `spec.connections`: a dataset volume, a
+ * model hub, a git host. Its Secret or ConfigMap (made by the team's admins) or volume claim (made by
+ * platform engineers) lives in each team namespace, so no credential passes through the config.
+ */
+const connection = z
+  .strictObject({
+    /** Part of the pod's volume names (`conn-<name>-secret`), hence shorter than a DNS label. */
+    name: dnsLabel.max(50, { error: 'must be at most 50 characters' }),
+    description: z.string().optional(),
+    /** Plain settings, such as a bucket URI; never credentials, which belong in the Secret. */
+    env: z
+      .record(
+        envName.refine((n) => !n.startsWith('PLINTH_'), { error: 'PLINTH_ variables are set by the platform' }),
+        z.string(),
+      )
+      .default({}),
+    secret: namespacedSource.optional(),
+    configMap: namespacedSource.optional(),
+    /** A PersistentVolumeClaim, such as a shared dataset volume; read-only unless said otherwise. */
+    volumeClaim: z.strictObject({ claimName: dnsLabel, mountPath, readOnly: z.boolean().default(true) }).optional(),
+  })
+  .refine((c) => Object.keys(c.env).length > 0 || c.secret || c.configMap || c.volumeClaim, {
+    error: 'gives a run nothing: set env, secret, configMap or volumeClaim',
+  });
+export type Connection = z.infer<typeof connection>;
+export type ConnectionInput = z.input<typeof connection>;
+
 const cloudNativePg = z.strictObject({
   kind: z.literal('cloudnative-pg'),
   instances: z.number().int().min(1, { error: 'must be at least 1' }).default(3),
@@ -275,6 +317,8 @@ export const platformConfigSchema = z
     nodePools: z.record(dnsLabel, nodePool),
     database,
     artifacts: artifactStore,
+    /** What runs may connect to beyond the artifact store, which every run gets. */
+    connections: z.array(connection).default([]),
     ingress,
     security,
     teams: z.array(team).default([]),
@@ -327,6 +371,7 @@ export const platformConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['teams', i, 'name'], message: `team "${t.name}" is defined twice` });
       }
     });
+    checkConnections(config.connections, ctx);
     if (config.production) {
       for (const [key, image] of Object.entries(config.images)) {
         if (!imagePinning(image).digest) {
@@ -370,6 +415,34 @@ export const platformConfigSchema = z
       }
     }
   });
+
+/** Connection names and mount paths are unique, and no mount lands on another's or the artifact store's. */
+function checkConnections(connections: Connection[], ctx: z.RefinementCtx): void {
+  const mounts: { path: string; owner: string }[] = [{ path: ARTIFACTS_MOUNT_PATH, owner: 'the artifact store' }];
+  const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+  connections.forEach((c, i) => {
+    if (connections.findIndex((o) => o.name === c.name) !== i) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connections', i, 'name'],
+        message: `connection "${c.name}" is defined twice`,
+      });
+    }
+    for (const key of ['secret', 'configMap', 'volumeClaim'] as const) {
+      const path = c[key]?.mountPath;
+      if (path === undefined) continue;
+      const clash = mounts.find((m) => overlaps(m.path, path));
+      if (clash) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connections', i, key, 'mountPath'],
+          message: `"${path}" overlaps ${clash.path}, where ${clash.owner} is mounted`,
+        });
+      }
+      mounts.push({ path, owner: `connection "${c.name}"` });
+    }
+  });
+}
 
 /** What an environment file writes: defaults may be left out. */
 export type PlatformConfigInput = z.input<typeof platformConfigSchema>;

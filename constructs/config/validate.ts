@@ -35,8 +35,14 @@ export function formatPath(path: readonly PropertyKey[]): string {
     .join('');
 }
 
+/** A record key's own checks come nested under zod's generic "Invalid key"; they say what a key may be. */
+function messageOf(issue: z.ZodError['issues'][number]): string {
+  if (issue.code === 'invalid_key' && issue.issues.length > 0) return issue.issues.map((i) => i.message).join('; ');
+  return issue.message;
+}
+
 function toIssues(error: z.ZodError): ConfigIssue[] {
-  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: messageOf(issue) }));
 }
 
 /** Validates an environment's config and fills in defaults, or throws a PlatformConfigError. */

@@ -75,12 +75,35 @@ export function runSpecTransitionRules(): CelRule[] {
   ];
 }
 
-/** The Run CRD, built from the schema in run.ts and the platform's pools. */
-export function runCustomResourceDefinition(pools: readonly RunPoolInfo[]) {
+/**
+ * A run may name only the platform's connections. With none defined, an enum could not be empty,
+ * so a rule says so instead.
+ */
+function connectionRules(connections: readonly string[]): CelRule[] {
+  if (connections.length > 0) return [];
+  return [
+    forbidden(
+      '!has(self.connections) || size(self.connections) == 0',
+      '.connections',
+      'this platform defines no connections; a platform engineer adds them under connections in the environment config',
+    ),
+  ];
+}
+
+/** The Run CRD, built from the schema in run.ts and the platform's pools and connections. */
+export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], connections: readonly string[]) {
   const spec = plain(RunSpec);
   const properties = spec['properties'] as Record<string, Record<string, unknown>>;
   properties['pool'] = { ...properties['pool'], enum: pools.map((p) => p.name) };
-  spec['x-kubernetes-validations'] = [...runSpecRules(pools), ...runSpecTransitionRules()];
+  if (connections.length > 0) {
+    const list = properties['connections'] as { items: Record<string, unknown> };
+    list.items = { ...list.items, enum: [...connections] };
+  }
+  spec['x-kubernetes-validations'] = [
+    ...runSpecRules(pools),
+    ...connectionRules(connections),
+    ...runSpecTransitionRules(),
+  ];
 
   return {
     apiVersion: 'apiextensions.k8s.io/v1',

@@ -1,4 +1,5 @@
 import type { k8s } from 'cdk8s-plus-28';
+import type { RunConnection } from '../../constructs/run-connection.js';
 
 /**
  * The platform defaults the controller applies to every run. The constructs write them into the
@@ -39,6 +40,8 @@ export interface PlatformDefaults {
     readonly volumes: k8s.Volume[];
     readonly volumeMounts: k8s.VolumeMount[];
   };
+  /** The connections runs may name in spec.connections, keyed by name. */
+  readonly connections: Record<string, RunConnection>;
   /** Keyed by team namespace. */
   readonly teams: Record<string, TeamDefaults>;
 }

@@ -82,7 +82,14 @@ export const RunSpec = Type.Object({
       { maxItems: 128 },
     ),
   ),
-  connections: Type.Optional(Type.Array(Type.String({ maxLength: 63 }), { maxItems: 16 })),
+  connections: Type.Optional(
+    Type.Array(Type.String({ maxLength: 63 }), {
+      maxItems: 16,
+      'x-kubernetes-list-type': 'set',
+      description:
+        "Names of the platform's connections (its environment config's connections): each adds its env, Secret, ConfigMap or volume to every container. The artifact store is always connected.",
+    }),
+  ),
   stopped: Type.Optional(Type.Boolean({ description: 'Set to true to stop the run and delete its pods.' })),
   ports: Type.Optional(
     Type.Array(

@@ -18,6 +18,8 @@ export function unschedulableReason(message: string): string {
   if (message.includes('Insufficient memory')) return 'InsufficientMemory';
   if (message.includes('untolerated taint')) return 'UntoleratedTaint';
   if (message.includes("didn't match Pod's node affinity/selector")) return 'NoMatchingNode';
+  if (/persistentvolumeclaim "[^"]*" not found/.test(message)) return 'VolumeClaimNotFound';
+  if (message.includes('unbound immediate PersistentVolumeClaims')) return 'VolumeClaimUnbound';
   return 'Unschedulable';
 }
 
@@ -27,6 +29,8 @@ const UNSCHEDULABLE_HINT: Record<string, string> = {
   InsufficientMemory: 'no node has enough free memory for the pod',
   UntoleratedTaint: 'the pod does not tolerate the taints of the nodes it selects',
   NoMatchingNode: "no node matches the pod's node selector or affinity",
+  VolumeClaimNotFound: "a volume claim the pod mounts does not exist in the run's namespace",
+  VolumeClaimUnbound: 'a volume claim the pod mounts has no volume yet',
   Unschedulable: 'no node can take the pod',
 };
 
@@ -95,7 +99,15 @@ export function terminationSummary(pod: V1Pod): { reason: string; message: strin
   return undefined;
 }
 
-export function diagnosePod(pod: V1Pod, nodes: readonly V1Node[] = []): Diagnosis {
+/**
+ * `mountFailures` holds, by pod name, what the kubelet said in FailedMount events: a pod whose
+ * volume cannot be mounted (a connection's missing Secret) says so nowhere in its status.
+ */
+export function diagnosePod(
+  pod: V1Pod,
+  nodes: readonly V1Node[] = [],
+  mountFailures: ReadonlyMap<string, string> = new Map(),
+): Diagnosis {
   const phase = pod.status?.phase;
   if (phase === 'Succeeded') return { phase: 'succeeded', reason: 'Completed', message: 'the pod completed' };
   if (phase === 'Failed') {
@@ -132,6 +144,11 @@ export function diagnosePod(pod: V1Pod, nodes: readonly V1Node[] = []): Diagnosi
         message: `container ${s.name}: ${waiting.message ?? waiting.reason}`,
       };
     }
+  }
+
+  const mountFailure = mountFailures.get(pod.metadata?.name ?? '');
+  if (phase === 'Pending' && pod.spec?.nodeName && mountFailure) {
+    return { phase: 'warning', reason: 'MountFailed', message: `cannot mount the pod's volumes: ${mountFailure}` };
   }
 
   if (phase === 'Running') {
@@ -172,9 +189,13 @@ const SEVERITY: Record<string, number> = {
   succeeded: 7,
 };
 
-export function worstDiagnosis(pods: readonly V1Pod[], nodes: readonly V1Node[] = []): Diagnosis | undefined {
+export function worstDiagnosis(
+  pods: readonly V1Pod[],
+  nodes: readonly V1Node[] = [],
+  mountFailures?: ReadonlyMap<string, string>,
+): Diagnosis | undefined {
   return pods
     .filter((p) => !p.metadata?.deletionTimestamp)
-    .map((p) => diagnosePod(p, nodes))
+    .map((p) => diagnosePod(p, nodes, mountFailures))
     .sort((a, b) => (SEVERITY[a.phase] ?? 9) - (SEVERITY[b.phase] ?? 9))[0];
 }

@@ -1,5 +1,6 @@
 import type { V1Container, V1PodTemplateSpec, V1SecurityContext, V1Toleration } from '@kubernetes/client-node';
 import { PLINTH_LABELS } from '../../constructs/labels.js';
+import type { RunConnection } from '../../constructs/run-connection.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 import type { Run } from '../api/run.js';
 import { runLabels } from './run-labels.js';
@@ -47,20 +48,39 @@ export function enforceContainerFloor(
   };
 }
 
+/** What the platform adds to every container of a run: env, env sources and mounts. */
+interface ContainerWiring {
+  readonly env: V1Container['env'];
+  readonly envFrom: V1Container['envFrom'];
+  readonly volumeMounts: V1Container['volumeMounts'];
+}
+
 function container(
   spec: Record<string, unknown>,
   name: string,
-  env: V1Container['env'],
+  wiring: ContainerWiring,
   defaults: PlatformDefaults,
 ): V1Container {
   const c = spec as unknown as V1Container;
+  // The run's own env and env sources come last: where names repeat, Kubernetes uses the last.
+  const envFrom = [...(wiring.envFrom ?? []), ...(c.envFrom ?? [])];
   return {
     ...c,
     name: c.name ?? name,
-    env: [...(env ?? []), ...(c.env ?? [])],
-    volumeMounts: [...defaults.artifacts.volumeMounts, ...(c.volumeMounts ?? [])] as V1Container['volumeMounts'],
+    env: [...(wiring.env ?? []), ...(c.env ?? [])],
+    ...(envFrom.length > 0 ? { envFrom } : {}),
+    volumeMounts: [...(wiring.volumeMounts ?? []), ...(c.volumeMounts ?? [])],
     securityContext: enforceContainerFloor(c.securityContext, defaults.containerSecurityContext as V1SecurityContext),
   };
+}
+
+/** The connections a run names, as the platform defines them now. */
+function connectionsOf(run: Run, defaults: PlatformDefaults): RunConnection[] {
+  return (run.spec.connections ?? []).map((name) => {
+    const connection = defaults.connections[name];
+    if (!connection) throw new Error(`connection "${name}" is not a connection of this platform`);
+    return connection;
+  });
 }
 
 function sameToleration(a: V1Toleration, b: V1Toleration): boolean {
@@ -69,7 +89,7 @@ function sameToleration(a: V1Toleration, b: V1Toleration): boolean {
 
 /**
  * The pod a run becomes: the user's container and environment, with the platform's placement,
- * security floor, artifact store and tracking wiring applied on top.
+ * security floor, artifact store, connections and tracking wiring applied on top.
  */
 export function runPodTemplate(
   run: Run,
@@ -82,7 +102,17 @@ export function runPodTemplate(
   const pool = defaults.pools[run.spec.pool];
   if (!pool) throw new Error(`pool "${run.spec.pool}" is not a run pool of this platform`);
   const params = (run.spec.params ?? []).map((p) => ({ name: p.name, value: p.value }));
-  const env = [...platformEnv(run, defaults, team, route), ...defaults.artifacts.env, ...params] as V1Container['env'];
+  const connections = connectionsOf(run, defaults);
+  const wiring = {
+    env: [
+      ...platformEnv(run, defaults, team, route),
+      ...defaults.artifacts.env,
+      ...connections.flatMap((c) => c.env),
+      ...params,
+    ],
+    envFrom: connections.flatMap((c) => c.envFrom),
+    volumeMounts: [...defaults.artifacts.volumeMounts, ...connections.flatMap((c) => c.volumeMounts)],
+  } as ContainerWiring;
   const userTolerations = (environment.tolerations ?? []) as V1Toleration[];
   const account = environment.serviceAccountName;
   // Only what is routed may be reached by the ingress controller (the team's NetworkPolicy), so no
@@ -111,10 +141,10 @@ export function runPodTemplate(
       automountServiceAccountToken: account ? undefined : false,
       securityContext: defaults.podSecurityContext as never,
       initContainers: (run.spec.init ?? []).map((c, i) =>
-        container(c as Record<string, unknown>, `init-${i}`, env, defaults),
+        container(c as Record<string, unknown>, `init-${i}`, wiring, defaults),
       ),
-      containers: [container(run.spec.container as Record<string, unknown>, 'main', env, defaults)],
-      volumes: defaults.artifacts.volumes as never,
+      containers: [container(run.spec.container as Record<string, unknown>, 'main', wiring, defaults)],
+      volumes: [...defaults.artifacts.volumes, ...connections.flatMap((c) => c.volumes)] as never,
     },
   };
 }

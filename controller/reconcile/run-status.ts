@@ -21,6 +21,8 @@ export interface Observation {
   readonly pods: readonly V1Pod[];
   /** The cluster's nodes, to name the real cause of an unschedulable pod. */
   readonly nodes: readonly V1Node[];
+  /** By pod name, the latest FailedMount message the kubelet sent about the pod. */
+  readonly mountFailures?: ReadonlyMap<string, string>;
   /** The latest message of a FailedCreate event on the workload, e.g. a quota rejection. */
   readonly failedCreate?: string;
   /** Set while a stop is in progress: pods still terminating. */
@@ -84,7 +86,7 @@ function fromJob(job: V1Job, observed: Observation, attempts: number, limit: num
     }
     return { phase: 'created', reason: 'WorkloadCreated', message: 'the Job exists; waiting for its pod' };
   }
-  const diagnosis = diagnosePod(current, observed.nodes);
+  const diagnosis = diagnosePod(current, observed.nodes, observed.mountFailures);
   const failedBefore = job.status?.failed ?? 0;
   if (
     failedBefore > 0 &&
@@ -117,7 +119,7 @@ function fromDeployment(deployment: V1Deployment, observed: Observation): Diagno
   if (want > 0 && ready >= want)
     return { phase: 'running', reason: 'Running', message: `${ready}/${want} replicas ready` };
   return (
-    worstDiagnosis(observed.pods, observed.nodes) ?? {
+    worstDiagnosis(observed.pods, observed.nodes, observed.mountFailures) ?? {
       phase: 'created',
       reason: 'WorkloadCreated',
       message: 'the Deployment exists; waiting for its pods',

@@ -1,4 +1,5 @@
 import type { PlatformConfigInput } from '../../constructs/config/schema.js';
+import { DATASETS, GIT } from './connections.js';
 import { PINNED_IMAGES } from './images.js';
 
 /**
@@ -27,6 +28,16 @@ export const local: PlatformConfigInput = {
     endpoint: 'http://minio.plinth.svc:9000',
     credentials: { secret: { name: 'artifact-store' } },
   },
+  connections: [
+    {
+      name: 'huggingface',
+      description: "The Hugging Face Hub, with the token in the team's huggingface Secret (key HF_TOKEN)",
+      env: { HF_HUB_DISABLE_TELEMETRY: '1' },
+      secret: { name: 'huggingface' },
+    },
+    DATASETS,
+    GIT,
+  ],
   ingress: { domain: 'plinth.localtest.me', tls: { kind: 'issuer', name: 'plinth-local-ca' } },
   teams: [
     {

@@ -1,4 +1,5 @@
 import type { PlatformConfigInput } from '../../constructs/config/schema.js';
+import { DATASETS, GIT } from './connections.js';
 import { PINNED_IMAGES } from './images.js';
 
 /**
@@ -27,6 +28,7 @@ export const onprem: PlatformConfigInput = {
     endpoint: 'https://s3.storage.internal:9000',
     credentials: { secret: { name: 'artifact-store' } },
   },
+  connections: [DATASETS, GIT],
   ingress: { domain: 'ml.example.com', tls: { kind: 'acme', email: 'platform@example.com' } },
   teams: [
     {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, BatchV1Api, CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import { GPU_TAINT } from '../../constructs/config/schema.js';
-import { DURATION_ANNOTATION, SIMULATE_ANNOTATION } from '../harness/kwok-stages.js';
+import { DURATION_ANNOTATION, MOUNT_FAILURE_MESSAGE, SIMULATE_ANNOTATION } from '../harness/kwok-stages.js';
 import { eventually, kubeConfigAs } from '../support/cluster.js';
 import { startController, type ControllerProcess } from '../support/controller.js';
 import { deleteRuns } from '../support/identities.js';
@@ -197,6 +197,69 @@ describe('the controller runs jobs and services', () => {
     expect(run.status?.message).toBe(
       'no node has all of the labels the pod selects: nvidia.com/gpu.product=nvidia-a100, plinth.dev/pool=cpu',
     );
+  });
+
+  it('connects a run to the connections it names, and names a missing volume claim until it is made', async () => {
+    // The team's admin keeps the token; a platform engineer makes the dataset claim.
+    const core = (who: string) => kubeConfigAs(who).makeApiClient(CoreV1Api);
+    await core('vision-lead').createNamespacedSecret({
+      namespace: NS,
+      body: { metadata: { name: 'huggingface' }, stringData: { HF_TOKEN: 'hf_not_a_real_token' } },
+    });
+    await submit('fine-tune', { pool: 'cpu', container: { image }, connections: ['huggingface', 'datasets'] });
+    const waiting = await waitForRun(NS, 'fine-tune', inPhase('unschedulable'));
+    expect(waiting.status?.reason).toBe('VolumeClaimNotFound');
+    expect(waiting.status?.message).toMatch(
+      /^a volume claim the pod mounts does not exist in the run's namespace: .*persistentvolumeclaim "datasets" not found/,
+    );
+
+    const claim = { storageClassName: '', accessModes: ['ReadOnlyMany'], volumeName: 'datasets-vision' };
+    await core('admin').createPersistentVolume({
+      body: {
+        metadata: { name: 'datasets-vision' },
+        spec: {
+          ...claim,
+          capacity: { storage: '1Gi' },
+          hostPath: { path: '/srv/datasets' },
+          claimRef: { namespace: NS, name: 'datasets' },
+        },
+      },
+    });
+    await core('admin').createNamespacedPersistentVolumeClaim({
+      namespace: NS,
+      body: { metadata: { name: 'datasets' }, spec: { ...claim, resources: { requests: { storage: '1Gi' } } } },
+    });
+    expect((await waitForRun(NS, 'fine-tune', inPhase('succeeded', 'failed'))).status?.phase).toBe('succeeded');
+
+    const job = await admin().makeApiClient(BatchV1Api).readNamespacedJob({ name: 'fine-tune', namespace: NS });
+    const pod = job.spec?.template.spec;
+    const main = pod?.containers[0];
+    expect(main?.envFrom).toEqual([{ secretRef: { name: 'huggingface' } }]);
+    expect(main?.env).toContainEqual({ name: 'HF_HUB_DISABLE_TELEMETRY', value: '1' });
+    expect(main?.volumeMounts).toContainEqual({ name: 'conn-datasets-claim', mountPath: '/datasets', readOnly: true });
+    expect(pod?.volumes).toContainEqual({
+      name: 'conn-datasets-claim',
+      persistentVolumeClaim: { claimName: 'datasets', readOnly: true },
+    });
+  });
+
+  it('names the Secret a connection mounts when the kubelet cannot find it', async () => {
+    await submit('clone-repo', {
+      pool: 'cpu',
+      container: { image },
+      connections: ['git'],
+      environment: { annotations: { [SIMULATE_ANNOTATION]: 'mount-failure' } },
+    });
+    const run = await waitForRun(NS, 'clone-repo', inPhase('warning'));
+    expect(run.status).toMatchObject({
+      reason: 'MountFailed',
+      message: `cannot mount the pod's volumes: ${MOUNT_FAILURE_MESSAGE}`,
+    });
+    const job = await admin().makeApiClient(BatchV1Api).readNamespacedJob({ name: 'clone-repo', namespace: NS });
+    expect(job.spec?.template.spec?.volumes).toContainEqual({
+      name: 'conn-git-secret',
+      secret: { secretName: 'git-credentials', defaultMode: 420 },
+    });
   });
 
   it('stops a run mid-way, leaving no pod behind', async () => {

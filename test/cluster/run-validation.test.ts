@@ -78,6 +78,15 @@ describe('the API server rejects bad runs at apply time', () => {
     );
   });
 
+  it('rejects a connection the platform does not define, listing those it does, and a repeated one', async () => {
+    expect(await rejection({ ...base, connections: ['datasets', 'gdrive'] })).toMatch(
+      /spec\.connections\[1\]: Unsupported value: "gdrive": supported values: "huggingface", "datasets", "git"/,
+    );
+    expect(await rejection({ ...base, connections: ['datasets', 'datasets'] })).toMatch(
+      /spec\.connections\[1\]: Duplicate value: "datasets"/,
+    );
+  });
+
   it('rejects a service without ports', async () => {
     expect(await rejection({ ...base, kind: 'service' })).toMatch(
       /spec\.ports: Required value: a service run needs at least one port/,

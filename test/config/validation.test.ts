@@ -140,6 +140,54 @@ describe('PlatformConfig validation', () => {
     );
   });
 
+  describe('connections', () => {
+    it('rejects a connection defined twice', () => {
+      const message = errorFor('local', (c) => {
+        c.connections = [...c.connections!, { name: 'datasets', env: { DATASETS: '/data' } }];
+      });
+      expect(message).toContain('connections[3].name: connection "datasets" is defined twice');
+    });
+
+    it('rejects a mount over the artifact store or over another connection, naming both', () => {
+      const message = errorFor('onprem', (c) => {
+        c.connections = [
+          { name: 'scratch', volumeClaim: { claimName: 'scratch', mountPath: '/artifacts/scratch' } },
+          { name: 'models', configMap: { name: 'models', mountPath: '/etc/plinth' } },
+          { name: 'git', secret: { name: 'git-credentials', mountPath: '/etc/plinth/git' } },
+        ];
+      });
+      expect(message).toContain(
+        'connections[0].volumeClaim.mountPath: "/artifacts/scratch" overlaps /artifacts, where the artifact store is mounted',
+      );
+      expect(message).toContain(
+        'connections[2].secret.mountPath: "/etc/plinth/git" overlaps /etc/plinth, where connection "models" is mounted',
+      );
+    });
+
+    it('rejects a connection that gives a run nothing', () => {
+      const message = errorFor('local', (c) => {
+        c.connections = [{ name: 'empty' }];
+      });
+      expect(message).toContain('connections[0]: gives a run nothing: set env, secret, configMap or volumeClaim');
+    });
+
+    it('rejects bad names, paths and env, each at its field', () => {
+      const message = errorFor('local', (c) => {
+        c.connections = [
+          {
+            name: 'Hub',
+            env: { PLINTH_RUN: 'x', '1BAD': 'y' },
+            secret: { name: 'hub', mountPath: 'relative/path' },
+          },
+        ];
+      });
+      expect(message).toContain('connections[0].name: must be a DNS label');
+      expect(message).toContain('connections[0].env.PLINTH_RUN: PLINTH_ variables are set by the platform');
+      expect(message).toContain('connections[0].env["1BAD"]: must be an environment variable name');
+      expect(message).toContain('connections[0].secret.mountPath: must be an absolute path other than "/"');
+    });
+  });
+
   it('lists every problem at once', () => {
     const message = errorFor('onprem', (c) => {
       c.teams![0]!.quota.gpu = -2;

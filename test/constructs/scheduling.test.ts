@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
 import { GPU_TAINT, POOL_LABEL } from '../../constructs/config/schema.js';
 import { nodeLabels } from '../../constructs/scheduling.js';
-import { ENVIRONMENTS, configOf, find, objectsOf, podSpecs } from '../support/platform.js';
+import { ENVIRONMENTS, configOf, objectsOf, podSpecs, runDefaultsOf } from '../support/platform.js';
 
 const isGpuToleration = (t: { key?: string }) => t.key === GPU_TAINT.key;
 
@@ -10,11 +9,7 @@ describe.each(ENVIRONMENTS)('scheduling in %s', (env) => {
   const objects = objectsOf(env);
   const config = configOf(env);
   const corePool = Object.entries(config.nodePools).find(([, p]) => p.role === 'core')!;
-  const defaults = JSON.parse(
-    (find(objects, 'ConfigMap', 'plinth-controller') as unknown as { data: Record<string, string> }).data[
-      PLATFORM_DEFAULTS_KEY
-    ]!,
-  ) as PlatformDefaults;
+  const defaults = runDefaultsOf(env, objects);
 
   it('puts every core service on the core pool, tolerating its taint and never the GPU taint', () => {
     for (const { owner, spec } of podSpecs(objects)) {

@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
 import type { Run } from '../../controller/api/run.js';
 import { trimJob, trimPod } from '../../controller/cache-trim.js';
 import { desiredJob } from '../../controller/reconcile/desired-children.js';
 import { diagnosePod } from '../../controller/reconcile/diagnosis.js';
 import { deriveStatus } from '../../controller/reconcile/run-status.js';
-import { find, objectsOf } from '../support/platform.js';
+import { runDefaultsOf } from '../support/platform.js';
 
-const defaults = JSON.parse(
-  (find(objectsOf('local'), 'ConfigMap', 'plinth-controller') as unknown as { data: Record<string, string> }).data[
-    PLATFORM_DEFAULTS_KEY
-  ]!,
-) as PlatformDefaults;
+const defaults = runDefaultsOf('local');
 
 const run: Run = {
   apiVersion: 'plinth.dev/v1alpha1',

@@ -28,6 +28,8 @@ describe('diagnosePod', () => {
     ['0/6 nodes are available: 6 Insufficient memory.', 'InsufficientMemory'],
     ["0/6 nodes are available: 6 node(s) didn't match Pod's node affinity/selector.", 'NoMatchingNode'],
     ['0/6 nodes are available: 6 node(s) had untolerated taint(s).', 'UntoleratedTaint'],
+    ['0/6 nodes are available: persistentvolumeclaim "datasets" not found.', 'VolumeClaimNotFound'],
+    ['0/6 nodes are available: pod has unbound immediate PersistentVolumeClaims.', 'VolumeClaimUnbound'],
   ])('names the scheduler verdict %s', (message, reason) => {
     expect(unschedulableReason(message)).toBe(reason);
     expect(diagnosePod(pending(message))).toMatchObject({ phase: 'unschedulable', reason });
@@ -113,5 +115,22 @@ describe('diagnosePod', () => {
         status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] },
       }).phase,
     ).toBe('starting');
+  });
+
+  it('reports a volume the kubelet cannot mount while the pod waits on its node, but not once it runs', () => {
+    const failure = 'MountVolume.SetUp failed for volume "conn-git-secret" : secret "git-credentials" not found';
+    const pod = (phase: string): V1Pod => ({
+      metadata: { name: 'clone-abc' },
+      spec: { nodeName: 'cpu-0', containers: [] },
+      status: { phase },
+    });
+    const failures = new Map([['clone-abc', failure]]);
+    expect(diagnosePod(pod('Pending'), nodes, failures)).toEqual({
+      phase: 'warning',
+      reason: 'MountFailed',
+      message: `cannot mount the pod's volumes: ${failure}`,
+    });
+    expect(diagnosePod(pod('Pending'), nodes, new Map([['other-pod', failure]])).reason).toBe('Scheduled');
+    expect(diagnosePod(pod('Running'), nodes, failures).reason).not.toBe('MountFailed');
   });
 });

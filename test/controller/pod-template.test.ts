@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
 import type { Run } from '../../controller/api/run.js';
 import { desiredJob, desiredService } from '../../controller/reconcile/desired-children.js';
-import { find, objectsOf } from '../support/platform.js';
+import { runDefaultsOf } from '../support/platform.js';
 
-const defaults = JSON.parse(
-  (find(objectsOf('local'), 'ConfigMap', 'plinth-controller') as unknown as { data: Record<string, string> }).data[
-    PLATFORM_DEFAULTS_KEY
-  ]!,
-) as PlatformDefaults;
+const defaults = runDefaultsOf('local');
 
 const run = (spec: Partial<Run['spec']>): Run => ({
   apiVersion: 'plinth.dev/v1alpha1',
@@ -66,6 +61,40 @@ describe('desiredJob', () => {
       name: 'init-0',
       securityContext: { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
     });
+  });
+
+  it("gives every container the connections the run names, and the run's own env the last word", () => {
+    const spec = desiredJob(
+      run({
+        connections: ['huggingface', 'datasets'],
+        init: [{ image: 'fetch:1' }],
+        container: {
+          image: 'x:1',
+          env: [{ name: 'HF_HUB_DISABLE_TELEMETRY', value: '0' }],
+          envFrom: [{ configMapRef: { name: 'own' } }],
+        } as never,
+      }),
+      defaults,
+      'vision',
+    ).spec?.template.spec;
+    const [init, main] = [spec?.initContainers?.[0], spec?.containers[0]];
+    for (const c of [init, main]) {
+      expect(c?.envFrom?.[0]).toEqual({ secretRef: { name: 'huggingface' } });
+      expect(c?.volumeMounts).toContainEqual({ name: 'conn-datasets-claim', mountPath: '/datasets', readOnly: true });
+    }
+    expect(main?.envFrom?.[1]).toEqual({ configMapRef: { name: 'own' } });
+    // Kubernetes takes the last of repeated names: the run's.
+    expect(main?.env?.filter((e) => e.name === 'HF_HUB_DISABLE_TELEMETRY').map((e) => e.value)).toEqual(['1', '0']);
+    expect(spec?.volumes).toContainEqual({
+      name: 'conn-datasets-claim',
+      persistentVolumeClaim: { claimName: 'datasets', readOnly: true },
+    });
+  });
+
+  it('adds nothing for connections the run does not name', () => {
+    const spec = desiredJob(run({}), defaults, 'vision').spec?.template.spec;
+    expect(spec?.containers[0]?.envFrom).toBeUndefined();
+    expect(spec?.volumes?.map((v) => v.name)).not.toContain('conn-datasets-claim');
   });
 });
 

@@ -2,11 +2,16 @@
  * kwok stages for the simulated nodes: nodes become Ready, pods start, pods owned by a Job
  * succeed after `jobDurationMs`, and a pod annotated with SIMULATE_ANNOTATION does what a kubelet
  * reports for a broken workload instead: `fail` exits 1, `oom` is OOMKilled (exit 137),
- * `image-pull` stays Pending in ImagePullBackOff, and `crash-loop` is Running in CrashLoopBackOff.
+ * `image-pull` stays Pending in ImagePullBackOff, `crash-loop` is Running in CrashLoopBackOff, and
+ * `mount-failure` stays ContainerCreating with the FailedMount event of a missing Secret
+ * (MOUNT_FAILURE_MESSAGE).
  */
 export const SIMULATE_ANNOTATION = 'plinth.dev/simulate';
 /** Overrides jobDurationMs for one pod, e.g. "30s". */
 export const DURATION_ANNOTATION = 'plinth.dev/simulate-duration';
+/** What the kubelet says of a pod that mounts the `git` connection's Secret where it does not exist. */
+export const MOUNT_FAILURE_MESSAGE =
+  'MountVolume.SetUp failed for volume "conn-git-secret" : secret "git-credentials" not found';
 
 export interface StageOptions {
   /** How long a Job's pod runs before it succeeds or fails. */
@@ -128,6 +133,19 @@ const podImagePullBackOff = podStatus({
   sandbox: true,
 });
 
+/** What a kubelet reports while it cannot mount a volume: no sandbox, containers still being created. */
+const podContainerCreating = podStatus({
+  conditions: [condition('PodScheduled', 'True'), condition('Ready', 'False', 'ContainersNotReady')],
+  container: `  ready: false
+  restartCount: 0
+  started: false
+  state:
+    waiting:
+      reason: ContainerCreating
+`,
+  phase: 'Pending',
+});
+
 /** What a kubelet reports of a container that exits 1 each time it is restarted. */
 const podCrashLoopBackOff = podStatus({
   conditions: startedConditions('ContainersNotReady'),
@@ -181,7 +199,7 @@ export function kwokStages(options: StageOptions) {
       selector: {
         matchExpressions: [
           ...scheduledNotStarted,
-          { key: annotation(SIMULATE_ANNOTATION), operator: 'NotIn', values: ['image-pull'] },
+          { key: annotation(SIMULATE_ANNOTATION), operator: 'NotIn', values: ['image-pull', 'mount-failure'] },
         ],
       },
       delay: { durationMilliseconds: options.podStartMs },
@@ -193,6 +211,21 @@ export function kwokStages(options: StageOptions) {
       },
       delay: { durationMilliseconds: options.podStartMs },
       next: { statusTemplate: podImagePullBackOff },
+    }),
+    // Only a pod without container statuses matches, and the stage gives it some, so it applies once.
+    stage('pod-mount-failure', 'Pod', {
+      selector: {
+        matchExpressions: [
+          ...scheduledNotStarted,
+          { key: '.status.containerStatuses', operator: 'DoesNotExist' },
+          outcome('mount-failure'),
+        ],
+      },
+      delay: { durationMilliseconds: options.podStartMs },
+      next: {
+        statusTemplate: podContainerCreating,
+        event: { type: 'Warning', reason: 'FailedMount', message: MOUNT_FAILURE_MESSAGE },
+      },
     }),
     // Only a Ready pod matches, and the stage makes it unready, so it applies once.
     stage('pod-crash-loop-backoff', 'Pod', {

@@ -1,4 +1,5 @@
 import type { PlatformConfigInput } from '../../constructs/config/schema.js';
+import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
 import { validatePlatformConfig } from '../../constructs/config/validate.js';
 import { renderPlatform } from '../../constructs/platform.js';
 import { environments } from '../../stacks/environments/index.js';
@@ -23,6 +24,12 @@ export function objectsOf(env: string): K8sObject[] {
 
 export function renderInput(input: PlatformConfigInput): K8sObject[] {
   return renderPlatform(validatePlatformConfig(input.name, input)).flatMap((c) => c.objects as K8sObject[]);
+}
+
+/** The run defaults as the controller reads them: from the synthesized ConfigMap, through JSON. */
+export function runDefaultsOf(env: string, objects: K8sObject[] = objectsOf(env)): PlatformDefaults {
+  const map = find(objects, 'ConfigMap', 'plinth-controller') as unknown as { data: Record<string, string> };
+  return JSON.parse(map.data[PLATFORM_DEFAULTS_KEY] ?? '{}') as PlatformDefaults;
 }
 
 export function ofKind(objects: K8sObject[], kind: string): K8sObject[] {

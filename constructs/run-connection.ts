@@ -1,0 +1,42 @@
+import type { k8s } from 'cdk8s-plus-28';
+import type { Connection } from './config/schema.js';
+
+/**
+ * What a run naming a connection gets in its pod, derived from config once and applied by the
+ * controller to every container of the run. Secrets are referenced by name, never read.
+ */
+export interface RunConnection {
+  readonly env: k8s.EnvVar[];
+  readonly envFrom: k8s.EnvFromSource[];
+  readonly volumes: k8s.Volume[];
+  readonly volumeMounts: k8s.VolumeMount[];
+}
+
+export function runConnection(connection: Connection): RunConnection {
+  const { name, secret, configMap, volumeClaim } = connection;
+  const envFrom: k8s.EnvFromSource[] = [];
+  const volumes: k8s.Volume[] = [];
+  const volumeMounts: k8s.VolumeMount[] = [];
+  const mount = (volume: k8s.Volume, mountPath: string, readOnly: boolean) => {
+    volumes.push(volume);
+    volumeMounts.push({ name: volume.name, mountPath, readOnly });
+  };
+
+  if (secret?.mountPath) {
+    mount({ name: `conn-${name}-secret`, secret: { secretName: secret.name } }, secret.mountPath, true);
+  } else if (secret) envFrom.push({ secretRef: { name: secret.name } });
+  if (configMap?.mountPath) {
+    mount({ name: `conn-${name}-config`, configMap: { name: configMap.name } }, configMap.mountPath, true);
+  } else if (configMap) envFrom.push({ configMapRef: { name: configMap.name } });
+  if (volumeClaim) {
+    const { claimName, mountPath, readOnly } = volumeClaim;
+    mount({ name: `conn-${name}-claim`, persistentVolumeClaim: { claimName, readOnly } }, mountPath, readOnly);
+  }
+
+  return {
+    env: Object.entries(connection.env).map(([key, value]) => ({ name: key, value })),
+    envFrom,
+    volumes,
+    volumeMounts,
+  };
+}

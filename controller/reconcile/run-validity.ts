@@ -1,0 +1,37 @@
+import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
+import type { Run } from '../api/run.js';
+
+export interface Invalidity {
+  readonly reason: 'NotATeamNamespace' | 'PoolNotAllowed' | 'UnknownConnection';
+  readonly message: string;
+}
+
+/**
+ * Why a run can never start as written, though the CRD let it in: its namespace is no team's, or
+ * the platform's config has changed since it was submitted. Undefined when it can start.
+ */
+export function invalidity(
+  run: Run,
+  team: TeamDefaults | undefined,
+  defaults: PlatformDefaults,
+): Invalidity | undefined {
+  const namespace = run.metadata.namespace ?? '';
+  if (!team) {
+    return { reason: 'NotATeamNamespace', message: `namespace ${namespace} belongs to no team of this platform` };
+  }
+  if (!team.pools.includes(run.spec.pool)) {
+    return {
+      reason: 'PoolNotAllowed',
+      message: `team ${team.team} may not use pool "${run.spec.pool}"; allowed: ${team.pools.join(', ')}`,
+    };
+  }
+  const unknown = (run.spec.connections ?? []).filter((name) => !(name in defaults.connections));
+  if (unknown.length > 0) {
+    const known = Object.keys(defaults.connections);
+    return {
+      reason: 'UnknownConnection',
+      message: `this platform defines no connection ${unknown.map((n) => `"${n}"`).join(', ')}; defined: ${known.join(', ') || 'none'}`,
+    };
+  }
+  return undefined;
+}

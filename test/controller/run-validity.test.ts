@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import type { Run } from '../../controller/api/run.js';
+import { invalidity } from '../../controller/reconcile/run-validity.js';
+import { runDefaultsOf } from '../support/platform.js';
+
+const defaults = runDefaultsOf('local');
+
+const run = (namespace: string, spec: Partial<Run['spec']> = {}): Run => ({
+  apiVersion: 'plinth.dev/v1alpha1',
+  kind: 'Run',
+  metadata: { name: 'r', namespace, uid: 'u1' },
+  spec: { kind: 'job', pool: 'cpu', container: { image: 'x:1' }, ...spec },
+});
+
+const check = (r: Run) => invalidity(r, defaults.teams[r.metadata.namespace ?? ''], defaults);
+
+describe('invalidity', () => {
+  it('lets a run in a team namespace, on its pools, with defined connections start', () => {
+    expect(check(run('plinth-vision', { connections: ['datasets'] }))).toBeUndefined();
+  });
+
+  it('refuses a namespace that is no team', () => {
+    expect(check(run('default'))).toEqual({
+      reason: 'NotATeamNamespace',
+      message: 'namespace default belongs to no team of this platform',
+    });
+  });
+
+  it('refuses a connection the platform no longer defines, listing those it does', () => {
+    expect(check(run('plinth-vision', { connections: ['datasets', 'gdrive'] }))).toEqual({
+      reason: 'UnknownConnection',
+      message: 'this platform defines no connection "gdrive"; defined: huggingface, datasets, git',
+    });
+  });
+});
