@@ -18,7 +18,7 @@
  * with whether it is met.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +96,8 @@ function peakRssMiB(pid: number): number {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'plinth-bench-cluster-'));
+/** The controller's JSON log, kept after the run: the state directory is removed. */
+const CONTROLLER_LOG = join('build', 'bench', 'controller.log');
 let controllerPid: number | undefined;
 // An interrupted benchmark still stops the controller and the control plane it started.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -151,6 +153,8 @@ try {
   if (spawnSync('npm', ['run', '-s', 'build:controller'], { stdio: 'inherit' }).status !== 0) {
     throw new Error('bundling the controller failed');
   }
+  mkdirSync(join('build', 'bench'), { recursive: true });
+  const logFile = openSync(CONTROLLER_LOG, 'w');
   const controller = spawn(
     process.execPath,
     ['build/controller.mjs', '--identity=bench', '--metrics-port=0', '--health-port=0'],
@@ -162,13 +166,20 @@ try {
         // As its Deployment runs it: the heap bounded by the container's memory limit.
         NODE_OPTIONS: nodeOptions(config.controller.resources.limits.memory),
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', logFile, 'inherit'],
     },
   );
   const pid = controller.pid ?? 0;
   controllerPid = pid;
+  // A controller that exits on its own (a lost lease, a fatal error) ends the benchmark with why.
+  let exited: string | undefined;
+  let stopping = false;
+  controller.on('exit', (code, signal) => (exited = `code ${code}, signal ${signal}`));
+  const running = () => {
+    if (exited && !stopping) throw new Error(`the controller exited (${exited}); its log is in ${CONTROLLER_LOG}`);
+  };
   let peak = 0;
-  const sampler = setInterval(() => (peak = Math.max(peak, peakRssMiB(pid))), 500);
+  const sampler = setInterval(() => (peak = exited ? peak : Math.max(peak, peakRssMiB(pid))), 500);
   await new Promise((r) => setTimeout(r, 3000));
 
   // Informers (list, then watch, re-established if dropped) rather than polling lists, which would
@@ -187,7 +198,10 @@ try {
   const countPhase = (namespace: string, match: (phase: string) => boolean) =>
     [...phases].filter(([key, phase]) => key.startsWith(`${namespace}/`) && match(phase)).length;
   const until = async (done: () => boolean) => {
-    while (!done()) await new Promise((r) => setTimeout(r, 100));
+    while (!done()) {
+      running();
+      await new Promise((r) => setTimeout(r, 100));
+    }
   };
 
   // The moment each Job appears ends its run's create-to-Job latency.
@@ -228,13 +242,15 @@ try {
     }
     return counts;
   };
-  const cpuOf = () =>
-    Object.fromEntries([
+  const cpuOf = () => {
+    running();
+    return Object.fromEntries([
       ...state.processes.map((p) => [p.name, cpuSeconds(p.pid)] as const),
       ['controller', cpuSeconds(pid)] as const,
       // The benchmark's own client and watches share the machine too.
       ['benchmark', cpuSeconds(process.pid)] as const,
     ]);
+  };
 
   const submit = (namespace: string, name: string) =>
     runsApi.createNamespacedCustomObject({
@@ -354,7 +370,9 @@ try {
   await until(() => countPhase('plinth-backlog', (p) => p !== '') === BACKLOG);
   await new Promise((r) => setTimeout(r, 2000));
   clearInterval(sampler);
+  running();
   peak = Math.max(peak, peakRssMiB(pid));
+  stopping = true;
   tracking = false;
   await Promise.all([runInformer.stop(), jobInformer.stop()]);
   controller.kill('SIGTERM');
