@@ -89,6 +89,8 @@ export class RunController {
   /** The latest FailedCreate message of each Job, and FailedMount message of each pod. */
   private readonly failedCreateByJob = new LatestEvents('the Job controller could not create a pod');
   private readonly mountFailureByPod = new LatestEvents('a volume cannot be mounted');
+  private readonly mountFailureOf = (pod: V1Pod) =>
+    this.mountFailureByPod.get(keyOf(pod.metadata?.namespace, pod.metadata?.name));
   /**
    * By namespace, the runs that hold or want capacity (neither finished nor stopped): admission
    * reads these, not every run the team ever made.
@@ -383,13 +385,12 @@ export class RunController {
     if (!run) return; // deleted: its children go with it through their ownerReferences
     if (this.isFinal(run)) return this.release(run);
 
-    const pods = this.podsOf(run);
     const observation = {
       now: new Date(),
       generation: run.metadata.generation ?? 0,
-      pods,
+      pods: this.podsOf(run),
       nodes: this.nodes.list(),
-      mountFailures: this.mountFailuresOf(pods),
+      mountFailureOf: this.mountFailureOf,
     };
     const team = this.defaults.teams[namespace];
     const invalid = invalidity(run, team, this.defaults);
@@ -432,16 +433,6 @@ export class RunController {
 
   private podsOf(run: Run): V1Pod[] {
     return [...(this.podsByRun.get(keyOf(run.metadata.namespace, run.metadata.name))?.values() ?? [])];
-  }
-
-  /** By pod name, why the kubelet cannot mount a volume of the pod, if it has said so. */
-  private mountFailuresOf(pods: readonly V1Pod[]): Map<string, string> {
-    const failures = new Map<string, string>();
-    for (const pod of pods) {
-      const message = this.mountFailureByPod.get(keyOf(pod.metadata?.namespace, pod.metadata?.name));
-      if (message) failures.set(pod.metadata?.name ?? '', message);
-    }
-    return failures;
   }
 
   /** A run that no longer holds or wants capacity; what it held goes to the head of the queue. */

@@ -76,11 +76,17 @@ export function runSpecTransitionRules(): CelRule[] {
 }
 
 /**
- * A run may name only the platform's connections. With none defined, an enum could not be empty,
- * so a rule says so instead.
+ * A run may name only the platform's connections: the items' enum lists them. With none defined,
+ * an enum could not be empty, so a rule refuses any instead.
  */
-function connectionRules(connections: readonly string[]): CelRule[] {
-  if (connections.length > 0) return [];
+function restrictConnections(
+  connectionsSchema: { items: Record<string, unknown> },
+  names: readonly string[],
+): CelRule[] {
+  if (names.length > 0) {
+    connectionsSchema.items = { ...connectionsSchema.items, enum: [...names] };
+    return [];
+  }
   return [
     forbidden(
       '!has(self.connections) || size(self.connections) == 0',
@@ -95,15 +101,11 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], conne
   const spec = plain(RunSpec);
   const properties = spec['properties'] as Record<string, Record<string, unknown>>;
   properties['pool'] = { ...properties['pool'], enum: pools.map((p) => p.name) };
-  if (connections.length > 0) {
-    const list = properties['connections'] as { items: Record<string, unknown> };
-    list.items = { ...list.items, enum: [...connections] };
-  }
-  spec['x-kubernetes-validations'] = [
-    ...runSpecRules(pools),
-    ...connectionRules(connections),
-    ...runSpecTransitionRules(),
-  ];
+  const connectionRules = restrictConnections(
+    properties['connections'] as { items: Record<string, unknown> },
+    connections,
+  );
+  spec['x-kubernetes-validations'] = [...runSpecRules(pools), ...connectionRules, ...runSpecTransitionRules()];
 
   return {
     apiVersion: 'apiextensions.k8s.io/v1',

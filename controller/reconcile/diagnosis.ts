@@ -99,15 +99,14 @@ export function terminationSummary(pod: V1Pod): { reason: string; message: strin
   return undefined;
 }
 
+/** What the kubelet said of a pod in FailedMount events, which its status never carries. */
+export type MountFailureOf = (pod: V1Pod) => string | undefined;
+
 /**
- * `mountFailures` holds, by pod name, what the kubelet said in FailedMount events: a pod whose
- * volume cannot be mounted (a connection's missing Secret) says so nowhere in its status.
+ * `mountFailure` is what the kubelet said in FailedMount events: a pod whose volume cannot be
+ * mounted (a connection's missing Secret) says so nowhere in its status.
  */
-export function diagnosePod(
-  pod: V1Pod,
-  nodes: readonly V1Node[] = [],
-  mountFailures: ReadonlyMap<string, string> = new Map(),
-): Diagnosis {
+export function diagnosePod(pod: V1Pod, nodes: readonly V1Node[] = [], mountFailure?: string): Diagnosis {
   const phase = pod.status?.phase;
   if (phase === 'Succeeded') return { phase: 'succeeded', reason: 'Completed', message: 'the pod completed' };
   if (phase === 'Failed') {
@@ -146,7 +145,6 @@ export function diagnosePod(
     }
   }
 
-  const mountFailure = mountFailures.get(pod.metadata?.name ?? '');
   if (phase === 'Pending' && pod.spec?.nodeName && mountFailure) {
     return { phase: 'warning', reason: 'MountFailed', message: `cannot mount the pod's volumes: ${mountFailure}` };
   }
@@ -192,10 +190,10 @@ const SEVERITY: Record<string, number> = {
 export function worstDiagnosis(
   pods: readonly V1Pod[],
   nodes: readonly V1Node[] = [],
-  mountFailures?: ReadonlyMap<string, string>,
+  mountFailureOf?: MountFailureOf,
 ): Diagnosis | undefined {
   return pods
     .filter((p) => !p.metadata?.deletionTimestamp)
-    .map((p) => diagnosePod(p, nodes, mountFailures))
+    .map((p) => diagnosePod(p, nodes, mountFailureOf?.(p)))
     .sort((a, b) => (SEVERITY[a.phase] ?? 9) - (SEVERITY[b.phase] ?? 9))[0];
 }

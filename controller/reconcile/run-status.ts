@@ -1,6 +1,6 @@
 import type { V1Deployment, V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { RunPhase, RunStatus } from '../api/run.js';
-import { diagnosePod, terminationSummary, worstDiagnosis, type Diagnosis } from './diagnosis.js';
+import { diagnosePod, terminationSummary, worstDiagnosis, type Diagnosis, type MountFailureOf } from './diagnosis.js';
 
 export const FINAL_PHASES: ReadonlySet<RunPhase> = new Set(['succeeded', 'failed', 'stopped']);
 
@@ -21,8 +21,8 @@ export interface Observation {
   readonly pods: readonly V1Pod[];
   /** The cluster's nodes, to name the real cause of an unschedulable pod. */
   readonly nodes: readonly V1Node[];
-  /** By pod name, the latest FailedMount message the kubelet sent about the pod. */
-  readonly mountFailures?: ReadonlyMap<string, string>;
+  /** The latest FailedMount message the kubelet sent about a pod. */
+  readonly mountFailureOf?: MountFailureOf;
   /** The latest message of a FailedCreate event on the workload, e.g. a quota rejection. */
   readonly failedCreate?: string;
   /** Set while a stop is in progress: pods still terminating. */
@@ -86,7 +86,7 @@ function fromJob(job: V1Job, observed: Observation, attempts: number, limit: num
     }
     return { phase: 'created', reason: 'WorkloadCreated', message: 'the Job exists; waiting for its pod' };
   }
-  const diagnosis = diagnosePod(current, observed.nodes, observed.mountFailures);
+  const diagnosis = diagnosePod(current, observed.nodes, observed.mountFailureOf?.(current));
   const failedBefore = job.status?.failed ?? 0;
   if (
     failedBefore > 0 &&
@@ -119,7 +119,7 @@ function fromDeployment(deployment: V1Deployment, observed: Observation): Diagno
   if (want > 0 && ready >= want)
     return { phase: 'running', reason: 'Running', message: `${ready}/${want} replicas ready` };
   return (
-    worstDiagnosis(observed.pods, observed.nodes, observed.mountFailures) ?? {
+    worstDiagnosis(observed.pods, observed.nodes, observed.mountFailureOf) ?? {
       phase: 'created',
       reason: 'WorkloadCreated',
       message: 'the Deployment exists; waiting for its pods',

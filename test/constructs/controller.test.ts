@@ -42,7 +42,13 @@ describe.each(ENVIRONMENTS)('controller in %s', (env) => {
         versions: {
           schema: {
             openAPIV3Schema: {
-              properties: { spec: { properties: Record<string, { enum?: string[] }>; required: string[] } };
+              properties: {
+                spec: {
+                  properties: Record<string, { enum?: string[]; items?: { enum?: string[] } }>;
+                  required: string[];
+                  'x-kubernetes-validations': { fieldPath?: string; message: string }[];
+                };
+              };
             };
           };
         }[];
@@ -56,5 +62,10 @@ describe.each(ENVIRONMENTS)('controller in %s', (env) => {
       .map(([n]) => n)
       .sort();
     expect(spec.properties['pool']?.enum).toEqual(runPools);
+    // The connections likewise; with none defined, a rule refuses any.
+    const names = config.connections.map((c) => c.name);
+    expect(spec.properties['connections']?.items?.enum).toEqual(names.length > 0 ? names : undefined);
+    const refusesAny = spec['x-kubernetes-validations'].some((r) => r.message.includes('defines no connections'));
+    expect(refusesAny).toBe(names.length === 0);
   });
 });

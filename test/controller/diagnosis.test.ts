@@ -124,13 +124,12 @@ describe('diagnosePod', () => {
       spec: { nodeName: 'cpu-0', containers: [] },
       status: { phase },
     });
-    const failures = new Map([['clone-abc', failure]]);
-    expect(diagnosePod(pod('Pending'), nodes, failures)).toEqual({
+    expect(diagnosePod(pod('Pending'), nodes, failure)).toEqual({
       phase: 'warning',
       reason: 'MountFailed',
       message: `cannot mount the pod's volumes: ${failure}`,
     });
-    expect(diagnosePod(pod('Pending'), nodes, new Map([['other-pod', failure]])).reason).toBe('Scheduled');
-    expect(diagnosePod(pod('Running'), nodes, failures).reason).not.toBe('MountFailed');
+    expect(diagnosePod(pod('Pending'), nodes).reason).toBe('Scheduled');
+    expect(diagnosePod(pod('Running'), nodes, failure).reason).not.toBe('MountFailed');
   });
 });
