@@ -138,6 +138,8 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], conne
           schema: {
             openAPIV3Schema: {
               type: 'object',
+              description:
+                "A job or service of an ML team, launched by the platform's controller on one of the platform's node pools.",
               required: ['spec'],
               properties: {
                 apiVersion: { type: 'string' },

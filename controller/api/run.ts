@@ -18,97 +18,198 @@ export const runsPath = (namespace?: string, name?: string): string =>
     ? `/apis/${RUN_API_VERSION}/${RUN_PLURAL}`
     : `/apis/${RUN_API_VERSION}/namespaces/${namespace}/${RUN_PLURAL}/${name}`;
 
-const name = Type.String({ minLength: 1, maxLength: 63 });
-const ResourceList = StringMap(Quantity, { maxProperties: 16 });
+const name = (description: string) => Type.String({ minLength: 1, maxLength: 63, description });
+const ResourceList = (description: string) => StringMap(Quantity, { maxProperties: 16, description });
 
 export const Container = Type.Object(
   {
-    name: Type.Optional(name),
+    name: Type.Optional(name('Defaults to main, or init-<index> for an init container.')),
     image: Type.String({ minLength: 1, maxLength: 512, description: 'Container image, pinned by tag or digest.' }),
-    command: Type.Optional(Type.Array(Type.String(), { maxItems: 64 })),
-    args: Type.Optional(Type.Array(Type.String(), { maxItems: 256 })),
-    workingDir: Type.Optional(Type.String()),
-    env: Type.Optional(Type.Array(Opaque<Record<string, unknown>>('An EnvVar.'), { maxItems: 128 })),
-    resources: Type.Optional(
-      Type.Object({ requests: Type.Optional(ResourceList), limits: Type.Optional(ResourceList) }),
+    command: Type.Optional(
+      Type.Array(Type.String(), { maxItems: 64, description: "The entrypoint; the image's when left out." }),
     ),
-    volumeMounts: Type.Optional(Type.Array(Opaque<Record<string, unknown>>('A VolumeMount.'), { maxItems: 64 })),
+    args: Type.Optional(
+      Type.Array(Type.String(), {
+        maxItems: 256,
+        description: 'Arguments to the entrypoint. $(NAME) expands any env var, params included.',
+      }),
+    ),
+    workingDir: Type.Optional(Type.String({ description: "The working directory; the image's when left out." })),
+    env: Type.Optional(
+      Type.Array(Opaque<Record<string, unknown>>('A Kubernetes EnvVar.'), {
+        maxItems: 128,
+        description: "Env vars, after the platform's, params' and connections': where a name repeats, this one wins.",
+      }),
+    ),
+    resources: Type.Optional(
+      Type.Object(
+        {
+          requests: Type.Optional(
+            ResourceList('Quantities the scheduler reserves, by resource: cpu, memory, nvidia.com/gpu.'),
+          ),
+          limits: Type.Optional(ResourceList('Quantities the container may not exceed, by resource.')),
+        },
+        {
+          description:
+            "Requests and limits. nvidia.com/gpu is refused on a CPU pool, and counts against the team's GPU quota.",
+        },
+      ),
+    ),
+    volumeMounts: Type.Optional(
+      Type.Array(Opaque<Record<string, unknown>>('A Kubernetes VolumeMount.'), {
+        maxItems: 64,
+        description:
+          "Further mounts of the pod's volumes: the artifact store's and the named connections'. The platform mounts them already.",
+      }),
+    ),
     securityContext: Type.Optional(SecurityContext),
   },
-  { 'x-kubernetes-preserve-unknown-fields': true, description: 'A Kubernetes Container.' },
+  {
+    'x-kubernetes-preserve-unknown-fields': true,
+    description:
+      'A Kubernetes Container. The platform adds its env, mounts and security floor; other Container fields are kept as given.',
+  },
 );
 
-const Toleration = Type.Object({
-  key: Type.Optional(Type.String()),
-  operator: Type.Optional(StringEnum(['Exists', 'Equal'])),
-  value: Type.Optional(Type.String()),
-  effect: Type.Optional(StringEnum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'])),
-  tolerationSeconds: Type.Optional(Type.Integer()),
-});
+const Toleration = Type.Object(
+  {
+    key: Type.Optional(Type.String({ description: 'The taint key; empty with Exists tolerates every taint.' })),
+    operator: Type.Optional(StringEnum(['Exists', 'Equal'], { description: 'Defaults to Equal.' })),
+    value: Type.Optional(Type.String({ description: 'The taint value, for Equal.' })),
+    effect: Type.Optional(
+      StringEnum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], { description: 'Empty matches every effect.' }),
+    ),
+    tolerationSeconds: Type.Optional(
+      Type.Integer({ description: 'NoExecute only: how long the pod stays on a node after the taint appears.' }),
+    ),
+  },
+  { description: 'A Kubernetes Toleration.' },
+);
 
-export const RunSpec = Type.Object({
-  kind: StringEnum(['job', 'service'], {
-    description: 'job runs to completion (batch/v1 Job); service keeps running (Deployment and Service).',
-  }),
-  pool: Type.String({ minLength: 1, description: 'The platform node pool the run is scheduled on.' }),
-  container: Container,
-  init: Type.Optional(Type.Array(Container, { maxItems: 16 })),
-  environment: Type.Optional(
-    Type.Object({
-      labels: Type.Optional(StringMap(Type.String(), { maxProperties: 64 })),
-      annotations: Type.Optional(StringMap(Type.String(), { maxProperties: 64 })),
-      nodeSelector: Type.Optional(StringMap(Type.String(), { maxProperties: 32 })),
-      tolerations: Type.Optional(Type.Array(Toleration, { maxItems: 32 })),
-      affinity: Type.Optional(Opaque<Record<string, unknown>>('A Kubernetes Affinity.')),
-      priorityClassName: Type.Optional(Type.String()),
-      serviceAccountName: Type.Optional(name),
+export const RunSpec = Type.Object(
+  {
+    kind: StringEnum(['job', 'service'], {
+      description: 'job runs to completion (batch/v1 Job); service keeps running (Deployment and Service).',
     }),
-  ),
-  termination: Type.Optional(
-    Type.Object({
-      maxRetries: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'Maps to backoffLimit.' })),
-      timeout: Type.Optional(Type.Integer({ minimum: 1, description: 'Seconds; maps to activeDeadlineSeconds.' })),
-      ttl: Type.Optional(
-        Type.Integer({ minimum: 0, description: 'Seconds after finishing; maps to ttlSecondsAfterFinished.' }),
+    pool: Type.String({
+      minLength: 1,
+      description:
+        "The platform node pool the run is scheduled on: the pool's nodeSelector and tolerations are added to its pods.",
+    }),
+    container: Container,
+    init: Type.Optional(
+      Type.Array(Container, {
+        maxItems: 16,
+        description: 'Containers run in order before the main one, each with the same env, mounts and security floor.',
+      }),
+    ),
+    environment: Type.Optional(
+      Type.Object(
+        {
+          labels: Type.Optional(
+            StringMap(Type.String(), {
+              maxProperties: 64,
+              description: "Added to the run's pods. The platform's own labels win where keys repeat.",
+            }),
+          ),
+          annotations: Type.Optional(
+            StringMap(Type.String(), { maxProperties: 64, description: "Added to the run's pods." }),
+          ),
+          nodeSelector: Type.Optional(
+            StringMap(Type.String(), {
+              maxProperties: 32,
+              description: "Narrows the pool's nodeSelector; the pool's own keys cannot be changed.",
+            }),
+          ),
+          tolerations: Type.Optional(
+            Type.Array(Toleration, { maxItems: 32, description: "Added to the pool's tolerations." }),
+          ),
+          affinity: Type.Optional(Opaque<Record<string, unknown>>("A Kubernetes Affinity for the run's pods.")),
+          priorityClassName: Type.Optional(Type.String({ description: "The PriorityClass of the run's pods." })),
+          serviceAccountName: Type.Optional(
+            name(
+              "An account in the run's namespace for its pods to act as, with its token mounted. Without it, the pods run as the platform's run account, with no token.",
+            ),
+          ),
+        },
+        {
+          description:
+            "Pod settings. The pool's placement and the platform's security floor apply whatever is set here.",
+        },
       ),
-    }),
-  ),
-  params: Type.Optional(
-    Type.Array(
-      Type.Object({
-        name: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 128 }),
-        value: Type.String({ maxLength: 4096 }),
-      }),
-      { maxItems: 128 },
     ),
-  ),
-  connections: Type.Optional(
-    Type.Array(Type.String({ maxLength: 63 }), {
-      maxItems: 16,
-      'x-kubernetes-list-type': 'set',
-      description:
-        "Names of the platform's connections (its environment config's connections): each adds its env, Secret, ConfigMap or volume to every container. The artifact store is always connected.",
-    }),
-  ),
-  stopped: Type.Optional(Type.Boolean({ description: 'Set to true to stop the run and delete its pods.' })),
-  ports: Type.Optional(
-    Type.Array(
-      Type.Object({
-        name: Type.Optional(Type.String({ maxLength: 15 })),
-        port: Type.Integer({ minimum: 1, maximum: 65535 }),
-        protocol: Type.Optional(StringEnum(['TCP', 'UDP'])),
-      }),
-      { maxItems: 16 },
+    termination: Type.Optional(
+      Type.Object(
+        {
+          maxRetries: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 100,
+              description: 'Times a failed pod is retried; maps to backoffLimit. Defaults to 0.',
+            }),
+          ),
+          timeout: Type.Optional(Type.Integer({ minimum: 1, description: 'Seconds; maps to activeDeadlineSeconds.' })),
+          ttl: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'Seconds after finishing; maps to ttlSecondsAfterFinished.' }),
+          ),
+        },
+        { description: 'Job runs: how often and how long the run is tried, and how long its Job is kept.' },
+      ),
     ),
-  ),
-  replicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
-  isExternal: Type.Optional(
-    Type.Boolean({
-      description:
-        "Service runs: serve the first port at https://<team>.runs.<domain>/<run>/ through the platform's ingress, over TLS. The ingress does not authenticate requests; the service must.",
-    }),
-  ),
-});
+    params: Type.Optional(
+      Type.Array(
+        Type.Object({
+          name: Type.String({
+            pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+            maxLength: 128,
+            description: 'The env var name: a letter or underscore, then letters, digits or underscores.',
+          }),
+          value: Type.String({ maxLength: 4096, description: 'The value, as given.' }),
+        }),
+        {
+          maxItems: 128,
+          description: 'Named values, each an env var of every container, so args may use them as $(NAME).',
+        },
+      ),
+    ),
+    connections: Type.Optional(
+      Type.Array(Type.String({ maxLength: 63 }), {
+        maxItems: 16,
+        'x-kubernetes-list-type': 'set',
+        description:
+          "Names of the platform's connections (its environment config's connections): each adds its env, Secret, ConfigMap or volume to every container. The artifact store is always connected.",
+      }),
+    ),
+    stopped: Type.Optional(Type.Boolean({ description: 'Set to true to stop the run and delete its pods.' })),
+    ports: Type.Optional(
+      Type.Array(
+        Type.Object({
+          name: Type.Optional(Type.String({ maxLength: 15, description: 'Defaults to port-<index>.' })),
+          port: Type.Integer({ minimum: 1, maximum: 65535, description: 'The container port, served by the Service.' }),
+          protocol: Type.Optional(StringEnum(['TCP', 'UDP'], { description: 'Defaults to TCP.' })),
+        }),
+        {
+          maxItems: 16,
+          description: "Service runs, at least one: the ports the main container serves, each on the run's Service.",
+        },
+      ),
+    ),
+    replicas: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100,
+        description: "Service runs: pods of the Deployment, whose GPUs all count in the team's quota. Defaults to 1.",
+      }),
+    ),
+    isExternal: Type.Optional(
+      Type.Boolean({
+        description:
+          "Service runs: serve the first port at https://<team>.runs.<domain>/<run>/ through the platform's ingress, over TLS. The ingress does not authenticate requests; the service must.",
+      }),
+    ),
+  },
+  { description: 'What the run runs, on which pool, and how it ends.' },
+);
 export type RunSpec = Static<typeof RunSpec>;
 
 /** Lifecycle phases, with Polyaxon's names. */
@@ -128,24 +229,42 @@ export const RUN_PHASES = [
 export type RunPhase = (typeof RUN_PHASES)[number];
 
 const Condition = Type.Object({
-  type: Type.String(),
-  status: StringEnum(['True', 'False', 'Unknown']),
-  reason: Type.Optional(Type.String()),
-  message: Type.Optional(Type.String()),
-  lastTransitionTime: Type.Optional(Type.String({ format: 'date-time' })),
+  type: Type.String({ description: 'Admitted, Scheduled, Running or Finished.' }),
+  status: StringEnum(['True', 'False', 'Unknown'], { description: 'Whether the condition holds now.' }),
+  reason: Type.Optional(Type.String({ description: 'Why the condition has its status, in one CamelCase word.' })),
+  message: Type.Optional(Type.String({ description: 'Why, for a person.' })),
+  lastTransitionTime: Type.Optional(Type.String({ format: 'date-time', description: 'When status last changed.' })),
 });
 
-export const RunStatus = Type.Object({
-  phase: Type.Optional(StringEnum(RUN_PHASES)),
-  reason: Type.Optional(Type.String()),
-  message: Type.Optional(Type.String()),
-  conditions: Type.Optional(Type.Array(Condition, { maxItems: 16 })),
-  startedAt: Type.Optional(Type.String({ format: 'date-time' })),
-  finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
-  attempts: Type.Optional(Type.Integer({ minimum: 0 })),
-  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
-  url: Type.Optional(Type.String({ description: 'Where an external service run is served.' })),
-});
+export const RunStatus = Type.Object(
+  {
+    phase: Type.Optional(StringEnum(RUN_PHASES, { description: 'Where the run is in its lifecycle.' })),
+    reason: Type.Optional(
+      Type.String({
+        description:
+          'Why the run is in its phase, in one CamelCase word, such as WaitingForQuota or VolumeClaimNotFound.',
+      }),
+    ),
+    message: Type.Optional(
+      Type.String({ description: 'Why, for a person: for a pending run, what keeps it from running.' }),
+    ),
+    conditions: Type.Optional(
+      Type.Array(Condition, { maxItems: 16, description: 'Admitted, Scheduled, Running and Finished.' }),
+    ),
+    startedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When its first pod started.' })),
+    finishedAt: Type.Optional(
+      Type.String({ format: 'date-time', description: 'When the run reached succeeded, failed or stopped.' }),
+    ),
+    attempts: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Pods the run has had so far, retries included.' }),
+    ),
+    observedGeneration: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'The generation of the spec this status describes.' }),
+    ),
+    url: Type.Optional(Type.String({ description: 'Where an external service run is served.' })),
+  },
+  { description: "Reported by the platform's controller." },
+);
 export type RunStatus = Static<typeof RunStatus>;
 
 export interface Run {

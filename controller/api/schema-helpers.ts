@@ -6,7 +6,7 @@ import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox
  */
 export function StringMap<T extends TSchema>(
   value: T,
-  options: { maxProperties?: number } = {},
+  options: { maxProperties?: number; description?: string } = {},
 ): TUnsafe<Record<string, Static<T>>> {
   return Type.Unsafe<Record<string, Static<T>>>({ type: 'object', additionalProperties: value, ...options });
 }

@@ -52,20 +52,35 @@ export const SECURITY_FLOOR_RULES: readonly CelRule[] = [
  */
 export const SecurityContext = Type.Object(
   {
-    runAsUser: Type.Optional(Type.Integer()),
-    runAsGroup: Type.Optional(Type.Integer()),
-    runAsNonRoot: Type.Optional(Type.Boolean()),
-    privileged: Type.Optional(Type.Boolean()),
-    allowPrivilegeEscalation: Type.Optional(Type.Boolean()),
-    readOnlyRootFilesystem: Type.Optional(Type.Boolean()),
+    runAsUser: Type.Optional(Type.Integer({ description: "A uid of 1 or more; the platform's when left out." })),
+    runAsGroup: Type.Optional(Type.Integer({ description: "A gid of 1 or more; the platform's when left out." })),
+    runAsNonRoot: Type.Optional(Type.Boolean({ description: 'Only true.' })),
+    privileged: Type.Optional(Type.Boolean({ description: 'Only false.' })),
+    allowPrivilegeEscalation: Type.Optional(Type.Boolean({ description: 'Only false.' })),
+    readOnlyRootFilesystem: Type.Optional(Type.Boolean({ description: 'May be set to true.' })),
     capabilities: Type.Optional(
-      Type.Object({
-        add: Type.Optional(Type.Array(Type.String(), { maxItems: 64 })),
-        drop: Type.Optional(Type.Array(Type.String(), { maxItems: 64 })),
-      }),
+      Type.Object(
+        {
+          add: Type.Optional(Type.Array(Type.String(), { maxItems: 64, description: 'Only empty.' })),
+          drop: Type.Optional(Type.Array(Type.String(), { maxItems: 64, description: 'Every capability is dropped.' })),
+        },
+        { description: 'The platform drops every capability; none may be added.' },
+      ),
     ),
-    seccompProfile: Type.Optional(Type.Object({ type: Type.String(), localhostProfile: Type.Optional(Type.String()) })),
-    procMount: Type.Optional(Type.String()),
+    seccompProfile: Type.Optional(
+      Type.Object(
+        {
+          type: Type.String({ description: 'Only RuntimeDefault.' }),
+          localhostProfile: Type.Optional(Type.String({ description: 'Unused: only RuntimeDefault is allowed.' })),
+        },
+        { description: 'Only the RuntimeDefault profile.' },
+      ),
+    ),
+    procMount: Type.Optional(Type.String({ description: 'Only Default.' })),
   },
-  { 'x-kubernetes-validations': SECURITY_FLOOR_RULES },
+  {
+    'x-kubernetes-validations': SECURITY_FLOOR_RULES,
+    description:
+      "May only tighten the platform's security floor: a non-root uid or gid of its own, a read-only root filesystem.",
+  },
 );

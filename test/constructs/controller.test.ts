@@ -68,4 +68,27 @@ describe.each(ENVIRONMENTS)('controller in %s', (env) => {
     const refusesAny = spec['x-kubernetes-validations'].some((r) => r.message.includes('defines no connections'));
     expect(refusesAny).toBe(names.length === 0);
   });
+
+  it('describes every field of the Run CRD, for kubectl explain', () => {
+    const crd = find(objects, 'CustomResourceDefinition', 'runs.plinth.dev') as unknown as {
+      spec: { versions: { schema: { openAPIV3Schema: SchemaNode } }[] };
+    };
+    const root = crd.spec.versions[0]!.schema.openAPIV3Schema;
+    const undescribed = (node: SchemaNode, path: string): string[] => [
+      ...Object.entries(node.properties ?? {}).flatMap(([key, child]) => [
+        ...(child.description ? [] : [`${path}.${key}`]),
+        ...undescribed(child, `${path}.${key}`),
+      ]),
+      ...(node.items ? undescribed(node.items, `${path}[]`) : []),
+    ];
+    expect(root.description).toBeTruthy();
+    expect(undescribed(root.properties!['spec']!, 'spec')).toEqual([]);
+    expect(undescribed(root.properties!['status']!, 'status')).toEqual([]);
+  });
 });
+
+interface SchemaNode {
+  description?: string;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+}
