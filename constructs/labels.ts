@@ -18,6 +18,17 @@ export const PLINTH_LABELS = {
   serves: 'plinth.dev/serves',
 } as const;
 
+/** On the pods of runs that name a connection; that connection's egress NetworkPolicy selects them. */
+export const connectionLabel = (connection: string): string => `connections.plinth.dev/${connection}`;
+
+/**
+ * Labels that open network paths (the ingress controller's way in, a connection's way out). Only
+ * the controller sets them, from what a run is, never from the labels a run asks for.
+ */
+export function grantsNetworkAccess(key: string): boolean {
+  return key === PLINTH_LABELS.serves || key.startsWith(connectionLabel(''));
+}
+
 export const PART_OF = 'plinth';
 export const MANAGED_BY = 'plinth';
 

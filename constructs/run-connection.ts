@@ -1,11 +1,14 @@
 import type { k8s } from 'cdk8s-plus-28';
 import type { Connection } from './config/schema.js';
+import { connectionLabel } from './labels.js';
 
 /**
  * What a run naming a connection gets in its pod, derived from config once and applied by the
  * controller to every container of the run. Secrets are referenced by name, never read.
  */
 export interface RunConnection {
+  /** Pod labels: the connection's egress NetworkPolicy, if it has one, selects them. */
+  readonly labels: Record<string, string>;
   readonly env: k8s.EnvVar[];
   readonly envFrom: k8s.EnvFromSource[];
   readonly volumes: k8s.Volume[];
@@ -34,6 +37,7 @@ export function runConnection(connection: Connection): RunConnection {
   }
 
   return {
+    labels: { [connectionLabel(name)]: 'true' },
     env: Object.entries(connection.env).map(([key, value]) => ({ name: key, value })),
     envFrom,
     volumes,

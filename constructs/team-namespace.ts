@@ -6,6 +6,7 @@ import { artifactConnection } from './artifact-store.js';
 import { TlsCertificate, teamRunsHost } from './ingress.js';
 import { componentLabels, PLINTH_LABELS, podSecurityLabels, selectorLabels } from './labels.js';
 import { TEAM_ROLE_CLUSTER_ROLES, type TeamRole } from './rbac.js';
+import { runConnection } from './run-connection.js';
 import { RUN_SERVICE_ACCOUNT } from './run-service-account.js';
 import { TRACKING_COMPONENT, TRACKING_PORT } from './tracking-server.js';
 
@@ -160,6 +161,22 @@ export class TeamNamespace extends Construct {
           podSelector: {},
           policyTypes: ['Egress'],
           egress: [{ ports: [...new Set([443, endpointPort])].map(tcp) }],
+        },
+      });
+    }
+    for (const connection of config.connections) {
+      if (!connection.egress) continue;
+      const { ports, to } = connection.egress;
+      const name = `allow-connection-${connection.name}`;
+      new k8s.KubeNetworkPolicy(this, name, {
+        metadata: metadata(name),
+        spec: {
+          // The label the controller puts on the pods of runs that name this connection.
+          podSelector: { matchLabels: runConnection(connection).labels },
+          policyTypes: ['Egress'],
+          egress: [
+            { ...(to.length > 0 ? { to: to.map((cidr) => ({ ipBlock: { cidr } })) } : {}), ports: ports.map(tcp) },
+          ],
         },
       });
     }

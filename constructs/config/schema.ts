@@ -186,9 +186,26 @@ const connection = z
     configMap: namespacedSource.optional(),
     /** A PersistentVolumeClaim, such as a shared dataset volume; read-only unless said otherwise. */
     volumeClaim: z.strictObject({ claimName: dnsLabel, mountPath, readOnly: z.boolean().default(true) }).optional(),
+    /**
+     * What the team namespaces' default-deny NetworkPolicies let out, for the pods of runs that
+     * name the connection only: TCP ports, to any address or only to the CIDRs in `to`.
+     */
+    egress: z
+      .strictObject({
+        ports: z
+          .array(
+            z.number().int().min(1, { error: 'must be a port from 1 to 65535' }).max(65535, {
+              error: 'must be a port from 1 to 65535',
+            }),
+          )
+          .min(1, { error: 'must list at least one port' })
+          .max(16),
+        to: z.array(z.union([z.cidrv4(), z.cidrv6()], { error: 'must be a CIDR such as "10.20.0.0/16"' })).default([]),
+      })
+      .optional(),
   })
-  .refine((c) => Object.keys(c.env).length > 0 || c.secret || c.configMap || c.volumeClaim, {
-    error: 'gives a run nothing: set env, secret, configMap or volumeClaim',
+  .refine((c) => Object.keys(c.env).length > 0 || c.secret || c.configMap || c.volumeClaim || c.egress, {
+    error: 'gives a run nothing: set env, secret, configMap, volumeClaim or egress',
   });
 export type Connection = z.infer<typeof connection>;
 export type ConnectionInput = z.input<typeof connection>;

@@ -109,7 +109,8 @@ export const RunSpec = Type.Object(
           labels: Type.Optional(
             StringMap(Type.String(), {
               maxProperties: 64,
-              description: "Added to the run's pods. The platform's own labels win where keys repeat.",
+              description:
+                "Added to the run's pods. The platform's own labels win where keys repeat, and those that open network paths (plinth.dev/serves, connections.plinth.dev/*) are the platform's alone.",
             }),
           ),
           annotations: Type.Optional(

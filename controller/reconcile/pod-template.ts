@@ -1,5 +1,5 @@
 import type { V1Container, V1PodTemplateSpec, V1SecurityContext, V1Toleration } from '@kubernetes/client-node';
-import { PLINTH_LABELS } from '../../constructs/labels.js';
+import { PLINTH_LABELS, grantsNetworkAccess } from '../../constructs/labels.js';
 import type { RunConnection } from '../../constructs/run-connection.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 import type { Run } from '../api/run.js';
@@ -115,11 +115,12 @@ export function runPodTemplate(
   } as ContainerWiring;
   const userTolerations = (environment.tolerations ?? []) as V1Toleration[];
   const account = environment.serviceAccountName;
-  // Only what is routed may be reached by the ingress controller (the team's NetworkPolicy), so no
-  // run may label itself reachable.
-  const userLabels = Object.entries(environment.labels ?? {}).filter(([key]) => key !== PLINTH_LABELS.serves);
+  // Only a routed run may be reached by the ingress controller, and only a connected one may reach
+  // out through its connection (the team's NetworkPolicies): no run may label itself into either.
+  const userLabels = Object.entries(environment.labels ?? {}).filter(([key]) => !grantsNetworkAccess(key));
   const labels = {
     ...Object.fromEntries(userLabels),
+    ...Object.assign({}, ...connections.map((c) => c.labels)),
     ...runLabels(run.metadata.name, team),
     ...(route ? { [PLINTH_LABELS.serves]: 'true' } : {}),
   };

@@ -8,7 +8,7 @@ export const DATASETS: ConnectionInput = {
   volumeClaim: { claimName: 'datasets', mountPath: '/datasets' },
 };
 
-/** Git over HTTPS (allowed out by the team NetworkPolicies), with the team's credentials as a file. */
+/** Git over HTTPS, with the team's credentials as a file. */
 export const GIT: ConnectionInput = {
   name: 'git',
   description: "Clones over HTTPS with the team's git-credentials Secret (key .git-credentials)",
@@ -19,4 +19,5 @@ export const GIT: ConnectionInput = {
     GIT_CONFIG_VALUE_0: 'store --file=/etc/plinth/git/.git-credentials',
   },
   secret: { name: 'git-credentials', mountPath: '/etc/plinth/git' },
+  egress: { ports: [443] },
 };

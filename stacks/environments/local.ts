@@ -34,6 +34,7 @@ export const local: PlatformConfigInput = {
       description: "The Hugging Face Hub, with the token in the team's huggingface Secret (key HF_TOKEN)",
       env: { HF_HUB_DISABLE_TELEMETRY: '1' },
       secret: { name: 'huggingface' },
+      egress: { ports: [443] },
     },
     DATASETS,
     GIT,

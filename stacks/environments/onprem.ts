@@ -28,7 +28,27 @@ export const onprem: PlatformConfigInput = {
     endpoint: 'https://s3.storage.internal:9000',
     credentials: { secret: { name: 'artifact-store' } },
   },
-  connections: [DATASETS, GIT],
+  connections: [
+    DATASETS,
+    GIT,
+    {
+      name: 'warehouse',
+      description:
+        "The analytics warehouse's read replica (PostgreSQL), with the team's warehouse Secret (PGUSER, PGPASSWORD)",
+      env: {
+        PGHOST: 'warehouse-ro.data.internal',
+        PGPORT: '5432',
+        PGDATABASE: 'analytics',
+        PGSSLMODE: 'verify-full',
+        PGSSLROOTCERT: '/etc/plinth/warehouse/ca.crt',
+      },
+      secret: { name: 'warehouse' },
+      // The CA that signed the warehouse's certificate, which verify-full checks.
+      configMap: { name: 'warehouse-ca', mountPath: '/etc/plinth/warehouse' },
+      // Only to the data network, on PostgreSQL's port.
+      egress: { ports: [5432], to: ['10.20.0.0/16'] },
+    },
+  ],
   ingress: { domain: 'ml.example.com', tls: { kind: 'acme', email: 'platform@example.com' } },
   teams: [
     {

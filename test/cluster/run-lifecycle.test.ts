@@ -241,6 +241,16 @@ describe('the controller runs jobs and services', () => {
       name: 'conn-datasets-claim',
       persistentVolumeClaim: { claimName: 'datasets', readOnly: true },
     });
+
+    // The connection's egress NetworkPolicy selects the pods of this run, which names it, and no other.
+    const policy = await admin()
+      .makeApiClient(NetworkingV1Api)
+      .readNamespacedNetworkPolicy({ name: 'allow-connection-huggingface', namespace: NS });
+    const selector = Object.entries(policy.spec?.podSelector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+    expect(selector).toEqual(['connections.plinth.dev/huggingface=true']);
+    const selected = await core('admin').listNamespacedPod({ namespace: NS, labelSelector: selector.join(',') });
+    expect(selected.items.length).toBeGreaterThan(0);
+    expect(new Set(selected.items.map((p) => p.metadata?.labels?.['plinth.dev/run']))).toEqual(new Set(['fine-tune']));
   });
 
   it('names the Secret a connection mounts when the kubelet cannot find it', async () => {

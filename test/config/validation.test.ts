@@ -168,7 +168,9 @@ describe('PlatformConfig validation', () => {
       const message = errorFor('local', (c) => {
         c.connections = [{ name: 'empty' }];
       });
-      expect(message).toContain('connections[0]: gives a run nothing: set env, secret, configMap or volumeClaim');
+      expect(message).toContain(
+        'connections[0]: gives a run nothing: set env, secret, configMap, volumeClaim or egress',
+      );
     });
 
     it('rejects bad names, paths and env, each at its field', () => {
@@ -185,6 +187,19 @@ describe('PlatformConfig validation', () => {
       expect(message).toContain('connections[0].env.PLINTH_RUN: PLINTH_ variables are set by the platform');
       expect(message).toContain('connections[0].env["1BAD"]: must be an environment variable name');
       expect(message).toContain('connections[0].secret.mountPath: must be an absolute path other than "/"');
+    });
+
+    it('rejects egress without ports, or to what is not a port or a CIDR, each at its field', () => {
+      const message = errorFor('onprem', (c) => {
+        c.connections = [
+          { name: 'warehouse', egress: { ports: [5432, 70000], to: ['10.20.0.0/16', '10.20.0.1'] } },
+          { name: 'cache', egress: { ports: [] } },
+        ];
+      });
+      expect(message).toContain('connections[0].egress.ports[1]: must be a port from 1 to 65535');
+      expect(message).toContain('connections[0].egress.to[1]: must be a CIDR such as "10.20.0.0/16"');
+      expect(message).toContain('connections[1].egress.ports: must list at least one port');
+      expect(message.split('\n  - ')).toHaveLength(4);
     });
   });
 

@@ -7,6 +7,7 @@ const connection = (c: Partial<Connection>): Connection => ({ name: 'hub', env: 
 describe('runConnection', () => {
   it('gives a Secret or ConfigMap without a mount path as env, by reference', () => {
     expect(runConnection(connection({ secret: { name: 'hub-token' }, configMap: { name: 'hub-settings' } }))).toEqual({
+      labels: { 'connections.plinth.dev/hub': 'true' },
       env: [],
       envFrom: [{ secretRef: { name: 'hub-token' } }, { configMapRef: { name: 'hub-settings' } }],
       volumes: [],

@@ -3,7 +3,11 @@ import { ENVIRONMENTS, configOf, find, objectsOf } from '../support/platform.js'
 
 type Quota = { spec: { hard: Record<string, string | number> } };
 type Policy = {
-  spec: { podSelector: unknown; policyTypes: string[]; egress?: { to?: unknown[]; ports?: { port: number }[] }[] };
+  spec: {
+    podSelector: unknown;
+    policyTypes: string[];
+    egress?: { to?: unknown[]; ports?: { port: number; protocol: string }[] }[];
+  };
 };
 
 describe.each(ENVIRONMENTS)('team namespaces in %s', (env) => {
@@ -46,6 +50,33 @@ describe.each(ENVIRONMENTS)('team namespaces in %s', (env) => {
       });
       const artifacts = find(objects, 'NetworkPolicy', 'allow-artifact-store', ns) as unknown as Policy;
       expect(artifacts.spec.egress?.[0]?.ports?.map((p) => p.port)).toContain(443);
+    },
+  );
+
+  it.each(config.teams.map((t) => t.name))(
+    "%s lets out each connection's egress, only from the pods of runs that name it",
+    (name) => {
+      const ns = `plinth-${name}`;
+      const policies = objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === ns);
+      const byConnection = policies.filter((p) => p.metadata.name?.startsWith('allow-connection-'));
+      expect(byConnection.map((p) => p.metadata.name).sort()).toEqual(
+        config.connections
+          .filter((c) => c.egress)
+          .map((c) => `allow-connection-${c.name}`)
+          .sort(),
+      );
+      for (const connection of config.connections.filter((c) => c.egress)) {
+        const policy = find(objects, 'NetworkPolicy', `allow-connection-${connection.name}`, ns) as unknown as Policy;
+        expect(policy.spec.podSelector).toEqual({
+          matchLabels: { [`connections.plinth.dev/${connection.name}`]: 'true' },
+        });
+        expect(policy.spec.policyTypes).toEqual(['Egress']);
+        const [rule] = policy.spec.egress ?? [];
+        expect(rule?.ports).toEqual(connection.egress!.ports.map((port) => ({ protocol: 'TCP', port })));
+        expect(rule?.to).toEqual(
+          connection.egress!.to.length > 0 ? connection.egress!.to.map((cidr) => ({ ipBlock: { cidr } })) : undefined,
+        );
+      }
     },
   );
 

@@ -92,9 +92,20 @@ describe('desiredJob', () => {
   });
 
   it('adds nothing for connections the run does not name', () => {
-    const spec = desiredJob(run({}), defaults, 'vision').spec?.template.spec;
-    expect(spec?.containers[0]?.envFrom).toBeUndefined();
-    expect(spec?.volumes?.map((v) => v.name)).not.toContain('conn-datasets-claim');
+    const template = desiredJob(run({}), defaults, 'vision').spec?.template;
+    expect(template?.spec?.containers[0]?.envFrom).toBeUndefined();
+    expect(template?.spec?.volumes?.map((v) => v.name)).not.toContain('conn-datasets-claim');
+    expect(Object.keys(template?.metadata?.labels ?? {}).filter((k) => k.startsWith('connections.'))).toEqual([]);
+  });
+
+  it('labels the pods of a connected run, which a run cannot do for itself', () => {
+    const labelsOf = (spec: Partial<Run['spec']>) =>
+      desiredJob(run(spec), defaults, 'vision').spec?.template.metadata?.labels;
+    expect(labelsOf({ connections: ['git'] })).toMatchObject({ 'connections.plinth.dev/git': 'true' });
+    // The label lets the pod out through the connection's egress NetworkPolicy.
+    const own = labelsOf({ environment: { labels: { 'connections.plinth.dev/git': 'true', experiment: 'a' } } });
+    expect(own?.['connections.plinth.dev/git']).toBeUndefined();
+    expect(own?.['experiment']).toBe('a');
   });
 });
 
