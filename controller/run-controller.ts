@@ -267,6 +267,8 @@ export class RunController {
     const noteFailedCreate = (event: CoreV1Event) => {
       // Write conflicts on the quota are retried by the Job controller; they explain nothing.
       if (event.message?.includes('the object has been modified')) return;
+      // Only runs' Jobs are cached; the events of every other Job in the cluster are no concern.
+      if (!this.jobs.get(event.involvedObject.name ?? '', event.involvedObject.namespace)) return;
       const job = this.failedCreateByJob.note(event);
       // The Job is named after its run.
       if (job) this.queue.add(job);
