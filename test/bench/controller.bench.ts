@@ -19,7 +19,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type V1Job } from '@kubernetes/client-node';
@@ -96,8 +96,9 @@ function peakRssMiB(pid: number): number {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'plinth-bench-cluster-'));
-/** The controller's JSON log, kept after the run: the state directory is removed. */
-const CONTROLLER_LOG = join('build', 'bench', 'controller.log');
+/** The controller's JSON log, and the control plane's logs, kept after the run: the state directory is removed. */
+const LOGS = join('build', 'bench');
+const CONTROLLER_LOG = join(LOGS, 'controller.log');
 let controllerPid: number | undefined;
 // An interrupted benchmark still stops the controller and the control plane it started.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -153,7 +154,7 @@ try {
   if (spawnSync('npm', ['run', '-s', 'build:controller'], { stdio: 'inherit' }).status !== 0) {
     throw new Error('bundling the controller failed');
   }
-  mkdirSync(join('build', 'bench'), { recursive: true });
+  mkdirSync(LOGS, { recursive: true });
   const logFile = openSync(CONTROLLER_LOG, 'w');
   const controller = spawn(
     process.execPath,
@@ -279,6 +280,7 @@ try {
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const cpuBefore = cpuOf();
     const requestsBefore = requestCounts();
+    const startedAt = new Date().toISOString();
     const t0 = performance.now();
     const latencies = await work();
     const seconds = (performance.now() - t0) / 1000;
@@ -289,7 +291,7 @@ try {
     // Status writes follow the cluster's pace: a run that stays running for PROMPT_MS is written twice.
     const statusWrites = requests.get('PATCH runs/status') ?? 0;
     log(
-      `${what}: ${N} done in ${seconds.toFixed(1)} s; CPU s: ` +
+      `${what}: ${N} done in ${seconds.toFixed(1)} s from ${startedAt}; CPU s: ` +
         Object.entries(cpu)
           .map(([name, s]) => `${name} ${s.toFixed(1)}`)
           .join(', ') +
@@ -427,6 +429,8 @@ try {
       `target < ${TARGET.rssMiB} MiB: ${verdict(peak < TARGET.rssMiB)}`,
   );
 } finally {
+  // A slow phase is explained by what the control plane logged then (kwok's stages, say); the
+  // cluster's state directory, logs included, goes with it.
+  await cp(join(dir, 'logs'), LOGS, { recursive: true }).catch(() => undefined);
   await stopCluster(dir);
-  await rm(dir, { recursive: true, force: true });
 }
