@@ -377,7 +377,14 @@ try {
   stopping = true;
   tracking = false;
   await Promise.all([runInformer.stop(), jobInformer.stop()]);
+  // A graceful stop gives up the lease, which needs the API server: the cluster stops after it.
+  const stopped = new Promise((resolve) => (exited ? resolve(undefined) : controller.once('exit', resolve)));
   controller.kill('SIGTERM');
+  await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  if (!exited) {
+    log('the controller did not stop within 30 s of SIGTERM; killing it');
+    controller.kill('SIGKILL');
+  }
 
   /** Per-round means of CPU seconds and API requests of one kind of phase. */
   const perRound = (pick: (r: (typeof rounds)[number]) => PhaseResult) => {
