@@ -8,7 +8,7 @@ import { RUN_GROUP, RUN_PLURAL } from '../controller/api/run.js';
 import type { PlatformConfig } from './config/schema.js';
 import { artifactConnection } from './artifact-store.js';
 import { CoreService } from './core-service.js';
-import { runConnection } from './run-connection.js';
+import { runConnection, teamConnections } from './run-connection.js';
 import { componentLabels } from './labels.js';
 import { poolPlacement, runPools } from './scheduling.js';
 import { containerSecurityContext, podSecurityContext } from './security.js';
@@ -37,6 +37,7 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
         maxConcurrentRuns: t.quota.maxConcurrentRuns,
         gpu: t.quota.gpu,
         pools: t.pools ?? runPools(config),
+        connections: teamConnections(config, t).map((c) => c.name),
         servicesHost: teamRunsHost(config, t.name),
       },
     ]),

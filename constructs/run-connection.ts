@@ -1,5 +1,5 @@
 import type { k8s } from 'cdk8s-plus-28';
-import type { Connection } from './config/schema.js';
+import type { Connection, PlatformConfig, Team } from './config/schema.js';
 import { connectionLabel } from './labels.js';
 
 /**
@@ -43,4 +43,9 @@ export function runConnection(connection: Connection): RunConnection {
     volumes,
     volumeMounts,
   };
+}
+
+/** The connections a team's runs may name: its own list, or every connection of the platform. */
+export function teamConnections(config: PlatformConfig, team: Team): Connection[] {
+  return config.connections.filter((c) => team.connections?.includes(c.name) ?? true);
 }

@@ -6,7 +6,7 @@ import { artifactConnection } from './artifact-store.js';
 import { TlsCertificate, teamRunsHost } from './ingress.js';
 import { componentLabels, PLINTH_LABELS, podSecurityLabels, selectorLabels } from './labels.js';
 import { TEAM_ROLE_CLUSTER_ROLES, type TeamRole } from './rbac.js';
-import { runConnection } from './run-connection.js';
+import { runConnection, teamConnections } from './run-connection.js';
 import { RUN_SERVICE_ACCOUNT } from './run-service-account.js';
 import { TRACKING_COMPONENT, TRACKING_PORT } from './tracking-server.js';
 
@@ -72,7 +72,7 @@ export class TeamNamespace extends Construct {
       },
     });
 
-    this.networkPolicies(config, namespace, metadata);
+    this.networkPolicies(config, team, namespace, metadata);
 
     const byRole = new Map<TeamRole, Team['members']>();
     for (const m of team.members) byRole.set(m.role, [...(byRole.get(m.role) ?? []), m]);
@@ -105,6 +105,7 @@ export class TeamNamespace extends Construct {
 
   private networkPolicies(
     config: PlatformConfig,
+    team: Team,
     namespace: string,
     metadata: (name: string) => { name: string; namespace: string; labels: Record<string, string> },
   ) {
@@ -164,7 +165,7 @@ export class TeamNamespace extends Construct {
         },
       });
     }
-    for (const connection of config.connections) {
+    for (const connection of teamConnections(config, team)) {
       if (!connection.egress) continue;
       const { ports, to } = connection.egress;
       const name = `allow-connection-${connection.name}`;

@@ -306,6 +306,8 @@ const team = z.strictObject({
   quota: teamQuota,
   /** Pools the team's runs may use; defaults to every cpu and gpu pool. */
   pools: z.array(z.string()).optional(),
+  /** Connections the team's runs may name; defaults to every connection. */
+  connections: z.array(z.string()).optional(),
 });
 export type Team = z.infer<typeof team>;
 
@@ -381,6 +383,16 @@ export const platformConfigSchema = z
             code: 'custom',
             path: ['teams', i, 'pools', j],
             message: `pool "${p}" does not exist or is not a run pool; allowed: ${allowed}`,
+          });
+        }
+      });
+      const connections = config.connections.map((c) => c.name);
+      t.connections?.forEach((c, j) => {
+        if (!connections.includes(c)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['teams', i, 'connections', j],
+            message: `connection "${c}" is not defined; defined: ${connections.join(', ') || 'none'}`,
           });
         }
       });

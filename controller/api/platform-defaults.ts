@@ -18,6 +18,8 @@ export interface TeamDefaults {
   readonly maxConcurrentRuns: number;
   readonly gpu: number;
   readonly pools: string[];
+  /** The connections the team's runs may name. */
+  readonly connections: string[];
   /** The host the team's external service runs are served under. */
   readonly servicesHost: string;
 }

@@ -2,7 +2,7 @@ import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js
 import type { Run } from '../api/run.js';
 
 export interface Invalidity {
-  readonly reason: 'NotATeamNamespace' | 'PoolNotAllowed' | 'UnknownConnection';
+  readonly reason: 'NotATeamNamespace' | 'PoolNotAllowed' | 'UnknownConnection' | 'ConnectionNotAllowed';
   readonly message: string;
 }
 
@@ -31,6 +31,13 @@ export function invalidity(
     return {
       reason: 'UnknownConnection',
       message: `this platform defines no connection ${unknown.map((n) => `"${n}"`).join(', ')}; defined: ${known.join(', ') || 'none'}`,
+    };
+  }
+  const denied = (run.spec.connections ?? []).filter((name) => !team.connections.includes(name));
+  if (denied.length > 0) {
+    return {
+      reason: 'ConnectionNotAllowed',
+      message: `team ${team.team} may not use connection ${denied.map((n) => `"${n}"`).join(', ')}; allowed: ${team.connections.join(', ') || 'none'}`,
     };
   }
   return undefined;

@@ -58,6 +58,8 @@ export const onprem: PlatformConfigInput = {
         { kind: 'Group', name: 'vision', role: 'editor' },
       ],
       quota: { cpu: '128', memory: '512Gi', gpu: 16, maxConcurrentRuns: 50 },
+      // Not the warehouse: its runs do not reach the data network.
+      connections: ['datasets', 'git'],
     },
     {
       name: 'nlp',

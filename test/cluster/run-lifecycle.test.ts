@@ -253,6 +253,22 @@ describe('the controller runs jobs and services', () => {
     expect(new Set(selected.items.map((p) => p.metadata?.labels?.['plinth.dev/run']))).toEqual(new Set(['fine-tune']));
   });
 
+  it('fails a run outside the team namespaces, saying why, and makes no Job for it', async () => {
+    await submitRun('default', 'stray', { container: { image } });
+    try {
+      const run = await waitForRun('default', 'stray', inPhase('failed'));
+      expect(run.status).toMatchObject({
+        reason: 'NotATeamNamespace',
+        message: 'namespace default belongs to no team of this platform',
+      });
+      await expect(
+        admin().makeApiClient(BatchV1Api).readNamespacedJob({ name: 'stray', namespace: 'default' }),
+      ).rejects.toThrow();
+    } finally {
+      await deleteRuns(admin(), 'default', ['stray']);
+    }
+  });
+
   it('names the Secret a connection mounts when the kubelet cannot find it', async () => {
     await submit('clone-repo', {
       pool: 'cpu',

@@ -189,6 +189,15 @@ describe('PlatformConfig validation', () => {
       expect(message).toContain('connections[0].secret.mountPath: must be an absolute path other than "/"');
     });
 
+    it('rejects a team connection that is not defined, listing those that are', () => {
+      const message = errorFor('onprem', (c) => {
+        c.teams![0]!.connections = ['git', 'warehous'];
+      });
+      expect(message).toContain(
+        'teams[0].connections[1]: connection "warehous" is not defined; defined: datasets, git, warehouse',
+      );
+    });
+
     it('rejects egress without ports, or to what is not a port or a CIDR, each at its field', () => {
       const message = errorFor('onprem', (c) => {
         c.connections = [

@@ -53,19 +53,17 @@ describe.each(ENVIRONMENTS)('team namespaces in %s', (env) => {
     },
   );
 
-  it.each(config.teams.map((t) => t.name))(
-    "%s lets out each connection's egress, only from the pods of runs that name it",
-    (name) => {
+  it.each(config.teams.map((t) => [t.name, t] as const))(
+    '%s lets out the egress of each connection it may use, only from the pods of runs that name it',
+    (name, team) => {
       const ns = `plinth-${name}`;
       const policies = objects.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === ns);
       const byConnection = policies.filter((p) => p.metadata.name?.startsWith('allow-connection-'));
+      const usable = config.connections.filter((c) => c.egress && (team.connections?.includes(c.name) ?? true));
       expect(byConnection.map((p) => p.metadata.name).sort()).toEqual(
-        config.connections
-          .filter((c) => c.egress)
-          .map((c) => `allow-connection-${c.name}`)
-          .sort(),
+        usable.map((c) => `allow-connection-${c.name}`).sort(),
       );
-      for (const connection of config.connections.filter((c) => c.egress)) {
+      for (const connection of usable) {
         const policy = find(objects, 'NetworkPolicy', `allow-connection-${connection.name}`, ns) as unknown as Policy;
         expect(policy.spec.podSelector).toEqual({
           matchLabels: { [`connections.plinth.dev/${connection.name}`]: 'true' },
@@ -91,6 +89,21 @@ describe.each(ENVIRONMENTS)('team namespaces in %s', (env) => {
         (o as unknown as { subjects: { name: string }[] }).subjects.some((s) => s.name === 'plinth-run'),
     );
     expect(bound).toEqual([]);
+  });
+});
+
+describe('connections in onprem', () => {
+  const objects = objectsOf('onprem');
+  const egressPolicies = (ns: string) =>
+    objects
+      .filter((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === ns)
+      .map((o) => o.metadata.name)
+      .filter((n) => n?.startsWith('allow-connection-'))
+      .sort();
+
+  it('lets out the warehouse only from the teams that may use it', () => {
+    expect(egressPolicies('plinth-nlp')).toEqual(['allow-connection-git', 'allow-connection-warehouse']);
+    expect(egressPolicies('plinth-vision')).toEqual(['allow-connection-git']);
   });
 });
 

@@ -26,6 +26,16 @@ describe('invalidity', () => {
     });
   });
 
+  it("refuses a connection the team may not use, listing the team's", () => {
+    const onprem = runDefaultsOf('onprem');
+    const r = run('plinth-vision', { connections: ['git', 'warehouse'] });
+    expect(invalidity(r, onprem.teams['plinth-vision'], onprem)).toEqual({
+      reason: 'ConnectionNotAllowed',
+      message: 'team vision may not use connection "warehouse"; allowed: datasets, git',
+    });
+    expect(invalidity(r, onprem.teams['plinth-nlp'], onprem)).toBeUndefined();
+  });
+
   it('refuses a connection the platform no longer defines, listing those it does', () => {
     expect(check(run('plinth-vision', { connections: ['datasets', 'gdrive'] }))).toEqual({
       reason: 'UnknownConnection',

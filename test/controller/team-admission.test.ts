@@ -8,6 +8,7 @@ const team: TeamDefaults = {
   maxConcurrentRuns: 3,
   gpu: 16,
   pools: ['cpu', 'gpu'],
+  connections: [],
   servicesHost: 'vision.runs.ml.example.com',
 };
 
