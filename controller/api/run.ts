@@ -178,7 +178,7 @@ export const RunSpec = Type.Object(
         maxItems: 16,
         'x-kubernetes-list-type': 'set',
         description:
-          "Names of the platform's connections (its environment config's connections): each adds its env, Secret, ConfigMap or volume to every container. The artifact store is always connected.",
+          "Names of the platform's connections (its environment config's connections) that the run's team may use: each adds its env, Secret, ConfigMap or volume to every container. The artifact store is always connected.",
       }),
     ),
     stopped: Type.Optional(Type.Boolean({ description: 'Set to true to stop the run and delete its pods.' })),
