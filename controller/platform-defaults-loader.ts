@@ -1,28 +1,31 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults, type TeamDefaults } from './api/platform-defaults.js';
 
-const REQUIRED: (keyof PlatformDefaults)[] = [
-  'environment',
-  'defaultPool',
-  'pools',
-  'podSecurityContext',
-  'containerSecurityContext',
-  'runServiceAccount',
-  'trackingUri',
-  'externalServices',
-  'artifacts',
-  'connections',
-  'teams',
-];
-
-const TEAM_REQUIRED: (keyof TeamDefaults)[] = [
-  'team',
-  'maxConcurrentRuns',
-  'gpu',
-  'pools',
-  'connections',
-  'servicesHost',
-];
+/** Every field, so that one added to the defaults is checked too: leaving one out does not compile. */
+const FIELDS: Record<keyof PlatformDefaults, true> = {
+  environment: true,
+  platformNamespace: true,
+  defaultPool: true,
+  pools: true,
+  podSecurityContext: true,
+  containerSecurityContext: true,
+  runServiceAccount: true,
+  trackingUri: true,
+  externalServices: true,
+  artifacts: true,
+  connections: true,
+  teams: true,
+};
+const TEAM_FIELDS: Record<keyof TeamDefaults, true> = {
+  team: true,
+  maxConcurrentRuns: true,
+  gpu: true,
+  pools: true,
+  connections: true,
+  servicesHost: true,
+};
+const lacking = <T extends object>(object: T, fields: Record<keyof T, true>) =>
+  (Object.keys(fields) as (keyof T & string)[]).filter((k) => object[k] === undefined);
 
 /**
  * The defaults in the ConfigMap's text, failing loudly on any field they lack: a ConfigMap written
@@ -30,9 +33,9 @@ const TEAM_REQUIRED: (keyof TeamDefaults)[] = [
  */
 export function parsePlatformDefaults(text: string, where: string): PlatformDefaults {
   const defaults = JSON.parse(text) as PlatformDefaults;
-  const missing: string[] = REQUIRED.filter((k) => defaults[k] === undefined);
+  const missing: string[] = lacking(defaults, FIELDS);
   for (const [namespace, team] of Object.entries(defaults.teams ?? {})) {
-    missing.push(...TEAM_REQUIRED.filter((k) => team[k] === undefined).map((k) => `teams["${namespace}"].${k}`));
+    missing.push(...lacking(team, TEAM_FIELDS).map((k) => `teams["${namespace}"].${k}`));
   }
   if (missing.length > 0) throw new Error(`${where} lacks: ${missing.join(', ')}`);
   return defaults;

@@ -376,26 +376,17 @@ export const platformConfigSchema = z
         message: `pool "${config.runs.defaultPool}" does not exist or is not a run pool; allowed: ${allowed}`,
       });
     }
+    const connections = config.connections.map((c) => c.name);
+    const definedConnections = connections.join(', ') || 'none';
     config.teams.forEach((t, i) => {
-      t.pools?.forEach((p, j) => {
-        if (!runPools.includes(p)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['teams', i, 'pools', j],
-            message: `pool "${p}" does not exist or is not a run pool; allowed: ${allowed}`,
-          });
-        }
-      });
-      const connections = config.connections.map((c) => c.name);
-      t.connections?.forEach((c, j) => {
-        if (!connections.includes(c)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['teams', i, 'connections', j],
-            message: `connection "${c}" is not defined; defined: ${connections.join(', ') || 'none'}`,
-          });
-        }
-      });
+      // A team's pools and connections are each a subset of the platform's.
+      const outside = (key: 'pools' | 'connections', known: string[], message: (name: string) => string) =>
+        t[key]?.forEach((name, j) => {
+          if (!known.includes(name))
+            ctx.addIssue({ code: 'custom', path: ['teams', i, key, j], message: message(name) });
+        });
+      outside('pools', runPools, (p) => `pool "${p}" does not exist or is not a run pool; allowed: ${allowed}`);
+      outside('connections', connections, (c) => `connection "${c}" is not defined; defined: ${definedConnections}`);
       if (config.teams.findIndex((o) => o.name === t.name) !== i) {
         ctx.addIssue({ code: 'custom', path: ['teams', i, 'name'], message: `team "${t.name}" is defined twice` });
       }

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { PLINTH_LABELS, connectionLabel } from '../../constructs/labels.js';
 import { Opaque, Quantity, StringEnum, StringMap } from './schema-helpers.js';
 import { SecurityContext } from './security-floor.js';
 
@@ -109,8 +110,7 @@ export const RunSpec = Type.Object(
           labels: Type.Optional(
             StringMap(Type.String(), {
               maxProperties: 64,
-              description:
-                "Added to the run's pods. The platform's own labels win where keys repeat, and those that open network paths (plinth.dev/serves, connections.plinth.dev/*) are the platform's alone.",
+              description: `Added to the run's pods. The platform's own labels win where keys repeat, and those that open network paths (${PLINTH_LABELS.serves}, ${connectionLabel('*')}) are the platform's alone.`,
             }),
           ),
           annotations: Type.Optional(

@@ -25,19 +25,26 @@ export function invalidity(
       message: `team ${team.team} may not use pool "${run.spec.pool}"; allowed: ${team.pools.join(', ')}`,
     };
   }
-  const unknown = (run.spec.connections ?? []).filter((name) => !(name in defaults.connections));
-  if (unknown.length > 0) {
-    const known = Object.keys(defaults.connections);
+  // The platform's connections first: a team's are a subset of them.
+  const known = Object.keys(defaults.connections);
+  const named = run.spec.connections ?? [];
+  const outside = (allowed: string[]) =>
+    named
+      .filter((name) => !allowed.includes(name))
+      .map((n) => `"${n}"`)
+      .join(', ');
+  const unknown = outside(known);
+  if (unknown) {
     return {
       reason: 'UnknownConnection',
-      message: `this platform defines no connection ${unknown.map((n) => `"${n}"`).join(', ')}; defined: ${known.join(', ') || 'none'}`,
+      message: `this platform defines no connection ${unknown}; defined: ${known.join(', ') || 'none'}`,
     };
   }
-  const denied = (run.spec.connections ?? []).filter((name) => !team.connections.includes(name));
-  if (denied.length > 0) {
+  const denied = outside(team.connections);
+  if (denied) {
     return {
       reason: 'ConnectionNotAllowed',
-      message: `team ${team.team} may not use connection ${denied.map((n) => `"${n}"`).join(', ')}; allowed: ${team.connections.join(', ') || 'none'}`,
+      message: `team ${team.team} may not use connection ${denied}; allowed: ${team.connections.join(', ') || 'none'}`,
     };
   }
   return undefined;
