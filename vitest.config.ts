@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: 'cluster',
           include: ['test/cluster/**/*.test.ts'],
-          globalSetup: ['test/harness/global-setup.ts'],
+          globalSetup: ['test/setup/cluster-tests.ts'],
           // One shared control plane: files take turns, so cluster-scoped objects never race.
           fileParallelism: false,
           testTimeout: 120_000,
@@ -31,7 +31,7 @@ export default defineConfig({
         test: {
           name: 'deploy',
           include: ['test/deploy/**/*.test.ts'],
-          globalSetup: ['test/harness/pulumi-setup.ts'],
+          globalSetup: ['test/setup/deploy-tests.ts'],
           // Each file starts a control plane of its own and drives the real Pulumi engine in order.
           fileParallelism: false,
           testTimeout: 600_000,

@@ -31,9 +31,9 @@ import { validatePlatformConfig } from '../../constructs/config/validate.js';
 import { renderPlatform } from '../../constructs/platform.js';
 import { environments } from '../../stacks/environments/index.js';
 import { withPooledConnections } from '../../controller/kube-config.js';
-import { applyOrThrow, installCrds, readCrds } from '../harness/apply.js';
-import { kubeconfigYaml, startCluster, stopCluster } from '../harness/cluster.js';
-import { SHARED_CRDS } from '../support/cluster.js';
+import { crdsIn } from '../../stacks/deploy/crd-files.js';
+import { applyOrThrow, installCrds } from '../../local-cluster/server-side-apply.js';
+import { kubeconfigYaml, startCluster, stopCluster } from '../../local-cluster/control-plane.js';
 
 const N = Number(process.env['BENCH_RUNS'] ?? 500);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
@@ -115,7 +115,7 @@ try {
   // pays a TLS handshake per request.
   withPooledConnections(admin);
   const config = benchConfig();
-  await installCrds(admin, await readCrds(SHARED_CRDS));
+  await installCrds(admin, crdsIn());
   const objects = renderPlatform(config).flatMap((c) => c.objects as never[]);
   await applyOrThrow(
     admin,

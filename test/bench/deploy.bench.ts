@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killClusterSync, startCluster, stopCluster } from '../harness/cluster.js';
+import { killClusterSync, startCluster, stopCluster } from '../../local-cluster/control-plane.js';
 import { PulumiCli } from '../support/pulumi-cli.js';
 
 const log = (line: string) => console.error(`[bench] ${line}`);

@@ -6,7 +6,7 @@ import { runsPath } from '../../controller/api/run.js';
 import { withPooledConnections } from '../../controller/kube-config.js';
 import { FIELD_MANAGER } from '../../controller/run-controller.js';
 import { makeStreamingInformer } from '../../controller/streaming-watch.js';
-import { cluster, eventually, kubeConfigAs } from '../support/cluster.js';
+import { cluster, eventually, kubeConfigAs } from '../support/cluster-clients.js';
 
 /**
  * A TCP relay in front of the API server that counts the connections clients open; TLS passes

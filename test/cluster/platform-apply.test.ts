@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, CoreV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { environments } from '../../stacks/environments/index.js';
-import { applyOrThrow, serverSideApply } from '../harness/apply.js';
-import { eventually, kubeConfigAs } from '../support/cluster.js';
+import { applyOrThrow, serverSideApply } from '../../local-cluster/server-side-apply.js';
+import { eventually, kubeConfigAs } from '../support/cluster-clients.js';
 import { objectsOf } from '../support/platform.js';
 
 const admin = () => kubeConfigAs('admin');

@@ -2,8 +2,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
 import { GPU_RESOURCE } from '../../constructs/config/schema.js';
-import { kubeConfigAs } from '../support/cluster.js';
-import { apiMessage } from '../support/identities.js';
+import { kubeConfigAs } from '../support/cluster-clients.js';
+import { apiMessage } from '../support/access.js';
 
 const NAMESPACE = 'plinth-nlp'; // GPU quota 8 in the local environment
 const core = () => kubeConfigAs('admin').makeApiClient(CoreV1Api);

@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiException, CoreV1Api } from '@kubernetes/client-node';
 import { RUN_GROUP } from '../../controller/api/run.js';
-import { kubeConfigAs } from '../support/cluster.js';
-import { can, createRun, deleteRuns, runObject, serviceAccountConfig } from '../support/identities.js';
+import { kubeConfigAs } from '../support/cluster-clients.js';
+import { can, serviceAccountConfig } from '../support/access.js';
+import { createRun, deleteRuns, runObject } from '../support/runs.js';
 
 describe('RBAC as the platform grants it', () => {
   afterAll(async () => {

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, BatchV1Api, CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import { GPU_TAINT } from '../../constructs/config/schema.js';
-import { DURATION_ANNOTATION, MOUNT_FAILURE_MESSAGE, SIMULATE_ANNOTATION } from '../harness/kwok-stages.js';
-import { eventually, kubeConfigAs } from '../support/cluster.js';
+import { DURATION_ANNOTATION, MOUNT_FAILURE_MESSAGE, SIMULATE_ANNOTATION } from '../../local-cluster/kwok-stages.js';
+import { eventually, kubeConfigAs } from '../support/cluster-clients.js';
 import { startController, type ControllerProcess } from '../support/controller.js';
-import { deleteRuns } from '../support/identities.js';
-import { inPhase, patchRun, submitRun, waitForRun } from '../support/runs.js';
+import { deleteRuns, inPhase, patchRun, submitRun, waitForRun } from '../support/runs.js';
 
 const NS = 'plinth-vision';
 const admin = () => kubeConfigAs('admin');

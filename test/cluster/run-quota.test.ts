@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DURATION_ANNOTATION } from '../harness/kwok-stages.js';
-import { kubeConfigAs } from '../support/cluster.js';
+import { DURATION_ANNOTATION } from '../../local-cluster/kwok-stages.js';
+import { kubeConfigAs } from '../support/cluster-clients.js';
 import { startController, type ControllerProcess } from '../support/controller.js';
-import { deleteRuns } from '../support/identities.js';
-import { getRun, inPhase, submitRun, waitForRun } from '../support/runs.js';
+import { deleteRuns, getRun, inPhase, submitRun, waitForRun } from '../support/runs.js';
 
 const NS = 'plinth-nlp'; // 8 GPUs and 10 concurrent runs in the local environment
 const names = ['big', 'next', 'last'];

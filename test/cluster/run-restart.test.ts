@@ -1,10 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchV1Api, CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { DURATION_ANNOTATION } from '../harness/kwok-stages.js';
-import { kubeConfigAs } from '../support/cluster.js';
+import { DURATION_ANNOTATION } from '../../local-cluster/kwok-stages.js';
+import { kubeConfigAs } from '../support/cluster-clients.js';
 import { startController } from '../support/controller.js';
-import { deleteRuns } from '../support/identities.js';
-import { inPhase, submitRun, waitForRun } from '../support/runs.js';
+import { deleteRuns, inPhase, submitRun, waitForRun } from '../support/runs.js';
 
 const NS = 'plinth-vision';
 const names = Array.from({ length: 20 }, (_, i) => `restart-${i}`);

@@ -3,11 +3,10 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import { CONTROLLER_METRICS } from '../../controller/api/metrics.js';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
 import { isFinalStatus } from '../../controller/reconcile/run-status.js';
-import { DURATION_ANNOTATION } from '../harness/kwok-stages.js';
-import { kubeConfigAs } from '../support/cluster.js';
+import { DURATION_ANNOTATION } from '../../local-cluster/kwok-stages.js';
+import { kubeConfigAs } from '../support/cluster-clients.js';
 import { startController, type ControllerProcess } from '../support/controller.js';
-import { deleteRuns } from '../support/identities.js';
-import { inPhase, submitRun, waitForRun } from '../support/runs.js';
+import { deleteRuns, inPhase, submitRun, waitForRun } from '../support/runs.js';
 
 const NS = 'plinth-vision';
 const image = 'ghcr.io/plinth-dev/train:1.0.0';

@@ -2,9 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { SECURITY_FLOOR_RULES } from '../../controller/api/security-floor.js';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
-import { kubeConfigAs } from '../support/cluster.js';
-import { apiMessage, deleteRuns, runObject } from '../support/identities.js';
-import { getRun, submitRun } from '../support/runs.js';
+import { kubeConfigAs } from '../support/cluster-clients.js';
+import { apiMessage } from '../support/access.js';
+import { deleteRuns, getRun, runObject, submitRun } from '../support/runs.js';
 
 const runsApi = () => kubeConfigAs('vision-dev').makeApiClient(CustomObjectsApi);
 

@@ -3,7 +3,7 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
 import { GPU_RESOURCE, GPU_TAINT } from '../../constructs/config/schema.js';
 import { podSecurityLabels } from '../../constructs/labels.js';
-import { eventually, kubeConfigAs } from '../support/cluster.js';
+import { eventually, kubeConfigAs } from '../support/cluster-clients.js';
 
 const NAMESPACE = 'test-scheduling';
 const core = () => kubeConfigAs('admin').makeApiClient(CoreV1Api);

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GPU_RESOURCE } from '../../constructs/config/schema.js';
 import { buildPolicyPack } from '../../policies/pulumi/build-pack.js';
 import { crdsFor } from '../../stacks/deploy/components/operator-crds.js';
-import { killClusterSync, startCluster, stopCluster, type ClusterState } from '../harness/cluster.js';
-import { eventually } from '../support/cluster.js';
+import { killClusterSync, startCluster, stopCluster, type ClusterState } from '../../local-cluster/control-plane.js';
+import { eventually } from '../support/cluster-clients.js';
 import { objectsOf, type K8sObject } from '../support/platform.js';
 import { PulumiCli, urnName } from '../support/pulumi-cli.js';
 

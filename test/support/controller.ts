@@ -3,9 +3,9 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kubeconfigYaml } from '../harness/cluster.js';
-import { cluster } from './cluster.js';
-import { serviceAccountToken } from './identities.js';
+import { kubeconfigYaml } from '../../local-cluster/control-plane.js';
+import { cluster } from './cluster-clients.js';
+import { serviceAccountToken } from './access.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { copyFile, mkdir, readdir, symlink } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensurePulumiToolchain } from '../harness/toolchain.js';
+import { ensurePulumiToolchain } from '../../local-cluster/toolchain.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 

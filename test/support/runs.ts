@@ -1,7 +1,21 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
-import { eventually, kubeConfigAs } from './cluster.js';
-import { createRun, runObject } from './identities.js';
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import {
+  RUN_API_VERSION,
+  RUN_GROUP,
+  RUN_KIND,
+  RUN_PLURAL,
+  RUN_VERSION,
+  type Run,
+  type RunSpec,
+} from '../../controller/api/run.js';
+import { eventually, kubeConfigAs } from './cluster-clients.js';
 
 const api = (kc: KubeConfig = kubeConfigAs('admin')) => kc.makeApiClient(CustomObjectsApi);
 
@@ -59,3 +73,60 @@ export const inPhase =
   (...phases: string[]) =>
   (run: Run) =>
     phases.includes(run.status?.phase ?? '');
+
+export function runObject(name: string, spec: Partial<RunSpec> = {}) {
+  return {
+    apiVersion: RUN_API_VERSION,
+    kind: RUN_KIND,
+    metadata: { name },
+    spec: { kind: 'job', pool: 'cpu', container: { image: 'ghcr.io/plinth-dev/train:1.0.0' }, ...spec },
+  };
+}
+
+/** Creates a Run as the identity behind `kc`; resolves to the HTTP status. */
+export async function createRun(kc: KubeConfig, namespace: string, body: object): Promise<number> {
+  try {
+    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: RUN_GROUP,
+      version: RUN_VERSION,
+      namespace,
+      plural: RUN_PLURAL,
+      body,
+    });
+    return 201;
+  } catch (error) {
+    if (error instanceof ApiException) return error.code;
+    throw error;
+  }
+}
+
+/** Deletes runs and waits until they, and their pods, are gone. */
+export async function deleteRuns(kc: KubeConfig, namespace: string, names: string[]): Promise<void> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  for (const name of names) {
+    await api
+      .deleteNamespacedCustomObject({ group: RUN_GROUP, version: RUN_VERSION, plural: RUN_PLURAL, namespace, name })
+      .catch((e: unknown) => {
+        if (!(e instanceof ApiException && e.code === 404)) throw e;
+      });
+  }
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const runs = (await api.listNamespacedCustomObject({
+      group: RUN_GROUP,
+      version: RUN_VERSION,
+      plural: RUN_PLURAL,
+      namespace,
+    })) as {
+      items: { metadata: { name: string } }[];
+    };
+    const pods = await core.listNamespacedPod({ namespace, labelSelector: 'plinth.dev/run' });
+    const left = runs.items.filter((r) => names.includes(r.metadata.name)).length;
+    const podsLeft = pods.items.filter((p) => names.includes(p.metadata?.labels?.['plinth.dev/run'] ?? '')).length;
+    if (left === 0 && podsLeft === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`runs ${names.join(', ')} still present after 60s (${left} runs, ${podsLeft} pods)`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiException,
@@ -8,7 +7,6 @@ import {
   loadYaml,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { crdsIn } from '../../stacks/deploy/crd-files.js';
 
 export const FIELD_MANAGER = 'plinth';
 
@@ -89,16 +87,6 @@ export async function applyOrThrow(
         failures.map((f) => `  - ${f.object}: ${f.message}`).join('\n'),
     );
   }
-}
-
-/** Every CRD in a directory of upstream CRD manifests. */
-export async function readCrds(dir: string): Promise<KubernetesObject[]> {
-  if (!existsSync(dir)) {
-    throw new Error(
-      `no CRD directory at ${dir}: expected ../shared/crds beside the repository, or set PLINTH_SHARED_CRDS`,
-    );
-  }
-  return crdsIn(dir);
 }
 
 /** Applies CRDs and waits until the API server serves them. */

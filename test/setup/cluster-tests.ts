@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { KubeConfig } from '@kubernetes/client-node';
-import { SHARED_CRDS } from '../support/cluster.js';
 import { objectsOf } from '../support/platform.js';
-import { applyOrThrow, installCrds, readCrds } from './apply.js';
-import { killClusterSync, startCluster, stopCluster } from './cluster.js';
+import { crdsIn } from '../../stacks/deploy/crd-files.js';
+import { applyOrThrow, installCrds } from '../../local-cluster/server-side-apply.js';
+import { killClusterSync, startCluster, stopCluster } from '../../local-cluster/control-plane.js';
 
 /**
  * One control plane per test run, with the upstream CRDs installed and the `local` platform
@@ -19,7 +19,7 @@ export default async function setup(project: TestProject) {
     state = await startCluster({ dir, jobDurationMs: 1000 });
     const kc = new KubeConfig();
     kc.loadFromFile(state.kubeconfig);
-    await installCrds(kc, await readCrds(SHARED_CRDS));
+    await installCrds(kc, crdsIn());
     const objects = objectsOf('local');
     await applyOrThrow(
       kc,

@@ -1,4 +1,4 @@
-import { ensurePulumiToolchain, ensureToolchain } from './toolchain.js';
+import { ensurePulumiToolchain, ensureToolchain } from '../../local-cluster/toolchain.js';
 
 /**
  * Builds whatever the deploy tests need and the cache lacks (the control plane and the Pulumi

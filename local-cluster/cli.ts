@@ -3,7 +3,7 @@
  * on one machine. State lives in .plinth/cluster (or PLINTH_CLUSTER_DIR).
  */
 import { resolve } from 'node:path';
-import { exportLines, readClusterState, startCluster, stopCluster } from './cluster.js';
+import { exportLines, readClusterState, startCluster, stopCluster } from './control-plane.js';
 
 const dir = resolve(process.env['PLINTH_CLUSTER_DIR'] ?? '.plinth/cluster');
 const usage = 'usage: npm run cluster -- up | env | status | down';

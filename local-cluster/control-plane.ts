@@ -8,11 +8,11 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { validatePlatformConfig } from '../../constructs/config/validate.js';
-import { environments } from '../../stacks/environments/index.js';
-import { identitiesFor, tokenAuthFile, type Identity } from './identities.js';
+import { validatePlatformConfig } from '../constructs/config/validate.js';
+import { environments } from '../stacks/environments/index.js';
+import { identitiesFor, tokenAuthFile, type Identity } from './token-identities.js';
 import { kwokStages } from './kwok-stages.js';
-import { KWOK_NODE_ANNOTATION, simulatedNodes } from './nodes.js';
+import { KWOK_NODE_ANNOTATION, simulatedNodes } from './simulated-nodes.js';
 import { ensureToolchain, type Binaries } from './toolchain.js';
 
 /**

@@ -1,19 +1,13 @@
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { withPooledConnections } from '../../controller/kube-config.js';
-import type { ClusterState } from '../harness/cluster.js';
+import type { ClusterState } from '../../local-cluster/control-plane.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     cluster: ClusterState;
   }
 }
-
-/** Upstream CRDs, shared beside the repository (../shared/crds) unless PLINTH_SHARED_CRDS says otherwise. */
-export const SHARED_CRDS =
-  process.env['PLINTH_SHARED_CRDS'] ?? join(fileURLToPath(new URL('../../..', import.meta.url)), 'shared', 'crds');
 
 export function cluster(): ClusterState {
   return inject('cluster');
