@@ -15,6 +15,24 @@ export default tseslint.config(
     },
   },
   {
+    // The controller runtime knows no domain, as controller-runtime knows no Kind: it may not
+    // import the Run API, the Run reconciler, the platform model or the constructs.
+    files: ['controller/runtime/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: String.raw`^\.\./(?!runtime/)|^\.\./\.\./`,
+              message: 'controller/runtime/ knows nothing of Runs: import only from controller/runtime/ and packages.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests read known fixtures (a missing one fails the test anyway) and bend them out of shape.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/no-explicit-any': 'off' },

@@ -5,13 +5,13 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CONTROLLER_PORTS } from './api/metrics.js';
-import { startHttpServers } from './http-servers.js';
-import { loadKubeConfig } from './kube-config.js';
-import { LeaderElector } from './leader-election.js';
-import { createLogger } from './log.js';
+import { startHttpServers } from './runtime/http-servers.js';
+import { loadKubeConfig } from './runtime/kube-config.js';
+import { LeaderElector } from './runtime/leader-election.js';
+import { createLogger } from './runtime/log.js';
 import { createMetrics } from './metrics.js';
-import { loadPlatformDefaults } from './platform-defaults-loader.js';
-import { RESYNC_MS, RunController } from './run-controller.js';
+import { loadPlatformDefaults } from './runs/platform-defaults-loader.js';
+import { RESYNC_MS, RunController } from './runs/run-controller.js';
 
 const { values: flags } = parseArgs({
   options: {

@@ -1,11 +1,11 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiException, CoreV1Api, KubeConfig, type V1ConfigMap, type V1Service } from '@kubernetes/client-node';
-import { ApiWriter } from '../../controller/api-writer.js';
+import { ApiWriter } from '../../controller/runtime/api-writer.js';
 import { runsPath } from '../../controller/api/run.js';
-import { withPooledConnections } from '../../controller/kube-config.js';
-import { FIELD_MANAGER } from '../../controller/run-controller.js';
-import { makeStreamingInformer } from '../../controller/streaming-watch.js';
+import { withPooledConnections } from '../../controller/runtime/kube-config.js';
+import { FIELD_MANAGER } from '../../controller/runs/run-controller.js';
+import { makeStreamingInformer } from '../../controller/runtime/streaming-watch.js';
 import { cluster, eventually, kubeConfigAs } from '../support/cluster-clients.js';
 
 /**

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { CONTROLLER_METRICS } from '../../controller/api/metrics.js';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
-import { isFinalStatus } from '../../controller/reconcile/run-status.js';
+import { isFinalStatus } from '../../controller/runs/run-status.js';
 import { DURATION_ANNOTATION } from '../../local-cluster/kwok-stages.js';
 import { kubeConfigAs } from '../support/cluster-clients.js';
 import { startController, type ControllerProcess } from '../support/controller.js';

@@ -1,6 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import { withPooledConnections } from '../../controller/kube-config.js';
+import { withPooledConnections } from '../../controller/runtime/kube-config.js';
 import type { ClusterState } from '../../local-cluster/control-plane.js';
 
 declare module 'vitest' {

@@ -1,5 +1,5 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults, type TeamDefaults } from './api/platform-defaults.js';
+import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults, type TeamDefaults } from '../api/platform-defaults.js';
 
 /** Every field, so that one added to the defaults is checked too: leaving one out does not compile. */
 const FIELDS: Record<keyof PlatformDefaults, true> = {

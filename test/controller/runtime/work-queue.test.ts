@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WorkQueue } from '../../controller/work-queue.js';
+import { WorkQueue } from '../../../controller/runtime/work-queue.js';
 
 describe('WorkQueue', () => {
   it('queues a key once however often it is added', async () => {

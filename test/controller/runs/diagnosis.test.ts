@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { diagnosePod, unschedulableReason } from '../../controller/reconcile/diagnosis.js';
+import { diagnosePod, unschedulableReason } from '../../../controller/runs/diagnosis.js';
 
 const node = (name: string, pool: string, taints: V1Node['spec'] = {}): V1Node => ({
   metadata: { name, labels: { 'plinth.dev/pool': pool } },

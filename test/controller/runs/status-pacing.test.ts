@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RunStatus } from '../../controller/api/run.js';
-import { BOOKKEEPING_MS, PROMPT_MS, ROUTINE_MS, StatusPacer } from '../../controller/reconcile/status-pacing.js';
+import type { RunStatus } from '../../../controller/api/run.js';
+import { BOOKKEEPING_MS, PROMPT_MS, ROUTINE_MS, StatusPacer } from '../../../controller/runs/status-pacing.js';
 
 const status = (phase: RunStatus['phase'], reason: string): RunStatus => ({ phase, reason });
 const arrived = (at = 0) => {

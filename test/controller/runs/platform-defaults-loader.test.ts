@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parsePlatformDefaults } from '../../controller/platform-defaults-loader.js';
-import { runDefaultsOf } from '../support/platform.js';
+import { parsePlatformDefaults } from '../../../controller/runs/platform-defaults-loader.js';
+import { runDefaultsOf } from '../../support/platform.js';
 
 const WHERE = 'ConfigMap plinth/plinth-controller platform-defaults.json';
 

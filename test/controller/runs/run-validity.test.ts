@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Run } from '../../controller/api/run.js';
-import { invalidity } from '../../controller/reconcile/run-validity.js';
-import { runDefaultsOf } from '../support/platform.js';
+import type { Run } from '../../../controller/api/run.js';
+import { invalidity } from '../../../controller/runs/run-validity.js';
+import { runDefaultsOf } from '../../support/platform.js';
 
 const defaults = runDefaultsOf('local');
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { TeamDefaults } from '../../controller/api/platform-defaults.js';
-import type { Run } from '../../controller/api/run.js';
-import { TeamAdmission } from '../../controller/reconcile/team-admission.js';
+import type { TeamDefaults } from '../../../controller/api/platform-defaults.js';
+import type { Run } from '../../../controller/api/run.js';
+import { TeamAdmission } from '../../../controller/runs/team-admission.js';
 
 const team: TeamDefaults = {
   team: 'vision',

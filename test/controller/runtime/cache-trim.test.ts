@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import type { Run } from '../../controller/api/run.js';
-import { trimJob, trimPod } from '../../controller/cache-trim.js';
-import { desiredJob } from '../../controller/reconcile/desired-children.js';
-import { diagnosePod } from '../../controller/reconcile/diagnosis.js';
-import { deriveStatus } from '../../controller/reconcile/run-status.js';
-import { runDefaultsOf } from '../support/platform.js';
+import type { Run } from '../../../controller/api/run.js';
+import { trimJob, trimPod } from '../../../controller/runtime/cache-trim.js';
+import { desiredJob } from '../../../controller/runs/desired-children.js';
+import { diagnosePod } from '../../../controller/runs/diagnosis.js';
+import { deriveStatus } from '../../../controller/runs/run-status.js';
+import { runDefaultsOf } from '../../support/platform.js';
 
 const defaults = runDefaultsOf('local');
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Run } from '../../controller/api/run.js';
-import { desiredJob, desiredService } from '../../controller/reconcile/desired-children.js';
-import { runDefaultsOf } from '../support/platform.js';
+import type { Run } from '../../../controller/api/run.js';
+import { desiredJob, desiredService } from '../../../controller/runs/desired-children.js';
+import { runDefaultsOf } from '../../support/platform.js';
 
 const defaults = runDefaultsOf('local');
 

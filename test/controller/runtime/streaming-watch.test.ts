@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
-import { stripManagedFields } from '../../controller/cache-trim.js';
-import { makeStreamingInformer, StreamingWatch } from '../../controller/streaming-watch.js';
+import { stripManagedFields } from '../../../controller/runtime/cache-trim.js';
+import { makeStreamingInformer, StreamingWatch } from '../../../controller/runtime/streaming-watch.js';
 
 /**
  * The framing of a watch stream, on a local HTTP server that cuts the stream where the test says:

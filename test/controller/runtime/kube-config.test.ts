@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, HttpMethod, KubeConfig } from '@kubernetes/client-node';
-import { requestApi, withPooledConnections } from '../../controller/kube-config.js';
+import { requestApi, withPooledConnections } from '../../../controller/runtime/kube-config.js';
 
 /** A local API server stand-in that records each request's headers and answers an empty list. */
 let server: Server;

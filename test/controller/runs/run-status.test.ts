@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { deriveStatus, type Observation } from '../../controller/reconcile/run-status.js';
+import { deriveStatus, type Observation } from '../../../controller/runs/run-status.js';
 
 const job = (status: V1Job['status'] = {}): V1Job => ({
   metadata: { name: 'train' },
