@@ -15,6 +15,24 @@ export default tseslint.config(
     },
   },
   {
+    // model/ holds the facts every output agrees on: constructs, controller, policies and stacks
+    // import it, and it imports none of them.
+    files: ['model/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: String.raw`^(\.\./)+(constructs|controller|policies|stacks|local-cluster|test)/`,
+              message: 'model/ imports nothing of the folders built on it: move the fact into model/ instead.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The controller runtime knows no domain, as controller-runtime knows no Kind: it may not
     // import the Run API, the Run reconciler, the platform model or the constructs.
     files: ['controller/runtime/**/*.ts'],

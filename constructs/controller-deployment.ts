@@ -5,29 +5,29 @@ import { runCustomResourceDefinition } from '../controller/api/crd.js';
 import { CONTROLLER_PORTS } from '../controller/api/metrics.js';
 import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../controller/api/platform-defaults.js';
 import { RUN_GROUP, RUN_PLURAL } from '../controller/api/run.js';
-import type { PlatformConfig } from './config/schema.js';
-import { artifactConnection } from './artifact-store.js';
+import type { PlatformConfig } from '../model/config/schema.js';
+import { artifactConnection } from '../model/artifacts.js';
 import { CoreService } from './core-service.js';
-import { runConnection, teamConnections } from './run-connection.js';
-import { componentLabels } from './labels.js';
-import { poolPlacement, runPools } from './scheduling.js';
-import { containerSecurityContext, podSecurityContext } from './security.js';
-import { RUN_SERVICE_ACCOUNT } from './run-service-account.js';
-import { RUNS_CERTIFICATE, teamNamespaceName } from './team-namespace.js';
-import { teamRunsHost, tlsSecretName } from './ingress.js';
-import { trackingUri } from './tracking-server.js';
-
-export const CONTROLLER_COMPONENT = 'controller';
-export const CONTROLLER_NAME = 'plinth-controller';
+import { runConnection, teamConnections } from '../model/connections.js';
+import { componentLabels } from '../model/labels.js';
+import { poolPlacement, runPools, isGpuPool } from '../model/pools.js';
+import { containerSecurityContext, podSecurityContext } from '../model/security-floor.js';
+import {
+  RUN_SERVICE_ACCOUNT,
+  CONTROLLER_COMPONENT,
+  CONTROLLER_NAME,
+  RUNS_CERTIFICATE,
+  teamNamespaceName,
+  teamRunsHost,
+  tlsSecretName,
+  trackingUri,
+} from '../model/names.js';
 
 /** The defaults the controller applies to runs, derived from the config (nothing restated). */
 export function platformDefaults(config: PlatformConfig): PlatformDefaults {
   const artifacts = artifactConnection(config.artifacts);
   const pools = Object.fromEntries(
-    runPools(config).map((name) => [
-      name,
-      { gpu: config.nodePools[name]?.role === 'gpu', ...poolPlacement(config, name) },
-    ]),
+    runPools(config).map((name) => [name, { gpu: isGpuPool(config, name), ...poolPlacement(config, name) }]),
   );
   const teams = Object.fromEntries(
     config.teams.map((t) => [
@@ -128,7 +128,7 @@ export class ControllerDeployment extends Construct {
     const namespace = config.namespace;
 
     const crd = runCustomResourceDefinition(
-      runPools(config).map((name) => ({ name, gpu: config.nodePools[name]?.role === 'gpu' })),
+      runPools(config).map((name) => ({ name, gpu: isGpuPool(config, name) })),
       config.connections.map((c) => c.name),
     );
     new ApiObject(this, 'run-crd', { ...crd, metadata: { ...crd.metadata, labels } });

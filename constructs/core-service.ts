@@ -1,9 +1,21 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import type { PlatformConfig, Resources } from './config/schema.js';
-import { componentLabels, selectorLabels } from './labels.js';
-import { corePlacement, spreadAcrossNodes } from './scheduling.js';
-import { containerSecurityContext, podSecurityContext } from './security.js';
+import type { PlatformConfig } from '../model/config/schema.js';
+import type { Resources } from '../model/config/resources.js';
+import { componentLabels, selectorLabels } from '../model/labels.js';
+import { corePlacement } from '../model/pools.js';
+import { containerSecurityContext, podSecurityContext } from '../model/security-floor.js';
+
+/** Spread a component's replicas across nodes: required, so one node loss never takes all. */
+export function spreadAcrossNodes(selector: Record<string, string>): k8s.Affinity {
+  return {
+    podAntiAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        { labelSelector: { matchLabels: selector }, topologyKey: 'kubernetes.io/hostname' },
+      ],
+    },
+  };
+}
 
 export interface CoreServiceProps {
   readonly config: PlatformConfig;

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import type { PlatformConfig } from './config/schema.js';
+import type { PlatformConfig } from '../model/config/schema.js';
 import {
   Cluster,
   ClusterSpecBackupBarmanObjectStoreDataCompression as DataCompression,
@@ -16,8 +16,8 @@ import {
   ScheduledBackupSpecBackupOwnerReference,
   ScheduledBackupSpecMethod,
 } from './imports/cnpg-scheduledbackup-postgresql.cnpg.io.js';
-import { componentLabels } from './labels.js';
-import { corePlacement } from './scheduling.js';
+import { componentLabels } from '../model/labels.js';
+import { corePlacement } from '../model/pools.js';
 
 export const DATABASE_COMPONENT = 'postgres';
 const CLUSTER_NAME = 'plinth-db';

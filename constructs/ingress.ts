@@ -1,24 +1,16 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import type { PlatformConfig } from './config/schema.js';
+import type { PlatformConfig } from '../model/config/schema.js';
 import {
   Certificate,
   CertificateSpecPrivateKeyAlgorithm,
   CertificateSpecPrivateKeyRotationPolicy,
 } from './imports/cert-manager-certificate-cert-manager.io.js';
 import { ClusterIssuer } from './imports/cert-manager-clusterissuer-cert-manager.io.js';
-import { componentLabels } from './labels.js';
-import { TRACKING_COMPONENT, TRACKING_PORT } from './tracking-server.js';
+import { componentLabels } from '../model/labels.js';
+import { TRACKING_COMPONENT, TRACKING_PORT, trackingHost, tlsSecretName } from '../model/names.js';
 
 export const INGRESS_COMPONENT = 'ingress';
-
-/** Host names the platform serves. Run services of a team live under that team's host. */
-export function trackingHost(config: PlatformConfig): string {
-  return `tracking.${config.ingress.domain}`;
-}
-export function teamRunsHost(config: PlatformConfig, team: string): string {
-  return `${team}.runs.${config.ingress.domain}`;
-}
 
 /** The cert-manager issuer certificates are requested from, or undefined when TLS comes from a Secret. */
 export function certificateIssuer(config: PlatformConfig): { name: string; kind: string } | undefined {
@@ -31,11 +23,6 @@ export function certificateIssuer(config: PlatformConfig): { name: string; kind:
     case 'secret':
       return undefined;
   }
-}
-
-/** The Secret an Ingress for `host` reads its certificate from. */
-export function tlsSecretName(config: PlatformConfig, certificateName: string): string {
-  return config.ingress.tls.kind === 'secret' ? config.ingress.tls.secretName : certificateName;
 }
 
 export interface TlsCertificateProps {

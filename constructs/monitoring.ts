@@ -1,11 +1,10 @@
 import { Construct } from 'constructs';
 import { CONTROLLER_METRICS } from '../controller/api/metrics.js';
-import type { PlatformConfig } from './config/schema.js';
-import { CONTROLLER_COMPONENT } from './controller-deployment.js';
+import type { PlatformConfig } from '../model/config/schema.js';
+import { CONTROLLER_COMPONENT, TRACKING_COMPONENT } from '../model/names.js';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from './imports/prometheus-rule-monitoring.coreos.com.js';
 import { ServiceMonitor } from './imports/prometheus-servicemonitor-monitoring.coreos.com.js';
-import { componentLabels, selectorLabels } from './labels.js';
-import { TRACKING_COMPONENT } from './tracking-server.js';
+import { componentLabels, selectorLabels } from '../model/labels.js';
 
 export const MONITORING_COMPONENT = 'monitoring';
 

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import type { PlatformConfig } from './config/schema.js';
-import { componentLabels, podSecurityLabels } from './labels.js';
+import type { PlatformConfig } from '../model/config/schema.js';
+import { componentLabels, podSecurityLabels } from '../model/labels.js';
 
 export interface PlatformNamespaceProps {
   readonly config: PlatformConfig;

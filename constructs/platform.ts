@@ -1,6 +1,6 @@
 import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { PlatformConfig } from './config/schema.js';
+import type { PlatformConfig } from '../model/config/schema.js';
 import { ControllerDeployment } from './controller-deployment.js';
 import { Database } from './database.js';
 import { PlatformIngress } from './ingress.js';

@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import { RUN_GROUP, RUN_PLURAL } from '../controller/api/run.js';
-import type { PlatformConfig } from './config/schema.js';
-import { componentLabels } from './labels.js';
+import type { PlatformConfig } from '../model/config/schema.js';
+import { componentLabels } from '../model/labels.js';
 
 export type TeamRole = 'admin' | 'editor' | 'viewer';
 

@@ -1,25 +1,25 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import type { PlatformConfig, Team } from './config/schema.js';
-import { GPU_RESOURCE } from './config/schema.js';
-import { artifactConnection } from './artifact-store.js';
-import { TlsCertificate, teamRunsHost } from './ingress.js';
-import { componentLabels, PLINTH_LABELS, podSecurityLabels, selectorLabels } from './labels.js';
+import type { PlatformConfig } from '../model/config/schema.js';
+import type { Team } from '../model/config/teams.js';
+import { GPU_RESOURCE } from '../model/pools.js';
+import { artifactConnection } from '../model/artifacts.js';
+import { TlsCertificate } from './ingress.js';
+import {
+  teamRunsHost,
+  teamNamespaceName,
+  RUNS_CERTIFICATE,
+  RUN_SERVICE_ACCOUNT,
+  TRACKING_COMPONENT,
+  TRACKING_PORT,
+} from '../model/names.js';
+import { componentLabels, PLINTH_LABELS, podSecurityLabels, selectorLabels } from '../model/labels.js';
 import { TEAM_ROLE_CLUSTER_ROLES, type TeamRole } from './rbac.js';
-import { runConnection, teamConnections } from './run-connection.js';
-import { RUN_SERVICE_ACCOUNT } from './run-service-account.js';
-import { TRACKING_COMPONENT, TRACKING_PORT } from './tracking-server.js';
+import { runConnection, teamConnections } from '../model/connections.js';
 
 export const TEAM_COMPONENT = 'team';
 /** Pods of external run services carry this label, so the ingress controller may reach them. */
 export const RUN_SERVICE_LABEL = { [PLINTH_LABELS.serves]: 'true' };
-/** The certificate of a team's runs host, in the team namespace. */
-export const RUNS_CERTIFICATE = 'runs-tls';
-
-export function teamNamespaceName(config: PlatformConfig, team: string): string {
-  return `${config.namespace}-${team}`;
-}
-
 export interface TeamNamespaceProps {
   readonly config: PlatformConfig;
   readonly team: Team;

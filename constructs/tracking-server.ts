@@ -1,18 +1,12 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import type { PlatformConfig } from './config/schema.js';
-import { artifactConnection } from './artifact-store.js';
+import type { PlatformConfig } from '../model/config/schema.js';
+import { artifactConnection } from '../model/artifacts.js';
 import { CoreService } from './core-service.js';
 import { databaseConnection } from './database.js';
-import { componentLabels } from './labels.js';
-
-export const TRACKING_COMPONENT = 'tracking';
-export const TRACKING_PORT = 5000;
-
-/** The in-cluster URI runs log to (MLFLOW_TRACKING_URI). */
-export function trackingUri(config: PlatformConfig): string {
-  return `http://${TRACKING_COMPONENT}.${config.namespace}.svc:${TRACKING_PORT}`;
-}
+import { componentLabels } from '../model/labels.js';
+import { TRACKING_COMPONENT, TRACKING_PORT } from '../model/names.js';
+import { cdk8sEnv, cdk8sVolumes } from './k8s-boundary.js';
 
 export interface TrackingServerProps {
   readonly config: PlatformConfig;
@@ -69,9 +63,9 @@ export class TrackingServer extends Construct {
           name: 'MLFLOW_BACKEND_STORE_URI',
           value: `postgresql://$(DB_USER):$(DB_PASSWORD)@${db.host}:${db.port}/${db.database}?sslmode=${db.sslMode}`,
         },
-        ...artifacts.env,
+        ...cdk8sEnv(artifacts.env),
       ],
-      volumes: artifacts.volumes,
+      volumes: cdk8sVolumes(artifacts.volumes),
       volumeMounts: artifacts.volumeMounts,
       livenessProbe: probe(30),
       readinessProbe: probe(5),

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { validatePlatformConfig } from '../constructs/config/validate.js';
+import { validatePlatformConfig } from '../model/config/validate.js';
 import { environments } from '../stacks/environments/index.js';
 import { identitiesFor, tokenAuthFile, type Identity } from './token-identities.js';
 import { kwokStages } from './kwok-stages.js';

@@ -1,6 +1,6 @@
 import type { V1Node } from '@kubernetes/client-node';
-import { GPU_RESOURCE, type PlatformConfig } from '../constructs/config/schema.js';
-import { nodeLabels } from '../constructs/scheduling.js';
+import { GPU_RESOURCE, nodeLabels } from '../model/pools.js';
+import type { PlatformConfig } from '../model/config/schema.js';
 
 /** kwok manages only nodes carrying this annotation, so it never touches anything else. */
 export const KWOK_NODE_ANNOTATION = { key: 'kwok.x-k8s.io/node', value: 'fake' } as const;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { PlatformConfig } from '../constructs/config/schema.js';
+import type { PlatformConfig } from '../model/config/schema.js';
 
 /** A user the API server knows by a static token, so RBAC really applies to each test identity. */
 export interface Identity {

@@ -1,9 +1,10 @@
-import { validatePlatformConfig } from '../constructs/config/validate.js';
-import type { PlatformConfig } from '../constructs/config/schema.js';
-import { PLINTH_LABELS } from '../constructs/labels.js';
+import { validatePlatformConfig } from '../model/config/validate.js';
+import type { PlatformConfig } from '../model/config/schema.js';
+import { PLINTH_LABELS } from '../model/labels.js';
 import { environments } from '../stacks/environments/index.js';
 import type { PolicyResource } from './resource.js';
 import type { CheckContext } from './rule.js';
+import { corePoolName, gpuPools } from '../model/pools.js';
 
 export interface ContextOptions {
   /** Environment for resources that carry no `plinth.dev/environment` label. */
@@ -30,12 +31,7 @@ export function createContext(all: readonly PolicyResource[], options: ContextOp
     poolsOf(environment) {
       const config = environment ? configs[environment] : undefined;
       if (!config) return undefined;
-      const pools = Object.entries(config.nodePools);
-      return {
-        names: pools.map(([n]) => n),
-        gpu: pools.filter(([, p]) => p.role === 'gpu').map(([n]) => n),
-        core: pools.find(([, p]) => p.role === 'core')?.[0],
-      };
+      return { names: Object.keys(config.nodePools), gpu: gpuPools(config), core: corePoolName(config) };
     },
     isProduction: (environment) =>
       options.production ?? (environment ? configs[environment]?.production === true : false),

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Yaml } from 'cdk8s';
-import { PlatformConfigError, validatePlatformConfig } from '../constructs/config/validate.js';
+import { PlatformConfigError, validatePlatformConfig } from '../model/config/validate.js';
 import { renderPlatform, type RenderedChart } from '../constructs/platform.js';
 import { environments } from './environments/index.js';
 

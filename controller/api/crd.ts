@@ -1,5 +1,5 @@
 import { RUN_GROUP, RUN_KIND, RUN_PLURAL, RUN_VERSION, RunSpec, RunStatus } from './run.js';
-import { GPU_RESOURCE } from '../../constructs/config/schema.js';
+import { GPU_RESOURCE } from '../../model/pools.js';
 import { forbidden, type CelRule } from './schema-helpers.js';
 
 /** What the CRD needs to know of the platform: its run pools, so that bad pools fail at apply time. */

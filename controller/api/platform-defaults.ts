@@ -1,5 +1,12 @@
-import type { k8s } from 'cdk8s-plus-28';
-import type { RunConnection } from '../../constructs/run-connection.js';
+import type {
+  V1EnvVar,
+  V1PodSecurityContext,
+  V1SecurityContext,
+  V1Toleration,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import type { RunConnection } from '../../model/connections.js';
 
 /**
  * The platform defaults the controller applies to every run. The constructs write them into the
@@ -10,7 +17,7 @@ export const PLATFORM_DEFAULTS_KEY = 'platform-defaults.json';
 export interface PoolDefaults {
   readonly gpu: boolean;
   readonly nodeSelector: Record<string, string>;
-  readonly tolerations: k8s.Toleration[];
+  readonly tolerations: V1Toleration[];
 }
 
 export interface TeamDefaults {
@@ -29,8 +36,8 @@ export interface PlatformDefaults {
   readonly platformNamespace: string;
   readonly defaultPool: string;
   readonly pools: Record<string, PoolDefaults>;
-  readonly podSecurityContext: k8s.PodSecurityContext;
-  readonly containerSecurityContext: k8s.SecurityContext;
+  readonly podSecurityContext: V1PodSecurityContext;
+  readonly containerSecurityContext: V1SecurityContext;
   /** Runs use this ServiceAccount (no API access, no token) unless they name another. */
   readonly runServiceAccount: string;
   readonly trackingUri: string;
@@ -38,9 +45,9 @@ export interface PlatformDefaults {
   readonly externalServices: { readonly ingressClassName: string; readonly tlsSecretName: string };
   readonly artifacts: {
     readonly uri: string;
-    readonly env: k8s.EnvVar[];
-    readonly volumes: k8s.Volume[];
-    readonly volumeMounts: k8s.VolumeMount[];
+    readonly env: V1EnvVar[];
+    readonly volumes: V1Volume[];
+    readonly volumeMounts: V1VolumeMount[];
   };
   /** The connections runs may name in spec.connections, keyed by name. */
   readonly connections: Record<string, RunConnection>;

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { PLINTH_LABELS, connectionLabel } from '../../constructs/labels.js';
+import { PLINTH_LABELS, connectionLabel } from '../../model/labels.js';
 import { Opaque, Quantity, StringEnum, StringMap } from './schema-helpers.js';
 import { SecurityContext } from './security-floor.js';
 

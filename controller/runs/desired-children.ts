@@ -1,5 +1,5 @@
 import type { V1Deployment, V1Ingress, V1Job, V1OwnerReference, V1Service } from '@kubernetes/client-node';
-import { GPU_RESOURCE } from '../../constructs/config/schema.js';
+import { GPU_RESOURCE } from '../../model/pools.js';
 import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
 import { RUN_API_VERSION, RUN_KIND, type Run } from '../api/run.js';
 import { runPodTemplate } from './pod-template.js';

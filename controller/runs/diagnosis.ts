@@ -1,5 +1,5 @@
 import type { V1ContainerStatus, V1Node, V1Pod, V1Taint, V1Toleration } from '@kubernetes/client-node';
-import { GPU_RESOURCE } from '../../constructs/config/schema.js';
+import { GPU_RESOURCE } from '../../model/pools.js';
 import type { RunPhase } from '../api/run.js';
 
 /** What one pod says about a run: a phase and, unless all is well, why. */

@@ -1,6 +1,6 @@
 import type { V1Container, V1PodTemplateSpec, V1SecurityContext, V1Toleration } from '@kubernetes/client-node';
-import { PLINTH_LABELS, grantsNetworkAccess } from '../../constructs/labels.js';
-import type { RunConnection } from '../../constructs/run-connection.js';
+import { PLINTH_LABELS, grantsNetworkAccess } from '../../model/labels.js';
+import type { RunConnection } from '../../model/connections.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 import type { Run } from '../api/run.js';
 import { runLabels } from './run-labels.js';

@@ -21,7 +21,7 @@ import {
 } from '@kubernetes/client-node';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { PLINTH_LABELS } from '../../constructs/labels.js';
+import { PLINTH_LABELS } from '../../model/labels.js';
 import { ApiWriter } from '../runtime/api-writer.js';
 import { LatestEvents } from '../runtime/latest-events.js';
 import { stripManagedFields, trimDeployment, trimJob, trimPod } from '../runtime/cache-trim.js';

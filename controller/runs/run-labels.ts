@@ -1,4 +1,4 @@
-import { APP_LABELS, MANAGED_BY, PART_OF, PLINTH_LABELS } from '../../constructs/labels.js';
+import { APP_LABELS, MANAGED_BY, PART_OF, PLINTH_LABELS } from '../../model/labels.js';
 
 /** Labels every child of a run carries; `plinth.dev/run` is how informers map children back. */
 export function runLabels(runName: string, team: string): Record<string, string> {

@@ -11,7 +11,7 @@ export class PlinthPolicies {
   }
 
   async validate(context) {
-    const { validateSynthesizedManifests } = await import('./validation.ts');
+    const { validateSynthesizedManifests } = await import('./validation.js');
     await validateSynthesizedManifests(context, this.properties);
   }
 }

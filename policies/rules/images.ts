@@ -1,4 +1,4 @@
-import { imagePinning } from '../../constructs/config/image-ref.js';
+import { imagePinning } from '../../model/images.js';
 import type { Rule } from '../rule.js';
 import { containersOf, workloadRule } from '../pod-spec.js';
 

@@ -1,6 +1,6 @@
-import { GPU_RESOURCE } from '../../constructs/config/schema.js';
-import { PLINTH_LABELS } from '../../constructs/labels.js';
-import { RUN_SERVICE_ACCOUNT } from '../../constructs/run-service-account.js';
+import { GPU_RESOURCE } from '../../model/pools.js';
+import { PLINTH_LABELS } from '../../model/labels.js';
+import { RUN_SERVICE_ACCOUNT } from '../../model/names.js';
 import type { Rule } from '../rule.js';
 import type { PolicyResource } from '../resource.js';
 

@@ -1,4 +1,4 @@
-import { GPU_RESOURCE } from '../../constructs/config/schema.js';
+import { GPU_RESOURCE } from '../../model/pools.js';
 import type { Finding, Rule } from '../rule.js';
 import { containersOf, workloadRule } from '../pod-spec.js';
 

@@ -1,5 +1,5 @@
-import { GPU_RESOURCE, GPU_TAINT, POOL_LABEL } from '../../constructs/config/schema.js';
-import { PART_OF, APP_LABELS, PLINTH_LABELS } from '../../constructs/labels.js';
+import { GPU_RESOURCE, GPU_TAINT, POOL_LABEL } from '../../model/pools.js';
+import { PART_OF, APP_LABELS, PLINTH_LABELS } from '../../model/labels.js';
 import type { Finding, Rule } from '../rule.js';
 import type { PolicyResource } from '../resource.js';
 import { containersOf, workloadRule, type PodAt, type PodSpec } from '../pod-spec.js';

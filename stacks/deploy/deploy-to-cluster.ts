@@ -1,9 +1,9 @@
 import * as pulumi from '@pulumi/pulumi';
-import { validatePlatformConfig } from '../../constructs/config/validate.js';
+import { validatePlatformConfig } from '../../model/config/validate.js';
 import { environments } from '../environments/index.js';
 import { ClusterPlatform } from './components/cluster-platform.js';
 import { clusterProvider } from './components/cluster-provider.js';
-import type { PlatformConfig } from '../../constructs/config/schema.js';
+import type { PlatformConfig } from '../../model/config/schema.js';
 import type { PlatformSecretSpec } from './components/platform-secret.js';
 import { applyStackOverrides, CONFIG_NAMESPACE, StackConfigError, type StackConfig } from './stack-config.js';
 import type { StackOutputs } from './stack-outputs.js';

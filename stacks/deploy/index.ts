@@ -4,7 +4,7 @@
  * platform chart that `cdk8s synth` writes.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { PlatformConfigError } from '../../constructs/config/validate.js';
+import { PlatformConfigError } from '../../model/config/validate.js';
 import { deployAws } from './aws/deploy-aws.js';
 import { deployToCluster } from './deploy-to-cluster.js';
 import { readStackConfig, StackConfigError, type StackConfig } from './stack-config.js';

@@ -1,12 +1,9 @@
 import { z } from 'zod';
-import {
-  domainName,
-  pinnedImage,
-  poolSize,
-  teamQuota,
-  type PlatformConfigInput,
-} from '../../constructs/config/schema.js';
-import { formatPath } from '../../constructs/config/validate.js';
+import { domainName, pinnedImage } from '../../model/config/primitives.js';
+import { poolSize } from '../../model/config/node-pools.js';
+import { teamQuota } from '../../model/config/teams.js';
+import type { PlatformConfigInput } from '../../model/config/schema.js';
+import { formatPath } from '../../model/config/validate.js';
 
 /**
  * A stack's own config (`Pulumi.<stack>.yaml`, key namespace `plinth:`), typed and validated before

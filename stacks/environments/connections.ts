@@ -1,5 +1,5 @@
 /** Connections that more than one environment offers. */
-import type { ConnectionInput } from '../../constructs/config/schema.js';
+import type { ConnectionInput } from '../../model/config/connections.js';
 
 /** A read-only dataset volume; platform engineers make the `datasets` claim in each team namespace. */
 export const DATASETS: ConnectionInput = {

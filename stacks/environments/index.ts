@@ -1,4 +1,4 @@
-import type { PlatformConfigInput } from '../../constructs/config/schema.js';
+import type { PlatformConfigInput } from '../../model/config/schema.js';
 import { aws } from './aws.js';
 import { local } from './local.js';
 import { onprem } from './onprem.js';

@@ -1,4 +1,4 @@
-import type { PlatformConfigInput } from '../../constructs/config/schema.js';
+import type { PlatformConfigInput } from '../../model/config/schema.js';
 import { DATASETS, GIT } from './connections.js';
 import { PINNED_IMAGES } from './images.js';
 

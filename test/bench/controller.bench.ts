@@ -26,8 +26,8 @@ import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type
 import { RUN_API_VERSION, RUN_GROUP, RUN_PLURAL, RUN_VERSION, runsPath, type Run } from '../../controller/api/run.js';
 import { desiredJob } from '../../controller/runs/desired-children.js';
 import { nodeOptions, platformDefaults } from '../../constructs/controller-deployment.js';
-import type { PlatformConfigInput } from '../../constructs/config/schema.js';
-import { validatePlatformConfig } from '../../constructs/config/validate.js';
+import type { PlatformConfigInput } from '../../model/config/schema.js';
+import { validatePlatformConfig } from '../../model/config/validate.js';
 import { renderPlatform } from '../../constructs/platform.js';
 import { environments } from '../../stacks/environments/index.js';
 import { withPooledConnections } from '../../controller/runtime/kube-config.js';

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validatePlatformConfig } from '../../constructs/config/validate.js';
+import { validatePlatformConfig } from '../../model/config/validate.js';
 import { renderPlatform } from '../../constructs/platform.js';
 import { environments } from '../../stacks/environments/index.js';
 import { synthesize } from '../../stacks/synth.js';

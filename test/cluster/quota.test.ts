@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
-import { GPU_RESOURCE } from '../../constructs/config/schema.js';
+import { GPU_RESOURCE } from '../../model/pools.js';
 import { kubeConfigAs } from '../support/cluster-clients.js';
 import { apiMessage } from '../support/access.js';
 

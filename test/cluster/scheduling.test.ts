@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
-import { GPU_RESOURCE, GPU_TAINT } from '../../constructs/config/schema.js';
-import { podSecurityLabels } from '../../constructs/labels.js';
+import { GPU_RESOURCE, GPU_TAINT } from '../../model/pools.js';
+import { podSecurityLabels } from '../../model/labels.js';
 import { eventually, kubeConfigAs } from '../support/cluster-clients.js';
 
 const NAMESPACE = 'test-scheduling';

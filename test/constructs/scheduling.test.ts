@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GPU_TAINT, POOL_LABEL } from '../../constructs/config/schema.js';
-import { nodeLabels } from '../../constructs/scheduling.js';
+import { GPU_TAINT, POOL_LABEL, nodeLabels } from '../../model/pools.js';
 import { ENVIRONMENTS, configOf, objectsOf, podSpecs, runDefaultsOf } from '../support/platform.js';
 
 const isGpuToleration = (t: { key?: string }) => t.key === GPU_TAINT.key;

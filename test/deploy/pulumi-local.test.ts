@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GPU_RESOURCE } from '../../constructs/config/schema.js';
+import { GPU_RESOURCE } from '../../model/pools.js';
 import { buildPolicyPack } from '../../policies/pulumi/build-pack.js';
 import { crdsFor } from '../../stacks/deploy/components/operator-crds.js';
 import { killClusterSync, startCluster, stopCluster, type ClusterState } from '../../local-cluster/control-plane.js';

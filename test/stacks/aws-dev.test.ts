@@ -1,7 +1,7 @@
 import { runtime } from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { validatePlatformConfig } from '../../constructs/config/validate.js';
-import { nodeLabels } from '../../constructs/scheduling.js';
+import { validatePlatformConfig } from '../../model/config/validate.js';
+import { nodeLabels } from '../../model/pools.js';
 import { aws } from '../../stacks/environments/aws.js';
 import { mockStack, ofType, settled, type RecordedResource } from '../support/pulumi-mocks.js';
 import { stackFileConfig } from '../support/stack-files.js';

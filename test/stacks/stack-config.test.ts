@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validatePlatformConfig } from '../../constructs/config/validate.js';
+import { validatePlatformConfig } from '../../model/config/validate.js';
 import { aws } from '../../stacks/environments/aws.js';
 import { environments } from '../../stacks/environments/index.js';
 import {

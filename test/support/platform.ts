@@ -1,6 +1,6 @@
-import type { PlatformConfigInput } from '../../constructs/config/schema.js';
+import type { PlatformConfigInput } from '../../model/config/schema.js';
 import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
-import { validatePlatformConfig } from '../../constructs/config/validate.js';
+import { validatePlatformConfig } from '../../model/config/validate.js';
 import { renderPlatform } from '../../constructs/platform.js';
 import { environments } from '../../stacks/environments/index.js';
 

@@ -1,7 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import type { PlatformConfig } from '../../../constructs/config/schema.js';
-import { corePlacement, poolPlacement, runPools } from '../../../constructs/scheduling.js';
+import type { PlatformConfig } from '../../../model/config/schema.js';
+import { corePlacement, gpuPools, poolPlacement } from '../../../model/pools.js';
 import type { AwsStackConfig } from '../stack-config.js';
 
 type Operator = keyof AwsStackConfig['operators'];
@@ -49,9 +49,7 @@ export const OPERATOR_CHARTS: Record<Operator, OperatorChart> = {
     // Only on GPU nodes, whose taints it must tolerate.
     values: (config) => ({
       nodeSelector: { 'nvidia.com/gpu.present': 'true' },
-      tolerations: runPools(config)
-        .filter((p) => config.nodePools[p]?.role === 'gpu')
-        .flatMap((p) => poolPlacement(config, p).tolerations),
+      tolerations: gpuPools(config).flatMap((p) => poolPlacement(config, p).tolerations),
     }),
   },
 };

@@ -1,8 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
-import { validatePlatformConfig } from '../../../constructs/config/validate.js';
-import { RUN_SERVICE_ACCOUNT } from '../../../constructs/run-service-account.js';
-import { teamNamespaceName } from '../../../constructs/team-namespace.js';
-import { TRACKING_COMPONENT } from '../../../constructs/tracking-server.js';
+import { validatePlatformConfig } from '../../../model/config/validate.js';
+import { RUN_SERVICE_ACCOUNT, teamNamespaceName, TRACKING_COMPONENT } from '../../../model/names.js';
 import { AWS_PLACEHOLDER_OUTPUTS, aws as awsEnvironment, type AwsOutputs } from '../../environments/aws.js';
 import { ClusterPlatform } from '../components/cluster-platform.js';
 import { clusterProvider } from '../components/cluster-provider.js';

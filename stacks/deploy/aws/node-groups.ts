@@ -1,7 +1,8 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { NodePool, PlatformConfig, Taint } from '../../../constructs/config/schema.js';
-import { nodeLabels } from '../../../constructs/scheduling.js';
+import type { NodePool, Taint } from '../../../model/config/node-pools.js';
+import type { PlatformConfig } from '../../../model/config/schema.js';
+import { nodeLabels } from '../../../model/pools.js';
 import { serviceRole } from './service-role.js';
 
 /** EKS spells taint effects in its own way. */

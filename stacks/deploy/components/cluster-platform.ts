@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import type { PlatformConfig } from '../../../constructs/config/schema.js';
+import type { PlatformConfig } from '../../../model/config/schema.js';
 import { renderPlatform } from '../../../constructs/platform.js';
 import type { KubernetesObject } from './kubernetes-objects.js';
 import { OperatorCrds } from './operator-crds.js';

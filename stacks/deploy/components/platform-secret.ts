@@ -1,8 +1,8 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import type { PlatformConfig } from '../../../constructs/config/schema.js';
-import { componentLabels } from '../../../constructs/labels.js';
-import { teamNamespaceName } from '../../../constructs/team-namespace.js';
+import type { PlatformConfig } from '../../../model/config/schema.js';
+import { componentLabels } from '../../../model/labels.js';
+import { teamNamespaceName } from '../../../model/names.js';
 
 /** A Secret the chart refers to by name but never carries: its values come from Pulumi secrets. */
 export interface PlatformSecretSpec {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PlatformConfigInput } from '../../constructs/config/schema.js';
-import { PlatformConfigError, validatePlatformConfig } from '../../constructs/config/validate.js';
+import type { PlatformConfigInput } from '../../model/config/schema.js';
+import { PlatformConfigError, validatePlatformConfig } from '../../model/config/validate.js';
 import { ENVIRONMENTS, inputOf } from '../support/platform.js';
 
 /** Validates a broken copy of an environment and returns the error message. */

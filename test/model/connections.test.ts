@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Connection } from '../../constructs/config/schema.js';
-import { runConnection } from '../../constructs/run-connection.js';
+import type { Connection } from '../../model/config/connections.js';
+import { runConnection } from '../../model/connections.js';
 
 const connection = (c: Partial<Connection>): Connection => ({ name: 'hub', env: {}, ...c });
 

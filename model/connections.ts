@@ -1,5 +1,7 @@
-import type { k8s } from 'cdk8s-plus-28';
-import type { Connection, PlatformConfig, Team } from './config/schema.js';
+import type { V1EnvFromSource, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { Connection } from './config/connections.js';
+import type { PlatformConfig } from './config/schema.js';
+import type { Team } from './config/teams.js';
 import { connectionLabel } from './labels.js';
 
 /**
@@ -9,18 +11,18 @@ import { connectionLabel } from './labels.js';
 export interface RunConnection {
   /** Pod labels: the connection's egress NetworkPolicy, if it has one, selects them. */
   readonly labels: Record<string, string>;
-  readonly env: k8s.EnvVar[];
-  readonly envFrom: k8s.EnvFromSource[];
-  readonly volumes: k8s.Volume[];
-  readonly volumeMounts: k8s.VolumeMount[];
+  readonly env: V1EnvVar[];
+  readonly envFrom: V1EnvFromSource[];
+  readonly volumes: V1Volume[];
+  readonly volumeMounts: V1VolumeMount[];
 }
 
 export function runConnection(connection: Connection): RunConnection {
   const { name, secret, configMap, volumeClaim } = connection;
-  const envFrom: k8s.EnvFromSource[] = [];
-  const volumes: k8s.Volume[] = [];
-  const volumeMounts: k8s.VolumeMount[] = [];
-  const mount = (volume: k8s.Volume, mountPath: string, readOnly: boolean) => {
+  const envFrom: V1EnvFromSource[] = [];
+  const volumes: V1Volume[] = [];
+  const volumeMounts: V1VolumeMount[] = [];
+  const mount = (volume: V1Volume, mountPath: string, readOnly: boolean) => {
     volumes.push(volume);
     volumeMounts.push({ name: volume.name, mountPath, readOnly });
   };

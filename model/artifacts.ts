@@ -1,5 +1,8 @@
-import type { k8s } from 'cdk8s-plus-28';
-import { ARTIFACTS_MOUNT_PATH, type ArtifactStore } from './config/schema.js';
+import type { V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { ArtifactStore } from './config/artifact-store.js';
+
+/** Where the artifact store's volume is mounted in run containers; connections may not mount over it. */
+export const ARTIFACTS_MOUNT_PATH = '/artifacts';
 
 /**
  * How a pod reaches the artifact store: env, credentials and mounts, derived from config once and
@@ -9,9 +12,9 @@ import { ARTIFACTS_MOUNT_PATH, type ArtifactStore } from './config/schema.js';
 export interface ArtifactConnection {
   /** Root URI for logs and outputs, e.g. s3://bucket/prefix. */
   readonly uri: string;
-  readonly env: k8s.EnvVar[];
-  readonly volumes: k8s.Volume[];
-  readonly volumeMounts: k8s.VolumeMount[];
+  readonly env: V1EnvVar[];
+  readonly volumes: V1Volume[];
+  readonly volumeMounts: V1VolumeMount[];
   /** Annotations that bind a ServiceAccount to a cloud workload identity. */
   readonly serviceAccountAnnotations: Record<string, string>;
 }
@@ -21,7 +24,7 @@ const GCS_CREDENTIALS_PATH = '/var/run/secrets/plinth/gcs';
 export function artifactConnection(store: ArtifactStore): ArtifactConnection {
   switch (store.kind) {
     case 's3': {
-      const env: k8s.EnvVar[] = [
+      const env: V1EnvVar[] = [
         { name: 'PLINTH_ARTIFACTS_URI', value: `s3://${store.bucket}/${store.prefix}` },
         { name: 'AWS_REGION', value: store.region },
       ];

@@ -1,4 +1,4 @@
-import type { k8s } from 'cdk8s-plus-28';
+import type { V1PodSecurityContext, V1SecurityContext } from '@kubernetes/client-node';
 import type { PlatformConfig } from './config/schema.js';
 
 type Security = PlatformConfig['security'];
@@ -7,7 +7,7 @@ type Security = PlatformConfig['security'];
  * The pod-level security floor: non-root uid/gid, fsGroup and the RuntimeDefault seccomp profile.
  * The same values go into the controller's ConfigMap so runs get the same floor.
  */
-export function podSecurityContext(security: Security): k8s.PodSecurityContext {
+export function podSecurityContext(security: Security): V1PodSecurityContext {
   return {
     runAsNonRoot: true,
     runAsUser: security.runAsUser,
@@ -18,7 +18,7 @@ export function podSecurityContext(security: Security): k8s.PodSecurityContext {
 }
 
 /** The container-level floor. Read-only root is the default; images that must write opt out. */
-export function containerSecurityContext(options: { readOnlyRootFilesystem?: boolean } = {}): k8s.SecurityContext {
+export function containerSecurityContext(options: { readOnlyRootFilesystem?: boolean } = {}): V1SecurityContext {
   return {
     runAsNonRoot: true,
     allowPrivilegeEscalation: false,

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { dnsLabel, quantity } from './primitives.js';
+
+/** artifacts: where runs, logs, the tracking server and database backups write. */
+
+export const s3Store = z.strictObject({
+  kind: z.literal('s3'),
+  bucket: z.string().min(3),
+  region: z.string().min(1),
+  /** For MinIO or another S3-compatible store. */
+  endpoint: z.url().optional(),
+  /** Prefix inside the bucket under which runs, logs and backups are written. */
+  prefix: z.string().default('plinth'),
+  credentials: z.union(
+    [
+      z.strictObject({
+        secret: z.strictObject({
+          name: z.string().min(1),
+          accessKeyIdKey: z.string().default('AWS_ACCESS_KEY_ID'),
+          secretAccessKeyKey: z.string().default('AWS_SECRET_ACCESS_KEY'),
+        }),
+      }),
+      z.strictObject({ workloadIdentity: z.strictObject({ roleArn: z.string().min(1) }) }),
+    ],
+    { error: 'credentials must be { secret: { name } } or { workloadIdentity: { roleArn } }' },
+  ),
+});
+
+export const gcsStore = z.strictObject({
+  kind: z.literal('gcs'),
+  bucket: z.string().min(3),
+  prefix: z.string().default('plinth'),
+  credentials: z.union(
+    [
+      z.strictObject({
+        secret: z.strictObject({ name: z.string().min(1), key: z.string().default('credentials.json') }),
+      }),
+      z.strictObject({ workloadIdentity: z.strictObject({ serviceAccount: z.email() }) }),
+    ],
+    { error: 'credentials must be { secret: { name } } or { workloadIdentity: { serviceAccount } }' },
+  ),
+});
+
+export const volumeStore = z.strictObject({
+  kind: z.literal('volume'),
+  claimName: dnsLabel,
+  size: quantity.default('100Gi'),
+  storageClass: z.string().optional(),
+});
+
+export const artifactStore = z.discriminatedUnion('kind', [s3Store, gcsStore, volumeStore], {
+  error: 'must be one of "s3", "gcs", "volume"',
+});
+export type ArtifactStore = z.infer<typeof artifactStore>;

@@ -1,0 +1,183 @@
+import { z } from 'zod';
+import { ARTIFACTS_MOUNT_PATH } from '../artifacts.js';
+import { imagePinning } from '../images.js';
+import { artifactStore } from './artifact-store.js';
+import { connection, type Connection } from './connections.js';
+import { database } from './database.js';
+import { ingress } from './ingress.js';
+import { nodePool, type NodePool } from './node-pools.js';
+import { dnsLabel, pinnedImage } from './primitives.js';
+import { resources, type Resources } from './resources.js';
+import { team } from './teams.js';
+
+/**
+ * The PlatformConfig schema: the one typed description of an environment.
+ * Defaults live here and nowhere else; constructs, the controller's ConfigMap and the Pulumi
+ * stacks all read the parsed result.
+ */
+
+const security = z
+  .strictObject({
+    runAsUser: z.number().int().min(1, { error: 'must be a non-root uid (1 or more)' }).default(10001),
+    runAsGroup: z.number().int().min(1, { error: 'must be a non-root gid (1 or more)' }).default(10001),
+    fsGroup: z.number().int().min(1, { error: 'must be a non-root gid (1 or more)' }).default(10001),
+  })
+  .default({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
+
+const coreService = (replicas: number, res: Resources) =>
+  z
+    .strictObject({
+      replicas: z.number().int().min(1, { error: 'must be at least 1' }).default(replicas),
+      resources: resources.default(res),
+    })
+    .default({ replicas, resources: res });
+
+export const platformConfigSchema = z
+  .strictObject({
+    /** The environment name, used in errors and in the `plinth.dev/environment` label. */
+    name: dnsLabel,
+    /** Production environments are held to stricter rules: images pinned by digest, multi-AZ databases. */
+    production: z.boolean().default(false),
+    /** Namespace of the platform's own services. */
+    namespace: dnsLabel.default('plinth'),
+    images: z.strictObject({
+      controller: pinnedImage,
+      trackingServer: pinnedImage,
+      /** Postgres operand image for CloudNativePG. */
+      postgres: pinnedImage,
+    }),
+    nodePools: z.record(dnsLabel, nodePool),
+    database,
+    artifacts: artifactStore,
+    /** What runs may connect to beyond the artifact store, which every run gets. */
+    connections: z.array(connection).default([]),
+    ingress,
+    security,
+    teams: z.array(team).default([]),
+    runs: z.strictObject({ defaultPool: z.string().default('cpu') }).default({ defaultPool: 'cpu' }),
+    controller: coreService(2, {
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '500m', memory: '256Mi' },
+    }),
+    tracking: coreService(2, { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } }),
+    monitoring: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** A run pending longer than this raises an alert. */
+        pendingRunAlertMinutes: z.number().int().min(1).default(30),
+      })
+      .default({ enabled: true, pendingRunAlertMinutes: 30 }),
+  })
+  .superRefine((config, ctx) => {
+    const pools = Object.entries(config.nodePools);
+    const byRole = (role: NodePool['role']) => pools.filter(([, p]) => p.role === role).map(([n]) => n);
+    const runPools = [...byRole('cpu'), ...byRole('gpu')];
+    const allowed = `one of ${runPools.map((p) => `"${p}"`).join(', ') || '(no cpu or gpu pool defined)'}`;
+
+    for (const role of ['core', 'cpu', 'gpu'] as const) {
+      if (byRole(role).length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['nodePools'], message: `needs at least one pool with role "${role}"` });
+      }
+    }
+    if (byRole('core').length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['nodePools'], message: 'exactly one pool may have role "core"' });
+    }
+    if (!runPools.includes(config.runs.defaultPool)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['runs', 'defaultPool'],
+        message: `pool "${config.runs.defaultPool}" does not exist or is not a run pool; allowed: ${allowed}`,
+      });
+    }
+    const connections = config.connections.map((c) => c.name);
+    const definedConnections = connections.join(', ') || 'none';
+    config.teams.forEach((t, i) => {
+      // A team's pools and connections are each a subset of the platform's.
+      const outside = (key: 'pools' | 'connections', known: string[], message: (name: string) => string) =>
+        t[key]?.forEach((name, j) => {
+          if (!known.includes(name))
+            ctx.addIssue({ code: 'custom', path: ['teams', i, key, j], message: message(name) });
+        });
+      outside('pools', runPools, (p) => `pool "${p}" does not exist or is not a run pool; allowed: ${allowed}`);
+      outside('connections', connections, (c) => `connection "${c}" is not defined; defined: ${definedConnections}`);
+      if (config.teams.findIndex((o) => o.name === t.name) !== i) {
+        ctx.addIssue({ code: 'custom', path: ['teams', i, 'name'], message: `team "${t.name}" is defined twice` });
+      }
+    });
+    checkConnections(config.connections, ctx);
+    if (config.production) {
+      for (const [key, image] of Object.entries(config.images)) {
+        if (!imagePinning(image).digest) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['images', key],
+            message: `image "${image}" must be pinned by @sha256 digest in a production environment`,
+          });
+        }
+      }
+    }
+    const db = config.database;
+    if (db.kind === 'cloudnative-pg') {
+      if (config.name !== 'local' && db.instances < 3) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['database', 'instances'],
+          message: `HA Postgres needs at least 3 instances outside "local" (got ${db.instances})`,
+        });
+      }
+      if (db.synchronousReplicas >= db.instances) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['database', 'synchronousReplicas'],
+          message: `must be less than instances (${db.instances})`,
+        });
+      }
+      if (config.name !== 'local' && db.synchronousReplicas < 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['database', 'synchronousReplicas'],
+          message: 'synchronous replication needs at least 1 synchronous standby outside "local"',
+        });
+      }
+      if (db.backup.enabled && config.artifacts.kind === 'volume') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['database', 'backup', 'enabled'],
+          message: 'backups go to the artifact store, which must be "s3" or "gcs"; a "volume" store cannot hold them',
+        });
+      }
+    }
+  });
+
+/** Connection names and mount paths are unique, and no mount lands on another's or the artifact store's. */
+function checkConnections(connections: Connection[], ctx: z.RefinementCtx): void {
+  const mounts: { path: string; owner: string }[] = [{ path: ARTIFACTS_MOUNT_PATH, owner: 'the artifact store' }];
+  const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+  connections.forEach((c, i) => {
+    if (connections.findIndex((o) => o.name === c.name) !== i) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connections', i, 'name'],
+        message: `connection "${c.name}" is defined twice`,
+      });
+    }
+    for (const key of ['secret', 'configMap', 'volumeClaim'] as const) {
+      const path = c[key]?.mountPath;
+      if (path === undefined) continue;
+      const clash = mounts.find((m) => overlaps(m.path, path));
+      if (clash) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connections', i, key, 'mountPath'],
+          message: `"${path}" overlaps ${clash.path}, where ${clash.owner} is mounted`,
+        });
+      }
+      mounts.push({ path, owner: `connection "${c.name}"` });
+    }
+  });
+}
+
+/** What an environment file writes: defaults may be left out. */
+export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
+/** A validated environment with every default filled in. */
+export type PlatformConfig = z.output<typeof platformConfigSchema>;

@@ -1,0 +1,46 @@
+import type { PlatformConfig } from './config/schema.js';
+
+/**
+ * The names every output agrees on: namespaces, hosts, Services and accounts. Constructs name
+ * objects with them, and the controller, policies and stacks find those objects by them.
+ */
+
+/**
+ * The ServiceAccount runs use in every team namespace: no RBAC bindings and no token, so a run
+ * cannot touch the API.
+ */
+export const RUN_SERVICE_ACCOUNT = 'plinth-run';
+
+/** The controller's Deployment, ServiceAccount, ConfigMap and Lease. */
+export const CONTROLLER_COMPONENT = 'controller';
+export const CONTROLLER_NAME = 'plinth-controller';
+
+/** The certificate of a team's runs host, in the team namespace. */
+export const RUNS_CERTIFICATE = 'runs-tls';
+
+/** Each team's namespace. */
+export function teamNamespaceName(config: PlatformConfig, team: string): string {
+  return `${config.namespace}-${team}`;
+}
+
+/** Host names the platform serves. Run services of a team live under that team's host. */
+export function trackingHost(config: PlatformConfig): string {
+  return `tracking.${config.ingress.domain}`;
+}
+export function teamRunsHost(config: PlatformConfig, team: string): string {
+  return `${team}.runs.${config.ingress.domain}`;
+}
+
+/** The Secret an Ingress for `host` reads its certificate from. */
+export function tlsSecretName(config: PlatformConfig, certificateName: string): string {
+  return config.ingress.tls.kind === 'secret' ? config.ingress.tls.secretName : certificateName;
+}
+
+/** The tracking server's Service and port. */
+export const TRACKING_COMPONENT = 'tracking';
+export const TRACKING_PORT = 5000;
+
+/** The in-cluster URI runs log to (MLFLOW_TRACKING_URI). */
+export function trackingUri(config: PlatformConfig): string {
+  return `http://${TRACKING_COMPONENT}.${config.namespace}.svc:${TRACKING_PORT}`;
+}
