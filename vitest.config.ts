@@ -7,6 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: [
+            'test/docs/**/*.test.ts',
             'test/model/**/*.test.ts',
             'test/constructs/**/*.test.ts',
             'test/controller/**/*.test.ts',

@@ -4,7 +4,6 @@ import { k8s } from 'cdk8s-plus-28';
 import { runCustomResourceDefinition } from '../controller/api/crd.js';
 import { CONTROLLER_PORTS } from '../controller/api/metrics.js';
 import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../controller/api/platform-defaults.js';
-import { RUN_GROUP, RUN_PLURAL } from '../controller/api/run.js';
 import type { PlatformConfig } from '../model/config/schema.js';
 import { artifactConnection } from '../model/artifacts.js';
 import { CoreService } from './core-service.js';
@@ -22,6 +21,7 @@ import {
   tlsSecretName,
   trackingUri,
 } from '../model/names.js';
+import { controllerRules } from '../controller/api/children.js';
 
 /** The defaults the controller applies to runs, derived from the config (nothing restated). */
 export function platformDefaults(config: PlatformConfig): PlatformDefaults {
@@ -95,22 +95,6 @@ export function nodeHeapLimitMiB(memoryLimit: string): number {
 }
 
 const READ = ['get', 'list', 'watch'];
-const MANAGE = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
-
-/** Exactly what reconciling runs needs, cluster-wide because runs live in every team namespace. */
-const controllerClusterRules: k8s.PolicyRule[] = [
-  { apiGroups: [RUN_GROUP], resources: [RUN_PLURAL], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
-  { apiGroups: [RUN_GROUP], resources: [`${RUN_PLURAL}/status`], verbs: ['get', 'update', 'patch'] },
-  { apiGroups: [RUN_GROUP], resources: [`${RUN_PLURAL}/finalizers`], verbs: ['update'] },
-  { apiGroups: ['batch'], resources: ['jobs'], verbs: MANAGE },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: MANAGE },
-  { apiGroups: [''], resources: ['services'], verbs: MANAGE },
-  { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: MANAGE },
-  // Pods are read for diagnosis and deleted on stop; never created directly.
-  { apiGroups: [''], resources: ['pods'], verbs: [...READ, 'delete'] },
-  { apiGroups: [''], resources: ['events', 'resourcequotas', 'nodes'], verbs: READ },
-  { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
-];
 
 export interface ControllerDeploymentProps {
   readonly config: PlatformConfig;
@@ -140,7 +124,9 @@ export class ControllerDeployment extends Construct {
 
     new k8s.KubeClusterRole(this, 'cluster-role', {
       metadata: { name: CONTROLLER_NAME, labels },
-      rules: controllerClusterRules,
+      // Exactly what reconciling runs uses, cluster-wide because runs live in every team namespace:
+      // derived from the list of resources the controller watches, applies and deletes.
+      rules: controllerRules(),
     });
     new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
       metadata: { name: CONTROLLER_NAME, labels },

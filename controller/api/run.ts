@@ -19,6 +19,13 @@ export const runsPath = (namespace?: string, name?: string): string =>
     ? `/apis/${RUN_API_VERSION}/${RUN_PLURAL}`
     : `/apis/${RUN_API_VERSION}/namespaces/${namespace}/${RUN_PLURAL}/${name}`;
 
+/**
+ * The leaf run kinds. Each has its implementation in controller/runs/kinds/, and the registry there
+ * is typed by this list: a kind added here without one does not compile.
+ */
+export const RUN_KIND_NAMES = ['job', 'service'] as const;
+export type RunKindName = (typeof RUN_KIND_NAMES)[number];
+
 const name = (description: string) => Type.String({ minLength: 1, maxLength: 63, description });
 const ResourceList = (description: string) => StringMap(Quantity, { maxProperties: 16, description });
 
@@ -89,7 +96,7 @@ const Toleration = Type.Object(
 
 export const RunSpec = Type.Object(
   {
-    kind: StringEnum(['job', 'service'], {
+    kind: StringEnum(RUN_KIND_NAMES, {
       description: 'job runs to completion (batch/v1 Job); service keeps running (Deployment and Service).',
     }),
     pool: Type.String({

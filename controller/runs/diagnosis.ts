@@ -1,5 +1,6 @@
 import type { V1ContainerStatus, V1Node, V1Pod, V1Taint, V1Toleration } from '@kubernetes/client-node';
 import { GPU_RESOURCE } from '../../model/pools.js';
+import { REASON } from '../api/reasons.js';
 import type { RunPhase } from '../api/run.js';
 
 /** What one pod says about a run: a phase and, unless all is well, why. */
@@ -13,14 +14,14 @@ const IMAGE_PULL = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageNam
 
 /** Names the scheduler's verdict: capacity first, then taints, then selectors. */
 export function unschedulableReason(message: string): string {
-  if (message.includes(`Insufficient ${GPU_RESOURCE}`)) return 'InsufficientGPU';
-  if (message.includes('Insufficient cpu')) return 'InsufficientCPU';
-  if (message.includes('Insufficient memory')) return 'InsufficientMemory';
-  if (message.includes('untolerated taint')) return 'UntoleratedTaint';
-  if (message.includes("didn't match Pod's node affinity/selector")) return 'NoMatchingNode';
-  if (/persistentvolumeclaim "[^"]*" not found/.test(message)) return 'VolumeClaimNotFound';
-  if (message.includes('unbound immediate PersistentVolumeClaims')) return 'VolumeClaimUnbound';
-  return 'Unschedulable';
+  if (message.includes(`Insufficient ${GPU_RESOURCE}`)) return REASON.InsufficientGPU;
+  if (message.includes('Insufficient cpu')) return REASON.InsufficientCPU;
+  if (message.includes('Insufficient memory')) return REASON.InsufficientMemory;
+  if (message.includes('untolerated taint')) return REASON.UntoleratedTaint;
+  if (message.includes("didn't match Pod's node affinity/selector")) return REASON.NoMatchingNode;
+  if (/persistentvolumeclaim "[^"]*" not found/.test(message)) return REASON.VolumeClaimNotFound;
+  if (message.includes('unbound immediate PersistentVolumeClaims')) return REASON.VolumeClaimUnbound;
+  return REASON.Unschedulable;
 }
 
 const UNSCHEDULABLE_HINT: Record<string, string> = {
@@ -62,7 +63,7 @@ function placementProblem(pod: V1Pod, nodes: readonly V1Node[]): Diagnosis | und
       .join(', ');
     return {
       phase: 'unschedulable',
-      reason: 'NoMatchingNode',
+      reason: REASON.NoMatchingNode,
       message: `no node has all of the labels the pod selects: ${wanted}`,
     };
   }
@@ -72,7 +73,7 @@ function placementProblem(pod: V1Pod, nodes: readonly V1Node[]): Diagnosis | und
     const taints = [...new Set(blocked.flat().map(taintText))].join(', ');
     return {
       phase: 'unschedulable',
-      reason: 'UntoleratedTaint',
+      reason: REASON.UntoleratedTaint,
       message: `the nodes the pod selects (${names}) carry taints it does not tolerate: ${taints}`,
     };
   }
@@ -108,12 +109,12 @@ export type MountFailureOf = (pod: V1Pod) => string | undefined;
  */
 export function diagnosePod(pod: V1Pod, nodes: readonly V1Node[] = [], mountFailure?: string): Diagnosis {
   const phase = pod.status?.phase;
-  if (phase === 'Succeeded') return { phase: 'succeeded', reason: 'Completed', message: 'the pod completed' };
+  if (phase === 'Succeeded') return { phase: 'succeeded', reason: REASON.Completed, message: 'the pod completed' };
   if (phase === 'Failed') {
     const t = terminationSummary(pod);
     return {
       phase: 'failed',
-      reason: t?.reason ?? pod.status?.reason ?? 'Failed',
+      reason: t?.reason ?? pod.status?.reason ?? REASON.Failed,
       message: t?.message ?? pod.status?.message ?? 'the pod failed',
     };
   }
@@ -123,7 +124,7 @@ export function diagnosePod(pod: V1Pod, nodes: readonly V1Node[] = [], mountFail
     if (waiting?.reason && IMAGE_PULL.has(waiting.reason)) {
       return {
         phase: 'warning',
-        reason: 'ImagePullError',
+        reason: REASON.ImagePullError,
         message: `cannot pull image ${s.image}: ${waiting.message ?? waiting.reason}`,
       };
     }
@@ -132,7 +133,7 @@ export function diagnosePod(pod: V1Pod, nodes: readonly V1Node[] = [], mountFail
       const cause = last?.reason === 'OOMKilled' ? 'OOMKilled' : `exit code ${last?.exitCode ?? '?'}`;
       return {
         phase: 'warning',
-        reason: last?.reason === 'OOMKilled' ? 'OOMKilled' : 'CrashLoopBackOff',
+        reason: last?.reason === REASON.OOMKilled ? REASON.OOMKilled : REASON.CrashLoopBackOff,
         message: `container ${s.name} keeps crashing (${cause}); restarted ${s.restartCount} times`,
       };
     }
@@ -146,14 +147,18 @@ export function diagnosePod(pod: V1Pod, nodes: readonly V1Node[] = [], mountFail
   }
 
   if (phase === 'Pending' && pod.spec?.nodeName && mountFailure) {
-    return { phase: 'warning', reason: 'MountFailed', message: `cannot mount the pod's volumes: ${mountFailure}` };
+    return { phase: 'warning', reason: REASON.MountFailed, message: `cannot mount the pod's volumes: ${mountFailure}` };
   }
 
   if (phase === 'Running') {
     const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
     return ready
-      ? { phase: 'running', reason: 'Running', message: `running on ${pod.spec?.nodeName}` }
-      : { phase: 'starting', reason: 'ContainersNotReady', message: `containers starting on ${pod.spec?.nodeName}` };
+      ? { phase: 'running', reason: REASON.Running, message: `running on ${pod.spec?.nodeName}` }
+      : {
+          phase: 'starting',
+          reason: REASON.ContainersNotReady,
+          message: `containers starting on ${pod.spec?.nodeName}`,
+        };
   }
 
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
@@ -169,10 +174,10 @@ export function diagnosePod(pod: V1Pod, nodes: readonly V1Node[] = [], mountFail
   }
   if (pod.spec?.nodeName) {
     return statuses(pod).length > 0
-      ? { phase: 'starting', reason: 'ContainerCreating', message: `starting on ${pod.spec.nodeName}` }
-      : { phase: 'scheduled', reason: 'Scheduled', message: `scheduled on ${pod.spec.nodeName}` };
+      ? { phase: 'starting', reason: REASON.ContainerCreating, message: `starting on ${pod.spec.nodeName}` }
+      : { phase: 'scheduled', reason: REASON.Scheduled, message: `scheduled on ${pod.spec.nodeName}` };
   }
-  return { phase: 'queued', reason: 'WaitingForScheduler', message: 'waiting for the scheduler to place the pod' };
+  return { phase: 'queued', reason: REASON.WaitingForScheduler, message: 'waiting for the scheduler to place the pod' };
 }
 
 /** Of several pods, the one that best explains the run: trouble first, then the least advanced. */

@@ -1,8 +1,16 @@
-import type { V1Container, V1PodTemplateSpec, V1SecurityContext, V1Toleration } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1ObjectMeta,
+  V1OwnerReference,
+  V1PodTemplateSpec,
+  V1SecurityContext,
+  V1Toleration,
+} from '@kubernetes/client-node';
 import { PLINTH_LABELS, grantsNetworkAccess } from '../../model/labels.js';
 import type { RunConnection } from '../../model/connections.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
-import type { Run } from '../api/run.js';
+import { RUN_API_VERSION, RUN_KIND, type Run } from '../api/run.js';
+import { GPU_RESOURCE } from '../../model/pools.js';
 import { runLabels } from './run-labels.js';
 import type { ServiceRoute } from './service-route.js';
 
@@ -148,4 +156,42 @@ export function runPodTemplate(
       volumes: [...defaults.artifacts.volumes, ...connections.flatMap((c) => c.volumes)] as never,
     },
   };
+}
+
+/** Children are named after their run, so a retried or restarted reconcile finds, never duplicates, them. */
+export function childName(run: Run): string {
+  return run.metadata.name;
+}
+
+export function ownerReference(run: Run): V1OwnerReference {
+  return {
+    apiVersion: RUN_API_VERSION,
+    kind: RUN_KIND,
+    name: run.metadata.name,
+    uid: String(run.metadata.uid),
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/** Every child's metadata: the run's name, labels and ownerReference. */
+export function childMetadata(run: Run, team: string): V1ObjectMeta {
+  return {
+    name: childName(run),
+    namespace: run.metadata.namespace,
+    labels: runLabels(run.metadata.name, team),
+    ownerReferences: [ownerReference(run)],
+  };
+}
+
+/** GPUs one pod of the run holds: the largest of its containers' GPU limit or request. */
+export function gpusPerPod(run: Run): number {
+  const containers = [run.spec.container, ...(run.spec.init ?? [])];
+  return Math.max(
+    0,
+    ...containers.map((c) => {
+      const r = c.resources ?? {};
+      return Number(r.limits?.[GPU_RESOURCE] ?? r.requests?.[GPU_RESOURCE] ?? 0);
+    }),
+  );
 }

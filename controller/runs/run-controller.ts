@@ -1,23 +1,13 @@
 import { createHash } from 'node:crypto';
 import {
   ApiException,
-  AppsV1Api,
-  BatchV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  NetworkingV1Api,
   type CoreV1Event,
   type Informer,
   type KubeConfig,
-  type KubernetesListObject,
   type KubernetesObject,
   type ObjectCache,
-  type V1Deployment,
-  type V1Ingress,
-  type V1Job,
   type V1Node,
   type V1Pod,
-  type V1Service,
 } from '@kubernetes/client-node';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -25,13 +15,26 @@ import { PLINTH_LABELS } from '../../model/labels.js';
 import { ApiWriter } from '../runtime/api-writer.js';
 import { LatestEvents } from '../runtime/latest-events.js';
 import { stripManagedFields, trimDeployment, trimJob, trimPod } from '../runtime/cache-trim.js';
-import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
-import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, runsPath, type Run, type RunStatus } from '../api/run.js';
+import {
+  CHILD_PLURALS,
+  DEPLOYMENTS,
+  EVENTS,
+  JOBS,
+  NODES,
+  PODS,
+  RUN_CHILDREN,
+  RUNS,
+  collectionPath,
+  type ManagedResource,
+} from '../api/children.js';
+import type { PlatformDefaults } from '../api/platform-defaults.js';
+import { runsPath, type Run, type RunStatus } from '../api/run.js';
 import type { ControllerMetrics } from '../metrics.js';
-import { childName, desiredJob, desiredService } from './desired-children.js';
+import { kindOf } from './kinds/registry.js';
+import type { KindContext, RunKind } from './kinds/run-kind.js';
+import { childName } from './pod-template.js';
 import { deriveStatus, isFinalStatus, type Observation } from './run-status.js';
 import { invalidity } from './run-validity.js';
-import { serviceRoute } from './service-route.js';
 import { StatusPacer } from './status-pacing.js';
 import { TeamAdmission } from './team-admission.js';
 import { makeStreamingInformer, type Transform } from '../runtime/streaming-watch.js';
@@ -50,6 +53,12 @@ const PENDING_PHASES = new Set(['created', 'queued', 'unschedulable', 'scheduled
 
 type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
+/** What each child cache keeps (cache-trim.ts): the controller never reads a template back. */
+const CHILD_TRIMS: Readonly<Record<string, Transform<KubernetesObject>>> = {
+  [JOBS.kind]: trimJob as Transform<KubernetesObject>,
+  [DEPLOYMENTS.kind]: trimDeployment as Transform<KubernetesObject>,
+};
+
 const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace}/${name}`;
 /** Per-run state is kept by uid: a run re-created under the same name starts afresh. */
 const uidOf = (run: Run) => String(run.metadata.uid);
@@ -67,20 +76,15 @@ export class RunController {
   readonly queue = new WorkQueue();
   private readonly admission = new TeamAdmission();
   private readonly runs: Cache<Run>;
-  private readonly jobs: Cache<V1Job>;
-  private readonly deployments: Cache<V1Deployment>;
-  private readonly services: Cache<V1Service>;
-  private readonly ingresses: Cache<V1Ingress>;
+  /** The caches of every child kind (api/children.ts), by kind. */
+  private readonly children = new Map<string, Cache<KubernetesObject>>();
+  /** Child caches that start with the first run of a kind that makes them, once started. */
+  private readonly lateCaches = new Map<string, Promise<void>>();
   private readonly pods: Cache<V1Pod>;
   private readonly nodes: Cache<V1Node>;
   private readonly failedCreates: Cache<CoreV1Event>;
   private readonly mountFailures: Cache<CoreV1Event>;
   private readonly writer: ApiWriter;
-  private readonly customObjects: CustomObjectsApi;
-  private readonly batch: BatchV1Api;
-  private readonly apps: AppsV1Api;
-  private readonly core: CoreV1Api;
-  private readonly networking: NetworkingV1Api;
   private synced = false;
   private stopped = false;
   /** The status last written for each run, by uid. */
@@ -96,8 +100,6 @@ export class RunController {
    * reads these, not every run the team ever made.
    */
   private readonly activeByNamespace = new Map<string, Map<string, Run>>();
-  /** Set once the Service and Ingress caches are started: only service runs need them. */
-  private serviceCachesSynced?: Promise<void>;
   /** Pods by run key: reconciles read a run's pods without scanning every pod. */
   private readonly podsByRun = new Map<string, Map<string, V1Pod>>();
   private timers: NodeJS.Timeout[] = [];
@@ -109,61 +111,20 @@ export class RunController {
     private readonly metrics: ControllerMetrics,
     private readonly resyncMs = RESYNC_MS,
   ) {
-    this.writer = new ApiWriter(kc, FIELD_MANAGER);
-    this.customObjects = kc.makeApiClient(CustomObjectsApi);
-    this.batch = kc.makeApiClient(BatchV1Api);
-    this.apps = kc.makeApiClient(AppsV1Api);
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.networking = kc.makeApiClient(NetworkingV1Api);
-    const children = PLINTH_LABELS.run;
-    this.runs = makeStreamingInformer<Run>(
-      kc,
-      runsPath(),
-      () =>
-        this.customObjects.listClusterCustomObject({
-          group: RUN_GROUP,
-          version: RUN_VERSION,
-          plural: RUN_PLURAL,
-        }) as never,
-      { transform: stripManagedFields },
-    );
+    this.writer = new ApiWriter(kc, FIELD_MANAGER, CHILD_PLURALS);
+    this.runs = makeStreamingInformer<Run>(kc, collectionPath(RUNS), { transform: stripManagedFields });
     // A run's children and pods carry its label; each cache keeps only what the controller reads
-    // back (cache-trim.ts).
-    const ofRuns = <T extends KubernetesObject>(
-      path: string,
-      list: (selector: { labelSelector: string }) => Promise<KubernetesListObject<T>>,
-      transform: Transform<T>,
-    ) =>
-      makeStreamingInformer<T>(kc, path, () => list({ labelSelector: children }), {
-        labelSelector: children,
-        transform,
-      });
-    this.jobs = ofRuns('/apis/batch/v1/jobs', (s) => this.batch.listJobForAllNamespaces(s), trimJob);
-    this.deployments = ofRuns(
-      '/apis/apps/v1/deployments',
-      (s) => this.apps.listDeploymentForAllNamespaces(s),
-      trimDeployment,
-    );
-    // Watched so that a Service or Ingress deleted by hand is made again, as a Deployment is; started
-    // with the first service run (serviceCaches).
-    this.services = ofRuns('/api/v1/services', (s) => this.core.listServiceForAllNamespaces(s), stripManagedFields);
-    this.ingresses = ofRuns(
-      '/apis/networking.k8s.io/v1/ingresses',
-      (s) => this.networking.listIngressForAllNamespaces(s),
-      stripManagedFields,
-    );
-    this.pods = ofRuns('/api/v1/pods', (s) => this.core.listPodForAllNamespaces(s), trimPod);
-    this.nodes = makeStreamingInformer<V1Node>(kc, '/api/v1/nodes', () => this.core.listNode(), {
-      transform: stripManagedFields,
-    });
+    // back (cache-trim.ts). Every child is watched, so that one deleted by hand is made again.
+    const ofRuns = <T extends KubernetesObject>(resource: ManagedResource, transform: Transform<T>) =>
+      makeStreamingInformer<T>(kc, collectionPath(resource), { labelSelector: PLINTH_LABELS.run, transform });
+    for (const resource of RUN_CHILDREN) {
+      this.children.set(resource.kind, ofRuns(resource, CHILD_TRIMS[resource.kind] ?? stripManagedFields));
+    }
+    this.pods = ofRuns(PODS, trimPod);
+    this.nodes = makeStreamingInformer<V1Node>(kc, collectionPath(NODES), { transform: stripManagedFields });
     // Watched rather than listed per run: one cheap stream each, and a diagnosis as soon as it happens.
     const events = (fieldSelector: string) =>
-      makeStreamingInformer<CoreV1Event>(
-        kc,
-        '/api/v1/events',
-        () => this.core.listEventForAllNamespaces({ fieldSelector }),
-        { fieldSelector, transform: stripManagedFields },
-      );
+      makeStreamingInformer<CoreV1Event>(kc, collectionPath(EVENTS), { fieldSelector, transform: stripManagedFields });
     this.failedCreates = events(FAILED_CREATE_EVENTS);
     this.mountFailures = events(MOUNT_FAILURE_EVENTS);
   }
@@ -178,9 +139,16 @@ export class RunController {
     return isFinalStatus(this.statusOf(run));
   }
 
+  /** The cache of a child kind. */
+  private childCache(resource: ManagedResource): Cache<KubernetesObject> {
+    const cache = this.children.get(resource.kind);
+    if (!cache) throw new Error(`no cache of ${resource.kind}: add it to RUN_CHILDREN`);
+    return cache;
+  }
+
   /** The caches of what runs are made of: their children and pods, each labelled with its run. */
   private ofRunCaches(): Cache<KubernetesObject>[] {
-    return [this.jobs, this.deployments, this.services, this.ingresses, this.pods] as Cache<KubernetesObject>[];
+    return [...this.children.values(), this.pods] as Cache<KubernetesObject>[];
   }
 
   /** Every cache but the runs'. */
@@ -188,26 +156,33 @@ export class RunController {
     return [...this.ofRunCaches(), this.nodes, this.failedCreates, this.mountFailures] as Cache<KubernetesObject>[];
   }
 
-  /** The caches started with the controller: all but the Services' and Ingresses'. */
+  /** The caches started with the controller: all but those of children watched from first use. */
   private startupCaches(): Cache<KubernetesObject>[] {
-    return this.clusterCaches().filter((c) => c !== this.services && c !== this.ingresses);
+    const late = new Set(RUN_CHILDREN.filter((r) => r.watchFrom === 'first-use').map((r) => this.childCache(r)));
+    return this.clusterCaches().filter((c) => !late.has(c));
   }
 
   /**
-   * The Service and Ingress caches, synced. They start with the first service run: a platform that
-   * runs only jobs holds no watches for them. With the watches open, the benchmark's job runs went
-   * slower, for reasons not yet understood (see the README's benchmark notes).
+   * The caches of a kind's children, synced. Those watched from first use start with the first run
+   * of a kind that makes them: a platform that runs only jobs holds no watches on Services or
+   * Ingresses. With those watches open, the benchmark's job runs went slower, for reasons not yet
+   * understood (see the README's benchmark notes).
    */
-  private serviceCaches(): Promise<void> {
-    this.serviceCachesSynced ??= Promise.all([this.services.start(), this.ingresses.start()]).then(
-      () => undefined,
-      (error: unknown) => {
-        // The next service run tries again.
-        this.serviceCachesSynced = undefined;
-        throw error;
-      },
+  private async kindCaches(kind: RunKind): Promise<void> {
+    await Promise.all(
+      kind.children
+        .filter((r) => r.watchFrom === 'first-use')
+        .map((r) => {
+          let started = this.lateCaches.get(r.kind);
+          if (!started) {
+            started = this.childCache(r).start();
+            this.lateCaches.set(r.kind, started);
+            // The next run of the kind tries again.
+            started.catch(() => this.lateCaches.delete(r.kind));
+          }
+          return started;
+        }),
     );
-    return this.serviceCachesSynced;
   }
 
   get isSynced(): boolean {
@@ -268,7 +243,7 @@ export class RunController {
       // Write conflicts on the quota are retried by the Job controller; they explain nothing.
       if (event.message?.includes('the object has been modified')) return;
       // Only runs' Jobs are cached; the events of every other Job in the cluster are no concern.
-      if (!this.jobs.get(event.involvedObject.name ?? '', event.involvedObject.namespace)) return;
+      if (!this.childCache(JOBS).get(event.involvedObject.name ?? '', event.involvedObject.namespace)) return;
       const job = this.failedCreateByJob.note(event);
       // The Job is named after its run.
       if (job) this.queue.add(job);
@@ -326,7 +301,9 @@ export class RunController {
       const ns = run.metadata.namespace;
       const name = childName(run);
       const admitted = run.status?.conditions?.some((c) => c.type === 'Admitted' && c.status === 'True');
-      if (admitted || this.jobs.get(name, ns) || this.deployments.get(name, ns)) this.admission.markAdmitted(run);
+      // A kind's primary child is made only once the run is admitted.
+      const [primary] = kindOf(run.spec.kind).children;
+      if (admitted || this.childCache(primary).get(name, ns)) this.admission.markAdmitted(run);
     }
   }
 
@@ -401,8 +378,9 @@ export class RunController {
       return;
     }
 
+    const kind = kindOf(run.spec.kind);
     if (run.spec.stopped) {
-      await this.deleteChildren(run);
+      await this.deleteChildren(run, kind);
       const podsLeft = observation.pods.length;
       await this.writeStatus(run, { ...observation, stopping: { podsLeft } });
       if (podsLeft === 0) this.release(run);
@@ -416,21 +394,25 @@ export class RunController {
       return;
     }
 
-    const job = run.spec.kind === 'job' ? await this.ensureJob(run, team.team) : undefined;
-    const deployment = run.spec.kind === 'service' ? await this.ensureService(run, team) : undefined;
-    const failedCreate = job && this.podless(job, key) ? this.failedCreateByJob.get(key) : undefined;
-    const url = serviceRoute(run, team)?.url;
-    this.settle(run, await this.writeStatus(run, { ...observation, job, deployment, failedCreate, url }));
+    const context: KindContext = { defaults: this.defaults, team };
+    const children = await this.ensureChildren(run, kind, context);
+    const workload = kind.observe(
+      run,
+      {
+        children,
+        pods: observation.pods,
+        nodes: observation.nodes,
+        mountFailureOf: this.mountFailureOf,
+        failedCreate: this.failedCreateByJob.get(key),
+      },
+      context,
+    );
+    this.settle(run, await this.writeStatus(run, { ...observation, workload }));
   }
 
   /** A run written as final releases what it held, or its place in the queue. */
   private settle(run: Run, status: RunStatus | undefined): void {
     if (isFinalStatus(status)) this.release(run);
-  }
-
-  /** A Job with no pod: only then does a FailedCreate event explain anything. */
-  private podless(job: V1Job, key: string): boolean {
-    return !(job.status?.active || job.status?.succeeded || job.status?.failed || this.podsByRun.has(key));
   }
 
   private podsOf(run: Run): V1Pod[] {
@@ -442,61 +424,64 @@ export class RunController {
     if (this.admission.release(run)) this.enqueueWaiting(run.metadata.namespace ?? '');
   }
 
-  /** A Job's pod template is immutable: it is created once and never updated. */
-  private async ensureJob(run: Run, team: string): Promise<V1Job> {
-    const existing = this.jobs.get(childName(run), run.metadata.namespace);
-    if (existing) return existing;
-    const job = desiredJob(run, this.defaults, team);
-    await this.writer.apply(job);
-    this.log.info({ run: keyOf(run.metadata.namespace, run.metadata.name), job: job.metadata?.name }, 'created job');
-    return job;
-  }
-
   /**
-   * The Deployment goes last and carries the hash of every child's spec, so a reconcile cut short
-   * finds the old hash and applies them all again, as it does when a child has gone missing. An
-   * Ingress no longer wanted is deleted.
+   * Applies the children the run's kind wants, and returns them as the caches hold them (or as
+   * applied, before the caches hear of them). A kind whose children never change (a Job's pod
+   * template is immutable) has them made once. Otherwise the primary child goes last and carries
+   * the hash of every child's spec, so a reconcile cut short finds the old hash and applies them
+   * all again, as it does when a child has gone missing; a child no longer wanted is deleted.
    */
-  private async ensureService(run: Run, team: TeamDefaults): Promise<V1Deployment> {
-    const { deployment, service, ingress } = desiredService(run, this.defaults, team);
+  private async ensureChildren(run: Run, kind: RunKind, context: KindContext): Promise<Map<string, KubernetesObject>> {
+    await this.kindCaches(kind);
+    const name = childName(run);
+    const namespace = run.metadata.namespace ?? '';
+    const cached = new Map<string, KubernetesObject>();
+    for (const resource of kind.children) {
+      const child = this.childCache(resource).get(name, namespace);
+      if (child) cached.set(resource.kind, child);
+    }
+    const [primary] = kind.children;
+    if (kind.updates === 'never' && cached.has(primary.kind)) return cached;
+
+    const desired = kind.desired(run, context);
+    const [main, ...others] = desired;
+    if (!main || main.kind !== primary.kind) throw new Error(`kind ${kind.name} must want its ${primary.kind} first`);
     const hash = createHash('sha256')
-      .update(JSON.stringify([deployment.spec, service.spec, ingress?.spec ?? null]))
+      .update(JSON.stringify(desired.map((o) => (o as { spec?: unknown }).spec ?? null)))
       .digest('hex')
       .slice(0, 16);
-    const name = childName(run);
-    const namespace = run.metadata.namespace ?? '';
-    const existing = this.deployments.get(name, namespace);
-    await this.serviceCaches();
-    const complete =
-      this.services.get(name, namespace) !== undefined &&
-      (this.ingresses.get(name, namespace) !== undefined) === (ingress !== undefined);
-    if (complete && existing?.metadata?.annotations?.[SPEC_HASH_ANNOTATION] === hash) return existing;
-    await this.writer.apply(service);
-    if (ingress) await this.writer.apply(ingress);
-    else if (this.ingresses.get(name, namespace)) {
-      await this.networking.deleteNamespacedIngress({ name, namespace }).catch(ignoreNotFound);
+    const complete = kind.children.every((r) => cached.has(r.kind) === desired.some((o) => o.kind === r.kind));
+    if (complete && cached.get(primary.kind)?.metadata?.annotations?.[SPEC_HASH_ANNOTATION] === hash) return cached;
+
+    for (const child of others) await this.writer.apply(child);
+    for (const [childKind, child] of cached) {
+      if (!desired.some((o) => o.kind === childKind)) {
+        await this.writer.delete(child);
+        cached.delete(childKind);
+      }
     }
-    deployment.metadata = { ...deployment.metadata, annotations: { [SPEC_HASH_ANNOTATION]: hash } };
-    await this.writer.apply(deployment);
-    return existing ?? deployment;
+    if (kind.updates === 'on-change') {
+      main.metadata = {
+        ...main.metadata,
+        annotations: { ...main.metadata?.annotations, [SPEC_HASH_ANNOTATION]: hash },
+      };
+    }
+    await this.writer.apply(main);
+    if (!cached.has(primary.kind)) {
+      this.log.info({ run: keyOf(namespace, run.metadata.name), [primary.kind]: name }, `created ${primary.kind}`);
+    }
+    for (const child of desired) if (!cached.has(child.kind ?? '')) cached.set(child.kind ?? '', child);
+    return cached;
   }
 
-  private async deleteChildren(run: Run): Promise<void> {
+  private async deleteChildren(run: Run, kind: RunKind): Promise<void> {
+    await this.kindCaches(kind);
     const name = childName(run);
     const namespace = run.metadata.namespace ?? '';
-    // Foreground: the Job or Deployment stays until the garbage collector has deleted its pods.
-    const options = { name, namespace, propagationPolicy: 'Foreground' };
-    const live = (cache: Cache<KubernetesObject>) => {
-      const child = cache.get(name, namespace);
-      return child !== undefined && !child.metadata?.deletionTimestamp;
-    };
-    if (live(this.jobs)) await this.batch.deleteNamespacedJob(options).catch(ignoreNotFound);
-    if (live(this.deployments)) await this.apps.deleteNamespacedDeployment(options).catch(ignoreNotFound);
-    if (run.spec.kind !== 'service') return;
-    await this.serviceCaches();
-    if (live(this.services)) await this.core.deleteNamespacedService({ name, namespace }).catch(ignoreNotFound);
-    if (live(this.ingresses)) {
-      await this.networking.deleteNamespacedIngress({ name, namespace }).catch(ignoreNotFound);
+    for (const resource of kind.children) {
+      const child = this.childCache(resource).get(name, namespace);
+      // In the foreground: the Job or Deployment stays until the garbage collector has deleted its pods.
+      if (child && !child.metadata?.deletionTimestamp) await this.writer.delete(child);
     }
   }
 

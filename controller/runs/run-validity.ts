@@ -1,8 +1,9 @@
 import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
+import { REASON, type RunReason } from '../api/reasons.js';
 import type { Run } from '../api/run.js';
 
 export interface Invalidity {
-  readonly reason: 'NotATeamNamespace' | 'PoolNotAllowed' | 'UnknownConnection' | 'ConnectionNotAllowed';
+  readonly reason: RunReason;
   readonly message: string;
 }
 
@@ -17,11 +18,11 @@ export function invalidity(
 ): Invalidity | undefined {
   const namespace = run.metadata.namespace ?? '';
   if (!team) {
-    return { reason: 'NotATeamNamespace', message: `namespace ${namespace} belongs to no team of this platform` };
+    return { reason: REASON.NotATeamNamespace, message: `namespace ${namespace} belongs to no team of this platform` };
   }
   if (!team.pools.includes(run.spec.pool)) {
     return {
-      reason: 'PoolNotAllowed',
+      reason: REASON.PoolNotAllowed,
       message: `team ${team.team} may not use pool "${run.spec.pool}"; allowed: ${team.pools.join(', ')}`,
     };
   }
@@ -36,14 +37,14 @@ export function invalidity(
   const unknown = outside(known);
   if (unknown) {
     return {
-      reason: 'UnknownConnection',
+      reason: REASON.UnknownConnection,
       message: `this platform defines no connection ${unknown}; defined: ${known.join(', ') || 'none'}`,
     };
   }
   const denied = outside(team.connections);
   if (denied) {
     return {
-      reason: 'ConnectionNotAllowed',
+      reason: REASON.ConnectionNotAllowed,
       message: `team ${team.team} may not use connection ${denied}; allowed: ${team.connections.join(', ') || 'none'}`,
     };
   }

@@ -1,3 +1,4 @@
+import { REASON } from '../api/reasons.js';
 import type { RunStatus } from '../api/run.js';
 import { isFinalStatus } from './run-status.js';
 
@@ -17,10 +18,14 @@ export const BOOKKEEPING_MS = 60_000;
 
 /** How long each healthy step on the way to running or to done must last; anything else is news. */
 const LASTING_MS: ReadonlyMap<string, number> = new Map([
-  ...['Admitted', 'WaitingForScheduler', 'Scheduled', 'ContainerCreating', 'ContainersNotReady'].map(
-    (reason) => [reason, ROUTINE_MS] as const,
-  ),
-  ...['WorkloadCreated', 'Completing'].map((reason) => [reason, BOOKKEEPING_MS] as const),
+  ...[
+    REASON.Admitted,
+    REASON.WaitingForScheduler,
+    REASON.Scheduled,
+    REASON.ContainerCreating,
+    REASON.ContainersNotReady,
+  ].map((reason) => [reason, ROUTINE_MS] as const),
+  ...[REASON.WorkloadCreated, REASON.Completing].map((reason) => [reason, BOOKKEEPING_MS] as const),
 ]);
 
 /**

@@ -1,9 +1,12 @@
 import type { TeamDefaults } from '../api/platform-defaults.js';
 import type { Run } from '../api/run.js';
-import { gpusOf } from './desired-children.js';
+import { kindOf } from './kinds/registry.js';
 
 export type AdmissionDecision =
   { readonly admitted: true } | { readonly admitted: false; readonly message: string; readonly impossible?: boolean };
+
+/** GPUs a run holds while admitted, as its kind counts them. */
+const gpusOf = (run: Run): number => kindOf(run.spec.kind).gpus(run);
 
 const created = (run: Run) => new Date(String(run.metadata['creationTimestamp'] ?? 0)).getTime();
 

@@ -5,6 +5,7 @@ import {
   Watch,
   type Informer,
   type KubeConfig,
+  type KubernetesListObject,
   type KubernetesObject,
   type ListPromise,
   type ObjectCache,
@@ -143,10 +144,10 @@ export class StreamingWatch<T = unknown> extends Watch {
 export function makeStreamingInformer<T extends KubernetesObject>(
   kc: KubeConfig,
   path: string,
-  list: ListPromise<T>,
-  options: { labelSelector?: string; fieldSelector?: string; transform?: Transform<T> } = {},
+  options: { labelSelector?: string; fieldSelector?: string; transform?: Transform<T>; list?: ListPromise<T> } = {},
 ): Informer<T> & ObjectCache<T> {
   const { labelSelector, fieldSelector, transform } = options;
+  const list = options.list ?? (() => listByPath<T>(kc, path, { labelSelector, fieldSelector }));
   const listTransformed: ListPromise<T> = transform
     ? async () => {
         const listed = await list();
@@ -156,4 +157,25 @@ export function makeStreamingInformer<T extends KubernetesObject>(
     : list;
   const watch = new StreamingWatch(kc, INACTIVITY_MS, transform);
   return new ListWatch<T>(path, watch, listTransformed, false, labelSelector, fieldSelector);
+}
+
+/**
+ * Lists a collection as the API server sends it, on the same transport as the watches: the objects
+ * are cached as watch events deliver them, plain JSON, whatever the resource.
+ */
+export async function listByPath<T extends KubernetesObject>(
+  kc: KubeConfig,
+  path: string,
+  selectors: { labelSelector?: string; fieldSelector?: string } = {},
+): Promise<KubernetesListObject<T>> {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(selectors)) if (value) query.set(key, value);
+  const response = await requestApi(kc, HttpMethod.GET, `${path}${query.size > 0 ? `?${query}` : ''}`, {
+    headers: { accept: 'application/json' },
+  });
+  const text = await response.body.text();
+  if (response.statusCode >= 300) {
+    throw new Error(`HTTP ${response.statusCode} ${STATUS_CODES[response.statusCode] ?? ''} from GET ${path}: ${text}`);
+  }
+  return JSON.parse(text) as KubernetesListObject<T>;
 }

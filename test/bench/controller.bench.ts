@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type V1Job } from '@kubernetes/client-node';
 import { RUN_API_VERSION, RUN_GROUP, RUN_PLURAL, RUN_VERSION, runsPath, type Run } from '../../controller/api/run.js';
-import { desiredJob } from '../../controller/runs/desired-children.js';
+import { jobKind } from '../../controller/runs/kinds/job.js';
 import { nodeOptions, platformDefaults } from '../../constructs/controller-deployment.js';
 import type { PlatformConfigInput } from '../../model/config/schema.js';
 import { validatePlatformConfig } from '../../model/config/validate.js';
@@ -319,19 +319,20 @@ try {
 
   /** The same `count` Jobs, created directly by a plain client, until every one is complete. */
   const defaults = platformDefaults(config);
+  const backlogTeam = defaults.teams['plinth-backlog'];
+  if (!backlogTeam) throw new Error('the benchmark platform has no backlog team');
   const baseline = async (round: number, count = N) => {
     const names = Array.from({ length: count }, (_, i) => `r${round}-job-${i}`);
     await inParallel(names, CONCURRENCY, async (name) => {
-      const job = desiredJob(
+      const [job] = jobKind.desired(
         {
           apiVersion: 'plinth.dev/v1alpha1',
           kind: 'Run',
           metadata: { name, namespace: 'plinth-backlog', uid: 'baseline' },
           spec: { kind: 'job', pool: 'cpu', container: { image: 'ghcr.io/plinth-dev/train:1.0.0' } },
         },
-        defaults,
-        'backlog',
-      );
+        { defaults, team: backlogTeam },
+      ) as [V1Job];
       // A plain Job: no owner, and no plinth.dev/run label for the controller to pick up.
       delete job.metadata?.ownerReferences;
       delete job.metadata?.labels?.['plinth.dev/run'];

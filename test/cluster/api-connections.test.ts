@@ -7,6 +7,7 @@ import { withPooledConnections } from '../../controller/runtime/kube-config.js';
 import { FIELD_MANAGER } from '../../controller/runs/run-controller.js';
 import { makeStreamingInformer } from '../../controller/runtime/streaming-watch.js';
 import { cluster, eventually, kubeConfigAs } from '../support/cluster-clients.js';
+import { CHILD_PLURALS } from '../../controller/api/children.js';
 
 /**
  * A TCP relay in front of the API server that counts the connections clients open; TLS passes
@@ -68,12 +69,9 @@ describe("the controller's watches", () => {
     const core = kc.makeApiClient(CoreV1Api);
     const namespace = 'default';
     const labelSelector = 'plinth.dev/test=streaming-watch';
-    const informer = makeStreamingInformer<V1ConfigMap>(
-      kc,
-      `/api/v1/namespaces/${namespace}/configmaps`,
-      () => core.listNamespacedConfigMap({ namespace, labelSelector }),
-      { labelSelector },
-    );
+    const informer = makeStreamingInformer<V1ConfigMap>(kc, `/api/v1/namespaces/${namespace}/configmaps`, {
+      labelSelector,
+    });
     await informer.start();
     try {
       // About 250 KB: the API server sends it in many reads, and cuts fall inside characters.
@@ -109,10 +107,10 @@ describe("the controller's writes", () => {
     spec: { selector: { app: 'api-writer' }, ports: [{ port }] },
   });
 
-  it('apply with the field manager, change nothing when applied again, and name a refused field', async () => {
+  it('apply with the field manager, change nothing when applied again, name a refused field, and delete', async () => {
     const kc = kubeConfigAs('admin');
     const core = kc.makeApiClient(CoreV1Api);
-    const writer = new ApiWriter(kc, FIELD_MANAGER);
+    const writer = new ApiWriter(kc, FIELD_MANAGER, CHILD_PLURALS);
     try {
       await writer.apply(service(8080));
       const first = await core.readNamespacedService({ name: 'api-writer', namespace: 'default' });
@@ -130,13 +128,22 @@ describe("the controller's writes", () => {
       expect(refused).toBeInstanceOf(ApiException);
       expect((refused as ApiException<unknown>).code).toBe(422);
       expect((refused as Error).message).toContain('spec.ports[0].port');
+
+      await writer.delete(service(8080));
+      const gone = await core.readNamespacedService({ name: 'api-writer', namespace: 'default' }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect((gone as ApiException<unknown>).code).toBe(404);
+      // Deleting what is already gone is no error: a stop may be reconciled twice.
+      await writer.delete(service(8080));
     } finally {
       await core.deleteNamespacedService({ name: 'api-writer', namespace: 'default' }).catch(() => undefined);
     }
   });
 
   it('report a status patch of a missing run as not found, with its code', async () => {
-    const writer = new ApiWriter(kubeConfigAs('admin'), FIELD_MANAGER);
+    const writer = new ApiWriter(kubeConfigAs('admin'), FIELD_MANAGER, CHILD_PLURALS);
     const missing = await writer.patchStatus(runsPath('default', 'no-such-run'), { phase: 'running' }).then(
       () => undefined,
       (error: unknown) => error,

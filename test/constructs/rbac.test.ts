@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MANAGED_RESOURCES, VERBS, groupOf } from '../../controller/api/children.js';
 import { find, objectsOf, ofKind } from '../support/platform.js';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
@@ -49,11 +50,39 @@ describe('controller RBAC', () => {
   const local = rulesOf(find(objects, 'Role', 'plinth-controller', 'plinth'));
 
   it('manages run children and reads diagnosis inputs, but cannot read Secrets', () => {
-    expect(allows(cluster, 'batch', 'jobs', 'create')).toBe(true);
+    expect(allows(cluster, 'batch', 'jobs', 'patch')).toBe(true);
+    expect(allows(cluster, 'batch', 'jobs', 'delete')).toBe(true);
     expect(allows(cluster, 'plinth.dev', 'runs/status', 'patch')).toBe(true);
     expect(allows(cluster, '', 'events', 'list')).toBe(true);
     expect(allows(cluster, '', 'pods', 'create')).toBe(false);
     expect(cluster.some((r) => r.resources.includes('secrets'))).toBe(false);
+  });
+
+  it('grants exactly the verbs that what the controller does with each resource needs, and no other', () => {
+    const granted = new Set(
+      cluster.flatMap((r) =>
+        r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))),
+      ),
+    );
+    const needed = new Set(
+      MANAGED_RESOURCES.flatMap((r) =>
+        r.uses.flatMap((use) =>
+          VERBS[use].map(
+            (v) => `${groupOf(r.apiVersion)}/${use === 'write-status' ? `${r.plural}/status` : r.plural}:${v}`,
+          ),
+        ),
+      ),
+    );
+    expect([...granted].sort()).toEqual([...needed].sort());
+    // What was granted once and never used: updating runs, their finalizers, creating bare Jobs.
+    for (const unused of [
+      'plinth.dev/runs:update',
+      'plinth.dev/runs:patch',
+      'plinth.dev/runs/finalizers:update',
+      'batch/jobs:update',
+    ]) {
+      expect(granted).not.toContain(unused);
+    }
   });
 
   it('reads only its own ConfigMap and renews only its own Lease', () => {

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import type { V1Job } from '@kubernetes/client-node';
 import type { Run } from '../../../controller/api/run.js';
-import { desiredJob, desiredService } from '../../../controller/runs/desired-children.js';
+import { jobKind } from '../../../controller/runs/kinds/job.js';
 import { runDefaultsOf } from '../../support/platform.js';
 
 const defaults = runDefaultsOf('local');
+const vision = defaults.teams['plinth-vision']!;
+/** The Job a job run of team vision becomes. */
+const desiredJob = (r: Run) => jobKind.desired(r, { defaults, team: vision })[0] as V1Job;
 
 const run = (spec: Partial<Run['spec']>): Run => ({
   apiVersion: 'plinth.dev/v1alpha1',
@@ -14,36 +18,27 @@ const run = (spec: Partial<Run['spec']>): Run => ({
 
 describe('desiredJob', () => {
   it('maps termination to backoffLimit, activeDeadlineSeconds and ttlSecondsAfterFinished', () => {
-    const job = desiredJob(run({ termination: { maxRetries: 3, timeout: 600, ttl: 60 } }), defaults, 'vision');
+    const job = desiredJob(run({ termination: { maxRetries: 3, timeout: 600, ttl: 60 } }));
     expect(job.spec).toMatchObject({ backoffLimit: 3, activeDeadlineSeconds: 600, ttlSecondsAfterFinished: 60 });
   });
 
   it('lets a run narrow its pool placement but not leave it', () => {
-    const job = desiredJob(
-      run({ environment: { nodeSelector: { 'plinth.dev/pool': 'gpu', zone: 'a' } } }),
-      defaults,
-      'vision',
-    );
+    const job = desiredJob(run({ environment: { nodeSelector: { 'plinth.dev/pool': 'gpu', zone: 'a' } } }));
     expect(job.spec?.template.spec?.nodeSelector).toEqual({ 'plinth.dev/pool': 'cpu', zone: 'a' });
   });
 
   it('gives a token only to a run that names its own ServiceAccount', () => {
-    expect(desiredJob(run({}), defaults, 'vision').spec?.template.spec).toMatchObject({
+    expect(desiredJob(run({})).spec?.template.spec).toMatchObject({
       serviceAccountName: 'plinth-run',
       automountServiceAccountToken: false,
     });
-    const own = desiredJob(run({ environment: { serviceAccountName: 'pipeline' } }), defaults, 'vision').spec?.template
-      .spec;
+    const own = desiredJob(run({ environment: { serviceAccountName: 'pipeline' } })).spec?.template.spec;
     expect(own?.serviceAccountName).toBe('pipeline');
     expect(own?.automountServiceAccountToken).toBeUndefined();
   });
 
   it('keeps user labels but not over the platform ones', () => {
-    const job = desiredJob(
-      run({ environment: { labels: { 'plinth.dev/team': 'nlp', experiment: 'e1' } } }),
-      defaults,
-      'vision',
-    );
+    const job = desiredJob(run({ environment: { labels: { 'plinth.dev/team': 'nlp', experiment: 'e1' } } }));
     expect(job.spec?.template.metadata?.labels).toMatchObject({
       'plinth.dev/team': 'vision',
       experiment: 'e1',
@@ -52,11 +47,7 @@ describe('desiredJob', () => {
   });
 
   it('applies the floor to init containers too', () => {
-    const job = desiredJob(
-      run({ init: [{ image: 'git:1', securityContext: { privileged: true } } as never] }),
-      defaults,
-      'vision',
-    );
+    const job = desiredJob(run({ init: [{ image: 'git:1', securityContext: { privileged: true } } as never] }));
     expect(job.spec?.template.spec?.initContainers?.[0]).toMatchObject({
       name: 'init-0',
       securityContext: { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
@@ -74,8 +65,6 @@ describe('desiredJob', () => {
           envFrom: [{ configMapRef: { name: 'own' } }],
         } as never,
       }),
-      defaults,
-      'vision',
     ).spec?.template.spec;
     const [init, main] = [spec?.initContainers?.[0], spec?.containers[0]];
     for (const c of [init, main]) {
@@ -92,66 +81,18 @@ describe('desiredJob', () => {
   });
 
   it('adds nothing for connections the run does not name', () => {
-    const template = desiredJob(run({}), defaults, 'vision').spec?.template;
+    const template = desiredJob(run({})).spec?.template;
     expect(template?.spec?.containers[0]?.envFrom).toBeUndefined();
     expect(template?.spec?.volumes?.map((v) => v.name)).not.toContain('conn-datasets-claim');
     expect(Object.keys(template?.metadata?.labels ?? {}).filter((k) => k.startsWith('connections.'))).toEqual([]);
   });
 
   it('labels the pods of a connected run, which a run cannot do for itself', () => {
-    const labelsOf = (spec: Partial<Run['spec']>) =>
-      desiredJob(run(spec), defaults, 'vision').spec?.template.metadata?.labels;
+    const labelsOf = (spec: Partial<Run['spec']>) => desiredJob(run(spec)).spec?.template.metadata?.labels;
     expect(labelsOf({ connections: ['git'] })).toMatchObject({ 'connections.plinth.dev/git': 'true' });
     // The label lets the pod out through the connection's egress NetworkPolicy.
     const own = labelsOf({ environment: { labels: { 'connections.plinth.dev/git': 'true', experiment: 'a' } } });
     expect(own?.['connections.plinth.dev/git']).toBeUndefined();
     expect(own?.['experiment']).toBe('a');
-  });
-});
-
-describe('desiredService', () => {
-  const vision = defaults.teams['plinth-vision']!;
-  const service = (extra: Partial<Run['spec']>) =>
-    run({ kind: 'service', ports: [{ name: 'http', port: 8888 }, { port: 9090 }], ...extra });
-
-  it('keeps a service in the cluster unless it asks to be external, whatever it labels itself', () => {
-    const {
-      deployment,
-      service: svc,
-      ingress,
-    } = desiredService(service({ environment: { labels: { 'plinth.dev/serves': 'true' } } }), defaults, vision);
-    expect(ingress).toBeUndefined();
-    expect(svc.spec?.ports?.map((p) => p.port)).toEqual([8888, 9090]);
-    const template = deployment.spec?.template;
-    expect(template?.metadata?.labels?.['plinth.dev/serves']).toBeUndefined();
-    expect(template?.spec?.containers[0]?.env?.map((e) => e.name)).not.toContain('PLINTH_SERVICE_URL');
-  });
-
-  it("serves an external service's first port under its team's host, over the team's certificate", () => {
-    const { deployment, ingress } = desiredService(service({ isExternal: true }), defaults, vision);
-    const host = 'vision.runs.plinth.localtest.me';
-    expect(vision.servicesHost).toBe(host);
-    expect(ingress?.metadata).toMatchObject({ name: 'r', namespace: 'plinth-vision' });
-    expect(ingress?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Run', name: 'r', controller: true });
-    expect(ingress?.spec).toEqual({
-      ingressClassName: 'nginx',
-      tls: [{ hosts: [host], secretName: 'runs-tls' }],
-      rules: [
-        {
-          host,
-          http: {
-            paths: [{ path: '/r', pathType: 'Prefix', backend: { service: { name: 'r', port: { number: 8888 } } } }],
-          },
-        },
-      ],
-    });
-    const template = deployment.spec?.template;
-    expect(template?.metadata?.labels?.['plinth.dev/serves']).toBe('true');
-    expect(template?.spec?.containers[0]?.env).toEqual(
-      expect.arrayContaining([
-        { name: 'PLINTH_SERVICE_URL', value: `https://${host}/r/` },
-        { name: 'PLINTH_SERVICE_PATH', value: '/r' },
-      ]),
-    );
   });
 });

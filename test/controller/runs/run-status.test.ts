@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import { jobState } from '../../../controller/runs/kinds/job.js';
 import { deriveStatus, type Observation } from '../../../controller/runs/run-status.js';
 
 const job = (status: V1Job['status'] = {}): V1Job => ({
@@ -16,11 +17,12 @@ const pod = (phase: string, nodeName?: string): V1Pod => ({
     conditions: [{ type: 'Ready', status: phase === 'Running' ? 'True' : 'False' }],
   },
 });
-const observe = (o: Partial<Observation>): Observation => ({
+/** What the reconciler observes of a job run whose Job and pods are these. */
+const observe = ({ job, pods = [], ...o }: Partial<Observation> & { job?: V1Job }): Observation => ({
   now: new Date(),
   generation: 1,
-  pods: [],
-  nodes: [],
+  pods,
+  workload: job && jobState(job, { children: new Map(), pods, nodes: [] }),
   ...o,
 });
 

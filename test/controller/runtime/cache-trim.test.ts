@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Run } from '../../../controller/api/run.js';
 import { trimJob, trimPod } from '../../../controller/runtime/cache-trim.js';
-import { desiredJob } from '../../../controller/runs/desired-children.js';
 import { diagnosePod } from '../../../controller/runs/diagnosis.js';
-import { deriveStatus } from '../../../controller/runs/run-status.js';
+import { jobKind, jobState } from '../../../controller/runs/kinds/job.js';
 import { runDefaultsOf } from '../../support/platform.js';
 
 const defaults = runDefaultsOf('local');
+const context = { defaults, team: defaults.teams['plinth-vision']! };
+const desiredJob = (r: Run) => jobKind.desired(r, context)[0] as V1Job;
 
 const run: Run = {
   apiVersion: 'plinth.dev/v1alpha1',
@@ -24,7 +25,7 @@ const managedFields = [{ manager: 'kube-scheduler', operation: 'Update', fieldsV
 
 /** The pod the Job controller would make from the controller's own template, waiting for a node. */
 function pendingPod(): V1Pod {
-  const template = desiredJob(run, defaults, 'vision').spec!.template;
+  const template = desiredJob(run).spec!.template;
   return {
     metadata: { ...template.metadata, name: 'train-abcde', managedFields },
     spec: template.spec,
@@ -68,7 +69,7 @@ describe('cache trims', () => {
   });
 
   it("keep a Job's counts and retry limit, and drop its template", () => {
-    const job = desiredJob(run, defaults, 'vision');
+    const job = desiredJob(run);
     job.metadata = { ...job.metadata, managedFields };
     job.status = { active: 1, failed: 1 };
     const full = structuredClone(job);
@@ -76,7 +77,7 @@ describe('cache trims', () => {
     expect(job.spec?.template).toEqual({});
     expect(job.metadata?.managedFields).toBeUndefined();
     expect(job.spec?.backoffLimit).toBe(2);
-    const at = { now: new Date('2026-01-01T00:00:00Z'), generation: 1, nodes, pods: [pendingPod()] };
-    expect(deriveStatus(undefined, { ...at, job })).toEqual(deriveStatus(undefined, { ...at, job: full }));
+    const at = { children: new Map(), nodes, pods: [pendingPod()] };
+    expect(jobState(job, at)).toEqual(jobState(full, at));
   });
 });

@@ -133,16 +133,14 @@ describe('StreamingWatch', () => {
         resolve(res);
       }),
     );
-    const informer = makeStreamingInformer(
-      localConfig(),
-      '/api/v1/configmaps',
-      () =>
+    const informer = makeStreamingInformer(localConfig(), '/api/v1/configmaps', {
+      list: () =>
         Promise.resolve({
           metadata: { resourceVersion: '1' },
           items: [{ metadata: { name: 'a', managedFields: [{}] } }],
         }),
-      { transform: stripManagedFields },
-    );
+      transform: stripManagedFields,
+    });
     const handled: unknown[] = [];
     informer.on('add', (object) => handled.push(structuredClone(object)));
     await informer.start();
@@ -175,9 +173,11 @@ describe('StreamingWatch', () => {
         resolve(res);
       }),
     );
-    const informer = makeStreamingInformer(localConfig(), '/api/v1/configmaps', () => {
-      lists++;
-      return Promise.resolve({ metadata: { resourceVersion: '1' }, items: [] });
+    const informer = makeStreamingInformer(localConfig(), '/api/v1/configmaps', {
+      list: () => {
+        lists++;
+        return Promise.resolve({ metadata: { resourceVersion: '1' }, items: [] });
+      },
     });
     await informer.start();
     const open = await resumed;

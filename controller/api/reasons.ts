@@ -1,0 +1,101 @@
+/**
+ * Every reason a run's status or condition can give, as an API constant with what it means. The
+ * controller's diagnosis, status, admission, validity and pacing import them; the README's table
+ * of reasons is generated from them (`npm run docs`), so what a user reads is what the code says.
+ *
+ * A reason is one CamelCase word. Where the kubelet ends a container with a reason of its own
+ * (`Error`, `OOMKilled`, `ContainerCannotRun`, ...), that word is passed through as given.
+ */
+
+/** Which part of the platform a reason comes from; the README groups reasons by it. */
+export type ReasonSource = 'admission' | 'validity' | 'workload' | 'scheduler' | 'container' | 'lifecycle';
+
+interface ReasonDoc {
+  readonly source: ReasonSource;
+  /** What the reason means for a user, and what to do about it where something can be done. */
+  readonly doc: string;
+}
+
+const reasons = <T extends Record<string, ReasonDoc>>(table: T) => table;
+
+export const RUN_REASONS = reasons({
+  // Admission: the team's queue.
+  WaitingForQuota: {
+    source: 'admission',
+    doc: "waits for the team's concurrent-run or GPU quota (FIFO per team): `waiting for quota: team vision uses 16/16 GPUs`",
+  },
+  ExceedsQuota: { source: 'admission', doc: "asks for more GPUs than the team's whole quota: it can never start" },
+  QuotaAvailable: { source: 'admission', doc: 'condition `Admitted`: the run fits in its team quota' },
+
+  // Validity: the run can never start as written (the platform config may have changed since).
+  NotATeamNamespace: { source: 'validity', doc: 'the run was submitted outside every team namespace' },
+  PoolNotAllowed: { source: 'validity', doc: "the team may not use the run's pool (`teams[].pools`)" },
+  UnknownConnection: { source: 'validity', doc: 'the run names a connection the platform no longer defines' },
+  ConnectionNotAllowed: {
+    source: 'validity',
+    doc: 'the team may not use a connection the run names (`teams[].connections`)',
+  },
+
+  // The workload the run's kind makes: a Job, a Deployment.
+  Admitted: { source: 'workload', doc: 'admitted; the controller is creating its workload' },
+  WorkloadCreated: { source: 'workload', doc: 'the workload exists; its controller has not made the pod yet' },
+  QuotaExceeded: { source: 'workload', doc: "the namespace's ResourceQuota refused the pod" },
+  FailedCreate: { source: 'workload', doc: "the workload's controller could not create a pod, with its message" },
+  Completing: { source: 'workload', doc: 'the pod succeeded; the Job controller is recording it' },
+  Retrying: { source: 'workload', doc: 'a pod failed and the Job tries again (`termination.maxRetries`)' },
+  DeadlineExceeded: { source: 'workload', doc: 'the run exceeded `termination.timeout`' },
+  Failed: { source: 'workload', doc: 'the workload failed and no container said why' },
+
+  // The scheduler's verdict, named from the nodes the pod selects.
+  WaitingForScheduler: { source: 'scheduler', doc: 'the scheduler has not placed the pod yet' },
+  Scheduled: { source: 'scheduler', doc: 'the pod is on a node; its containers have not started' },
+  NotScheduled: { source: 'scheduler', doc: 'condition `Scheduled`: no pod of the run is on a node' },
+  InsufficientGPU: { source: 'scheduler', doc: 'no node has enough free `nvidia.com/gpu` for the pod' },
+  InsufficientCPU: { source: 'scheduler', doc: 'no node has enough free CPU for the pod' },
+  InsufficientMemory: { source: 'scheduler', doc: 'no node has enough free memory for the pod' },
+  UntoleratedTaint: { source: 'scheduler', doc: 'every node the pod selects carries a taint it does not tolerate' },
+  NoMatchingNode: { source: 'scheduler', doc: "no node has the labels the pod's selector asks for" },
+  VolumeClaimNotFound: { source: 'scheduler', doc: "a connection's volume claim does not exist in the team namespace" },
+  VolumeClaimUnbound: { source: 'scheduler', doc: "a connection's volume claim has no volume yet" },
+  Unschedulable: { source: 'scheduler', doc: 'no node can take the pod, for a reason the scheduler gave' },
+
+  // Containers, as the kubelet reports them.
+  ContainerCreating: { source: 'container', doc: 'the containers are being created' },
+  ContainersNotReady: { source: 'container', doc: 'the containers run but are not ready' },
+  ImagePullError: { source: 'container', doc: "an image cannot be pulled, with the kubelet's message" },
+  CrashLoopBackOff: { source: 'container', doc: 'a container keeps crashing and is restarted with back-off' },
+  OOMKilled: { source: 'container', doc: 'a container exceeded its memory limit: raise the limit' },
+  CreateContainerConfigError: {
+    source: 'container',
+    doc: 'a container cannot be configured, e.g. a Secret or ConfigMap it reads as env is missing',
+  },
+  CreateContainerError: { source: 'container', doc: 'the runtime could not create a container' },
+  MountFailed: {
+    source: 'container',
+    doc: "the kubelet's `FailedMount` event: a Secret, ConfigMap or claim the pod mounts is missing",
+  },
+
+  // The run's lifecycle.
+  Running: { source: 'lifecycle', doc: 'every pod the run needs is running and ready' },
+  Completed: { source: 'lifecycle', doc: 'the run succeeded' },
+  Stopping: { source: 'lifecycle', doc: '`spec.stopped` is set; pods are still terminating' },
+  Stopped: { source: 'lifecycle', doc: 'stopped by request; every pod is gone' },
+  NotFinished: { source: 'lifecycle', doc: 'condition `Finished`: the run has not finished' },
+});
+
+export type RunReason = keyof typeof RUN_REASONS;
+
+/** The reason constants, so that code says `REASON.WaitingForQuota` and a typo does not compile. */
+export const REASON = Object.fromEntries(Object.keys(RUN_REASONS).map((r) => [r, r])) as {
+  readonly [R in RunReason]: R;
+};
+
+/** What the README says of each source of reasons. */
+export const REASON_SOURCES: Readonly<Record<ReasonSource, string>> = {
+  admission: "the team's quota",
+  validity: 'the run can never start as written',
+  workload: "the workload the run's kind makes",
+  scheduler: "the scheduler's verdict on the pod",
+  container: 'the containers, as the kubelet reports them',
+  lifecycle: "the run's lifecycle",
+};

@@ -1,0 +1,51 @@
+/**
+ * The README's sections that restate facts defined in code, generated from that code so that the
+ * docs cannot drift from it. Each lives between `<!-- generated:<name> -->` and
+ * `<!-- /generated:<name> -->`. `npm run docs` rewrites them; a unit test fails while the README
+ * differs from what this would write.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { REASON_SOURCES, RUN_REASONS, type ReasonSource } from '../controller/api/reasons.js';
+
+export const README = fileURLToPath(new URL('../README.md', import.meta.url));
+
+/** A Markdown table; prettier would align it the same way, so the README stays formatted. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+
+/** Every reason a run's status or condition can give, by where it comes from. */
+export function reasonsTable(): string {
+  const rows = Object.entries(RUN_REASONS).map(([reason, { source, doc }]) => [
+    `\`${reason}\``,
+    REASON_SOURCES[source as ReasonSource],
+    doc,
+  ]);
+  return table(['reason', 'from', 'meaning'], rows);
+}
+
+const SECTIONS: Readonly<Record<string, () => string>> = { reasons: reasonsTable };
+
+/** The README with every generated section written anew. */
+export function withGeneratedSections(readme: string): string {
+  let text = readme;
+  for (const [name, generate] of Object.entries(SECTIONS)) {
+    const start = `<!-- generated:${name} -->`;
+    const end = `<!-- /generated:${name} -->`;
+    const from = text.indexOf(start);
+    const to = text.indexOf(end);
+    if (from < 0 || to < from) throw new Error(`README.md has no ${start} ... ${end} section`);
+    text = `${text.slice(0, from + start.length)}\n\n${generate()}\n\n${text.slice(to)}`;
+  }
+  return text;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const before = readFileSync(README, 'utf8');
+  const after = withGeneratedSections(before);
+  if (after !== before) writeFileSync(README, after);
+  console.error(after === before ? 'README.md is up to date' : 'README.md: generated sections rewritten');
+}
