@@ -93,6 +93,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  log.fatal({ err: error instanceof Error ? error.message : String(error) }, 'controller failed');
+  log.fatal({ err: error }, 'controller failed');
   process.exit(1);
 });

@@ -285,7 +285,7 @@ export class RunController {
     for (const informer of [this.runs, ...this.clusterCaches()]) {
       informer.on('error', (err: unknown) => {
         if (this.stopped) return;
-        this.log.warn({ err: String(err) }, 'watch failed; restarting it');
+        this.log.warn({ err }, 'watch failed; restarting it');
         setTimeout(() => void informer.start(), 1000);
       });
     }
@@ -345,10 +345,7 @@ export class RunController {
         end({ result: 'success' });
       } catch (error) {
         end({ result: 'error' });
-        this.log.warn(
-          { run: key, err: error instanceof Error ? error.message : String(error) },
-          'reconcile failed; will retry',
-        );
+        this.log.warn({ run: key, err: error }, 'reconcile failed; will retry');
         this.queue.addRateLimited(key);
       } finally {
         this.queue.done(key);

@@ -123,7 +123,7 @@ export class LeaderElector {
       return true;
     } catch (error) {
       if (!(error instanceof ApiException && error.code === 409)) {
-        this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'lease update failed');
+        this.log.warn({ err: error }, 'lease update failed');
       }
       return false;
     }
@@ -141,7 +141,7 @@ export class LeaderElector {
       await this.api.replaceNamespacedLease({ name, namespace, body: lease });
       this.log.info({ lease: name }, 'released leadership');
     } catch (error) {
-      this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not release the lease');
+      this.log.warn({ err: error }, 'could not release the lease');
     }
   }
 }
