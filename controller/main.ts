@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const shutdown = new AbortController();
   const elector = new LeaderElector(
     kc,
-    { namespace, name: flags.lease, identity: flags.identity, leaseDurationSeconds },
+    { namespace, name: flags.lease, identity: flags.identity, leaseDurationSeconds, metrics: metrics.leaderElection },
     log,
   );
   let controller: RunController | undefined;

@@ -19,13 +19,13 @@ import {
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { PLINTH_LABELS } from '../../constructs/labels.js';
 import { ApiWriter } from '../runtime/api-writer.js';
 import { LatestEvents } from '../runtime/latest-events.js';
 import { stripManagedFields, trimDeployment, trimJob, trimPod } from '../runtime/cache-trim.js';
 import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
+import { RUN_CONTROLLER_NAME } from '../api/metrics.js';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, runsPath, type Run, type RunStatus } from '../api/run.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { childName, desiredJob, desiredService } from './desired-children.js';
@@ -35,6 +35,7 @@ import { serviceRoute } from './service-route.js';
 import { StatusPacer } from './status-pacing.js';
 import { TeamAdmission } from './team-admission.js';
 import { makeStreamingInformer, type Transform } from '../runtime/streaming-watch.js';
+import { runControllerLoop, type Reconciler } from '../runtime/controller-loop.js';
 import { WorkQueue } from '../runtime/work-queue.js';
 
 export const FIELD_MANAGER = 'plinth-controller';
@@ -63,8 +64,8 @@ function ignoreNotFound(error: unknown): void {
  * a rate-limited queue of run keys; each reconcile reads the caches, admits the run against its
  * team's quota, applies the desired children with server-side apply, and writes the status.
  */
-export class RunController {
-  readonly queue = new WorkQueue();
+export class RunController implements Reconciler {
+  readonly queue: WorkQueue;
   private readonly admission = new TeamAdmission();
   private readonly runs: Cache<Run>;
   private readonly jobs: Cache<V1Job>;
@@ -109,6 +110,7 @@ export class RunController {
     private readonly metrics: ControllerMetrics,
     private readonly resyncMs = RESYNC_MS,
   ) {
+    this.queue = new WorkQueue({ metrics: metrics.workQueue(RUN_CONTROLLER_NAME) });
     this.writer = new ApiWriter(kc, FIELD_MANAGER);
     this.customObjects = kc.makeApiClient(CustomObjectsApi);
     this.batch = kc.makeApiClient(BatchV1Api);
@@ -304,7 +306,8 @@ export class RunController {
       });
     this.timers.push(setInterval(resync, this.resyncMs));
     this.timers.push(setInterval(() => this.observeMetrics(), 5000));
-    return Array.from({ length: workers }, () => this.worker());
+    const metrics = this.metrics.controllerLoop(RUN_CONTROLLER_NAME);
+    return runControllerLoop({ reconciler: this, queue: this.queue, workers, log: this.log, metrics });
   }
 
   /** Stops taking work; in-flight reconciles finish. */
@@ -327,29 +330,6 @@ export class RunController {
       const name = childName(run);
       const admitted = run.status?.conditions?.some((c) => c.type === 'Admitted' && c.status === 'True');
       if (admitted || this.jobs.get(name, ns) || this.deployments.get(name, ns)) this.admission.markAdmitted(run);
-    }
-  }
-
-  private async worker(): Promise<void> {
-    for (;;) {
-      // Reconciles served from the caches never touch I/O; yielding here keeps watch events,
-      // timers and signals flowing however full the queue is.
-      await yieldToEventLoop();
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      this.metrics.queueDepth.set(this.queue.depth);
-      const end = this.metrics.reconcileDuration.startTimer();
-      try {
-        await this.reconcile(key);
-        this.queue.forget(key);
-        end({ result: 'success' });
-      } catch (error) {
-        end({ result: 'error' });
-        this.log.warn({ run: key, err: error }, 'reconcile failed; will retry');
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
     }
   }
 
@@ -551,6 +531,5 @@ export class RunController {
       this.metrics.runsByPhase.set({ namespace, phase }, count);
     this.metrics.oldestPending.reset();
     for (const [namespace, age] of oldestPending) this.metrics.oldestPending.set({ namespace }, age);
-    this.metrics.queueDepth.set(this.queue.depth);
   }
 }
