@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import packageJson from '../package.json' with { type: 'json' };
 import { CONTROLLER_METRICS } from './api/metrics.js';
-import type { ControllerLoopMetrics } from './runtime/controller-loop.js';
+import { RECONCILE_RESULTS, type ControllerLoopMetrics } from './runtime/controller-loop.js';
 import type { LeaderElectionMetrics } from './runtime/leader-election.js';
 import type { WorkQueueMetrics } from './runtime/work-queue.js';
 
@@ -146,7 +146,7 @@ export function createMetrics() {
     controllerLoop(controller: string): ControllerLoopMetrics {
       // As controller-runtime does, every series exists from the start: a rate over it never
       // misses its first increase.
-      for (const result of ['success', 'error']) reconcileTotal.inc({ controller, result }, 0);
+      for (const result of RECONCILE_RESULTS) reconcileTotal.inc({ controller, result }, 0);
       reconcileErrors.inc({ controller }, 0);
       return {
         workers: (count) => maxConcurrentReconciles.set({ controller }, count),

@@ -9,7 +9,9 @@ export interface Reconciler {
   reconcile(key: string): Promise<void>;
 }
 
-export type ReconcileResult = 'success' | 'error';
+/** How a reconcile ends; a Reconciler asks for a later look itself, through the queue. */
+export const RECONCILE_RESULTS = ['success', 'error'] as const;
+export type ReconcileResult = (typeof RECONCILE_RESULTS)[number];
 
 /** What a controller loop reports, as controller-runtime's controller metrics hear it. */
 export interface ControllerLoopMetrics {
