@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const shutdown = new AbortController();
   const elector = new LeaderElector(
     kc,
-    { namespace, name: flags.lease, identity: flags.identity, leaseDurationSeconds },
+    { namespace, name: flags.lease, identity: flags.identity, leaseDurationSeconds, metrics: metrics.leaderElection },
     log,
   );
   let controller: RunController | undefined;
@@ -93,6 +93,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  log.fatal({ err: error instanceof Error ? error.message : String(error) }, 'controller failed');
+  log.fatal({ err: error }, 'controller failed');
   process.exit(1);
 });

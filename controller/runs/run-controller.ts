@@ -9,7 +9,6 @@ import {
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import { ApiWriter } from '../runtime/api-writer.js';
@@ -27,6 +26,7 @@ import {
   collectionPath,
   type ManagedResource,
 } from '../api/children.js';
+import { RUN_CONTROLLER_NAME } from '../api/metrics.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 import { runsPath, type Run, type RunStatus } from '../api/run.js';
 import type { ControllerMetrics } from '../metrics.js';
@@ -38,6 +38,7 @@ import { invalidity } from './run-validity.js';
 import { StatusPacer } from './status-pacing.js';
 import { TeamAdmission } from './team-admission.js';
 import { makeStreamingInformer, type Transform } from '../runtime/streaming-watch.js';
+import { runControllerLoop, type Reconciler } from '../runtime/controller-loop.js';
 import { WorkQueue } from '../runtime/work-queue.js';
 
 export const FIELD_MANAGER = 'plinth-controller';
@@ -72,8 +73,8 @@ function ignoreNotFound(error: unknown): void {
  * a rate-limited queue of run keys; each reconcile reads the caches, admits the run against its
  * team's quota, applies the desired children with server-side apply, and writes the status.
  */
-export class RunController {
-  readonly queue = new WorkQueue();
+export class RunController implements Reconciler {
+  readonly queue: WorkQueue;
   private readonly admission = new TeamAdmission();
   private readonly runs: Cache<Run>;
   /** The caches of every child kind (api/children.ts), by kind. */
@@ -111,6 +112,7 @@ export class RunController {
     private readonly metrics: ControllerMetrics,
     private readonly resyncMs = RESYNC_MS,
   ) {
+    this.queue = new WorkQueue({ metrics: metrics.workQueue(RUN_CONTROLLER_NAME) });
     this.writer = new ApiWriter(kc, FIELD_MANAGER, CHILD_PLURALS);
     this.runs = makeStreamingInformer<Run>(kc, collectionPath(RUNS), { transform: stripManagedFields });
     // A run's children and pods carry its label; each cache keeps only what the controller reads
@@ -260,7 +262,7 @@ export class RunController {
     for (const informer of [this.runs, ...this.clusterCaches()]) {
       informer.on('error', (err: unknown) => {
         if (this.stopped) return;
-        this.log.warn({ err: String(err) }, 'watch failed; restarting it');
+        this.log.warn({ err }, 'watch failed; restarting it');
         setTimeout(() => void informer.start(), 1000);
       });
     }
@@ -279,7 +281,8 @@ export class RunController {
       });
     this.timers.push(setInterval(resync, this.resyncMs));
     this.timers.push(setInterval(() => this.observeMetrics(), 5000));
-    return Array.from({ length: workers }, () => this.worker());
+    const metrics = this.metrics.controllerLoop(RUN_CONTROLLER_NAME);
+    return runControllerLoop({ reconciler: this, queue: this.queue, workers, log: this.log, metrics });
   }
 
   /** Stops taking work; in-flight reconciles finish. */
@@ -304,32 +307,6 @@ export class RunController {
       // A kind's primary child is made only once the run is admitted.
       const [primary] = kindOf(run.spec.kind).children;
       if (admitted || this.childCache(primary).get(name, ns)) this.admission.markAdmitted(run);
-    }
-  }
-
-  private async worker(): Promise<void> {
-    for (;;) {
-      // Reconciles served from the caches never touch I/O; yielding here keeps watch events,
-      // timers and signals flowing however full the queue is.
-      await yieldToEventLoop();
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      this.metrics.queueDepth.set(this.queue.depth);
-      const end = this.metrics.reconcileDuration.startTimer();
-      try {
-        await this.reconcile(key);
-        this.queue.forget(key);
-        end({ result: 'success' });
-      } catch (error) {
-        end({ result: 'error' });
-        this.log.warn(
-          { run: key, err: error instanceof Error ? error.message : String(error) },
-          'reconcile failed; will retry',
-        );
-        this.queue.addRateLimited(key);
-      } finally {
-        this.queue.done(key);
-      }
     }
   }
 
@@ -539,6 +516,5 @@ export class RunController {
       this.metrics.runsByPhase.set({ namespace, phase }, count);
     this.metrics.oldestPending.reset();
     for (const [namespace, age] of oldestPending) this.metrics.oldestPending.set({ namespace }, age);
-    this.metrics.queueDepth.set(this.queue.depth);
   }
 }

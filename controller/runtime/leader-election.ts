@@ -1,12 +1,19 @@
 import { ApiException, CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
+/** What a LeaderElector reports, as client-go's leader metric hears it. */
+export interface LeaderElectionMetrics {
+  /** Whether this process leads the lease: once at start, then at each change. */
+  leading(lease: string, isLeader: boolean): void;
+}
+
 export interface LeaderElectionOptions {
   readonly namespace: string;
   readonly name: string;
   readonly identity: string;
   readonly leaseDurationSeconds?: number;
   readonly renewIntervalMs?: number;
+  readonly metrics?: LeaderElectionMetrics;
 }
 
 /**
@@ -44,17 +51,23 @@ export class LeaderElector {
     this.api = kc.makeApiClient(CoordinationV1Api);
     this.duration = options.leaseDurationSeconds ?? 15;
     this.renewMs = options.renewIntervalMs ?? 2000;
+    options.metrics?.leading(options.name, false);
   }
 
   get isLeader(): boolean {
     return this.leading;
   }
 
+  private setLeading(leading: boolean): void {
+    this.leading = leading;
+    this.options.metrics?.leading(this.options.name, leading);
+  }
+
   /** Blocks until leadership is acquired (or `signal` aborts); then keeps renewing in the background. */
   async acquire(signal: AbortSignal, onLost: () => void): Promise<boolean> {
     while (!signal.aborted) {
       if (await this.tryAcquireOrRenew()) {
-        this.leading = true;
+        this.setLeading(true);
         this.log.info({ lease: this.options.name }, 'became leader');
         void this.renewLoop(signal, onLost);
         return true;
@@ -72,7 +85,7 @@ export class LeaderElector {
       if (await this.tryAcquireOrRenew()) {
         lastRenew = Date.now();
       } else if (Date.now() - lastRenew > this.duration * 1000 * 0.66) {
-        this.leading = false;
+        this.setLeading(false);
         this.log.error({ lease: this.options.name }, 'lost leadership');
         onLost();
         return;
@@ -123,7 +136,7 @@ export class LeaderElector {
       return true;
     } catch (error) {
       if (!(error instanceof ApiException && error.code === 409)) {
-        this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'lease update failed');
+        this.log.warn({ err: error }, 'lease update failed');
       }
       return false;
     }
@@ -132,7 +145,7 @@ export class LeaderElector {
   /** Gives the lease up so another replica need not wait for it to expire. */
   async release(): Promise<void> {
     if (!this.leading) return;
-    this.leading = false;
+    this.setLeading(false);
     const { namespace, name } = this.options;
     try {
       const lease = await this.api.readNamespacedLease({ name, namespace });
@@ -141,7 +154,7 @@ export class LeaderElector {
       await this.api.replaceNamespacedLease({ name, namespace, body: lease });
       this.log.info({ lease: name }, 'released leadership');
     } catch (error) {
-      this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not release the lease');
+      this.log.warn({ err: error }, 'could not release the lease');
     }
   }
 }

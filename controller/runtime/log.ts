@@ -1,6 +1,19 @@
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 
-/** Structured JSON logs on stdout, one object per line. */
-export function createLogger(level = process.env['LOG_LEVEL'] ?? 'info') {
-  return pino({ level, base: { component: 'plinth-controller' }, timestamp: pino.stdTimeFunctions.isoTime });
+/**
+ * Structured JSON logs, one object per line, on stdout unless told otherwise. They read as log
+ * collectors read Go operators': the level by name ("level":"info"), and an error under `err`
+ * with its type, message and stack.
+ */
+export function createLogger(level = process.env['LOG_LEVEL'] ?? 'info', destination?: DestinationStream) {
+  return pino(
+    {
+      level,
+      base: { component: 'plinth-controller' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    destination,
+  );
 }

@@ -1,3 +1,37 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * What a WorkQueue reports, as client-go's workqueue metrics provider hears it: the queue knows
+ * no metric names, the caller maps these onto its own.
+ */
+export interface WorkQueueMetrics {
+  /** Keys waiting for a worker, after each change. */
+  depth(keys: number): void;
+  /** A key newly added: not one already waiting. */
+  added(): void;
+  /** Seconds a key waited between its add and a worker taking it. */
+  waited(seconds: number): void;
+  /** Seconds a worker held a key, from get to done. */
+  worked(seconds: number): void;
+  /**
+   * A key to be added after a delay: a failure's retry, or a requeue after some time, both of
+   * which client-go counts as retries.
+   */
+  retried(): void;
+  /**
+   * Called once with a reader of the work in progress, for the caller to read when it needs:
+   * seconds held so far by every worker together, and by the longest holder.
+   */
+  inProgress(read: () => { totalSeconds: number; longestSeconds: number }): void;
+}
+
+export interface WorkQueueOptions {
+  /** The first retry's delay; each further failure of the key doubles it. */
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+  readonly metrics?: WorkQueueMetrics;
+}
+
 /**
  * A rate-limited work queue in the manner of client-go's: a key is queued at most once, is never
  * processed by two workers at once (a change during processing re-queues it afterwards), and
@@ -14,11 +48,29 @@ export class WorkQueue {
   private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private waiters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
+  /** When each waiting key was added, and when each key being processed was handed out. */
+  private readonly addedAt = new Map<string, number>();
+  private readonly startedAt = new Map<string, number>();
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly metrics: WorkQueueMetrics | undefined;
 
-  constructor(
-    private readonly baseDelayMs = 5,
-    private readonly maxDelayMs = 60_000,
-  ) {}
+  constructor(options: WorkQueueOptions = {}) {
+    this.baseDelayMs = options.baseDelayMs ?? 5;
+    this.maxDelayMs = options.maxDelayMs ?? 60_000;
+    this.metrics = options.metrics;
+    this.metrics?.inProgress(() => {
+      const now = performance.now();
+      let totalSeconds = 0;
+      let longestSeconds = 0;
+      for (const started of this.startedAt.values()) {
+        const seconds = (now - started) / 1000;
+        totalSeconds += seconds;
+        longestSeconds = Math.max(longestSeconds, seconds);
+      }
+      return { totalSeconds, longestSeconds };
+    });
+  }
 
   get depth(): number {
     return this.urgent.length + this.queue.length;
@@ -30,16 +82,33 @@ export class WorkQueue {
       if (urgent && !this.processing.has(key)) this.promote(key);
       return;
     }
+    this.metrics?.added();
+    this.addedAt.set(key, performance.now());
     this.dirty.add(key);
     if (this.processing.has(key)) return;
+    this.enqueue(key, urgent);
+  }
+
+  /** Hands a dirty key to a waiting worker, or queues it. */
+  private enqueue(key: string, urgent: boolean): void {
     const waiter = this.waiters.shift();
     if (waiter) {
       this.dirty.delete(key);
-      this.processing.add(key);
+      this.start(key);
       waiter(key);
     } else {
       (urgent ? this.urgent : this.queue).push(key);
+      this.metrics?.depth(this.depth);
     }
+  }
+
+  /** A worker takes the key. */
+  private start(key: string): void {
+    const now = performance.now();
+    this.processing.add(key);
+    this.metrics?.waited((now - (this.addedAt.get(key) ?? now)) / 1000);
+    this.addedAt.delete(key);
+    this.startedAt.set(key, now);
   }
 
   /** Moves a waiting key to the urgent line. */
@@ -53,6 +122,7 @@ export class WorkQueue {
   /** Adds the key after a delay; of several delays pending for one key, the earliest wins. */
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
+    this.metrics?.retried();
     const at = Date.now() + delayMs;
     const pending = this.delayed.get(key);
     if (pending && pending.at <= at) return;
@@ -80,7 +150,8 @@ export class WorkQueue {
     const key = this.urgent.shift() ?? this.queue.shift();
     if (key !== undefined) {
       this.dirty.delete(key);
-      this.processing.add(key);
+      this.start(key);
+      this.metrics?.depth(this.depth);
       return Promise.resolve(key);
     }
     if (this.shuttingDown) return Promise.resolve(undefined);
@@ -88,11 +159,12 @@ export class WorkQueue {
   }
 
   done(key: string): void {
+    const started = this.startedAt.get(key);
+    if (started !== undefined) this.metrics?.worked((performance.now() - started) / 1000);
+    this.startedAt.delete(key);
     this.processing.delete(key);
-    if (this.dirty.has(key)) {
-      this.dirty.delete(key);
-      this.add(key);
-    }
+    // Added again while processed: counted as an add then, and waiting since then.
+    if (this.dirty.has(key) && !this.shuttingDown) this.enqueue(key, false);
   }
 
   shutDown(): void {

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, BatchV1Api, CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
+import packageJson from '../../package.json' with { type: 'json' };
 import { GPU_TAINT } from '../../model/pools.js';
+import { CONTROLLER_METRICS as M, RUN_CONTROLLER_NAME } from '../../controller/api/metrics.js';
 import { DURATION_ANNOTATION, MOUNT_FAILURE_MESSAGE, SIMULATE_ANNOTATION } from '../../local-cluster/kwok-stages.js';
 import { eventually, kubeConfigAs } from '../support/cluster-clients.js';
 import { startController, type ControllerProcess } from '../support/controller.js';
+import { sample } from '../support/prometheus.js';
 import { deleteRuns, inPhase, patchRun, submitRun, waitForRun } from '../support/runs.js';
 
 const NS = 'plinth-vision';
@@ -374,10 +377,29 @@ describe('the controller runs jobs and services', () => {
     await expect(ingressOf('demo')).rejects.toThrow(/HTTP-Code: 404/);
   });
 
-  it('exposes runs by phase and reconcile durations on /metrics', async () => {
+  it("exposes controller-runtime's metrics and runs by phase on /metrics", async () => {
+    const { lease } = await controller.waitForLog((l) => l['msg'] === 'became leader');
     const text = await (await fetch(controller.metricsUrl)).text();
-    expect(text).toMatch(/plinth_reconcile_duration_seconds_count\{result="success"\} [1-9]/);
-    expect(text).toContain('# TYPE plinth_runs gauge');
-    expect(text).toContain('plinth_workqueue_depth');
+    const controllerLabels = { controller: RUN_CONTROLLER_NAME };
+    const queueLabels = { name: RUN_CONTROLLER_NAME, controller: RUN_CONTROLLER_NAME };
+    expect(sample(text, M.reconcileTotal, { ...controllerLabels, result: 'success' })).toBeGreaterThan(0);
+    expect(sample(text, `${M.reconcileTime}_count`, controllerLabels)).toBeGreaterThan(0);
+    expect(sample(text, M.reconcileErrors, controllerLabels)).toBeGreaterThanOrEqual(0);
+    expect(sample(text, M.maxConcurrentReconciles, controllerLabels)).toBeGreaterThan(0);
+    expect(sample(text, M.activeWorkers, controllerLabels)).toBeGreaterThanOrEqual(0);
+    expect(sample(text, M.queueDepth, queueLabels)).toBeGreaterThanOrEqual(0);
+    expect(sample(text, M.queueAdds, queueLabels)).toBeGreaterThan(0);
+    expect(sample(text, `${M.queueDuration}_count`, queueLabels)).toBeGreaterThan(0);
+    expect(sample(text, `${M.workDuration}_count`, queueLabels)).toBeGreaterThan(0);
+    expect(sample(text, M.leaderStatus, { name: String(lease) })).toBe(1);
+    expect(sample(text, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(sample(text, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expect(sample(text, M.buildInfo, { version: packageJson.version, node_version: process.version })).toBe(1);
+    expect(text).toContain(`# TYPE ${M.runsByPhase} gauge`);
+  });
+
+  it('logs JSON lines with the level by name', async () => {
+    const line = await controller.waitForLog((l) => l['msg'] === 'caches synced');
+    expect(line['level']).toBe('info');
   });
 });

@@ -17,7 +17,7 @@ let controller: ControllerProcess;
 /** Reconciles so far, whatever their result, from the controller's own metrics. */
 async function reconciles(): Promise<number> {
   const text = await (await fetch(controller.metricsUrl)).text();
-  const count = new RegExp(`^${CONTROLLER_METRICS.reconcileDuration}_count\\{[^}]*\\} (\\d+)$`, 'gm');
+  const count = new RegExp(`^${CONTROLLER_METRICS.reconcileTotal}\\{[^}]*\\} (\\d+)$`, 'gm');
   return [...text.matchAll(count)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 

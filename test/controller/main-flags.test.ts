@@ -15,9 +15,9 @@ function runWith(...flags: string[]) {
   const fatal = result.stdout
     .split('\n')
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as { level: number; err?: string })
-    .find((line) => line.level === 60); // pino's fatal
-  return { status: result.status, error: fatal?.err };
+    .map((line) => JSON.parse(line) as { level: string; err?: { message: string; stack: string } })
+    .find((line) => line.level === 'fatal');
+  return { status: result.status, error: fatal?.err?.message, stack: fatal?.err?.stack };
 }
 
 describe('the controller flags', () => {
@@ -28,7 +28,8 @@ describe('the controller flags', () => {
   ])(
     'rejects %s, naming the flag and what it allows',
     (flag, message) => {
-      expect(runWith(flag)).toEqual({ status: 1, error: message });
+      // The error is logged with its stack, which says where the controller gave up.
+      expect(runWith(flag)).toEqual({ status: 1, error: message, stack: expect.stringContaining('main.ts') });
     },
     SPAWN_TIMEOUT_MS,
   );
