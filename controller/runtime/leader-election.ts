@@ -1,5 +1,6 @@
 import { ApiException, CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { MicroTime } from './micro-time.js';
 
 export interface LeaderElectionOptions {
   readonly namespace: string;
@@ -7,16 +8,6 @@ export interface LeaderElectionOptions {
   readonly identity: string;
   readonly leaseDurationSeconds?: number;
   readonly renewIntervalMs?: number;
-}
-
-/**
- * Lease times are MicroTime: the API server parses exactly six fractional digits, while the
- * client serializes any Date with toISOString's three. This Date writes six.
- */
-class MicroTime extends Date {
-  override toISOString(): string {
-    return super.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-  }
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
