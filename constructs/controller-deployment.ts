@@ -109,7 +109,8 @@ const controllerClusterRules: k8s.PolicyRule[] = [
   // Pods are read for diagnosis and deleted on stop; never created directly.
   { apiGroups: [''], resources: ['pods'], verbs: [...READ, 'delete'] },
   { apiGroups: [''], resources: ['events', 'resourcequotas', 'nodes'], verbs: READ },
-  { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+  // The Events on runs (controller/runtime/event-recorder.ts): created, then patched to count a repeat.
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
 ];
 
 export interface ControllerDeploymentProps {
