@@ -23,12 +23,14 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { PLINTH_LABELS } from '../../constructs/labels.js';
 import { ApiWriter } from '../runtime/api-writer.js';
+import type { EventRecorder } from '../runtime/event-recorder.js';
 import { LatestEvents } from '../runtime/latest-events.js';
 import { stripManagedFields, trimDeployment, trimJob, trimPod } from '../runtime/cache-trim.js';
 import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, runsPath, type Run, type RunStatus } from '../api/run.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { childName, desiredJob, desiredService } from './desired-children.js';
+import { runEvent } from './run-events.js';
 import { deriveStatus, isFinalStatus, type Observation } from './run-status.js';
 import { invalidity } from './run-validity.js';
 import { serviceRoute } from './service-route.js';
@@ -107,6 +109,8 @@ export class RunController {
     private readonly defaults: PlatformDefaults,
     private readonly log: Logger,
     private readonly metrics: ControllerMetrics,
+    /** Tells each run's story in Events, which `kubectl describe run` shows. */
+    private readonly recorder: EventRecorder,
     private readonly resyncMs = RESYNC_MS,
   ) {
     this.writer = new ApiWriter(kc, FIELD_MANAGER);
@@ -256,6 +260,7 @@ export class RunController {
       this.admission.forget(run);
       this.written.delete(uidOf(run));
       this.pacer.forget(uidOf(run));
+      this.recorder.forget(uidOf(run));
       this.failedCreateByJob.forget(keyOf(run.metadata.namespace, childName(run)));
       this.enqueueWaiting(run.metadata.namespace ?? '');
     });
@@ -532,6 +537,8 @@ export class RunController {
     if (status.phase !== previous?.phase) {
       this.log.info({ run: key, phase: status.phase, reason: status.reason, message: status.message }, 'phase changed');
     }
+    const event = runEvent(run, previous, status);
+    if (event) this.recorder.record(event);
     return status;
   }
 
