@@ -26,6 +26,10 @@ const viewerRules: k8s.PolicyRule[] = [
     resources: ['pods', 'pods/log', 'services', 'events', 'resourcequotas', 'limitranges'],
     verbs: READ,
   },
+  // `kubectl describe` (1.34) reads the core events above. The same events read through
+  // events.k8s.io (`kubectl get events.events.k8s.io`, newer clients) need a rule of their own:
+  // authorization tells the two groups apart.
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: READ },
 ];
 
 /** Editors create, change and stop runs (stopping is a patch of spec.stopped). */

@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CONTROLLER_PORTS } from './api/metrics.js';
+import { EventRecorder } from './runtime/event-recorder.js';
 import { startHttpServers } from './runtime/http-servers.js';
 import { loadKubeConfig } from './runtime/kube-config.js';
 import { LeaderElector } from './runtime/leader-election.js';
@@ -12,6 +13,7 @@ import { createLogger } from './runtime/log.js';
 import { createMetrics } from './metrics.js';
 import { loadPlatformDefaults } from './runs/platform-defaults-loader.js';
 import { RESYNC_MS, RunController } from './runs/run-controller.js';
+import { REPORTING_CONTROLLER } from './runs/run-events.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -88,7 +90,12 @@ async function main(): Promise<void> {
 
   const defaults = await loadPlatformDefaults(kc, namespace, flags['config-map']);
   log.info({ environment: defaults.environment, teams: Object.keys(defaults.teams) }, 'loaded platform defaults');
-  controller = new RunController(kc, defaults, log, metrics, resyncMs);
+  const events = new EventRecorder(
+    kc,
+    { reportingController: REPORTING_CONTROLLER, reportingInstance: flags.identity },
+    log,
+  );
+  controller = new RunController(kc, defaults, log, metrics, events, resyncMs);
   await Promise.all(await controller.start(workers));
 }
 

@@ -31,7 +31,8 @@ export const VERBS: Readonly<Record<ResourceUse, readonly string[]>> = {
   apply: ['create', 'patch'],
   delete: ['delete'],
   'write-status': ['patch'],
-  record: ['create'],
+  // An Event is created, then patched to count a repeat (runtime/event-recorder.ts).
+  record: ['create', 'patch'],
 };
 
 export const RUNS: ManagedResource = {

@@ -12,6 +12,7 @@ import {
 import type { Logger } from 'pino';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import { ApiWriter } from '../runtime/api-writer.js';
+import type { EventRecorder } from '../runtime/event-recorder.js';
 import { LatestEvents } from '../runtime/latest-events.js';
 import { stripManagedFields, trimDeployment, trimJob, trimPod } from '../runtime/cache-trim.js';
 import {
@@ -33,6 +34,7 @@ import type { ControllerMetrics } from '../metrics.js';
 import { kindOf } from './kinds/registry.js';
 import type { KindContext, RunKind } from './kinds/run-kind.js';
 import { childName } from './pod-template.js';
+import { runEvent } from './run-events.js';
 import { deriveStatus, isFinalStatus, type Observation } from './run-status.js';
 import { invalidity } from './run-validity.js';
 import { StatusPacer } from './status-pacing.js';
@@ -110,6 +112,8 @@ export class RunController implements Reconciler {
     private readonly defaults: PlatformDefaults,
     private readonly log: Logger,
     private readonly metrics: ControllerMetrics,
+    /** Tells each run's story in Events, which `kubectl describe run` shows. */
+    private readonly recorder: EventRecorder,
     private readonly resyncMs = RESYNC_MS,
   ) {
     this.queue = new WorkQueue({ metrics: metrics.workQueue(RUN_CONTROLLER_NAME) });
@@ -233,6 +237,7 @@ export class RunController implements Reconciler {
       this.admission.forget(run);
       this.written.delete(uidOf(run));
       this.pacer.forget(uidOf(run));
+      this.recorder.forget(uidOf(run));
       this.failedCreateByJob.forget(keyOf(run.metadata.namespace, childName(run)));
       this.enqueueWaiting(run.metadata.namespace ?? '');
     });
@@ -494,6 +499,8 @@ export class RunController implements Reconciler {
     if (status.phase !== previous?.phase) {
       this.log.info({ run: key, phase: status.phase, reason: status.reason, message: status.message }, 'phase changed');
     }
+    const event = runEvent(run, previous, status);
+    if (event) this.recorder.record(event);
     return status;
   }
 

@@ -1,5 +1,6 @@
 import { ApiException, CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { MicroTime } from './micro-time.js';
 
 /** What a LeaderElector reports, as client-go's leader metric hears it. */
 export interface LeaderElectionMetrics {
@@ -14,16 +15,6 @@ export interface LeaderElectionOptions {
   readonly leaseDurationSeconds?: number;
   readonly renewIntervalMs?: number;
   readonly metrics?: LeaderElectionMetrics;
-}
-
-/**
- * Lease times are MicroTime: the API server parses exactly six fractional digits, while the
- * client serializes any Date with toISOString's three. This Date writes six.
- */
-class MicroTime extends Date {
-  override toISOString(): string {
-    return super.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-  }
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>

@@ -14,6 +14,8 @@ describe('RBAC as the platform grants it', () => {
   it('lets a viewer read runs but not create them', async () => {
     const viewer = kubeConfigAs('vision-observer');
     expect(await can(viewer, 'list', 'runs', { group: RUN_GROUP, namespace: 'plinth-vision' })).toBe(true);
+    expect(await can(viewer, 'list', 'events', { namespace: 'plinth-vision' })).toBe(true);
+    expect(await can(viewer, 'list', 'events', { group: 'events.k8s.io', namespace: 'plinth-vision' })).toBe(true);
     expect(await createRun(viewer, 'plinth-vision', runObject('from-viewer'))).toBe(403);
   });
 
@@ -64,7 +66,8 @@ describe('RBAC as the platform grants it', () => {
       ['create', 'services', team],
       ['delete', 'pods', team],
       ['list', 'events', team],
-      ['create', 'events', team],
+      ['create', 'events', { group: 'events.k8s.io', ...team }],
+      ['patch', 'events', { group: 'events.k8s.io', ...team }],
       ['list', 'resourcequotas', team],
       ['get', 'configmaps', { namespace: 'plinth', name: 'plinth-controller' }],
       ['create', 'leases', { group: 'coordination.k8s.io', namespace: 'plinth' }],
@@ -74,6 +77,8 @@ describe('RBAC as the platform grants it', () => {
       ['get', 'secrets', team],
       ['list', 'secrets', { namespace: 'plinth' }],
       ['create', 'pods', team],
+      ['create', 'events', team],
+      ['delete', 'events', { group: 'events.k8s.io', ...team }],
       ['create', 'runs', { group: RUN_GROUP, ...team }],
       ['get', 'configmaps', { namespace: 'plinth', name: 'other' }],
       ['update', 'leases', { group: 'coordination.k8s.io', namespace: 'plinth', name: 'other' }],

@@ -19,6 +19,12 @@ describe('team ClusterRoles', () => {
     expect(allows(viewer, 'plinth.dev', 'runs', 'create')).toBe(false);
   });
 
+  it('lets viewers read events through both APIs: kubectl describe reads core, newer clients events.k8s.io', () => {
+    expect(allows(viewer, '', 'events', 'list')).toBe(true);
+    expect(allows(viewer, 'events.k8s.io', 'events', 'list')).toBe(true);
+    expect(allows(viewer, 'events.k8s.io', 'events', 'create')).toBe(false);
+  });
+
   it('lets editors create and stop runs, but not manage the team', () => {
     expect(allows(editor, 'plinth.dev', 'runs', 'create')).toBe(true);
     expect(allows(editor, 'plinth.dev', 'runs', 'patch')).toBe(true);
@@ -83,6 +89,12 @@ describe('controller RBAC', () => {
     ]) {
       expect(granted).not.toContain(unused);
     }
+  });
+
+  it('writes Events through events.k8s.io only, as its recorder does, and never deletes them', () => {
+    const writes = cluster.filter((r) => r.resources.includes('events') && !r.verbs.includes('list'));
+    expect(writes).toEqual([{ apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] }]);
+    expect(allows(cluster, '', 'events', 'create')).toBe(false);
   });
 
   it('reads only its own ConfigMap and renews only its own Lease', () => {
