@@ -118,6 +118,7 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], conne
         listKind: `${RUN_KIND}List`,
         plural: RUN_PLURAL,
         singular: 'run',
+        shortNames: ['plr'],
         categories: ['plinth'],
       },
       scope: 'Namespaced',
@@ -132,8 +133,12 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], conne
             { name: 'Pool', type: 'string', jsonPath: '.spec.pool' },
             { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
             { name: 'Reason', type: 'string', jsonPath: '.status.reason' },
+            { name: 'Attempts', type: 'integer', jsonPath: '.status.attempts' },
+            { name: 'Started', type: 'date', jsonPath: '.status.startedAt' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
             { name: 'URL', type: 'string', jsonPath: '.status.url', priority: 1 },
+            // Last, as the longest: a long message does not push the URL off the screen.
+            { name: 'Message', type: 'string', jsonPath: '.status.message', priority: 1 },
           ],
           schema: {
             openAPIV3Schema: {
