@@ -1,4 +1,4 @@
-import { RUN_GROUP, RUN_KIND, RUN_PLURAL, RUN_VERSION, RunSpec, RunStatus } from './run.js';
+import { RUN_GROUP, RUN_KIND, RUN_NAME_MAX, RUN_PLURAL, RUN_VERSION, RunSpec, RunStatus } from './run.js';
 import { GPU_RESOURCE } from '../../model/pools.js';
 import { forbidden, type CelRule } from './schema-helpers.js';
 
@@ -76,6 +76,33 @@ export function runSpecTransitionRules(): CelRule[] {
 }
 
 /**
+ * Rules on the run's name, at the root of the schema: the only place a CRD may check
+ * metadata.name. A name its children could not take would leave the run stuck in created while
+ * the controller retries, so it is refused at apply time instead. Only on create: a name never
+ * changes, and a run stored before these rules must still take its status and its stop.
+ */
+export function runNameRules(): CelRule[] {
+  const onCreate = (check: string) => `oldSelf.hasValue() || (${check})`;
+  return [
+    {
+      rule: onCreate(`size(self.metadata.name) <= ${RUN_NAME_MAX}`),
+      message: `a run's name is at most ${RUN_NAME_MAX} characters: its children are named after it, with room for the suffixes some add`,
+      fieldPath: '.metadata.name',
+      reason: 'FieldValueInvalid',
+      optionalOldSelf: true,
+    },
+    {
+      rule: onCreate("self.spec.kind != 'service' || self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')"),
+      message:
+        "a service run's name must be a DNS-1035 label, since its Service is named after it: a lowercase letter first, then lowercase letters, digits or '-', ending with a letter or digit",
+      fieldPath: '.metadata.name',
+      reason: 'FieldValueInvalid',
+      optionalOldSelf: true,
+    },
+  ];
+}
+
+/**
  * A run may name only the platform's connections: the items' enum lists them. With none defined,
  * an enum could not be empty, so a rule refuses any instead.
  */
@@ -118,6 +145,7 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], conne
         listKind: `${RUN_KIND}List`,
         plural: RUN_PLURAL,
         singular: 'run',
+        shortNames: ['plr'],
         categories: ['plinth'],
       },
       scope: 'Namespaced',
@@ -132,8 +160,12 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], conne
             { name: 'Pool', type: 'string', jsonPath: '.spec.pool' },
             { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
             { name: 'Reason', type: 'string', jsonPath: '.status.reason' },
+            { name: 'Attempts', type: 'integer', jsonPath: '.status.attempts' },
+            { name: 'Started', type: 'date', jsonPath: '.status.startedAt' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
             { name: 'URL', type: 'string', jsonPath: '.status.url', priority: 1 },
+            // Last, as the longest: a long message does not push the URL off the screen.
+            { name: 'Message', type: 'string', jsonPath: '.status.message', priority: 1 },
           ],
           schema: {
             openAPIV3Schema: {
@@ -141,10 +173,12 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], conne
               description:
                 "A job or service of an ML team, launched by the platform's controller on one of the platform's node pools.",
               required: ['spec'],
+              'x-kubernetes-validations': runNameRules(),
               properties: {
                 apiVersion: { type: 'string' },
                 kind: { type: 'string' },
-                metadata: { type: 'object' },
+                // Declared only for the name rules: the API server refuses a fieldPath the schema lacks.
+                metadata: { type: 'object', properties: { name: { type: 'string' } } },
                 spec,
                 // Read back as `created` until the controller first reports, so that a new run
                 // never shows a blank phase; the API server drops a status sent on create.

@@ -13,6 +13,13 @@ export const RUN_KIND = 'Run';
 export const RUN_PLURAL = 'runs';
 export const RUN_API_VERSION = `${RUN_GROUP}/${RUN_VERSION}`;
 
+/**
+ * The longest run name the API server accepts. A run's children are named after it, and a name
+ * ends up in 63-character fields (a Service name, a label value); 52 leaves 11 characters for the
+ * suffixes that run kinds with several children per run will add (`-worker-12`).
+ */
+export const RUN_NAME_MAX = 52;
+
 /** The REST path of all runs, or of one run (`namespace` and `name`). */
 export const runsPath = (namespace?: string, name?: string): string =>
   namespace === undefined
@@ -237,7 +244,7 @@ export const RUN_PHASES = [
 export type RunPhase = (typeof RUN_PHASES)[number];
 
 const Condition = Type.Object({
-  type: Type.String({ description: 'Admitted, Scheduled, Running or Finished.' }),
+  type: Type.String({ description: 'Admitted, Scheduled, Running, Finished or Succeeded.' }),
   status: StringEnum(['True', 'False', 'Unknown'], { description: 'Whether the condition holds now.' }),
   reason: Type.Optional(Type.String({ description: 'Why the condition has its status, in one CamelCase word.' })),
   message: Type.Optional(Type.String({ description: 'Why, for a person.' })),
@@ -257,7 +264,13 @@ export const RunStatus = Type.Object(
       Type.String({ description: 'Why, for a person: for a pending run, what keeps it from running.' }),
     ),
     conditions: Type.Optional(
-      Type.Array(Condition, { maxItems: 16, description: 'Admitted, Scheduled, Running and Finished.' }),
+      Type.Array(Condition, {
+        maxItems: 16,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+        description:
+          'Admitted, Scheduled, Running, Finished and Succeeded, which is Unknown until the run finishes, then True if it succeeded, or False with the reason it failed or was stopped (kubectl wait --for=condition=Succeeded).',
+      }),
     ),
     startedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When its first pod started.' })),
     finishedAt: Type.Optional(

@@ -27,6 +27,8 @@ export interface CelRule {
   readonly message: string;
   readonly fieldPath?: string;
   readonly reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+  /** Evaluates the rule on create too, with oldSelf an optional that has no value then. */
+  readonly optionalOldSelf?: boolean;
 }
 
 /** A CEL rule whose failure forbids the value at `fieldPath` (relative to where the rule sits). */

@@ -35,12 +35,12 @@ function condition(
   previous: readonly Condition[],
   now: Date,
   type: string,
-  status: boolean,
+  status: boolean | 'Unknown',
   reason: string,
   message: string,
 ): Condition {
   const before = previous.find((c) => c.type === type);
-  const value = status ? 'True' : 'False';
+  const value = status === 'Unknown' ? 'Unknown' : status ? 'True' : 'False';
   return {
     type,
     status: value,
@@ -117,6 +117,16 @@ export function deriveStatus(previous: RunStatus | undefined, observed: Observat
       now,
       'Finished',
       final,
+      final ? d.reason : REASON.NotFinished,
+      final ? d.message : 'the run has not finished',
+    ),
+    // Unknown until the end, so that `kubectl wait --for=condition=Succeeded=false` waits for a
+    // failure as `--for=condition=Succeeded` waits for a success.
+    condition(
+      prev,
+      now,
+      'Succeeded',
+      final ? d.phase === 'succeeded' : 'Unknown',
       final ? d.reason : REASON.NotFinished,
       final ? d.message : 'the run has not finished',
     ),

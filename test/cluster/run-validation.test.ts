@@ -1,10 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { SECURITY_FLOOR_RULES } from '../../controller/api/security-floor.js';
-import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
-import { kubeConfigAs } from '../support/cluster-clients.js';
+import { RUN_GROUP, RUN_NAME_MAX, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
+import { applyOrThrow } from '../../local-cluster/server-side-apply.js';
+import { eventually, kubeConfigAs } from '../support/cluster-clients.js';
 import { apiMessage } from '../support/access.js';
-import { deleteRuns, getRun, runObject, submitRun } from '../support/runs.js';
+import { find, objectsOf } from '../support/platform.js';
+import { createRun, deleteRuns, getRun, patchRun, runObject, submitRun } from '../support/runs.js';
 
 const runsApi = () => kubeConfigAs('vision-dev').makeApiClient(CustomObjectsApi);
 
@@ -20,10 +22,10 @@ async function dryRunCreate(name: string, spec: Record<string, unknown>): Promis
   })) as Run;
 }
 
-/** The API server's rejection message for a run with this spec. */
-async function rejection(spec: Record<string, unknown>): Promise<string> {
+/** The API server's rejection message for a run with this spec (and name). */
+async function rejection(spec: Record<string, unknown>, name = 'invalid'): Promise<string> {
   try {
-    await dryRunCreate('invalid', spec);
+    await dryRunCreate(name, spec);
   } catch (error) {
     return apiMessage(error);
   }
@@ -46,6 +48,25 @@ describe('the API server rejects bad runs at apply time', () => {
     } finally {
       await deleteRuns(kubeConfigAs('admin'), 'plinth-vision', ['unreported']);
     }
+  });
+
+  it(`rejects a name over ${RUN_NAME_MAX} characters, naming metadata.name and the limit`, async () => {
+    await expect(dryRunCreate('a'.repeat(RUN_NAME_MAX), base)).resolves.toBeDefined();
+    expect(await rejection(base, 'a'.repeat(RUN_NAME_MAX + 1))).toMatch(
+      new RegExp(`metadata\\.name: Invalid value: .*a run's name is at most ${RUN_NAME_MAX} characters`),
+    );
+  });
+
+  it('rejects a service whose name its Service could not take, but not a job with that name', async () => {
+    const service = { ...base, kind: 'service', ports: [{ port: 8080 }] };
+    for (const name of ['web.v2', '2web']) {
+      expect(await rejection(service, name)).toMatch(
+        /metadata\.name: Invalid value: .*a service run's name must be a DNS-1035 label, since its Service is named after it/,
+      );
+    }
+    await expect(dryRunCreate('web-v2', service)).resolves.toBeDefined();
+    // A job makes no Service, and Job names may hold dots (kubectl.test.ts runs one to success).
+    await expect(dryRunCreate('train.v2', base)).resolves.toBeDefined();
   });
 
   it('rejects an unknown pool, listing the pools', async () => {
@@ -206,5 +227,50 @@ describe('the API server rejects edits a submitted run cannot take', () => {
         'spec.stopped: Forbidden: a stopped run stays stopped; submit a new run to run it again',
       );
     }
+  });
+});
+
+// The name rules hold on create only (crd.ts): runs an older CRD let in must keep working.
+describe('a run stored before the name rules', () => {
+  const name = 'a'.repeat(RUN_NAME_MAX + 1);
+  const admin = () => kubeConfigAs('admin');
+  const crd = find(objectsOf('local'), 'CustomResourceDefinition', `${RUN_PLURAL}.${RUN_GROUP}`);
+  afterAll(() => deleteRuns(admin(), 'plinth-vision', [name]));
+
+  it('still takes its status and its stop, so that an upgrade strands no run', async () => {
+    const withoutNameRules = structuredClone(crd) as unknown as {
+      spec: { versions: { schema: { openAPIV3Schema: Record<string, unknown> } }[] };
+    };
+    delete withoutNameRules.spec.versions[0]!.schema.openAPIV3Schema['x-kubernetes-validations'];
+    try {
+      await applyOrThrow(admin(), [withoutNameRules as unknown as typeof crd]);
+      await eventually('the CRD without name rules to be served', async () =>
+        (await createRun(admin(), 'plinth-vision', runObject(name))) === 201 ? true : undefined,
+      );
+    } finally {
+      await applyOrThrow(admin(), [crd]);
+    }
+    await eventually('the name rules to be served again', () =>
+      dryRunCreate('b'.repeat(RUN_NAME_MAX + 1), base).then(
+        () => undefined,
+        (error: unknown) => (apiMessage(error).includes(`at most ${RUN_NAME_MAX} characters`) ? true : undefined),
+      ),
+    );
+
+    await patchRun('plinth-vision', name, { stopped: true });
+    await admin()
+      .makeApiClient(CustomObjectsApi)
+      .patchNamespacedCustomObjectStatus(
+        {
+          group: RUN_GROUP,
+          version: RUN_VERSION,
+          plural: RUN_PLURAL,
+          namespace: 'plinth-vision',
+          name,
+          body: { status: { phase: 'stopped', reason: 'Stopped' } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    expect((await getRun('plinth-vision', name)).status).toMatchObject({ phase: 'stopped' });
   });
 });

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { delimiter } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { withPooledConnections } from '../../controller/runtime/kube-config.js';
@@ -13,12 +15,16 @@ export function cluster(): ClusterState {
   return inject('cluster');
 }
 
-/** A client config acting as one of the harness identities (admin, vision-dev, ...). */
-export function kubeConfigAs(identity: string): KubeConfig {
+function kubeconfigFileOf(identity: string): string {
   const path = cluster().kubeconfigs[identity];
   if (!path) throw new Error(`no identity "${identity}"; known: ${Object.keys(cluster().kubeconfigs).join(', ')}`);
+  return path;
+}
+
+/** A client config acting as one of the harness identities (admin, vision-dev, ...). */
+export function kubeConfigAs(identity: string): KubeConfig {
   const kc = new KubeConfig();
-  kc.loadFromFile(path);
+  kc.loadFromFile(kubeconfigFileOf(identity));
   return withPooledConnections(kc);
 }
 
@@ -33,6 +39,35 @@ export function kubeConfigWithToken(token: string, name: string): KubeConfig {
     currentContext: name,
   });
   return withPooledConnections(kc);
+}
+
+export interface KubectlResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs the toolchain's kubectl as one of the harness identities; resolves whatever it exits with.
+ * Asynchronous, so that a controller piping its logs to this process is never held up meanwhile.
+ */
+export function kubectl(identity: string, args: readonly string[]): Promise<KubectlResult> {
+  const kubeconfig = kubeconfigFileOf(identity);
+  // The pinned kubectl first on PATH, as `npm run cluster -- env` sets it up for users.
+  const PATH = [...cluster().binDirs, process.env['PATH'] ?? ''].join(delimiter);
+  return new Promise((resolve, reject) => {
+    execFile(
+      'kubectl',
+      ['--kubeconfig', kubeconfig, ...args],
+      { env: { ...process.env, PATH }, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error === null) resolve({ code: 0, stdout, stderr });
+        // Not an exit code: kubectl did not start at all (not found, say).
+        else if (typeof error.code !== 'number') reject(error);
+        else resolve({ code: error.code, stdout, stderr });
+      },
+    );
+  });
 }
 
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {

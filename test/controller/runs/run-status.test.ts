@@ -66,3 +66,91 @@ describe('deriveStatus of a job run', () => {
     expect(done.finishedAt).toBeDefined();
   });
 });
+
+describe('the Succeeded condition, for kubectl wait', () => {
+  const succeededOf = (status: ReturnType<typeof deriveStatus>) =>
+    status.conditions?.find((c) => c.type === 'Succeeded');
+
+  it.each([
+    {
+      run: 'a running job',
+      observed: observe({ job: job({ active: 1 }), pods: [pod('Running', 'cpu-0')] }),
+      want: { status: 'Unknown', reason: 'NotFinished', message: 'the run has not finished' },
+    },
+    {
+      run: 'a queued run',
+      observed: observe({ waiting: { message: 'waiting for quota: team vision uses 4/4 runs' } }),
+      want: { status: 'Unknown', reason: 'NotFinished' },
+    },
+    {
+      run: 'a succeeded job',
+      observed: observe({
+        job: job({ succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] }),
+        pods: [pod('Succeeded', 'cpu-0')],
+      }),
+      want: { status: 'True', reason: 'Completed', message: 'succeeded after 1 attempt(s)' },
+    },
+    {
+      run: 'a failed job',
+      observed: observe({
+        job: job({ failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] }),
+        pods: [
+          {
+            ...pod('Failed', 'cpu-0'),
+            status: {
+              phase: 'Failed',
+              containerStatuses: [
+                {
+                  name: 'main',
+                  image: 'train',
+                  imageID: '',
+                  ready: false,
+                  restartCount: 0,
+                  state: { terminated: { exitCode: 1, reason: 'Error' } },
+                },
+              ],
+            },
+          },
+        ],
+      }),
+      want: {
+        status: 'False',
+        reason: 'Error',
+        message: 'failed after 1 attempt(s): container main exited with code 1 (Error)',
+      },
+    },
+    {
+      run: 'a stopped run',
+      observed: observe({ stopping: { podsLeft: 0 } }),
+      want: { status: 'False', reason: 'Stopped', message: 'stopped by request; every pod is gone' },
+    },
+    {
+      run: 'a run that can never start',
+      observed: observe({ invalid: { reason: 'PoolNotAllowed', message: 'team vision may not use pool "gpu"' } }),
+      want: { status: 'False', reason: 'PoolNotAllowed', message: 'team vision may not use pool "gpu"' },
+    },
+  ])('is $want.status for $run', ({ observed, want }) => {
+    expect(succeededOf(deriveStatus(undefined, observed))).toMatchObject({ type: 'Succeeded', ...want });
+  });
+
+  it('keeps its transition time while Unknown, and moves it when the run finishes', () => {
+    const started = deriveStatus(
+      undefined,
+      observe({ now: new Date('2026-01-01T00:00:05Z'), job: job({ active: 1 }), pods: [pod('Running', 'cpu-0')] }),
+    );
+    const still = deriveStatus(
+      started,
+      observe({ now: new Date('2026-01-01T00:00:07Z'), job: job({ active: 1 }), pods: [pod('Running', 'cpu-0')] }),
+    );
+    expect(succeededOf(still)?.lastTransitionTime).toBe('2026-01-01T00:00:05.000Z');
+    const done = deriveStatus(
+      still,
+      observe({
+        now: new Date('2026-01-01T00:00:09Z'),
+        job: job({ succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] }),
+        pods: [pod('Succeeded', 'cpu-0')],
+      }),
+    );
+    expect(succeededOf(done)).toMatchObject({ status: 'True', lastTransitionTime: '2026-01-01T00:00:09.000Z' });
+  });
+});
