@@ -450,7 +450,10 @@ export class RunController implements Reconciler {
     }
     await this.writer.apply(main);
     if (!cached.has(primary.kind)) {
-      this.log.info({ run: keyOf(namespace, run.metadata.name), [primary.kind]: name }, `created ${primary.kind}`);
+      this.log.info(
+        { run: keyOf(namespace, run.metadata.name), [primary.kind.toLowerCase()]: name },
+        `created ${primary.kind.toLowerCase()}`,
+      );
     }
     for (const child of desired) if (!cached.has(child.kind ?? '')) cached.set(child.kind ?? '', child);
     return cached;
