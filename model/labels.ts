@@ -16,6 +16,15 @@ export const PLINTH_LABELS = {
   run: 'plinth.dev/run',
   /** On pods of external run services, which the ingress controller may reach. */
   serves: 'plinth.dev/serves',
+  /** On a Run a composite run made: the name of the run that made it. */
+  parent: 'plinth.dev/parent',
+  /** On a Run a composite run made: the name of the top-level run it descends from. */
+  root: 'plinth.dev/root',
+} as const;
+
+export const PLINTH_ANNOTATIONS = {
+  /** On a Run a composite run made: the whole key its name was cut from (model/child-names.ts). */
+  childKey: 'plinth.dev/child-key',
 } as const;
 
 /** On the pods of runs that name a connection; that connection's egress NetworkPolicy selects them. */

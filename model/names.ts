@@ -44,3 +44,10 @@ export const TRACKING_PORT = 5000;
 export function trackingUri(config: PlatformConfig): string {
   return `http://${TRACKING_COMPONENT}.${config.namespace}.svc:${TRACKING_PORT}`;
 }
+
+/**
+ * The longest run name the API server accepts. A run's children are named after it, and a name
+ * ends up in 63-character fields (a Service name, a label value); 52 leaves 11 characters for the
+ * suffixes that run kinds with several children per run will add (`-worker-12`).
+ */
+export const RUN_NAME_MAX = 52;

@@ -1,6 +1,7 @@
-import { RUN_GROUP, RUN_KIND, RUN_NAME_MAX, RUN_PLURAL, RUN_VERSION, RunSpec, RunStatus } from './run.js';
+import { RUN_GROUP, RUN_KIND, RUN_PLURAL, RUN_VERSION, RunSpec, RunStatus } from './run.js';
 import { GPU_RESOURCE } from '../../model/pools.js';
 import { forbidden, type CelRule } from './schema-helpers.js';
+import { RUN_NAME_MAX } from '../../model/names.js';
 
 /** What the CRD needs to know of the platform: its run pools, so that bad pools fail at apply time. */
 export interface RunPoolInfo {

@@ -13,13 +13,6 @@ export const RUN_KIND = 'Run';
 export const RUN_PLURAL = 'runs';
 export const RUN_API_VERSION = `${RUN_GROUP}/${RUN_VERSION}`;
 
-/**
- * The longest run name the API server accepts. A run's children are named after it, and a name
- * ends up in 63-character fields (a Service name, a label value); 52 leaves 11 characters for the
- * suffixes that run kinds with several children per run will add (`-worker-12`).
- */
-export const RUN_NAME_MAX = 52;
-
 /** The REST path of all runs, or of one run (`namespace` and `name`). */
 export const runsPath = (namespace?: string, name?: string): string =>
   namespace === undefined

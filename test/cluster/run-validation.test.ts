@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { SECURITY_FLOOR_RULES } from '../../controller/api/security-floor.js';
-import { RUN_GROUP, RUN_NAME_MAX, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
+import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
+import { RUN_NAME_MAX } from '../../model/names.js';
 import { applyOrThrow } from '../../local-cluster/server-side-apply.js';
 import { eventually, kubeConfigAs } from '../support/cluster-clients.js';
 import { apiMessage } from '../support/access.js';
