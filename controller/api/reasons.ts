@@ -99,3 +99,18 @@ export const REASON_SOURCES: Readonly<Record<ReasonSource, string>> = {
   container: 'the containers, as the kubelet reports them',
   lifecycle: "the run's lifecycle",
 };
+
+/** The conditions every run's status carries, each with what True means. */
+export const RUN_CONDITIONS = {
+  Admitted: 'the run fits in its team quota and may start',
+  Scheduled: 'a pod of the run is on a node',
+  Running: 'every pod the run needs is running and ready',
+  Finished: 'the run succeeded, failed or was stopped',
+  Succeeded: 'the run succeeded; Unknown until it finishes, False with the reason it failed or was stopped',
+} as const;
+
+export type RunConditionType = keyof typeof RUN_CONDITIONS;
+
+export const CONDITION = Object.fromEntries(Object.keys(RUN_CONDITIONS).map((c) => [c, c])) as {
+  readonly [C in RunConditionType]: C;
+};

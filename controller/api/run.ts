@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { PLINTH_LABELS, connectionLabel } from '../../model/labels.js';
 import { Opaque, Quantity, StringEnum, StringMap } from './schema-helpers.js';
 import { SecurityContext } from './security-floor.js';
+import { RUN_CONDITIONS, type RunConditionType } from './reasons.js';
 
 /**
  * The Run resource (plinth.dev/v1alpha1), defined once. The CRD's OpenAPI schema is this
@@ -237,7 +238,11 @@ export const RUN_PHASES = [
 export type RunPhase = (typeof RUN_PHASES)[number];
 
 const Condition = Type.Object({
-  type: Type.String({ description: 'Admitted, Scheduled, Running, Finished or Succeeded.' }),
+  type: StringEnum(Object.keys(RUN_CONDITIONS) as RunConditionType[], {
+    description: Object.entries(RUN_CONDITIONS)
+      .map(([type, meaning]) => `${type}: ${meaning}.`)
+      .join(' '),
+  }),
   status: StringEnum(['True', 'False', 'Unknown'], { description: 'Whether the condition holds now.' }),
   reason: Type.Optional(Type.String({ description: 'Why the condition has its status, in one CamelCase word.' })),
   message: Type.Optional(Type.String({ description: 'Why, for a person.' })),

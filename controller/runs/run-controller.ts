@@ -42,6 +42,7 @@ import { TeamAdmission } from './team-admission.js';
 import { makeStreamingInformer, type Transform } from '../runtime/streaming-watch.js';
 import { runControllerLoop, type Reconciler } from '../runtime/controller-loop.js';
 import { WorkQueue } from '../runtime/work-queue.js';
+import { CONDITION } from '../api/reasons.js';
 
 export const FIELD_MANAGER = 'plinth-controller';
 const SPEC_HASH_ANNOTATION = 'plinth.dev/spec-hash';
@@ -308,7 +309,7 @@ export class RunController implements Reconciler {
       }
       const ns = run.metadata.namespace;
       const name = childName(run);
-      const admitted = run.status?.conditions?.some((c) => c.type === 'Admitted' && c.status === 'True');
+      const admitted = run.status?.conditions?.some((c) => c.type === CONDITION.Admitted && c.status === 'True');
       // A kind's primary child is made only once the run is admitted.
       const [primary] = kindOf(run.spec.kind).children;
       if (admitted || this.childCache(primary).get(name, ns)) this.admission.markAdmitted(run);

@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { REASON } from '../api/reasons.js';
+import { CONDITION, REASON, type RunConditionType } from '../api/reasons.js';
 import type { RunPhase, RunStatus } from '../api/run.js';
 import type { Diagnosis } from './diagnosis.js';
 import type { WorkloadState } from './kinds/run-kind.js';
@@ -34,7 +34,7 @@ function since(value: unknown): string | undefined {
 function condition(
   previous: readonly Condition[],
   now: Date,
-  type: string,
+  type: RunConditionType,
   status: boolean | 'Unknown',
   reason: string,
   message: string,
@@ -85,21 +85,21 @@ export function deriveStatus(previous: RunStatus | undefined, observed: Observat
   const prev = old.conditions ?? [];
   const conditions: Condition[] = [
     observed.waiting
-      ? condition(prev, now, 'Admitted', false, REASON.WaitingForQuota, observed.waiting.message)
+      ? condition(prev, now, CONDITION.Admitted, false, REASON.WaitingForQuota, observed.waiting.message)
       : condition(
           prev,
           now,
-          'Admitted',
+          CONDITION.Admitted,
           !observed.invalid,
           observed.invalid ? observed.invalid.reason : REASON.QuotaAvailable,
           observed.invalid ? observed.invalid.message : 'within the team quota',
         ),
     d.phase === 'unschedulable'
-      ? condition(prev, now, 'Scheduled', false, d.reason, d.message)
+      ? condition(prev, now, CONDITION.Scheduled, false, d.reason, d.message)
       : condition(
           prev,
           now,
-          'Scheduled',
+          CONDITION.Scheduled,
           scheduledPod,
           scheduledPod ? REASON.Scheduled : REASON.NotScheduled,
           scheduledPod ? 'a pod is on a node' : 'no pod is on a node',
@@ -107,7 +107,7 @@ export function deriveStatus(previous: RunStatus | undefined, observed: Observat
     condition(
       prev,
       now,
-      'Running',
+      CONDITION.Running,
       running,
       running ? REASON.Running : d.reason,
       running ? d.message : `not running: ${d.message}`,
@@ -115,7 +115,7 @@ export function deriveStatus(previous: RunStatus | undefined, observed: Observat
     condition(
       prev,
       now,
-      'Finished',
+      CONDITION.Finished,
       final,
       final ? d.reason : REASON.NotFinished,
       final ? d.message : 'the run has not finished',
@@ -125,7 +125,7 @@ export function deriveStatus(previous: RunStatus | undefined, observed: Observat
     condition(
       prev,
       now,
-      'Succeeded',
+      CONDITION.Succeeded,
       final ? d.phase === 'succeeded' : 'Unknown',
       final ? d.reason : REASON.NotFinished,
       final ? d.message : 'the run has not finished',
