@@ -75,7 +75,9 @@ describe('PlatformConfig validation', () => {
     const message = errorFor('local', (c) => {
       c.teams![1]!.defaultGpuPool = 'cpu';
     });
-    expect(message).toContain('teams[1].defaultGpuPool: pool "cpu" is not a GPU pool team "nlp" may use; allowed: "gpu"');
+    expect(message).toContain(
+      'teams[1].defaultGpuPool: pool "cpu" is not a GPU pool team "nlp" may use; allowed: "gpu"',
+    );
   });
 
   it('rejects an ACME issuer without an email', () => {
