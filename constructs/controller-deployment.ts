@@ -3,13 +3,17 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import { runCustomResourceDefinition } from '../controller/api/crd.js';
 import { CONTROLLER_PORTS } from '../controller/api/metrics.js';
-import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../controller/api/platform-defaults.js';
+import {
+  PLATFORM_DEFAULTS_KEY,
+  type PlatformDefaults,
+  type TeamDefaults,
+} from '../controller/api/platform-defaults.js';
 import type { PlatformConfig } from '../model/config/schema.js';
 import { artifactConnection } from '../model/artifacts.js';
 import { CoreService } from './core-service.js';
 import { runConnection, teamConnections } from '../model/connections.js';
 import { componentLabels } from '../model/labels.js';
-import { poolPlacement, runPools, isGpuPool } from '../model/pools.js';
+import { poolPlacement, runPools, isGpuPool, teamDefaultPools, teamPools } from '../model/pools.js';
 import { containerSecurityContext, podSecurityContext } from '../model/security-floor.js';
 import {
   RUN_SERVICE_ACCOUNT,
@@ -26,26 +30,27 @@ import { controllerRules } from '../controller/api/children.js';
 /** The defaults the controller applies to runs, derived from the config (nothing restated). */
 export function platformDefaults(config: PlatformConfig): PlatformDefaults {
   const artifacts = artifactConnection(config.artifacts);
-  const pools = Object.fromEntries(
-    runPools(config).map((name) => [name, { gpu: isGpuPool(config, name), ...poolPlacement(config, name) }]),
-  );
+  const pools = Object.fromEntries(runPools(config).map((name) => [name, poolPlacement(config, name)]));
   const teams = Object.fromEntries(
-    config.teams.map((t) => [
-      teamNamespaceName(config, t.name),
-      {
-        team: t.name,
-        maxConcurrentRuns: t.quota.maxConcurrentRuns,
-        gpu: t.quota.gpu,
-        pools: t.pools ?? runPools(config),
-        connections: teamConnections(config, t).map((c) => c.name),
-        servicesHost: teamRunsHost(config, t.name),
-      },
-    ]),
+    config.teams.map((t): [string, TeamDefaults] => {
+      const defaultPools = teamDefaultPools(config, t);
+      return [
+        teamNamespaceName(config, t.name),
+        {
+          team: t.name,
+          maxConcurrentRuns: t.quota.maxConcurrentRuns,
+          gpu: t.quota.gpu,
+          pools: teamPools(config, t),
+          defaultPool: defaultPools.cpu ?? null,
+          defaultGpuPool: defaultPools.gpu ?? null,
+          connections: teamConnections(config, t).map((c) => c.name),
+          servicesHost: teamRunsHost(config, t.name),
+        },
+      ];
+    }),
   );
   return {
     environment: config.name,
-    platformNamespace: config.namespace,
-    defaultPool: config.runs.defaultPool,
     pools,
     podSecurityContext: podSecurityContext(config.security),
     // Run images are the teams' own; many write to their root filesystem, so it stays writable.
@@ -57,7 +62,6 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
       tlsSecretName: tlsSecretName(config, RUNS_CERTIFICATE),
     },
     artifacts: {
-      uri: artifacts.uri,
       env: artifacts.env,
       volumes: artifacts.volumes,
       volumeMounts: artifacts.volumeMounts,

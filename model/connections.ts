@@ -1,21 +1,24 @@
 import type { V1EnvFromSource, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { Type, type Static } from '@sinclair/typebox';
 import type { Connection } from './config/connections.js';
 import type { PlatformConfig } from './config/schema.js';
 import type { Team } from './config/teams.js';
+import { KubernetesObject } from './kubernetes-schema.js';
 import { connectionLabel } from './labels.js';
 
 /**
  * What a run naming a connection gets in its pod, derived from config once and applied by the
  * controller to every container of the run. Secrets are referenced by name, never read.
  */
-export interface RunConnection {
+export const RunConnection = Type.Object({
   /** Pod labels: the connection's egress NetworkPolicy, if it has one, selects them. */
-  readonly labels: Record<string, string>;
-  readonly env: V1EnvVar[];
-  readonly envFrom: V1EnvFromSource[];
-  readonly volumes: V1Volume[];
-  readonly volumeMounts: V1VolumeMount[];
-}
+  labels: Type.Record(Type.String(), Type.String()),
+  env: Type.Array(KubernetesObject<V1EnvVar>('A Kubernetes EnvVar.')),
+  envFrom: Type.Array(KubernetesObject<V1EnvFromSource>('A Kubernetes EnvFromSource.')),
+  volumes: Type.Array(KubernetesObject<V1Volume>('A Kubernetes Volume.')),
+  volumeMounts: Type.Array(KubernetesObject<V1VolumeMount>('A Kubernetes VolumeMount.')),
+});
+export type RunConnection = Static<typeof RunConnection>;
 
 export function runConnection(connection: Connection): RunConnection {
   const { name, secret, configMap, volumeClaim } = connection;

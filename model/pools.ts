@@ -1,6 +1,7 @@
 import type { V1Toleration } from '@kubernetes/client-node';
 import type { NodePool, Taint } from './config/node-pools.js';
 import type { PlatformConfig } from './config/schema.js';
+import type { Team } from './config/teams.js';
 
 /** The taint every GPU node carries unless an environment configures its own. */
 export const GPU_TAINT = { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' } as const;
@@ -64,3 +65,21 @@ export const gpuPools = (config: PlatformConfig): string[] => poolsWithRole(conf
 
 /** Whether runs on this pool get GPU nodes. */
 export const isGpuPool = (config: PlatformConfig, pool: string): boolean => config.nodePools[pool]?.role === 'gpu';
+
+/** The pools a team's runs may use: its own list, or every run pool. */
+export const teamPools = (config: PlatformConfig, team: Team): string[] => team.pools ?? runPools(config);
+
+/**
+ * Where a team's runs that name no pool go, or undefined where the team has no pool that fits:
+ * `gpu` for runs asking for GPUs (teams[].defaultGpuPool, else the team's first GPU pool), `cpu`
+ * for the others (teams[].defaultPool, else runs.defaultPool if the team may use it, else its
+ * first cpu pool).
+ */
+export function teamDefaultPools(config: PlatformConfig, team: Team): { cpu?: string; gpu?: string } {
+  const pools = teamPools(config, team);
+  const platformDefault = pools.includes(config.runs.defaultPool) ? config.runs.defaultPool : undefined;
+  return {
+    cpu: team.defaultPool ?? platformDefault ?? pools.find((p) => !isGpuPool(config, p)),
+    gpu: team.defaultGpuPool ?? pools.find((p) => isGpuPool(config, p)),
+  };
+}

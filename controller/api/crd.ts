@@ -41,7 +41,7 @@ export function runSpecRules(pools: readonly RunPoolInfo[]): CelRule[] {
       reason: 'FieldValueRequired',
     },
     {
-      rule: `!(self.pool in [${cpuPools.join(', ')}]) || !(${asksForGpu})`,
+      rule: `!has(self.pool) || !(self.pool in [${cpuPools.join(', ')}]) || !(${asksForGpu})`,
       message: `container.resources asks for ${GPU_RESOURCE} on a CPU pool; use a GPU pool (${gpuPools.join(', ') || 'none defined'})`,
       fieldPath: '.container.resources',
       reason: 'FieldValueInvalid',
@@ -158,7 +158,7 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], conne
           subresources: { status: {} },
           additionalPrinterColumns: [
             { name: 'Kind', type: 'string', jsonPath: '.spec.kind' },
-            { name: 'Pool', type: 'string', jsonPath: '.spec.pool' },
+            { name: 'Pool', type: 'string', jsonPath: '.status.pool' },
             { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
             { name: 'Reason', type: 'string', jsonPath: '.status.reason' },
             { name: 'Attempts', type: 'integer', jsonPath: '.status.attempts' },

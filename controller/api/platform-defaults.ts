@@ -6,51 +6,67 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
-import type { RunConnection } from '../../model/connections.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { RunConnection } from '../../model/connections.js';
+import { KubernetesObject } from '../../model/kubernetes-schema.js';
 
 /**
- * The platform defaults the controller applies to every run. The constructs write them into the
- * controller's ConfigMap under PLATFORM_DEFAULTS_KEY; the controller reads them back.
+ * The platform defaults the controller applies to every run: the contract between the constructs,
+ * which write them into the controller's ConfigMap under PLATFORM_DEFAULTS_KEY, and the controller,
+ * which validates them against this schema when it starts. Every field has a reader in the controller.
  */
 export const PLATFORM_DEFAULTS_KEY = 'platform-defaults.json';
 
-export interface PoolDefaults {
-  readonly gpu: boolean;
-  readonly nodeSelector: Record<string, string>;
-  readonly tolerations: V1Toleration[];
-}
+const names = Type.Array(Type.String());
+/** A pool name, or null where the team has no pool that fits. */
+const poolOrNone = Type.Union([Type.String({ minLength: 1 }), Type.Null()]);
 
-export interface TeamDefaults {
-  readonly team: string;
-  readonly maxConcurrentRuns: number;
-  readonly gpu: number;
-  readonly pools: string[];
+export const PoolDefaults = Type.Object({
+  nodeSelector: Type.Record(Type.String(), Type.String()),
+  tolerations: Type.Array(KubernetesObject<V1Toleration>('A Kubernetes Toleration.')),
+});
+export type PoolDefaults = Static<typeof PoolDefaults>;
+
+export const TeamDefaults = Type.Object({
+  team: Type.String({ minLength: 1 }),
+  maxConcurrentRuns: Type.Integer({ minimum: 0 }),
+  gpu: Type.Integer({ minimum: 0 }),
+  /** The pools the team's runs may name. */
+  pools: names,
+  /**
+   * Where a run naming no pool goes, resolved by the constructs from the config (teams[].defaultPool,
+   * runs.defaultPool, the team's first cpu pool), so that the controller knows no config rule.
+   */
+  defaultPool: poolOrNone,
+  /** Where a run naming no pool goes when it asks for GPUs (teams[].defaultGpuPool, the team's first GPU pool). */
+  defaultGpuPool: poolOrNone,
   /** The connections the team's runs may name. */
-  readonly connections: string[];
+  connections: names,
   /** The host the team's external service runs are served under. */
-  readonly servicesHost: string;
-}
+  servicesHost: Type.String({ minLength: 1 }),
+});
+export type TeamDefaults = Static<typeof TeamDefaults>;
 
-export interface PlatformDefaults {
-  readonly environment: string;
-  readonly platformNamespace: string;
-  readonly defaultPool: string;
-  readonly pools: Record<string, PoolDefaults>;
-  readonly podSecurityContext: V1PodSecurityContext;
-  readonly containerSecurityContext: V1SecurityContext;
+export const PlatformDefaults = Type.Object({
+  /** The environment's name, logged at start. */
+  environment: Type.String({ minLength: 1 }),
+  /** The run pools, keyed by name. */
+  pools: Type.Record(Type.String(), PoolDefaults),
+  podSecurityContext: KubernetesObject<V1PodSecurityContext>('The security context of every run pod.'),
+  containerSecurityContext: KubernetesObject<V1SecurityContext>('The floor of every run container.'),
   /** Runs use this ServiceAccount (no API access, no token) unless they name another. */
-  readonly runServiceAccount: string;
-  readonly trackingUri: string;
+  runServiceAccount: Type.String({ minLength: 1 }),
+  trackingUri: Type.String({ minLength: 1 }),
   /** How external service runs are served: the IngressClass, and the TLS Secret in each team namespace. */
-  readonly externalServices: { readonly ingressClassName: string; readonly tlsSecretName: string };
-  readonly artifacts: {
-    readonly uri: string;
-    readonly env: V1EnvVar[];
-    readonly volumes: V1Volume[];
-    readonly volumeMounts: V1VolumeMount[];
-  };
+  externalServices: Type.Object({ ingressClassName: Type.String(), tlsSecretName: Type.String() }),
+  artifacts: Type.Object({
+    env: Type.Array(KubernetesObject<V1EnvVar>('A Kubernetes EnvVar.')),
+    volumes: Type.Array(KubernetesObject<V1Volume>('A Kubernetes Volume.')),
+    volumeMounts: Type.Array(KubernetesObject<V1VolumeMount>('A Kubernetes VolumeMount.')),
+  }),
   /** The connections runs may name in spec.connections, keyed by name. */
-  readonly connections: Record<string, RunConnection>;
+  connections: Type.Record(Type.String(), RunConnection),
   /** Keyed by team namespace. */
-  readonly teams: Record<string, TeamDefaults>;
-}
+  teams: Type.Record(Type.String(), TeamDefaults),
+});
+export type PlatformDefaults = Static<typeof PlatformDefaults>;

@@ -30,6 +30,10 @@ export const RUN_REASONS = reasons({
   // Validity: the run can never start as written (the platform config may have changed since).
   NotATeamNamespace: { source: 'validity', doc: 'the run was submitted outside every team namespace' },
   PoolNotAllowed: { source: 'validity', doc: "the team may not use the run's pool (`teams[].pools`)" },
+  NoSuitablePool: {
+    source: 'validity',
+    doc: 'the run names no pool, and its team has no GPU pool (for a run asking for GPUs) or no default pool',
+  },
   UnknownConnection: { source: 'validity', doc: 'the run names a connection the platform no longer defines' },
   ConnectionNotAllowed: {
     source: 'validity',

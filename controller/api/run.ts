@@ -100,11 +100,13 @@ export const RunSpec = Type.Object(
     kind: StringEnum(RUN_KIND_NAMES, {
       description: 'job runs to completion (batch/v1 Job); service keeps running (Deployment and Service).',
     }),
-    pool: Type.String({
-      minLength: 1,
-      description:
-        "The platform node pool the run is scheduled on: the pool's nodeSelector and tolerations are added to its pods.",
-    }),
+    pool: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "The platform node pool the run is scheduled on: the pool's nodeSelector and tolerations are added to its pods. Without it, a run asking for nvidia.com/gpu goes to its team's default GPU pool, any other to its team's default pool; status.pool says which.",
+      }),
+    ),
     container: Container,
     init: Type.Optional(
       Type.Array(Container, {
@@ -281,6 +283,11 @@ export const RunStatus = Type.Object(
       Type.Integer({ minimum: 0, description: 'The generation of the spec this status describes.' }),
     ),
     url: Type.Optional(Type.String({ description: 'Where an external service run is served.' })),
+    pool: Type.Optional(
+      Type.String({
+        description: "The node pool the run goes to: spec.pool, or its team's default when it names none.",
+      }),
+    ),
   },
   { description: "Reported by the platform's controller." },
 );

@@ -1,44 +1,21 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults, type TeamDefaults } from '../api/platform-defaults.js';
-
-/** Every field, so that one added to the defaults is checked too: leaving one out does not compile. */
-const FIELDS: Record<keyof PlatformDefaults, true> = {
-  environment: true,
-  platformNamespace: true,
-  defaultPool: true,
-  pools: true,
-  podSecurityContext: true,
-  containerSecurityContext: true,
-  runServiceAccount: true,
-  trackingUri: true,
-  externalServices: true,
-  artifacts: true,
-  connections: true,
-  teams: true,
-};
-const TEAM_FIELDS: Record<keyof TeamDefaults, true> = {
-  team: true,
-  maxConcurrentRuns: true,
-  gpu: true,
-  pools: true,
-  connections: true,
-  servicesHost: true,
-};
-const lacking = <T extends object>(object: T, fields: Record<keyof T, true>) =>
-  (Object.keys(fields) as (keyof T & string)[]).filter((k) => object[k] === undefined);
+import { Value } from '@sinclair/typebox/value';
+import { PLATFORM_DEFAULTS_KEY, PlatformDefaults } from '../api/platform-defaults.js';
 
 /**
- * The defaults in the ConfigMap's text, failing loudly on any field they lack: a ConfigMap written
- * by older constructs than the controller's must be redeployed, not half-read.
+ * The defaults in the ConfigMap's text, failing loudly with every field that does not match the
+ * schema: a ConfigMap written by other constructs than the controller's must be redeployed, not
+ * half-read.
  */
 export function parsePlatformDefaults(text: string, where: string): PlatformDefaults {
-  const defaults = JSON.parse(text) as PlatformDefaults;
-  const missing: string[] = lacking(defaults, FIELDS);
-  for (const [namespace, team] of Object.entries(defaults.teams ?? {})) {
-    missing.push(...lacking(team, TEAM_FIELDS).map((k) => `teams["${namespace}"].${k}`));
+  const defaults: unknown = JSON.parse(text);
+  if (Value.Check(PlatformDefaults, defaults)) return defaults;
+  // A missing field is reported twice, as required and as its type: once per path is enough.
+  const errors = new Map<string, string>();
+  for (const error of Value.Errors(PlatformDefaults, defaults)) {
+    if (!errors.has(error.path)) errors.set(error.path, error.message);
   }
-  if (missing.length > 0) throw new Error(`${where} lacks: ${missing.join(', ')}`);
-  return defaults;
+  throw new Error([...errors].map(([path, message]) => `${where}: ${path || '/'}: ${message}`).join('\n'));
 }
 
 /** Reads the defaults the constructs wrote into the controller's ConfigMap. */

@@ -11,6 +11,7 @@ import type { RunConnection } from '../../model/connections.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 import { RUN_API_VERSION, RUN_KIND, type Run } from '../api/run.js';
 import { GPU_RESOURCE } from '../../model/pools.js';
+import { effectivePool } from './effective-pool.js';
 import { runLabels } from './run-labels.js';
 import type { ServiceRoute } from './service-route.js';
 
@@ -78,7 +79,7 @@ function container(
     env: [...(wiring.env ?? []), ...(c.env ?? [])],
     ...(envFrom.length > 0 ? { envFrom } : {}),
     volumeMounts: [...(wiring.volumeMounts ?? []), ...(c.volumeMounts ?? [])],
-    securityContext: enforceContainerFloor(c.securityContext, defaults.containerSecurityContext as V1SecurityContext),
+    securityContext: enforceContainerFloor(c.securityContext, defaults.containerSecurityContext),
   };
 }
 
@@ -107,8 +108,12 @@ export function runPodTemplate(
   route?: ServiceRoute,
 ): V1PodTemplateSpec {
   const environment = run.spec.environment ?? {};
-  const pool = defaults.pools[run.spec.pool];
-  if (!pool) throw new Error(`pool "${run.spec.pool}" is not a run pool of this platform`);
+  const teamDefaults = defaults.teams[run.metadata.namespace ?? ''];
+  if (!teamDefaults) throw new Error(`namespace ${run.metadata.namespace} belongs to no team of this platform`);
+  const placement = effectivePool(run, teamDefaults);
+  if (placement.pool === undefined) throw new Error(placement.missing);
+  const pool = defaults.pools[placement.pool];
+  if (!pool) throw new Error(`pool "${placement.pool}" is not a run pool of this platform`);
   const params = (run.spec.params ?? []).map((p) => ({ name: p.name, value: p.value }));
   const connections = connectionsOf(run, defaults);
   const wiring = {
@@ -148,12 +153,12 @@ export function runPodTemplate(
       serviceAccountName: account ?? defaults.runServiceAccount,
       // A token only when the run names an account of its own to act as.
       automountServiceAccountToken: account ? undefined : false,
-      securityContext: defaults.podSecurityContext as never,
+      securityContext: defaults.podSecurityContext,
       initContainers: (run.spec.init ?? []).map((c, i) =>
         container(c as Record<string, unknown>, `init-${i}`, wiring, defaults),
       ),
       containers: [container(run.spec.container as Record<string, unknown>, 'main', wiring, defaults)],
-      volumes: [...defaults.artifacts.volumes, ...connections.flatMap((c) => c.volumes)] as never,
+      volumes: [...defaults.artifacts.volumes, ...connections.flatMap((c) => c.volumes)],
     },
   };
 }

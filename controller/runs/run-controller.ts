@@ -36,6 +36,7 @@ import type { KindContext, RunKind } from './kinds/run-kind.js';
 import { childName } from './pod-template.js';
 import { runEvent } from './run-events.js';
 import { deriveStatus, isFinalStatus, type Observation } from './run-status.js';
+import { effectivePool } from './effective-pool.js';
 import { invalidity } from './run-validity.js';
 import { StatusPacer } from './status-pacing.js';
 import { TeamAdmission } from './team-admission.js';
@@ -347,14 +348,15 @@ export class RunController implements Reconciler {
     if (!run) return; // deleted: its children go with it through their ownerReferences
     if (this.isFinal(run)) return this.release(run);
 
+    const team = this.defaults.teams[namespace];
     const observation = {
       now: new Date(),
       generation: run.metadata.generation ?? 0,
       pods: this.podsOf(run),
       nodes: this.nodes.list(),
       mountFailureOf: this.mountFailureOf,
+      pool: team && effectivePool(run, team).pool,
     };
-    const team = this.defaults.teams[namespace];
     const invalid = invalidity(run, team, this.defaults);
     if (invalid || !team) {
       this.settle(run, await this.writeStatus(run, { ...observation, invalid }));

@@ -21,6 +21,8 @@ export interface Observation {
   /** Once admitted: how its workload is doing, as its kind reads it (kinds/). */
   readonly workload?: WorkloadState;
   readonly pods: readonly V1Pod[];
+  /** The pool the run goes to, where it has one. */
+  readonly pool?: string;
   /** Set while a stop is in progress: pods still terminating. */
   readonly stopping?: { readonly podsLeft: number };
 }
@@ -146,5 +148,6 @@ export function deriveStatus(previous: RunStatus | undefined, observed: Observat
     attempts,
     observedGeneration: observed.generation,
     url: observed.workload?.url,
+    pool: observed.pool,
   };
 }

@@ -1,6 +1,7 @@
 import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
 import { REASON, type RunReason } from '../api/reasons.js';
 import type { Run } from '../api/run.js';
+import { effectivePool } from './effective-pool.js';
 
 export interface Invalidity {
   readonly reason: RunReason;
@@ -20,10 +21,12 @@ export function invalidity(
   if (!team) {
     return { reason: REASON.NotATeamNamespace, message: `namespace ${namespace} belongs to no team of this platform` };
   }
-  if (!team.pools.includes(run.spec.pool)) {
+  const { pool, missing } = effectivePool(run, team);
+  if (pool === undefined) return { reason: REASON.NoSuitablePool, message: missing };
+  if (!team.pools.includes(pool)) {
     return {
       reason: REASON.PoolNotAllowed,
-      message: `team ${team.team} may not use pool "${run.spec.pool}"; allowed: ${team.pools.join(', ')}`,
+      message: `team ${team.team} may not use pool "${pool}"; allowed: ${team.pools.join(', ')}`,
     };
   }
   // The platform's connections first: a team's are a subset of them.

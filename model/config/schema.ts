@@ -100,6 +100,21 @@ export const platformConfigSchema = z
         });
       outside('pools', runPools, (p) => `pool "${p}" does not exist or is not a run pool; allowed: ${allowed}`);
       outside('connections', connections, (c) => `connection "${c}" is not defined; defined: ${definedConnections}`);
+      // A team's default pools are among the pools it may use; the GPU one among its GPU pools.
+      const teamPools = (t.pools ?? runPools).filter((p) => runPools.includes(p));
+      const teamGpuPools = teamPools.filter((p) => byRole('gpu').includes(p));
+      const among = (key: 'defaultPool' | 'defaultGpuPool', allowedPools: string[], what: string) => {
+        const pool = t[key];
+        if (pool === undefined || allowedPools.includes(pool)) return;
+        const listed = allowedPools.map((p) => `"${p}"`).join(', ') || '(none)';
+        ctx.addIssue({
+          code: 'custom',
+          path: ['teams', i, key],
+          message: `pool "${pool}" is not ${what} team "${t.name}" may use; allowed: ${listed}`,
+        });
+      };
+      among('defaultPool', teamPools, 'a pool');
+      among('defaultGpuPool', teamGpuPools, 'a GPU pool');
       if (config.teams.findIndex((o) => o.name === t.name) !== i) {
         ctx.addIssue({ code: 'custom', path: ['teams', i, 'name'], message: `team "${t.name}" is defined twice` });
       }

@@ -22,6 +22,10 @@ export const team = z.strictObject({
   quota: teamQuota,
   /** Pools the team's runs may use; defaults to every cpu and gpu pool. */
   pools: z.array(z.string()).optional(),
+  /** Where the team's runs that name no pool go; defaults to runs.defaultPool if the team may use it, else its first cpu pool. */
+  defaultPool: z.string().optional(),
+  /** Where the team's runs that name no pool but ask for GPUs go; defaults to the team's first GPU pool. */
+  defaultGpuPool: z.string().optional(),
   /** Connections the team's runs may name; defaults to every connection. */
   connections: z.array(z.string()).optional(),
 });

@@ -40,7 +40,6 @@ describe.each(ENVIRONMENTS)('scheduling in %s', (env) => {
     const gpuPools = Object.entries(config.nodePools).filter(([, p]) => p.role === 'gpu');
     expect(gpuPools.length).toBeGreaterThan(0);
     for (const [name] of gpuPools) {
-      expect(defaults.pools[name]?.gpu).toBe(true);
       expect(defaults.pools[name]?.tolerations).toContainEqual({ ...GPU_TAINT, operator: 'Equal' });
       expect(defaults.pools[name]?.nodeSelector).toEqual({ [POOL_LABEL]: name });
     }

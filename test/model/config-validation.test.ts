@@ -63,6 +63,23 @@ describe('PlatformConfig validation', () => {
     expect(message).toContain('teams[0].pools[2]: pool "tpu" does not exist or is not a run pool');
   });
 
+  it("rejects a team's default pool outside the pools it may use", () => {
+    const message = errorFor('local', (c) => {
+      c.teams![0]!.pools = ['gpu'];
+      c.teams![0]!.defaultPool = 'cpu';
+    });
+    expect(message).toContain('teams[0].defaultPool: pool "cpu" is not a pool team "vision" may use; allowed: "gpu"');
+  });
+
+  it("rejects a team's default GPU pool that is no GPU pool of the team", () => {
+    const message = errorFor('local', (c) => {
+      c.teams![1]!.defaultGpuPool = 'cpu';
+    });
+    expect(message).toContain(
+      'teams[1].defaultGpuPool: pool "cpu" is not a GPU pool team "nlp" may use; allowed: "gpu"',
+    );
+  });
+
   it('rejects an ACME issuer without an email', () => {
     const message = errorFor('onprem', (c) => {
       c.ingress.tls = { kind: 'acme' } as never;

@@ -12,11 +12,37 @@ describe('parsePlatformDefaults', () => {
 
   it("names every field an older ConfigMap lacks, a team's included", () => {
     const defaults = runDefaultsOf('local');
-    const vision = { ...defaults.teams['plinth-vision']!, connections: undefined };
+    const vision = { ...defaults.teams['plinth-vision']!, connections: undefined, defaultPool: undefined };
     const older = { ...defaults, connections: undefined, teams: { ...defaults.teams, 'plinth-vision': vision } };
     const text = JSON.stringify(older);
     expect(() => parsePlatformDefaults(text, WHERE)).toThrow(
-      `${WHERE} lacks: connections, teams["plinth-vision"].connections`,
+      [
+        `${WHERE}: /connections: Expected required property`,
+        `${WHERE}: /teams/plinth-vision/defaultPool: Expected required property`,
+        `${WHERE}: /teams/plinth-vision/connections: Expected required property`,
+      ].join('\n'),
+    );
+  });
+
+  it('names every field of the wrong type, with its path', () => {
+    const defaults = runDefaultsOf('local');
+    const vision = { ...defaults.teams['plinth-vision']!, connections: 'huggingface', gpu: '8' };
+    const pools = { ...defaults.pools, cpu: { ...defaults.pools['cpu']!, tolerations: {} } };
+    const text = JSON.stringify({ ...defaults, pools, teams: { ...defaults.teams, 'plinth-vision': vision } });
+    const error = (() => {
+      try {
+        parsePlatformDefaults(text, WHERE);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('expected the defaults to be refused');
+    })();
+    expect(error.split('\n').sort()).toEqual(
+      [
+        `${WHERE}: /pools/cpu/tolerations: Expected array`,
+        `${WHERE}: /teams/plinth-vision/gpu: Expected integer`,
+        `${WHERE}: /teams/plinth-vision/connections: Expected array`,
+      ].sort(),
     );
   });
 });

@@ -26,6 +26,22 @@ describe('invalidity', () => {
     });
   });
 
+  it("lets a run naming no pool start on its team's default pool", () => {
+    expect(check(run('plinth-vision', { pool: undefined }))).toBeUndefined();
+  });
+
+  it('refuses a run naming no pool whose team has none for it', () => {
+    const vision = { ...defaults.teams['plinth-vision']!, pools: ['cpu'], defaultGpuPool: null };
+    const r = run('plinth-vision', {
+      pool: undefined,
+      container: { image: 'x:1', resources: { limits: { 'nvidia.com/gpu': 1 } } },
+    });
+    expect(invalidity(r, vision, defaults)).toEqual({
+      reason: 'NoSuitablePool',
+      message: 'the run names no pool and asks for nvidia.com/gpu, but team vision may use no GPU pool; its pools: cpu',
+    });
+  });
+
   it("refuses a connection the team may not use, listing the team's", () => {
     const onprem = runDefaultsOf('onprem');
     const r = run('plinth-vision', { connections: ['git', 'warehouse'] });

@@ -8,6 +8,8 @@ const team: TeamDefaults = {
   maxConcurrentRuns: 3,
   gpu: 16,
   pools: ['cpu', 'gpu'],
+  defaultPool: 'cpu',
+  defaultGpuPool: 'gpu',
   connections: [],
   servicesHost: 'vision.runs.ml.example.com',
 };
