@@ -349,13 +349,16 @@ export class RunController implements Reconciler {
     if (this.isFinal(run)) return this.release(run);
 
     const team = this.defaults.teams[namespace];
+    // A kind whose children are made once keeps the pool they were made for, whatever the team's
+    // default pool has become since.
+    const madeOnce = kindOf(run.spec.kind).updates === 'never' ? this.statusOf(run)?.pool : undefined;
     const observation = {
       now: new Date(),
       generation: run.metadata.generation ?? 0,
       pods: this.podsOf(run),
       nodes: this.nodes.list(),
       mountFailureOf: this.mountFailureOf,
-      pool: team && effectivePool(run, team).pool,
+      pool: madeOnce ?? (team && effectivePool(run, team).pool),
     };
     const invalid = invalidity(run, team, this.defaults);
     if (invalid || !team) {
