@@ -45,6 +45,10 @@ export const RUN_REASONS = reasons({
   Retrying: { source: 'workload', doc: 'a pod failed and the Job tries again (`termination.maxRetries`)' },
   DeadlineExceeded: { source: 'workload', doc: 'the run exceeded `termination.timeout`' },
   Failed: { source: 'workload', doc: 'the workload failed and no container said why' },
+  InvalidWorkload: {
+    source: 'workload',
+    doc: 'the API server refused the workload the run asks for, with its message naming the field: fix the run and submit it again (the controller does not retry)',
+  },
 
   // The scheduler's verdict, named from the nodes the pod selects.
   WaitingForScheduler: { source: 'scheduler', doc: 'the scheduler has not placed the pod yet' },
