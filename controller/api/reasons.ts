@@ -47,7 +47,7 @@ export const RUN_REASONS = reasons({
   Failed: { source: 'workload', doc: 'the workload failed and no container said why' },
   InvalidWorkload: {
     source: 'workload',
-    doc: 'the API server refused the workload the run asks for, with its message naming the field: fix the run and submit it again (the controller does not retry)',
+    doc: 'the API server refused the workload, naming the field: fix the run and submit it again (never retried)',
   },
 
   // The scheduler's verdict, named from the nodes the pod selects.
