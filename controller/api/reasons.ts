@@ -49,6 +49,10 @@ export const RUN_REASONS = reasons({
   Retrying: { source: 'workload', doc: 'a pod failed and the Job tries again (`termination.maxRetries`)' },
   DeadlineExceeded: { source: 'workload', doc: 'the run exceeded `termination.timeout`' },
   Failed: { source: 'workload', doc: 'the workload failed and no container said why' },
+  InvalidWorkload: {
+    source: 'workload',
+    doc: 'the API server refused the workload, naming the field: fix the run and submit it again (never retried)',
+  },
 
   // The scheduler's verdict, named from the nodes the pod selects.
   WaitingForScheduler: { source: 'scheduler', doc: 'the scheduler has not placed the pod yet' },

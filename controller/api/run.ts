@@ -1,6 +1,18 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PLINTH_LABELS, connectionLabel } from '../../model/labels.js';
-import { Opaque, Quantity, StringEnum, StringMap } from './schema-helpers.js';
+import {
+  Dns1123Label,
+  Dns1123Subdomain,
+  EnvVarName,
+  IanaServiceName,
+  LabelValue,
+  Opaque,
+  QUALIFIED_NAME,
+  Quantity,
+  StringEnum,
+  StringMap,
+  qualifiedKeys,
+} from './schema-helpers.js';
 import { SecurityContext } from './security-floor.js';
 import { RUN_CONDITIONS, type RunConditionType } from './reasons.js';
 
@@ -27,12 +39,42 @@ export const runsPath = (namespace?: string, name?: string): string =>
 export const RUN_KIND_NAMES = ['job', 'service'] as const;
 export type RunKindName = (typeof RUN_KIND_NAMES)[number];
 
-const name = (description: string) => Type.String({ minLength: 1, maxLength: 63, description });
-const ResourceList = (description: string) => StringMap(Quantity, { maxProperties: 16, description });
+const ResourceList = (description: string) =>
+  Type.Unsafe<Record<string, string | number>>({
+    ...StringMap(Quantity, { maxProperties: 16, description }),
+    'x-kubernetes-validations': [qualifiedKeys('resource name')],
+  });
+/** A map of label keys to label values, as labels and node selectors are. */
+const LabelMap = (what: string, options: { maxProperties: number; description: string }) =>
+  Type.Unsafe<Record<string, string>>({
+    ...StringMap(LabelValue(), options),
+    'x-kubernetes-validations': [qualifiedKeys(what)],
+  });
+
+/** A Kubernetes EnvVar: its name checked here, its value or source kept as given. */
+const EnvVar = Type.Object(
+  {
+    name: EnvVarName('The variable name: printable ASCII characters but =.'),
+    value: Type.Optional(Type.String()),
+    valueFrom: Type.Optional(Opaque<Record<string, unknown>>('Where the value comes from.')),
+  },
+  { 'x-kubernetes-preserve-unknown-fields': true, description: 'A Kubernetes EnvVar.' },
+);
+
+/** A Kubernetes VolumeMount: its name and path checked here, its other fields kept as given. */
+const VolumeMount = Type.Object(
+  {
+    name: Dns1123Label("The pod volume to mount: the artifact store's or a named connection's."),
+    mountPath: Type.String({ minLength: 1, maxLength: 4096, description: 'Where in the container.' }),
+    readOnly: Type.Optional(Type.Boolean()),
+    subPath: Type.Optional(Type.String({ maxLength: 4096 })),
+  },
+  { 'x-kubernetes-preserve-unknown-fields': true, description: 'A Kubernetes VolumeMount.' },
+);
 
 export const Container = Type.Object(
   {
-    name: Type.Optional(name('Defaults to main, or init-<index> for an init container.')),
+    name: Type.Optional(Dns1123Label('Defaults to main, or init-<index> for an init container.')),
     image: Type.String({ minLength: 1, maxLength: 512, description: 'Container image, pinned by tag or digest.' }),
     command: Type.Optional(
       Type.Array(Type.String(), { maxItems: 64, description: "The entrypoint; the image's when left out." }),
@@ -45,7 +87,7 @@ export const Container = Type.Object(
     ),
     workingDir: Type.Optional(Type.String({ description: "The working directory; the image's when left out." })),
     env: Type.Optional(
-      Type.Array(Opaque<Record<string, unknown>>('A Kubernetes EnvVar.'), {
+      Type.Array(EnvVar, {
         maxItems: 128,
         description: "Env vars, after the platform's, params' and connections': where a name repeats, this one wins.",
       }),
@@ -65,7 +107,7 @@ export const Container = Type.Object(
       ),
     ),
     volumeMounts: Type.Optional(
-      Type.Array(Opaque<Record<string, unknown>>('A Kubernetes VolumeMount.'), {
+      Type.Array(VolumeMount, {
         maxItems: 64,
         description:
           "Further mounts of the pod's volumes: the artifact store's and the named connections'. The platform mounts them already.",
@@ -82,9 +124,15 @@ export const Container = Type.Object(
 
 const Toleration = Type.Object(
   {
-    key: Type.Optional(Type.String({ description: 'The taint key; empty with Exists tolerates every taint.' })),
+    key: Type.Optional(
+      Type.String({
+        maxLength: 317,
+        pattern: `^$|${QUALIFIED_NAME}`,
+        description: 'The taint key, a qualified name; empty with Exists tolerates every taint.',
+      }),
+    ),
     operator: Type.Optional(StringEnum(['Exists', 'Equal'], { description: 'Defaults to Equal.' })),
-    value: Type.Optional(Type.String({ description: 'The taint value, for Equal.' })),
+    value: Type.Optional(LabelValue('The taint value, for Equal.')),
     effect: Type.Optional(
       StringEnum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], { description: 'Empty matches every effect.' }),
     ),
@@ -118,16 +166,19 @@ export const RunSpec = Type.Object(
       Type.Object(
         {
           labels: Type.Optional(
-            StringMap(Type.String(), {
+            LabelMap('label key', {
               maxProperties: 64,
               description: `Added to the run's pods. The platform's own labels win where keys repeat, and those that open network paths (${PLINTH_LABELS.serves}, ${connectionLabel('*')}) are the platform's alone.`,
             }),
           ),
           annotations: Type.Optional(
-            StringMap(Type.String(), { maxProperties: 64, description: "Added to the run's pods." }),
+            Type.Unsafe<Record<string, string>>({
+              ...StringMap(Type.String(), { maxProperties: 64, description: "Added to the run's pods." }),
+              'x-kubernetes-validations': [qualifiedKeys('annotation key', { anyCase: true })],
+            }),
           ),
           nodeSelector: Type.Optional(
-            StringMap(Type.String(), {
+            LabelMap('node label key', {
               maxProperties: 32,
               description: "Narrows the pool's nodeSelector; the pool's own keys cannot be changed.",
             }),
@@ -136,9 +187,9 @@ export const RunSpec = Type.Object(
             Type.Array(Toleration, { maxItems: 32, description: "Added to the pool's tolerations." }),
           ),
           affinity: Type.Optional(Opaque<Record<string, unknown>>("A Kubernetes Affinity for the run's pods.")),
-          priorityClassName: Type.Optional(Type.String({ description: "The PriorityClass of the run's pods." })),
+          priorityClassName: Type.Optional(Dns1123Subdomain("The PriorityClass of the run's pods.")),
           serviceAccountName: Type.Optional(
-            name(
+            Dns1123Subdomain(
               "An account in the run's namespace for its pods to act as, with its token mounted. Without it, the pods run as the platform's run account, with no token.",
             ),
           ),
@@ -195,7 +246,7 @@ export const RunSpec = Type.Object(
     ports: Type.Optional(
       Type.Array(
         Type.Object({
-          name: Type.Optional(Type.String({ maxLength: 15, description: 'Defaults to port-<index>.' })),
+          name: Type.Optional(IanaServiceName('Defaults to port-<index>: an IANA service name.')),
           port: Type.Integer({ minimum: 1, maximum: 65535, description: 'The container port, served by the Service.' }),
           protocol: Type.Optional(StringEnum(['TCP', 'UDP'], { description: 'Defaults to TCP.' })),
         }),

@@ -11,10 +11,70 @@ export function StringMap<T extends TSchema>(
   return Type.Unsafe<Record<string, Static<T>>>({ type: 'object', additionalProperties: value, ...options });
 }
 
+/**
+ * A resource quantity that cannot be negative, as requests and limits must be: a number, or a
+ * string in Kubernetes' quantity format (`500m`, `2Gi`, `1e3`; resource.Quantity's regexp without
+ * its minus sign). The pattern applies to the string form only.
+ */
 export const Quantity = Type.Unsafe<string | number>({
   'x-kubernetes-int-or-string': true,
   anyOf: [{ type: 'integer' }, { type: 'string' }],
+  minimum: 0,
+  pattern:
+    '^\\+?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
 });
+
+/**
+ * Kubernetes' formats of names and values (k8s.io/apimachinery/pkg/util/validation), as patterns
+ * the API server checks at apply time, naming the field when one does not match.
+ */
+const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+const SUBDOMAIN = `${LABEL}(\\.${LABEL})*`;
+/** A qualified name's name part: at most 63 characters, alphanumeric at both ends. */
+const QUALIFIED_NAME_PART = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
+
+/** A DNS-1123 label: a container's or volume's name. */
+export const Dns1123Label = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 63, pattern: `^${LABEL}$`, description });
+
+/** A DNS-1123 subdomain: most object names (a ServiceAccount's, a PriorityClass's). */
+export const Dns1123Subdomain = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 253, pattern: `^${SUBDOMAIN}$`, description });
+
+/** A label value: empty, or at most 63 characters, alphanumeric at both ends. */
+export const LabelValue = (description?: string) =>
+  Type.String({ maxLength: 63, pattern: `^(${QUALIFIED_NAME_PART})?$`, ...(description ? { description } : {}) });
+
+/** A qualified name (a label key): an optional DNS-subdomain prefix of at most 253 characters and '/', then a name. */
+export const QUALIFIED_NAME = `^(${SUBDOMAIN}/)?${QUALIFIED_NAME_PART}$`;
+
+/**
+ * An IANA service name, as Kubernetes checks port names: at most 15 lowercase letters, digits and
+ * '-', at least one letter, no '-' at either end nor two in a row.
+ */
+export const IanaServiceName = (description: string) =>
+  Type.String({ maxLength: 15, pattern: '^([0-9]+-)*[0-9]*[a-z][a-z0-9]*(-[a-z0-9]+)*$', description });
+
+/**
+ * An env var name as the API server takes it since Kubernetes 1.34 (RelaxedEnvironmentVariableValidation):
+ * printable ASCII but '='.
+ */
+export const EnvVarName = (description: string) => Type.String({ minLength: 1, pattern: '^[ -<>-~]+$', description });
+
+/**
+ * A CEL rule on a map that every key is a qualified name, naming the first that is not. Annotation
+ * keys are checked in lowercase, as the API server does.
+ */
+export function qualifiedKeys(what: string, options: { anyCase?: boolean } = {}): CelRule {
+  const key = options.anyCase ? 'k.lowerAscii()' : 'k';
+  const valid = `${key}.matches('${QUALIFIED_NAME.replaceAll('\\', '\\\\')}') && ${key}.indexOf('/') <= 253`;
+  return {
+    rule: `self.all(k, ${valid})`,
+    messageExpression: `'${what} "' + self.filter(k, !(${valid}))[0] + '" is not a qualified name: an optional DNS subdomain prefix of at most 253 characters and \\'/\\', then at most 63 letters, digits, \\'-\\', \\'_\\' or \\'.\\', with a letter or digit at both ends'`,
+    message: `${what}s must be qualified names`,
+    reason: 'FieldValueInvalid',
+  };
+}
 
 /** An embedded Kubernetes object we type loosely and let the API server keep whole. */
 export function Opaque<T>(description: string): TUnsafe<T> {
@@ -25,6 +85,8 @@ export function Opaque<T>(description: string): TUnsafe<T> {
 export interface CelRule {
   readonly rule: string;
   readonly message: string;
+  /** A message built from the value, which wins over message where it evaluates. */
+  readonly messageExpression?: string;
   readonly fieldPath?: string;
   readonly reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
   /** Evaluates the rule on create too, with oldSelf an optional that has no value then. */

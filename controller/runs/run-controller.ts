@@ -37,7 +37,7 @@ import { childName } from './pod-template.js';
 import { runEvent } from './run-events.js';
 import { deriveStatus, isFinalStatus, type Observation } from './run-status.js';
 import { effectivePool } from './effective-pool.js';
-import { invalidity } from './run-validity.js';
+import { invalidity, workloadRefusal } from './run-validity.js';
 import { StatusPacer } from './status-pacing.js';
 import { TeamAdmission } from './team-admission.js';
 import { makeStreamingInformer, type Transform } from '../runtime/streaming-watch.js';
@@ -383,7 +383,17 @@ export class RunController implements Reconciler {
     }
 
     const context: KindContext = { defaults: this.defaults, team };
-    const children = await this.ensureChildren(run, kind, context);
+    let children: Map<string, KubernetesObject>;
+    try {
+      children = await this.ensureChildren(run, kind, context);
+    } catch (error) {
+      // A child the API server refuses for what it says would be refused on every retry: the run
+      // fails at once, with the server's message naming the field. Other failures are retried.
+      const refused = workloadRefusal(error);
+      if (!refused) throw error;
+      this.settle(run, await this.writeStatus(run, { ...observation, invalid: refused }));
+      return;
+    }
     const workload = kind.observe(
       run,
       {

@@ -1,3 +1,4 @@
+import { ApiException } from '@kubernetes/client-node';
 import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
 import { REASON, type RunReason } from '../api/reasons.js';
 import type { Run } from '../api/run.js';
@@ -52,4 +53,31 @@ export function invalidity(
     };
   }
   return undefined;
+}
+
+/**
+ * HTTP codes by which the API server refuses an object for what it says, whatever the moment:
+ * 422 Invalid (a field fails validation) and 400 BadRequest (the object is malformed). Applying it
+ * again can only fail again. Every other failure (a conflict, throttling, the server or network
+ * failing) may pass on a retry.
+ */
+const REFUSED_CODES: ReadonlySet<number> = new Set([400, 422]);
+
+/**
+ * Why a run can never start, when applying a child it wants failed: the API server refused the
+ * child for its content, and says which field. Undefined for a failure a retry may mend.
+ */
+export function workloadRefusal(error: unknown): Invalidity | undefined {
+  if (!(error instanceof ApiException) || !REFUSED_CODES.has(error.code)) return undefined;
+  const body: unknown = error.body;
+  const serverMessage =
+    typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string'
+      ? (body as { message: string }).message
+      : typeof body === 'string' && body
+        ? body
+        : error.message;
+  return {
+    reason: REASON.InvalidWorkload,
+    message: `the API server refused the run's workload: ${serverMessage}`,
+  };
 }

@@ -155,6 +155,80 @@ describe('the API server rejects bad runs at apply time', () => {
     expect(message).toContain('spec.init[0].securityContext.privileged: Forbidden: runs are never privileged');
   });
 
+  it('rejects names, label keys and values, quantities and port names Kubernetes would refuse, naming each field', async () => {
+    const image = 'ghcr.io/plinth-dev/train:1.0.0';
+    const message = await rejection({
+      ...base,
+      container: {
+        image,
+        name: 'Main',
+        resources: { requests: { cpu: '1.5.5' }, limits: { memory: -1 } },
+        env: [{ name: 'A=B', value: '1' }],
+        volumeMounts: [{ name: 'Data_Set', mountPath: '' }],
+      },
+      environment: {
+        serviceAccountName: 'Bad_Name',
+        priorityClassName: 'High!',
+        labels: { team: 'not ok' },
+        nodeSelector: { 'example.com/disk': 'x'.repeat(64) },
+        tolerations: [{ key: 'bad key', operator: 'Exists' }],
+      },
+    });
+    for (const field of [
+      'spec.container.name',
+      'spec.container.resources.requests.cpu',
+      'spec.container.resources.limits.memory',
+      'spec.container.env[0].name',
+      'spec.container.volumeMounts[0].name',
+      'spec.container.volumeMounts[0].mountPath',
+      'spec.environment.serviceAccountName',
+      'spec.environment.priorityClassName',
+      'spec.environment.labels.team',
+      'spec.environment.tolerations[0].key',
+    ]) {
+      expect(message).toContain(`${field}: Invalid value`);
+    }
+    expect(message).toContain('spec.environment.nodeSelector.example.com/disk: Too long: may not be more than 63');
+    // Keys are checked by CEL rules, which the API server evaluates only once the schema holds.
+    const keys = await rejection({
+      ...base,
+      container: { image, resources: { requests: { 'bad name': '1' } } },
+      environment: { labels: { 'bad key': 'ok' }, annotations: { '-x': 'any value' } },
+    });
+    expect(keys).toContain(
+      'spec.container.resources.requests: Invalid value: "object": resource name "bad name" is not a qualified name',
+    );
+    expect(keys).toContain(
+      'spec.environment.labels: Invalid value: "object": label key "bad key" is not a qualified name',
+    );
+    expect(keys).toContain(
+      'spec.environment.annotations: Invalid value: "object": annotation key "-x" is not a qualified name',
+    );
+
+    const service = { ...base, kind: 'service' };
+    for (const name of ['http--alt', '-http', 'HTTP', '8080', 'a-very-long-port']) {
+      expect(await rejection({ ...service, ports: [{ name, port: 8080 }] })).toContain('spec.ports[0].name: ');
+    }
+    await expect(
+      dryRunCreate('formats', {
+        ...service,
+        ports: [{ name: '8080-http', port: 8080 }],
+        container: {
+          image,
+          name: 'server',
+          resources: { requests: { cpu: '500m', memory: '1Gi', 'example.com/widget': 0 } },
+        },
+        environment: {
+          serviceAccountName: 'trainer.v2',
+          labels: { 'app.kubernetes.io/name': 'web', empty: '' },
+          // Annotation keys are checked in lowercase, as the API server does.
+          annotations: { 'Example.COM/Owner': 'the vision team' },
+          tolerations: [{ operator: 'Exists' }],
+        },
+      }),
+    ).resolves.toBeDefined();
+  });
+
   it('accepts the securityContext of the restricted Pod Security profile, with a uid of its own', async () => {
     const securityContext = {
       runAsUser: 2000,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { ApiException } from '@kubernetes/client-node';
 import type { Run } from '../../../controller/api/run.js';
-import { invalidity } from '../../../controller/runs/run-validity.js';
+import { REASON } from '../../../controller/api/reasons.js';
+import { invalidity, workloadRefusal } from '../../../controller/runs/run-validity.js';
 import { runDefaultsOf } from '../../support/platform.js';
 
 const defaults = runDefaultsOf('local');
@@ -57,5 +59,33 @@ describe('invalidity', () => {
       reason: 'UnknownConnection',
       message: 'this platform defines no connection "gdrive"; defined: huggingface, datasets, git',
     });
+  });
+});
+
+describe('workloadRefusal', () => {
+  const fieldMessage =
+    'Job.batch "r" is invalid: spec.template.spec.serviceAccountName: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of ...';
+  const failure = (code: number, body: unknown = { kind: 'Status', message: fieldMessage }) =>
+    new ApiException(code, `HTTP ${code} from PATCH /apis/batch/v1/namespaces/n/jobs/r: ${fieldMessage}`, body, {});
+
+  it("fails the run on 422 Invalid and 400 BadRequest, with the API server's message naming the field", () => {
+    for (const code of [400, 422]) {
+      expect(workloadRefusal(failure(code))).toEqual({
+        reason: REASON.InvalidWorkload,
+        message: `the API server refused the run's workload: ${fieldMessage}`,
+      });
+    }
+  });
+
+  it('keeps a reply that is not a Status as the message', () => {
+    expect(workloadRefusal(failure(400, 'malformed body'))?.message).toBe(
+      "the API server refused the run's workload: malformed body",
+    );
+  });
+
+  it('leaves conflicts, throttling, server and network failures to be retried', () => {
+    for (const code of [401, 403, 404, 409, 429, 500, 503, 504]) expect(workloadRefusal(failure(code))).toBeUndefined();
+    expect(workloadRefusal(new Error('connect ECONNREFUSED 127.0.0.1:6443'))).toBeUndefined();
+    expect(workloadRefusal(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBeUndefined();
   });
 });
