@@ -342,16 +342,22 @@ export class RunController implements Reconciler {
     this.activeByNamespace.get(run.metadata.namespace ?? '')?.delete(uidOf(run));
   }
 
+  /**
+   * One run, in numbered steps, each of which may end the reconcile: the same for every run kind,
+   * whose own part is what it wants (step 5) and how that reads back (step 6).
+   */
   async reconcile(key: string): Promise<void> {
+    // 1. A deleted run's children go with it (ownerReferences); a finished one frees what it held.
     const [namespace = '', name = ''] = key.split('/');
     const run = this.runs.get(name, namespace);
-    if (!run) return; // deleted: its children go with it through their ownerReferences
+    if (!run) return;
     if (this.isFinal(run)) return this.release(run);
 
     const team = this.defaults.teams[namespace];
+    const kind = kindOf(run.spec.kind);
     // A kind whose children are made once keeps the pool they were made for, whatever the team's
     // default pool has become since.
-    const madeOnce = kindOf(run.spec.kind).updates === 'never' ? this.statusOf(run)?.pool : undefined;
+    const madeOnce = kind.updates === 'never' ? this.statusOf(run)?.pool : undefined;
     const observation = {
       now: new Date(),
       generation: run.metadata.generation ?? 0,
@@ -360,13 +366,14 @@ export class RunController implements Reconciler {
       mountFailureOf: this.mountFailureOf,
       pool: madeOnce ?? (team && effectivePool(run, team).pool),
     };
+    // 2. A run that can never start as written fails, saying why.
     const invalid = invalidity(run, team, this.defaults);
     if (invalid || !team) {
       this.settle(run, await this.writeStatus(run, { ...observation, invalid }));
       return;
     }
 
-    const kind = kindOf(run.spec.kind);
+    // 3. A stopped run's children are deleted; it is stopped once no pod is left.
     if (run.spec.stopped) {
       await this.deleteChildren(run, kind);
       const podsLeft = observation.pods.length;
@@ -375,6 +382,7 @@ export class RunController implements Reconciler {
       return;
     }
 
+    // 4. A run waits in its team's queue until it fits in the team's quotas.
     const decision = this.admission.decide(run, () => this.activeRuns(namespace), team);
     if (!decision.admitted) {
       const waiting = { message: decision.message, impossible: decision.impossible };
@@ -382,6 +390,7 @@ export class RunController implements Reconciler {
       return;
     }
 
+    // 5. Its kind's children are applied; one the API server refuses fails the run.
     const context: KindContext = { defaults: this.defaults, team };
     let children: Map<string, KubernetesObject>;
     try {
@@ -394,6 +403,7 @@ export class RunController implements Reconciler {
       this.settle(run, await this.writeStatus(run, { ...observation, invalid: refused }));
       return;
     }
+    // 6. Its kind reads how the children and pods are doing, and the status says so.
     const workload = kind.observe(
       run,
       {
