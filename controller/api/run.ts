@@ -55,7 +55,7 @@ const LabelMap = (what: string, options: { maxProperties: number; description: s
 const EnvVar = Type.Object(
   {
     name: EnvVarName('The variable name: printable ASCII characters but =.'),
-    value: Type.Optional(Type.String()),
+    value: Type.Optional(Type.String({ description: 'The value; $(NAME) expands an env var defined before it.' })),
     valueFrom: Type.Optional(Opaque<Record<string, unknown>>('Where the value comes from.')),
   },
   { 'x-kubernetes-preserve-unknown-fields': true, description: 'A Kubernetes EnvVar.' },
@@ -66,8 +66,10 @@ const VolumeMount = Type.Object(
   {
     name: Dns1123Label("The pod volume to mount: the artifact store's or a named connection's."),
     mountPath: Type.String({ minLength: 1, maxLength: 4096, description: 'Where in the container.' }),
-    readOnly: Type.Optional(Type.Boolean()),
-    subPath: Type.Optional(Type.String({ maxLength: 4096 })),
+    readOnly: Type.Optional(Type.Boolean({ description: 'Mounts the volume read-only.' })),
+    subPath: Type.Optional(
+      Type.String({ maxLength: 4096, description: 'A path inside the volume to mount instead of its root.' }),
+    ),
   },
   { 'x-kubernetes-preserve-unknown-fields': true, description: 'A Kubernetes VolumeMount.' },
 );
