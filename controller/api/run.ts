@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { V1Affinity } from '@kubernetes/client-node';
 import { PLINTH_LABELS, connectionLabel } from '../../model/labels.js';
 import {
   Dns1123Label,
@@ -188,7 +189,7 @@ export const RunSpec = Type.Object(
           tolerations: Type.Optional(
             Type.Array(Toleration, { maxItems: 32, description: "Added to the pool's tolerations." }),
           ),
-          affinity: Type.Optional(Opaque<Record<string, unknown>>("A Kubernetes Affinity for the run's pods.")),
+          affinity: Type.Optional(Opaque<V1Affinity>("A Kubernetes Affinity for the run's pods.")),
           priorityClassName: Type.Optional(Dns1123Subdomain("The PriorityClass of the run's pods.")),
           serviceAccountName: Type.Optional(
             Dns1123Subdomain(

@@ -148,7 +148,7 @@ export function runPodTemplate(
         ...pool.tolerations,
         ...userTolerations.filter((t) => !pool.tolerations.some((p) => sameToleration(p, t as V1Toleration))),
       ] as V1Toleration[],
-      affinity: environment.affinity as never,
+      affinity: environment.affinity,
       priorityClassName: environment.priorityClassName,
       serviceAccountName: account ?? defaults.runServiceAccount,
       // A token only when the run names an account of its own to act as.

@@ -45,7 +45,7 @@ export const serviceKind: RunKind<'service'> = {
         ports: ports.map((p, i) => ({
           name: p.name ?? `port-${i}`,
           port: p.port,
-          targetPort: p.port as never,
+          targetPort: p.port,
           protocol: p.protocol ?? 'TCP',
         })),
       },
