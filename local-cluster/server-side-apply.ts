@@ -16,7 +16,8 @@ export function describeObject(o: KubernetesObject): string {
   return `${o.kind} ${ns}${o.metadata?.name}`;
 }
 
-function apiMessage(error: unknown): string {
+/** The API server's message for a failed call, or its HTTP code when it sent none. */
+export function apiMessage(error: unknown): string {
   if (error instanceof ApiException) {
     const body = typeof error.body === 'string' ? safeJson(error.body) : error.body;
     return (body as { message?: string } | undefined)?.message ?? `HTTP ${error.code}`;

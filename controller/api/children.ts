@@ -43,35 +43,18 @@ export const RUNS: ManagedResource = {
   watchFrom: 'start',
 };
 
-/** The children run kinds make, each labelled with its run and owned by it. */
-export const JOBS: ManagedResource = {
-  kind: 'Job',
-  apiVersion: 'batch/v1',
-  plural: 'jobs',
-  uses: ['watch', 'apply', 'delete'],
-  watchFrom: 'start',
-};
-export const DEPLOYMENTS: ManagedResource = {
-  kind: 'Deployment',
-  apiVersion: 'apps/v1',
-  plural: 'deployments',
-  uses: ['watch', 'apply', 'delete'],
-  watchFrom: 'start',
-};
-export const SERVICES: ManagedResource = {
-  kind: 'Service',
-  apiVersion: 'v1',
-  plural: 'services',
-  uses: ['watch', 'apply', 'delete'],
-  watchFrom: 'first-use',
-};
-export const INGRESSES: ManagedResource = {
-  kind: 'Ingress',
-  apiVersion: 'networking.k8s.io/v1',
-  plural: 'ingresses',
-  uses: ['watch', 'apply', 'delete'],
-  watchFrom: 'first-use',
-};
+/** A child run kinds make, labelled with its run and owned by it: watched, applied, deleted. */
+const child = (
+  kind: string,
+  apiVersion: string,
+  plural: string,
+  watchFrom: ManagedResource['watchFrom'],
+): ManagedResource => ({ kind, apiVersion, plural, uses: ['watch', 'apply', 'delete'], watchFrom });
+
+export const JOBS = child('Job', 'batch/v1', 'jobs', 'start');
+export const DEPLOYMENTS = child('Deployment', 'apps/v1', 'deployments', 'start');
+export const SERVICES = child('Service', 'v1', 'services', 'first-use');
+export const INGRESSES = child('Ingress', 'networking.k8s.io/v1', 'ingresses', 'first-use');
 
 /** What the controller reads to explain a run: its pods, the nodes, and the events of both. */
 export const PODS: ManagedResource = { kind: 'Pod', apiVersion: 'v1', plural: 'pods', uses: ['watch'] };

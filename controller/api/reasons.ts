@@ -93,10 +93,12 @@ export const RUN_REASONS = reasons({
 
 export type RunReason = keyof typeof RUN_REASONS;
 
-/** The reason constants, so that code says `REASON.WaitingForQuota` and a typo does not compile. */
-export const REASON = Object.fromEntries(Object.keys(RUN_REASONS).map((r) => [r, r])) as {
-  readonly [R in RunReason]: R;
-};
+/** Each key of a table as a constant of its own name, so that a typo does not compile. */
+const namesOf = <T extends object>(table: T) =>
+  Object.fromEntries(Object.keys(table).map((k) => [k, k])) as { readonly [K in keyof T]: K };
+
+/** The reason constants: code says `REASON.WaitingForQuota`. */
+export const REASON = namesOf(RUN_REASONS);
 
 /** What the README says of each source of reasons. */
 export const REASON_SOURCES: Readonly<Record<ReasonSource, string>> = {
@@ -119,6 +121,4 @@ export const RUN_CONDITIONS = {
 
 export type RunConditionType = keyof typeof RUN_CONDITIONS;
 
-export const CONDITION = Object.fromEntries(Object.keys(RUN_CONDITIONS).map((c) => [c, c])) as {
-  readonly [C in RunConditionType]: C;
-};
+export const CONDITION = namesOf(RUN_CONDITIONS);

@@ -1,4 +1,5 @@
 import { GPU_RESOURCE } from '../../model/pools.js';
+import { gpusPerPod } from './pod-template.js';
 import type { TeamDefaults } from '../api/platform-defaults.js';
 import type { Run } from '../api/run.js';
 
@@ -7,13 +8,7 @@ export type EffectivePool =
   { readonly pool: string; readonly missing?: undefined } | { readonly pool?: undefined; readonly missing: string };
 
 /** Whether any container of the run, init containers included, asks for GPUs. */
-export function asksForGpu(run: Run): boolean {
-  return [run.spec.container, ...(run.spec.init ?? [])].some(({ resources }) =>
-    [resources?.requests?.[GPU_RESOURCE], resources?.limits?.[GPU_RESOURCE]].some(
-      (quantity) => quantity !== undefined && Number(quantity) !== 0,
-    ),
-  );
-}
+export const asksForGpu = (run: Run): boolean => gpusPerPod(run) > 0;
 
 /**
  * Where a run goes: the pool it names, else its team's default GPU pool if it asks for GPUs, else

@@ -3,7 +3,7 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
 import { GPU_RESOURCE } from '../../model/pools.js';
 import { kubeConfigAs } from '../support/cluster-clients.js';
-import { apiMessage } from '../support/access.js';
+import { apiMessage } from '../../local-cluster/server-side-apply.js';
 
 const NAMESPACE = 'plinth-nlp'; // GPU quota 8 in the local environment
 const core = () => kubeConfigAs('admin').makeApiClient(CoreV1Api);

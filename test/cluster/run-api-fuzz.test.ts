@@ -3,7 +3,7 @@ import { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
 import { REASON } from '../../controller/api/reasons.js';
 import { RUN_API_VERSION, RUN_GROUP, RUN_KIND, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
 import { DURATION_ANNOTATION, SIMULATE_ANNOTATION } from '../../local-cluster/kwok-stages.js';
-import { apiMessage } from '../support/access.js';
+import { apiMessage } from '../../local-cluster/server-side-apply.js';
 import { kubeConfigAs } from '../support/cluster-clients.js';
 import { startController, type ControllerProcess } from '../support/controller.js';
 import { createRun, deleteRuns, inPhase, runObject, waitForRun } from '../support/runs.js';

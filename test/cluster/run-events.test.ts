@@ -10,20 +10,15 @@ import { DURATION_ANNOTATION } from '../../local-cluster/kwok-stages.js';
 import { serviceAccountConfig } from '../support/access.js';
 import { cluster, eventually, kubeConfigAs } from '../support/cluster-clients.js';
 import { startController, type ControllerProcess } from '../support/controller.js';
-import { deleteRuns, getRun, inPhase, submitRun, waitForRun } from '../support/runs.js';
+import { deleteRuns, getRun, inPhase, submitRun, submittedRuns, waitForRun } from '../support/runs.js';
 
 const NS = 'plinth-vision';
 /** The team's viewer: what it reads, a team member can. */
 const VIEWER = 'vision-observer';
 const IDENTITY = 'events';
 const image = 'ghcr.io/plinth-dev/train:1.0.0';
-const created: string[] = [];
+const { names: created, submit } = submittedRuns(NS);
 let controller: ControllerProcess;
-
-async function submit(name: string, spec: Parameters<typeof submitRun>[2]) {
-  created.push(name);
-  await submitRun(NS, name, spec);
-}
 
 /** A job run on the GPU pool holding `gpus` GPUs of the team's quota for `duration`. */
 const gpuJob = (gpus: number, duration: string): Parameters<typeof submitRun>[2] => ({

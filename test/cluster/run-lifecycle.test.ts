@@ -7,18 +7,13 @@ import { DURATION_ANNOTATION, MOUNT_FAILURE_MESSAGE, SIMULATE_ANNOTATION } from 
 import { eventually, kubeConfigAs } from '../support/cluster-clients.js';
 import { startController, type ControllerProcess } from '../support/controller.js';
 import { sample } from '../support/prometheus.js';
-import { deleteRuns, inPhase, patchRun, submitRun, waitForRun } from '../support/runs.js';
+import { deleteRuns, inPhase, patchRun, submitRun, submittedRuns, waitForRun } from '../support/runs.js';
 
 const NS = 'plinth-vision';
 const admin = () => kubeConfigAs('admin');
 const image = 'ghcr.io/plinth-dev/train:1.0.0';
-const created: string[] = [];
+const { names: created, submit } = submittedRuns(NS);
 let controller: ControllerProcess;
-
-async function submit(name: string, spec: Parameters<typeof submitRun>[2]) {
-  created.push(name);
-  await submitRun(NS, name, spec);
-}
 
 const ingressOf = (name: string) =>
   admin().makeApiClient(NetworkingV1Api).readNamespacedIngress({ name, namespace: NS });

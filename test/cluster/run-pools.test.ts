@@ -4,12 +4,12 @@ import { GPU_RESOURCE, POOL_LABEL } from '../../model/pools.js';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import { kubeConfigAs } from '../support/cluster-clients.js';
 import { startController, type ControllerProcess } from '../support/controller.js';
-import { deleteRuns, inPhase, submitRun, waitForRun } from '../support/runs.js';
+import { deleteRuns, inPhase, submittedRuns, waitForRun } from '../support/runs.js';
 
 const NS = 'plinth-vision';
 const admin = () => kubeConfigAs('admin');
 const image = 'ghcr.io/plinth-dev/train:1.0.0';
-const created: string[] = [];
+const { names: created, submit } = submittedRuns(NS);
 let controller: ControllerProcess;
 
 /** The pool of the node the run's pod ran on, as the node's own label says. */
@@ -32,8 +32,7 @@ describe('runs that name no pool', () => {
   });
 
   it("run on the team's default pool, shown in status.pool", async () => {
-    created.push('no-pool');
-    await submitRun(NS, 'no-pool', { pool: undefined });
+    await submit('no-pool', { pool: undefined });
     const run = await waitForRun(NS, 'no-pool', inPhase('succeeded', 'failed'));
     expect(run.spec.pool).toBeUndefined();
     expect(run.status).toMatchObject({ phase: 'succeeded', pool: 'cpu' });
@@ -41,8 +40,7 @@ describe('runs that name no pool', () => {
   });
 
   it("run on the team's default GPU pool when they ask for GPUs", async () => {
-    created.push('no-pool-gpu');
-    await submitRun(NS, 'no-pool-gpu', {
+    await submit('no-pool-gpu', {
       pool: undefined,
       container: { image, resources: { limits: { [GPU_RESOURCE]: 1 } } },
     });

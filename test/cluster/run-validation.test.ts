@@ -5,7 +5,7 @@ import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/a
 import { RUN_NAME_MAX } from '../../model/names.js';
 import { applyOrThrow } from '../../local-cluster/server-side-apply.js';
 import { eventually, kubeConfigAs } from '../support/cluster-clients.js';
-import { apiMessage } from '../support/access.js';
+import { apiMessage } from '../../local-cluster/server-side-apply.js';
 import { find, objectsOf } from '../support/platform.js';
 import { createRun, deleteRuns, getRun, patchRun, runObject, submitRun } from '../support/runs.js';
 

@@ -1,4 +1,4 @@
-import { ApiException, AuthorizationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AuthorizationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { kubeConfigAs, kubeConfigWithToken } from './cluster-clients.js';
 
 /** A token for a ServiceAccount, issued through the real TokenRequest API. */
@@ -27,13 +27,4 @@ export async function can(
     body: { spec: { resourceAttributes: { verb, resource, group: options.group ?? '', ...options } } },
   });
   return review.status?.allowed === true;
-}
-
-/** The API server's message for a failed call. */
-export function apiMessage(error: unknown): string {
-  if (error instanceof ApiException) {
-    const body = typeof error.body === 'string' ? (JSON.parse(error.body) as { message?: string }) : error.body;
-    return (body as { message?: string }).message ?? '';
-  }
-  return String(error);
 }

@@ -130,3 +130,15 @@ export async function deleteRuns(kc: KubeConfig, namespace: string, names: strin
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** The runs a suite submits, remembered so that its afterAll can delete every one. */
+export function submittedRuns(namespace: string) {
+  const names: string[] = [];
+  return {
+    names,
+    async submit(name: string, spec: Parameters<typeof runObject>[1] = {}): Promise<void> {
+      names.push(name);
+      await submitRun(namespace, name, spec);
+    },
+  };
+}
