@@ -1,4 +1,15 @@
-import { RUN_GROUP, RUN_KIND, RUN_PLURAL, RUN_VERSION, RunSpec, RunStatus } from './run.js';
+import {
+  LEAF_KIND_NAMES,
+  RUN_GROUP,
+  RUN_KIND,
+  RUN_KIND_NAMES,
+  RUN_PLURAL,
+  RUN_VERSION,
+  RunSpec,
+  RunStatus,
+  Schedule,
+  type RunKindName,
+} from './run.js';
 import { GPU_RESOURCE } from '../../model/pools.js';
 import { forbidden, type CelRule } from './schema-helpers.js';
 import { RUN_NAME_MAX } from '../../model/names.js';
@@ -16,58 +27,103 @@ function plain<T>(schema: T): Record<string, unknown> {
 
 const GPU_KEY = `'${GPU_RESOURCE}'`;
 
-/** Fields only a service run may set, each with why a job cannot: one rule per field names that field. */
-const SERVICE_ONLY_FIELDS = {
-  ports: 'a job run cannot have ports; use kind: service for a long-running server',
-  replicas: 'a job run cannot have replicas; use kind: service for a long-running server',
-  isExternal: 'only a service run is served through the ingress; a job run cannot set isExternal',
-} satisfies Partial<Record<keyof typeof RunSpec.properties, string>>;
+/**
+ * CEL rules on a leaf run's fields, at spec and at every template: its kind's section is there and
+ * no other kind's is, and it asks for no GPU on a CPU pool.
+ */
+function leafRules(pools: readonly RunPoolInfo[], kinds: readonly RunKindName[]): CelRule[] {
+  const cpuPools = pools.filter((p) => !p.gpu).map((p) => `'${p.name}'`);
+  const gpuPools = pools.filter((p) => p.gpu).map((p) => p.name);
+  const asksForGpu = (container: string) =>
+    `has(${container}.resources) && ((has(${container}.resources.limits) && ${GPU_KEY} in ${container}.resources.limits) || ` +
+    `(has(${container}.resources.requests) && ${GPU_KEY} in ${container}.resources.requests))`;
+  return [
+    ...kinds.map((kind): CelRule => ({
+      rule: `self.kind != '${kind}' || has(self.${kind})`,
+      message: `a run of kind ${kind} needs its section, ${kind}: what it runs`,
+      fieldPath: `.${kind}`,
+      reason: 'FieldValueRequired',
+    })),
+    ...kinds.map((kind): CelRule => ({
+      ...forbidden(
+        `!has(self.${kind}) || self.kind == '${kind}'`,
+        `.${kind}`,
+        `${kind} is the section of kind ${kind}; a run has only its own kind's section`,
+      ),
+      messageExpression: `'${kind} is the section of kind ${kind}; a run of kind ' + self.kind + ' has only the section ' + self.kind`,
+    })),
+    ...LEAF_KIND_NAMES.map((kind): CelRule => ({
+      rule: `!has(self.pool) || !(self.pool in [${cpuPools.join(', ')}]) || !has(self.${kind}) || !(${asksForGpu(`self.${kind}.container`)})`,
+      message: `container.resources asks for ${GPU_RESOURCE} on a CPU pool; use a GPU pool (${gpuPools.join(', ') || 'none defined'})`,
+      fieldPath: `.${kind}.container.resources`,
+      reason: 'FieldValueInvalid',
+    })),
+  ];
+}
 
 /** CEL rules on spec: the checks a schema alone cannot express. */
 export function runSpecRules(pools: readonly RunPoolInfo[]): CelRule[] {
-  const cpuPools = pools.filter((p) => !p.gpu).map((p) => `'${p.name}'`);
-  const gpuPools = pools.filter((p) => p.gpu).map((p) => p.name);
-  const asksForGpu =
-    `has(self.container.resources) && ((has(self.container.resources.limits) && ${GPU_KEY} in self.container.resources.limits) || ` +
-    `(has(self.container.resources.requests) && ${GPU_KEY} in self.container.resources.requests))`;
   return [
-    ...Object.entries(SERVICE_ONLY_FIELDS).map(([field, message]) =>
-      forbidden(`self.kind != 'job' || !has(self.${field})`, `.${field}`, message),
+    ...leafRules(pools, RUN_KIND_NAMES),
+    forbidden(
+      "!has(self.matrix) || self.kind != 'dag'",
+      '.matrix',
+      "a matrix sweeps a leaf kind, not a dag; give a dag's operations a matrix each in their template instead",
     ),
-    {
-      rule: "self.kind != 'service' || (has(self.ports) && size(self.ports) > 0)",
-      message: 'a service run needs at least one port',
-      fieldPath: '.ports',
-      reason: 'FieldValueRequired',
-    },
-    {
-      rule: `!has(self.pool) || !(self.pool in [${cpuPools.join(', ')}]) || !(${asksForGpu})`,
-      message: `container.resources asks for ${GPU_RESOURCE} on a CPU pool; use a GPU pool (${gpuPools.join(', ') || 'none defined'})`,
-      fieldPath: '.container.resources',
-      reason: 'FieldValueInvalid',
-    },
   ];
 }
+
+/** CEL rules on a composite run's template: the same as on a leaf run's spec. */
+export function runTemplateRules(pools: readonly RunPoolInfo[]): CelRule[] {
+  return leafRules(pools, LEAF_KIND_NAMES);
+}
+
+/** Whether the stored run is a parent: the CEL form of isParentRun (composition.ts). */
+const WAS_PARENT = "has(oldSelf.matrix) || has(oldSelf.schedule) || oldSelf.kind == 'dag'";
 
 /**
  * Transition rules on spec: what a submitted run may no longer change. A job's Job is made once,
  * from the run as first applied, so any later edit but a stop would be silently ignored; a service
- * rolls its Deployment to the new spec, but cannot turn into a job. Stopping is final.
+ * rolls its Deployment to the new spec, but cannot turn into a job. A parent (a dag, a sweep or a
+ * schedule) has made children from its spec, so only a stop, or pausing its schedule, may follow.
+ * Stopping is final.
  */
 export function runSpecTransitionRules(): CelRule[] {
-  const unchanged = (field: string) =>
-    `has(self.${field}) == has(oldSelf.${field}) && (!has(self.${field}) || self.${field} == oldSelf.${field})`;
-  // kind has a rule of its own, for every run.
-  const frozenInJobs = Object.keys(RunSpec.properties).filter((field) => field !== 'stopped' && field !== 'kind');
+  const unchanged = (path: string, field: string) =>
+    `has(self${path}.${field}) == has(oldSelf${path}.${field}) && (!has(self${path}.${field}) || self${path}.${field} == oldSelf${path}.${field})`;
+  const frozenMessage =
+    `oldSelf.kind == 'job' && !(${WAS_PARENT}) ? ` +
+    "'a job run cannot change once submitted: its Job is made once, from the run as first applied. Only spec.stopped may change; submit a new run instead' : " +
+    "'a parent run (a dag, a sweep or a schedule) cannot change once submitted: its children were made from it. Only spec.stopped and spec.schedule.suspended may change; submit a new run instead'";
+  const frozen = (path: string, field: string): CelRule => ({
+    rule: `!(oldSelf.kind == 'job' || ${WAS_PARENT}) || (${unchanged(path, field)})`,
+    message: 'a job run or a parent run cannot change once submitted, but for spec.stopped and spec.schedule.suspended',
+    messageExpression: frozenMessage,
+    fieldPath: `${path}.${field}`,
+    reason: 'FieldValueForbidden',
+  });
+  // kind has a rule of its own, for every run, and the schedule is compared field by field.
+  const frozenFields = Object.keys(RunSpec.properties).filter((f) => !['stopped', 'kind', 'schedule'].includes(f));
+  const frozenScheduleFields = Object.keys(Schedule.properties).filter((f) => f !== 'suspended');
   return [
     forbidden('self.kind == oldSelf.kind', '.kind', "a run's kind cannot change; submit a new run"),
-    ...frozenInJobs.map((field) =>
-      forbidden(
-        `oldSelf.kind != 'job' || (${unchanged(field)})`,
-        `.${field}`,
-        'a job run cannot change once submitted: its Job is made once, from the run as first applied. Only spec.stopped may change; submit a new run instead',
-      ),
+    forbidden(
+      'has(self.matrix) == has(oldSelf.matrix)',
+      '.matrix',
+      'a run cannot become a sweep, or stop being one, once submitted; submit a new run',
     ),
+    forbidden(
+      'has(self.schedule) == has(oldSelf.schedule)',
+      '.schedule',
+      'a run cannot become a schedule, or stop being one, once submitted; submit a new run',
+    ),
+    ...frozenFields.map((field) => frozen('', field)),
+    ...frozenScheduleFields.map((field) => ({
+      ...frozen('.schedule', field),
+      rule: `!has(oldSelf.schedule) || !has(self.schedule) || (${unchanged('.schedule', field)})`,
+      message: 'a schedule cannot change once submitted, but for spec.schedule.suspended; submit a new run instead',
+      messageExpression: undefined,
+    })),
     forbidden(
       '!has(oldSelf.stopped) || !oldSelf.stopped || (has(self.stopped) && self.stopped)',
       '.stopped',
@@ -124,16 +180,26 @@ function restrictConnections(
   ];
 }
 
+/** The template of a dag's operations, inside a plain copy of the spec schema. */
+function templateOf(spec: Record<string, unknown>): Record<string, unknown> {
+  const at = (schema: unknown, key: string) =>
+    (schema as { properties: Record<string, Record<string, unknown>> }).properties[key];
+  const operations = at(at(spec, 'dag'), 'operations') as { items: Record<string, unknown> };
+  return at(operations.items, 'template') as Record<string, unknown>;
+}
+
 /** The Run CRD, built from the schema in run.ts and the platform's pools and connections. */
 export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], connections: readonly string[]) {
   const spec = plain(RunSpec);
-  const properties = spec['properties'] as Record<string, Record<string, unknown>>;
-  properties['pool'] = { ...properties['pool'], enum: pools.map((p) => p.name) };
-  const connectionRules = restrictConnections(
-    properties['connections'] as { items: Record<string, unknown> },
-    connections,
-  );
-  spec['x-kubernetes-validations'] = [...runSpecRules(pools), ...connectionRules, ...runSpecTransitionRules()];
+  const template = templateOf(spec);
+  // A run and every template it holds name only the platform's pools and connections.
+  const platformRules = [spec, template].map((schema) => {
+    const properties = schema['properties'] as Record<string, Record<string, unknown>>;
+    properties['pool'] = { ...properties['pool'], enum: pools.map((p) => p.name) };
+    return restrictConnections(properties['connections'] as { items: Record<string, unknown> }, connections);
+  });
+  template['x-kubernetes-validations'] = [...runTemplateRules(pools), ...(platformRules[1] ?? [])];
+  spec['x-kubernetes-validations'] = [...runSpecRules(pools), ...(platformRules[0] ?? []), ...runSpecTransitionRules()];
 
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -157,7 +223,7 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], conne
           storage: true,
           subresources: { status: {} },
           additionalPrinterColumns: [
-            { name: 'Kind', type: 'string', jsonPath: '.spec.kind' },
+            { name: 'Kind', type: 'string', jsonPath: '.status.kind' },
             { name: 'Pool', type: 'string', jsonPath: '.status.pool' },
             { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
             { name: 'Reason', type: 'string', jsonPath: '.status.reason' },
@@ -172,7 +238,7 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], conne
             openAPIV3Schema: {
               type: 'object',
               description:
-                "A job or service of an ML team, launched by the platform's controller on one of the platform's node pools.",
+                "A job, service or dag of an ML team, possibly swept or scheduled, launched by the platform's controller on the platform's node pools.",
               required: ['spec'],
               'x-kubernetes-validations': runNameRules(),
               properties: {

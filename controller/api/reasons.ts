@@ -39,6 +39,10 @@ export const RUN_REASONS = reasons({
     source: 'validity',
     doc: 'the team may not use a connection the run names (`teams[].connections`)',
   },
+  NotSupported: {
+    source: 'validity',
+    doc: 'the run is a sweep (`spec.matrix`), a DAG or a schedule, which the API checks but this version of the controller does not run yet',
+  },
 
   // The workload the run's kind makes: a Job, a Deployment.
   Admitted: { source: 'workload', doc: 'admitted; the controller is creating its workload' },

@@ -101,7 +101,7 @@ export function forbidden(rule: string, fieldPath: string, message: string): Cel
 /** A string enum as Kubernetes wants it (`type: string` with `enum`), not TypeBox's anyOf of literals. */
 export function StringEnum<const T extends readonly string[]>(
   values: T,
-  options: { description?: string } = {},
+  options: { description?: string; default?: T[number] } = {},
 ): TUnsafe<T[number]> {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }

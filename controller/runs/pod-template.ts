@@ -9,9 +9,8 @@ import type {
 import { PLINTH_LABELS, grantsNetworkAccess } from '../../model/labels.js';
 import type { RunConnection } from '../../model/connections.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
-import { RUN_API_VERSION, RUN_KIND, type Run } from '../api/run.js';
+import { RUN_API_VERSION, RUN_KIND, type PodSection, type Run } from '../api/run.js';
 import { GPU_RESOURCE } from '../../model/pools.js';
-import { effectivePool } from './effective-pool.js';
 import { runLabels } from './run-labels.js';
 import type { ServiceRoute } from './service-route.js';
 
@@ -96,24 +95,26 @@ function sameToleration(a: V1Toleration, b: V1Toleration): boolean {
   return a.key === b.key && a.value === b.value && a.effect === b.effect && a.operator === b.operator;
 }
 
+/** Where and how a run's pods run: what the kind and the reconciler decided for them. */
+export interface PodPlacement {
+  readonly defaults: PlatformDefaults;
+  readonly team: string;
+  /** The effective pool: spec.pool, or the team's default. */
+  readonly pool: string;
+  readonly restartPolicy: 'Never' | 'Always';
+  /** Where an external service is served. */
+  readonly route?: ServiceRoute;
+}
+
 /**
  * The pod a run becomes: the user's container and environment, with the platform's placement,
  * security floor, artifact store, connections and tracking wiring applied on top.
  */
-export function runPodTemplate(
-  run: Run,
-  defaults: PlatformDefaults,
-  team: string,
-  restartPolicy: 'Never' | 'Always',
-  route?: ServiceRoute,
-): V1PodTemplateSpec {
+export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): V1PodTemplateSpec {
+  const { defaults, team, restartPolicy, route } = where;
   const environment = run.spec.environment ?? {};
-  const teamDefaults = defaults.teams[run.metadata.namespace ?? ''];
-  if (!teamDefaults) throw new Error(`namespace ${run.metadata.namespace} belongs to no team of this platform`);
-  const placement = effectivePool(run, teamDefaults);
-  if (placement.pool === undefined) throw new Error(placement.missing);
-  const pool = defaults.pools[placement.pool];
-  if (!pool) throw new Error(`pool "${placement.pool}" is not a run pool of this platform`);
+  const pool = defaults.pools[where.pool];
+  if (!pool) throw new Error(`pool "${where.pool}" is not a run pool of this platform`);
   const params = (run.spec.params ?? []).map((p) => ({ name: p.name, value: p.value }));
   const connections = connectionsOf(run, defaults);
   const wiring = {
@@ -154,10 +155,10 @@ export function runPodTemplate(
       // A token only when the run names an account of its own to act as.
       automountServiceAccountToken: account ? undefined : false,
       securityContext: defaults.podSecurityContext,
-      initContainers: (run.spec.init ?? []).map((c, i) =>
+      initContainers: (pod.init ?? []).map((c, i) =>
         container(c as Record<string, unknown>, `init-${i}`, wiring, defaults),
       ),
-      containers: [container(run.spec.container as Record<string, unknown>, 'main', wiring, defaults)],
+      containers: [container(pod.container as Record<string, unknown>, 'main', wiring, defaults)],
       volumes: [...defaults.artifacts.volumes, ...connections.flatMap((c) => c.volumes)],
     },
   };
@@ -190,8 +191,8 @@ export function childMetadata(run: Run, team: string): V1ObjectMeta {
 }
 
 /** GPUs one pod of the run holds: the largest of its containers' GPU limit or request. */
-export function gpusPerPod(run: Run): number {
-  const containers = [run.spec.container, ...(run.spec.init ?? [])];
+export function gpusPerPod(pod: PodSection): number {
+  const containers = [pod.container, ...(pod.init ?? [])];
   return Math.max(
     0,
     ...containers.map((c) => {

@@ -30,6 +30,7 @@ import {
 import { RUN_CONTROLLER_NAME } from '../api/metrics.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 import { runsPath, type Run, type RunStatus } from '../api/run.js';
+import { isLeafRun, listedKind, type LeafRun } from '../api/composition.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { kindOf } from './kinds/registry.js';
 import type { KindContext, RunKind } from './kinds/run-kind.js';
@@ -104,7 +105,7 @@ export class RunController implements Reconciler {
    * By namespace, the runs that hold or want capacity (neither finished nor stopped): admission
    * reads these, not every run the team ever made.
    */
-  private readonly activeByNamespace = new Map<string, Map<string, Run>>();
+  private readonly activeByNamespace = new Map<string, Map<string, LeafRun>>();
   /** Pods by run key: reconciles read a run's pods without scanning every pod. */
   private readonly podsByRun = new Map<string, Map<string, V1Pod>>();
   private timers: NodeJS.Timeout[] = [];
@@ -199,7 +200,10 @@ export class RunController implements Reconciler {
 
   async start(workers: number): Promise<Promise<void>[]> {
     const enqueueRun = (run: Run) => this.queue.add(keyOf(run.metadata.namespace, run.metadata.name));
+    // Parent runs (dags, sweeps, schedules) are their own reconcilers' (composition.ts): this one
+    // makes the pods of leaf runs, those parents' children included.
     const arrive = (run: Run) => {
+      if (!isLeafRun(run)) return;
       this.trackActive(run);
       this.pacer.arrived(uidOf(run), Date.now());
       // Runs of the initial list are ordered by noteExisting once the cache is synced.
@@ -227,6 +231,7 @@ export class RunController implements Reconciler {
     });
     this.runs.on('add', arrive);
     this.runs.on('update', (run) => {
+      if (!isLeafRun(run)) return;
       this.trackActive(run);
       // This controller's own status writes come back as updates: only a new generation is news.
       const written = this.written.get(uidOf(run));
@@ -235,6 +240,7 @@ export class RunController implements Reconciler {
       }
     });
     this.runs.on('delete', (run) => {
+      if (!isLeafRun(run)) return;
       this.dropActive(run);
       this.admission.forget(run);
       this.written.delete(uidOf(run));
@@ -284,7 +290,7 @@ export class RunController implements Reconciler {
     // only confirm it, while the runs that still wait queue behind.
     const resync = () =>
       this.runs.list().forEach((run) => {
-        if (!this.isFinal(run)) enqueueRun(run);
+        if (isLeafRun(run) && !this.isFinal(run)) enqueueRun(run);
       });
     this.timers.push(setInterval(resync, this.resyncMs));
     this.timers.push(setInterval(() => this.observeMetrics(), 5000));
@@ -302,8 +308,9 @@ export class RunController implements Reconciler {
 
   /** After a restart: runs whose workloads exist, or that were marked admitted, keep their place. */
   private rebuildAdmissions(): void {
-    this.admission.noteExisting(this.runs.list());
-    for (const run of this.runs.list()) {
+    const runs = this.runs.list().filter(isLeafRun);
+    this.admission.noteExisting(runs);
+    for (const run of runs) {
       if (this.isFinal(run) || run.spec.stopped) {
         this.admission.release(run);
         continue;
@@ -327,18 +334,18 @@ export class RunController implements Reconciler {
   }
 
   /** Runs of a namespace that hold or want capacity. */
-  private activeRuns(namespace: string): Run[] {
+  private activeRuns(namespace: string): LeafRun[] {
     return [...(this.activeByNamespace.get(namespace)?.values() ?? [])];
   }
 
   /** Keeps a run's entry in activeByNamespace up to date with the newest object the cache has. */
-  private trackActive(run: Run): void {
+  private trackActive(run: LeafRun): void {
     if (this.isFinal(run) || run.spec.stopped) return this.dropActive(run);
-    const runs = this.activeByNamespace.get(run.metadata.namespace ?? '') ?? new Map<string, Run>();
+    const runs = this.activeByNamespace.get(run.metadata.namespace ?? '') ?? new Map<string, LeafRun>();
     this.activeByNamespace.set(run.metadata.namespace ?? '', runs.set(uidOf(run), run));
   }
 
-  private dropActive(run: Run): void {
+  private dropActive(run: LeafRun): void {
     this.activeByNamespace.get(run.metadata.namespace ?? '')?.delete(uidOf(run));
   }
 
@@ -350,7 +357,7 @@ export class RunController implements Reconciler {
     // 1. A deleted run's children go with it (ownerReferences); a finished one frees what it held.
     const [namespace = '', name = ''] = key.split('/');
     const run = this.runs.get(name, namespace);
-    if (!run) return;
+    if (!run || !isLeafRun(run)) return;
     if (this.isFinal(run)) return this.release(run);
 
     const team = this.defaults.teams[namespace];
@@ -365,6 +372,7 @@ export class RunController implements Reconciler {
       nodes: this.nodes.list(),
       mountFailureOf: this.mountFailureOf,
       pool: madeOnce ?? (team && effectivePool(run, team).pool),
+      kind: listedKind(run.spec),
     };
     // 2. A run that can never start as written fails, saying why.
     const invalid = invalidity(run, team, this.defaults);
@@ -391,7 +399,8 @@ export class RunController implements Reconciler {
     }
 
     // 5. Its kind's children are applied; one the API server refuses fails the run.
-    const context: KindContext = { defaults: this.defaults, team };
+    // The validity check of step 2 found the pool.
+    const context: KindContext = { defaults: this.defaults, team, pool: observation.pool ?? '' };
     let children: Map<string, KubernetesObject>;
     try {
       children = await this.ensureChildren(run, kind, context);
@@ -419,7 +428,7 @@ export class RunController implements Reconciler {
   }
 
   /** A run written as final releases what it held, or its place in the queue. */
-  private settle(run: Run, status: RunStatus | undefined): void {
+  private settle(run: LeafRun, status: RunStatus | undefined): void {
     if (isFinalStatus(status)) this.release(run);
   }
 
@@ -428,7 +437,7 @@ export class RunController implements Reconciler {
   }
 
   /** A run that no longer holds or wants capacity; what it held goes to the head of the queue. */
-  private release(run: Run): void {
+  private release(run: LeafRun): void {
     if (this.admission.release(run)) this.enqueueWaiting(run.metadata.namespace ?? '');
   }
 
@@ -439,7 +448,11 @@ export class RunController implements Reconciler {
    * the hash of every child's spec, so a reconcile cut short finds the old hash and applies them
    * all again, as it does when a child has gone missing; a child no longer wanted is deleted.
    */
-  private async ensureChildren(run: Run, kind: RunKind, context: KindContext): Promise<Map<string, KubernetesObject>> {
+  private async ensureChildren(
+    run: LeafRun,
+    kind: RunKind,
+    context: KindContext,
+  ): Promise<Map<string, KubernetesObject>> {
     await this.kindCaches(kind);
     const name = childName(run);
     const namespace = run.metadata.namespace ?? '';
@@ -485,7 +498,7 @@ export class RunController implements Reconciler {
     return cached;
   }
 
-  private async deleteChildren(run: Run, kind: RunKind): Promise<void> {
+  private async deleteChildren(run: LeafRun, kind: RunKind): Promise<void> {
     await this.kindCaches(kind);
     const name = childName(run);
     const namespace = run.metadata.namespace ?? '';
@@ -496,7 +509,7 @@ export class RunController implements Reconciler {
     }
   }
 
-  private async writeStatus(run: Run, observation: Observation): Promise<RunStatus | undefined> {
+  private async writeStatus(run: LeafRun, observation: Observation): Promise<RunStatus | undefined> {
     const key = keyOf(run.metadata.namespace, run.metadata.name);
     // Only this controller writes status, so what it last wrote is never older than the cache,
     // and often newer: deriving from it keeps timestamps stable while the cache catches up.

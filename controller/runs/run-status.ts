@@ -23,6 +23,8 @@ export interface Observation {
   readonly pods: readonly V1Pod[];
   /** The pool the run goes to, where it has one. */
   readonly pool?: string;
+  /** The run as kubectl lists it (composition.ts listedKind). */
+  readonly kind?: string;
   /** Set while a stop is in progress: pods still terminating. */
   readonly stopping?: { readonly podsLeft: number };
 }
@@ -149,5 +151,6 @@ export function deriveStatus(previous: RunStatus | undefined, observed: Observat
     observedGeneration: observed.generation,
     url: observed.workload?.url,
     pool: observed.pool,
+    kind: observed.kind,
   };
 }

@@ -1,7 +1,7 @@
 import { ApiException } from '@kubernetes/client-node';
 import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
 import { REASON, type RunReason } from '../api/reasons.js';
-import type { Run } from '../api/run.js';
+import type { LeafRun } from '../api/composition.js';
 import { effectivePool } from './effective-pool.js';
 
 export interface Invalidity {
@@ -14,7 +14,7 @@ export interface Invalidity {
  * the platform's config has changed since it was submitted. Undefined when it can start.
  */
 export function invalidity(
-  run: Run,
+  run: LeafRun,
   team: TeamDefaults | undefined,
   defaults: PlatformDefaults,
 ): Invalidity | undefined {
@@ -64,11 +64,21 @@ export function invalidity(
 const REFUSED_CODES: ReadonlySet<number> = new Set([400, 422]);
 
 /**
+ * Server-side apply answers 500 when it cannot even build the patch from the object sent, such as a
+ * list-map with two entries of one key (two container ports on one port): the object is at fault,
+ * so a retry fails the same way. The CRD refuses the cases known; this keeps any other from
+ * looping.
+ */
+function unappliable(error: ApiException<unknown>): boolean {
+  return error.code === 500 && String(JSON.stringify(error.body)).includes('failed to create typed patch object');
+}
+
+/**
  * Why a run can never start, when applying a child it wants failed: the API server refused the
  * child for its content, and says which field. Undefined for a failure a retry may mend.
  */
 export function workloadRefusal(error: unknown): Invalidity | undefined {
-  if (!(error instanceof ApiException) || !REFUSED_CODES.has(error.code)) return undefined;
+  if (!(error instanceof ApiException) || !(REFUSED_CODES.has(error.code) || unappliable(error))) return undefined;
   const body: unknown = error.body;
   const serverMessage =
     typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string'

@@ -11,7 +11,7 @@ export interface ServiceRoute {
 }
 
 export function serviceRoute(run: Run, team: TeamDefaults): ServiceRoute | undefined {
-  if (run.spec.kind !== 'service' || !run.spec.isExternal) return undefined;
+  if (run.spec.kind !== 'service' || !run.spec.service?.isExternal) return undefined;
   const path = `/${run.metadata.name}`;
   return { host: team.servicesHost, path, url: `https://${team.servicesHost}${path}/` };
 }
@@ -24,7 +24,7 @@ export function desiredIngress(
   metadata: V1ObjectMeta,
 ): V1Ingress {
   // The CRD requires a service to have a port.
-  const port = run.spec.ports?.[0]?.port ?? 0;
+  const port = run.spec.service?.ports[0]?.port ?? 0;
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',

@@ -1,14 +1,14 @@
 import type { TeamDefaults } from '../api/platform-defaults.js';
-import type { Run } from '../api/run.js';
+import type { LeafRun } from '../api/composition.js';
 import { kindOf } from './kinds/registry.js';
 
 export type AdmissionDecision =
   { readonly admitted: true } | { readonly admitted: false; readonly message: string; readonly impossible?: boolean };
 
 /** GPUs a run holds while admitted, as its kind counts them. */
-const gpusOf = (run: Run): number => kindOf(run.spec.kind).gpus(run);
+const gpusOf = (run: LeafRun): number => kindOf(run.spec.kind).gpus(run);
 
-const created = (run: Run) => new Date(String(run.metadata['creationTimestamp'] ?? 0)).getTime();
+const created = (run: LeafRun) => new Date(String(run.metadata['creationTimestamp'] ?? 0)).getTime();
 
 /**
  * Team quotas as a FIFO queue: a run is admitted when it, and every run of its team that arrived
@@ -25,7 +25,7 @@ export class TeamAdmission {
   private nextArrival = 0;
 
   /** Records that a run arrived; the first call for a run fixes its place in its team's queue. */
-  noteArrival(run: Run): void {
+  noteArrival(run: LeafRun): void {
     const uid = String(run.metadata.uid);
     if (this.arrivals.has(uid)) return;
     this.arrivals.set(uid, this.nextArrival++);
@@ -33,28 +33,28 @@ export class TeamAdmission {
   }
 
   /** After a (re)start, the runs already there queue in creation order, then by name. */
-  noteExisting(runs: readonly Run[]): void {
+  noteExisting(runs: readonly LeafRun[]): void {
     [...runs]
       .sort((a, b) => created(a) - created(b) || a.metadata.name.localeCompare(b.metadata.name))
       .forEach((run) => this.noteArrival(run));
   }
 
-  private byArrival = (a: Run, b: Run): number =>
+  private byArrival = (a: LeafRun, b: LeafRun): number =>
     (this.arrivals.get(String(a.metadata.uid)) ?? Infinity) - (this.arrivals.get(String(b.metadata.uid)) ?? Infinity) ||
     created(a) - created(b);
 
-  private waitingIn(run: Run): Set<string> {
+  private waitingIn(run: LeafRun): Set<string> {
     const namespace = run.metadata.namespace ?? '';
     const set = this.waiting.get(namespace) ?? new Set<string>();
     this.waiting.set(namespace, set);
     return set;
   }
 
-  isAdmitted(run: Run): boolean {
+  isAdmitted(run: LeafRun): boolean {
     return this.admitted.has(String(run.metadata.uid));
   }
 
-  markAdmitted(run: Run): void {
+  markAdmitted(run: LeafRun): void {
     this.admitted.add(String(run.metadata.uid));
     this.waitingIn(run).delete(String(run.metadata.uid));
   }
@@ -65,13 +65,13 @@ export class TeamAdmission {
   }
 
   /** A run that finished or was stopped: it no longer holds or wants capacity. True if it held some. */
-  release(run: Run): boolean {
+  release(run: LeafRun): boolean {
     this.waitingIn(run).delete(String(run.metadata.uid));
     return this.admitted.delete(String(run.metadata.uid));
   }
 
   /** Forgets a deleted run entirely. */
-  forget(run: Run): void {
+  forget(run: LeafRun): void {
     this.release(run);
     this.arrivals.delete(String(run.metadata.uid));
   }
@@ -82,7 +82,7 @@ export class TeamAdmission {
    * One pass over them, and a sort of only the runs ahead when the first of them fits: a run deep
    * in a long queue is decided without ordering the whole queue.
    */
-  decide(run: Run, teamRuns: () => readonly Run[], team: TeamDefaults): AdmissionDecision {
+  decide(run: LeafRun, teamRuns: () => readonly LeafRun[], team: TeamDefaults): AdmissionDecision {
     if (this.isAdmitted(run)) return { admitted: true };
     const gpus = gpusOf(run);
     if (gpus > team.gpu) {
@@ -94,7 +94,7 @@ export class TeamAdmission {
     }
     let usedRuns = 0;
     let usedGpus = 0;
-    const ahead: Run[] = [];
+    const ahead: LeafRun[] = [];
     for (const other of teamRuns()) {
       if (this.isAdmitted(other)) {
         usedRuns += 1;
@@ -111,7 +111,7 @@ export class TeamAdmission {
           ? `team ${team.team} uses ${usedGpus}/${team.gpu} GPUs`
           : undefined;
     // The head of the queue is usually what blocks a run; finding it needs no sort.
-    const head = ahead.reduce<Run | undefined>(
+    const head = ahead.reduce<LeafRun | undefined>(
       (first, r) => (!first || this.byArrival(r, first) < 0 ? r : first),
       undefined,
     );
@@ -135,7 +135,7 @@ export class TeamAdmission {
    * team's queue, as many as the team has free run slots (at least one). Only these need a
    * reconcile when capacity frees; the rest keep their place and refresh their position at resync.
    */
-  queueHead(teamRuns: readonly Run[], team: TeamDefaults): Run[] {
+  queueHead(teamRuns: readonly LeafRun[], team: TeamDefaults): LeafRun[] {
     const waiting = teamRuns.filter((r) => !this.isAdmitted(r));
     const free = Math.max(1, team.maxConcurrentRuns - (teamRuns.length - waiting.length));
     return waiting.sort(this.byArrival).slice(0, free);

@@ -263,7 +263,7 @@ try {
         apiVersion: RUN_API_VERSION,
         kind: 'Run',
         metadata: { name },
-        spec: { kind: 'job', pool: 'cpu', container: { image: 'ghcr.io/plinth-dev/train:1.0.0' } },
+        spec: { kind: 'job', pool: 'cpu', job: { container: { image: 'ghcr.io/plinth-dev/train:1.0.0' } } },
       },
     });
 
@@ -329,9 +329,9 @@ try {
           apiVersion: 'plinth.dev/v1alpha1',
           kind: 'Run',
           metadata: { name, namespace: 'plinth-backlog', uid: 'baseline' },
-          spec: { kind: 'job', pool: 'cpu', container: { image: 'ghcr.io/plinth-dev/train:1.0.0' } },
+          spec: { kind: 'job', pool: 'cpu', job: { container: { image: 'ghcr.io/plinth-dev/train:1.0.0' } } },
         },
-        { defaults, team: backlogTeam },
+        { defaults, team: backlogTeam, pool: 'cpu' },
       ) as [V1Job];
       // A plain Job: no owner, and no plinth.dev/run label for the controller to pick up.
       delete job.metadata?.ownerReferences;

@@ -64,22 +64,26 @@ const SEEDS: readonly Json[] = [
   {
     kind: 'job',
     pool: 'cpu',
-    container: {
-      image,
-      resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
-      env: [{ name: 'EPOCHS', value: '1' }],
-    },
     environment: { labels: { 'app.kubernetes.io/name': 'train' }, annotations },
-    termination: { maxRetries: 0, ttl: 60 },
     params: [{ name: 'LR', value: '0.01' }],
+    job: {
+      container: {
+        image,
+        resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
+        env: [{ name: 'EPOCHS', value: '1' }],
+      },
+      termination: { maxRetries: 0, ttl: 60 },
+    },
   },
   {
     kind: 'service',
     pool: 'cpu',
-    container: { image: 'ghcr.io/plinth-dev/serve:1.0.0', name: 'server' },
-    ports: [{ name: 'http', port: 8080 }],
-    replicas: 1,
     environment: { annotations },
+    service: {
+      container: { image: 'ghcr.io/plinth-dev/serve:1.0.0', name: 'server' },
+      ports: [{ name: 'http', port: 8080 }],
+      replicas: 1,
+    },
   },
 ];
 
@@ -94,17 +98,21 @@ type Pick = ReturnType<typeof pickFrom>;
 /** A mutation: what it did, for the failure message. */
 type Mutation = (spec: Json, pick: Pick) => string;
 
+/** In a mutation's path: the section of the run's kind (spec.job, spec.service), whichever it is. */
+const SECTION = Symbol('kind section');
+
 const set =
-  (path: readonly (string | number)[], values: readonly unknown[]): Mutation =>
+  (path: readonly (string | number | typeof SECTION)[], values: readonly unknown[]): Mutation =>
   (spec, pick) => {
     const value = pick(values);
-    setAt(spec, path, value);
-    return `${path.join('.')} = ${JSON.stringify(value)?.slice(0, 60)}`;
+    const resolved = path.map((p) => (p === SECTION ? String(spec['kind']) : p));
+    setAt(spec, resolved, value);
+    return `${resolved.join('.')} = ${JSON.stringify(value)?.slice(0, 60)}`;
   };
 
 /** Mutations: most make a run the API server should refuse, some one it may take. */
 const MUTATIONS: readonly Mutation[] = [
-  set(['container', 'name'], ['Main', 'a_b', '-x', 'x'.repeat(64), 5, 'main']),
+  set([SECTION, 'container', 'name'], ['Main', 'a_b', '-x', 'x'.repeat(64), 5, 'main']),
   set(['environment', 'serviceAccountName'], [...BAD_DNS_NAMES, 'no-such-account']),
   set(['environment', 'priorityClassName'], [...BAD_DNS_NAMES, 'no-such-class']),
   (spec, pick) => set(['environment', 'labels', pick(BAD_KEYS)], ['ok'])(spec, pick),
@@ -112,14 +120,17 @@ const MUTATIONS: readonly Mutation[] = [
   (spec, pick) => set(['environment', 'annotations', pick([...BAD_KEYS, 'Example.COM/Owner'])], ['any'])(spec, pick),
   (spec, pick) => set(['environment', 'nodeSelector', pick(BAD_KEYS)], ['ok'])(spec, pick),
   set(['environment', 'nodeSelector', 'example.com/disk'], [...BAD_LABEL_VALUES, 'ssd']),
-  set(['container', 'resources', 'requests', 'cpu'], [...BAD_QUANTITIES, '1000', '2']),
-  set(['container', 'resources', 'limits', 'memory'], [...BAD_QUANTITIES, '1Ei', '1Ki']),
-  set(['container', 'resources', 'requests', 'bad name'], ['1']),
-  set(['container', 'resources', 'limits', 'nvidia.com/gpu'], [1, 100, -1]),
+  set([SECTION, 'container', 'resources', 'requests', 'cpu'], [...BAD_QUANTITIES, '1000', '2']),
+  set([SECTION, 'container', 'resources', 'limits', 'memory'], [...BAD_QUANTITIES, '1Ei', '1Ki']),
+  set([SECTION, 'container', 'resources', 'requests', 'bad name'], ['1']),
+  set([SECTION, 'container', 'resources', 'limits', 'nvidia.com/gpu'], [1, 100, -1]),
   set(['pool'], ['gpu', 'tpu', '', 5]),
   set(['kind'], ['cron', 5, '', 'job', 'service']),
-  set(['container', 'env', 1], [{ name: 'A=B' }, { name: '' }, { name: 5 }, { value: 'x' }, { name: 'X', value: 5 }]),
-  set(['container', 'env'], ['string', {}, [1]]),
+  set(
+    [SECTION, 'container', 'env', 1],
+    [{ name: 'A=B' }, { name: '' }, { name: 5 }, { value: 'x' }, { name: 'X', value: 5 }],
+  ),
+  set([SECTION, 'container', 'env'], ['string', {}, [1]]),
   set(
     ['container', 'volumeMounts', 0],
     [
@@ -129,10 +140,10 @@ const MUTATIONS: readonly Mutation[] = [
       { name: 'x', mountPath: '' },
     ],
   ),
-  set(['ports', 0, 'name'], BAD_PORT_NAMES),
-  set(['ports', 0, 'port'], [0, 70000, -1, '80', 1.5]),
-  set(['ports', 0, 'protocol'], ['SCTP', 'tcp', 5]),
-  set(['ports', 1], [{ name: 'http', port: 8080 }, { port: 8080 }, { name: 'admin', port: 9090 }]),
+  set([SECTION, 'ports', 0, 'name'], BAD_PORT_NAMES),
+  set([SECTION, 'ports', 0, 'port'], [0, 70000, -1, '80', 1.5]),
+  set([SECTION, 'ports', 0, 'protocol'], ['SCTP', 'tcp', 5]),
+  set([SECTION, 'ports', 1], [{ name: 'http', port: 8080 }, { port: 8080 }, { name: 'admin', port: 9090 }]),
   set(
     ['environment', 'tolerations', 0],
     [
@@ -146,12 +157,12 @@ const MUTATIONS: readonly Mutation[] = [
       { operator: 'Exists' },
     ],
   ),
-  set(['termination', 'maxRetries'], [-1, 101, 'x', 1.5]),
-  set(['termination', 'timeout'], [0, -5, 'x', 1]),
-  set(['termination', 'ttl'], [-1, 'x']),
+  set([SECTION, 'termination', 'maxRetries'], [-1, 101, 'x', 1.5]),
+  set([SECTION, 'termination', 'timeout'], [0, -5, 'x', 1]),
+  set([SECTION, 'termination', 'ttl'], [-1, 'x']),
   // Not 0: a service scaled to zero has no pod to report, and waits in created with no reason
   // until the status pacer publishes WorkloadCreated, a minute on (status-pacing.ts).
-  set(['replicas'], [-1, 101, 'two', 2]),
+  set([SECTION, 'replicas'], [-1, 101, 'two', 2]),
   set(
     ['params', 1],
     [
@@ -160,24 +171,29 @@ const MUTATIONS: readonly Mutation[] = [
       { name: 'OK', value: HUGE },
     ],
   ),
-  set(['container', 'imagePullPolicy'], ['Sometimes', 5]),
+  set([SECTION, 'container', 'imagePullPolicy'], ['Sometimes', 5]),
   // No wrong types among the container's other fields (`stdin: "yes"`): the container keeps fields
   // it does not declare, so those reach the controller, and the API server fails the apply of its Job
   // with an error a retry might mend (not 400 or 422). The Container schema is to close.
-  set(['container', 'ports'], [[{ containerPort: -1 }]]),
-  set(['container', 'livenessProbe'], [{}, { httpGet: { port: 'no such port name!' } }]),
-  set(['container', 'terminationMessagePolicy'], ['Loud']),
-  set(['container'], ['string', [], {}]),
-  set(['container', 'image'], ['', 'x'.repeat(600), 5]),
-  set(['container', 'args'], ['x', Array.from({ length: 300 }, () => 'a'), [1, 2]]),
-  set(['container', 'securityContext', 'runAsUser'], [0, -1, 'root']),
+  set([SECTION, 'container', 'ports'], [[{ containerPort: -1 }]]),
+  set([SECTION, 'container', 'livenessProbe'], [{}, { httpGet: { port: 'no such port name!' } }]),
+  set([SECTION, 'container', 'terminationMessagePolicy'], ['Loud']),
+  set([SECTION, 'container'], ['string', [], {}]),
+  set([SECTION, 'container', 'image'], ['', 'x'.repeat(600), 5]),
+  set([SECTION, 'container', 'args'], ['x', Array.from({ length: 300 }, () => 'a'), [1, 2]]),
+  set([SECTION, 'container', 'securityContext', 'runAsUser'], [0, -1, 'root']),
   set(['environment'], [[], 'x', { bogus: true }]),
   set(['environment', 'labels'], ['x', Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v']))]),
-  set(['init', 0], [{ image, name: 'main' }, { name: 'no-image' }, { image, name: 'Init' }]),
+  set([SECTION, 'init', 0], [{ image, name: 'main' }, { name: 'no-image' }, { image, name: 'Init' }]),
   set(['connections'], [['nope'], ['datasets', 'datasets'], 'datasets', ['datasets']]),
   set(['bogus'], [1]),
-  set(['termination', 'bogus'], [1]),
-  set(['isExternal'], [true, 'yes']),
+  // Another kind's section beside the run's own, or a kind without its section.
+  set(['service'], [{ container: { image }, ports: [{ port: 8080 }] }]),
+  set(['job'], [{ container: { image } }, { container: { image }, ports: [{ port: 80 }] }]),
+  set(['kind'], ['dag', 'pytorch', 'service']),
+  set(['termination'], [{ maxRetries: 1 }]),
+  set([SECTION, 'termination', 'bogus'], [1]),
+  set([SECTION, 'isExternal'], [true, 'yes']),
   set(['stopped'], [true, 'no']),
   set(['environment', 'annotations', SIMULATE_ANNOTATION], ['fail', 'oom', 'image-pull', 'crash-loop']),
 ];
@@ -243,7 +259,7 @@ const settled = (run: Run): boolean => explained(run) && run.status?.reason !== 
 /** How long nothing may settle before runs explained but not settled are taken as they are. */
 const QUIET_MS = 5000;
 
-/** A field path as the API server names one: `spec.container.name`, `spec.ports[0].port`, `metadata.name`. */
+/** A field path as the API server names one: `spec.job.container.name`, `spec.service.ports[0].port`, `metadata.name`. */
 const FIELD_PATH = /\b(spec|metadata)(\.[A-Za-z][\w/-]*|\[\d+\])+/;
 
 /** The controller loop's warning for a reconcile it will retry (controller-loop.ts). */
@@ -270,7 +286,7 @@ describe('the Run API under fuzzing', () => {
     // The CRD cannot compare quantities; the API server refuses a request above its limit.
     const name = 'over-limit';
     made.push(name);
-    const spec = { container: { image, resources: { requests: { cpu: '2' }, limits: { cpu: '500m' } } } };
+    const spec = { job: { container: { image, resources: { requests: { cpu: '2' }, limits: { cpu: '500m' } } } } };
     expect(await createRun(editor(), NS, runObject(name, spec))).toBe(201);
     const run = await waitForRun(NS, name, inPhase('failed'), 30_000);
     expect(run.status).toMatchObject({ phase: 'failed', reason: REASON.InvalidWorkload });

@@ -23,8 +23,8 @@ let controller: ControllerProcess;
 /** A job run on the GPU pool holding `gpus` GPUs of the team's quota for `duration`. */
 const gpuJob = (gpus: number, duration: string): Parameters<typeof submitRun>[2] => ({
   pool: 'gpu',
-  container: { image, resources: { limits: { 'nvidia.com/gpu': gpus } } },
   environment: { annotations: { [DURATION_ANNOTATION]: duration } },
+  job: { container: { image, resources: { limits: { 'nvidia.com/gpu': gpus } } } },
 });
 
 /** The Events on a run, as its team's viewer reads them through events.k8s.io, oldest first. */
@@ -145,7 +145,7 @@ describe('Events on runs', () => {
   it('warns of an unschedulable run with the reason the controller found, once', async () => {
     await submit('events-nowhere', {
       pool: 'cpu',
-      container: { image },
+      job: { container: { image } },
       environment: { nodeSelector: { 'nvidia.com/gpu.product': 'nvidia-a100' } },
     });
     const run = await waitForRun(NS, 'events-nowhere', inPhase('unschedulable'));

@@ -31,8 +31,8 @@ describe('the controller runs jobs and services', () => {
   it('takes a GPU job to succeeded on a GPU node, with the platform defaults on its Job', async () => {
     await submit('train-gpu', {
       pool: 'gpu',
-      container: { image, resources: { limits: { 'nvidia.com/gpu': 2 } } },
       params: [{ name: 'LR', value: '0.01' }],
+      job: { container: { image, resources: { limits: { 'nvidia.com/gpu': 2 } } } },
     });
     const run = await waitForRun(NS, 'train-gpu', inPhase('succeeded', 'failed'));
     expect(run.status).toMatchObject({ phase: 'succeeded', reason: 'Completed', attempts: 1 });
@@ -82,16 +82,18 @@ describe('the controller runs jobs and services', () => {
   it('keeps what a run may set of its security, and the floor for the rest', async () => {
     // What goes below the floor is refused at apply time (run-validation.test.ts).
     await submit('own-uid', {
-      container: {
-        image,
-        securityContext: {
-          runAsUser: 2000,
-          readOnlyRootFilesystem: true,
-          runAsNonRoot: true,
-          capabilities: { drop: ['NET_RAW'] },
-          seccompProfile: { type: 'RuntimeDefault' },
-        },
-      } as never,
+      job: {
+        container: {
+          image,
+          securityContext: {
+            runAsUser: 2000,
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            capabilities: { drop: ['NET_RAW'] },
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+        } as never,
+      },
     });
     await waitForRun(NS, 'own-uid', inPhase('succeeded', 'failed'));
     const job = await admin().makeApiClient(BatchV1Api).readNamespacedJob({ name: 'own-uid', namespace: NS });
@@ -108,9 +110,8 @@ describe('the controller runs jobs and services', () => {
 
   it('retries a failing pod maxRetries times, then fails the run with the reason', async () => {
     await submit('flaky', {
-      container: { image },
-      termination: { maxRetries: 1 },
       environment: { annotations: { [SIMULATE_ANNOTATION]: 'fail', [DURATION_ANNOTATION]: '200ms' } },
+      job: { container: { image }, termination: { maxRetries: 1 } },
     });
     const run = await waitForRun(NS, 'flaky', inPhase('succeeded', 'failed'), 90_000);
     expect(run.status).toMatchObject({ phase: 'failed', reason: 'Error', attempts: 2 });
@@ -119,8 +120,8 @@ describe('the controller runs jobs and services', () => {
 
   it('reports an OOMKilled run as such', async () => {
     await submit('oom', {
-      container: { image },
       environment: { annotations: { [SIMULATE_ANNOTATION]: 'oom', [DURATION_ANNOTATION]: '200ms' } },
+      job: { container: { image } },
     });
     const run = await waitForRun(NS, 'oom', inPhase('succeeded', 'failed'));
     expect(run.status).toMatchObject({ phase: 'failed', reason: 'OOMKilled' });
@@ -130,8 +131,8 @@ describe('the controller runs jobs and services', () => {
   it('reports an image that cannot be pulled, naming the image, and never as running', async () => {
     const typo = 'ghcr.io/plinth-dev/trian:1.0.0';
     await submit('bad-image', {
-      container: { image: typo },
       environment: { annotations: { [SIMULATE_ANNOTATION]: 'image-pull' } },
+      job: { container: { image: typo } },
     });
     const run = await waitForRun(NS, 'bad-image', inPhase('warning'));
     expect(run.status?.reason).toBe('ImagePullError');
@@ -147,9 +148,8 @@ describe('the controller runs jobs and services', () => {
   it('reports a crash-looping service with the exit code and the restarts, once it stops being ready', async () => {
     await submit('crashing', {
       kind: 'service',
-      container: { image },
-      ports: [{ name: 'http', port: 8080 }],
       environment: { annotations: { [SIMULATE_ANNOTATION]: 'crash-loop', [DURATION_ANNOTATION]: '5s' } },
+      service: { container: { image }, ports: [{ name: 'http', port: 8080 }] },
     });
     await waitForRun(NS, 'crashing', inPhase('running'));
     const run = await waitForRun(NS, 'crashing', inPhase('warning'));
@@ -160,7 +160,10 @@ describe('the controller runs jobs and services', () => {
   });
 
   it('marks a run asking for more GPUs than any node has unschedulable, naming nvidia.com/gpu', async () => {
-    await submit('too-big', { pool: 'gpu', container: { image, resources: { limits: { 'nvidia.com/gpu': 9 } } } });
+    await submit('too-big', {
+      pool: 'gpu',
+      job: { container: { image, resources: { limits: { 'nvidia.com/gpu': 9 } } } },
+    });
     const run = await waitForRun(NS, 'too-big', inPhase('unschedulable'));
     expect(run.status?.reason).toBe('InsufficientGPU');
     expect(run.status?.message).toMatch(
@@ -176,7 +179,7 @@ describe('the controller runs jobs and services', () => {
     // 32 CPUs: beyond the team's 16, which admission (GPUs and concurrent runs) does not count.
     await submit('too-much-cpu', {
       pool: 'cpu',
-      container: { image, resources: { requests: { cpu: '32' }, limits: { cpu: '32' } } },
+      job: { container: { image, resources: { requests: { cpu: '32' }, limits: { cpu: '32' } } } },
     });
     const run = await waitForRun(NS, 'too-much-cpu', inPhase('warning'));
     expect(run.status?.reason).toBe('QuotaExceeded');
@@ -186,8 +189,8 @@ describe('the controller runs jobs and services', () => {
   it('names a node selector that no node matches', async () => {
     await submit('no-node', {
       pool: 'cpu',
-      container: { image },
       environment: { nodeSelector: { 'nvidia.com/gpu.product': 'nvidia-a100' } },
+      job: { container: { image } },
     });
     const run = await waitForRun(NS, 'no-node', inPhase('unschedulable'));
     expect(run.status?.reason).toBe('NoMatchingNode');
@@ -203,7 +206,7 @@ describe('the controller runs jobs and services', () => {
       namespace: NS,
       body: { metadata: { name: 'huggingface' }, stringData: { HF_TOKEN: 'hf_not_a_real_token' } },
     });
-    await submit('fine-tune', { pool: 'cpu', container: { image }, connections: ['huggingface', 'datasets'] });
+    await submit('fine-tune', { pool: 'cpu', connections: ['huggingface', 'datasets'], job: { container: { image } } });
     const waiting = await waitForRun(NS, 'fine-tune', inPhase('unschedulable'));
     expect(waiting.status?.reason).toBe('VolumeClaimNotFound');
     expect(waiting.status?.message).toMatch(
@@ -251,7 +254,7 @@ describe('the controller runs jobs and services', () => {
   });
 
   it('fails a run outside the team namespaces, saying why, and makes no Job for it', async () => {
-    await submitRun('default', 'stray', { container: { image } });
+    await submitRun('default', 'stray', { job: { container: { image } } });
     try {
       const run = await waitForRun('default', 'stray', inPhase('failed'));
       expect(run.status).toMatchObject({
@@ -269,9 +272,9 @@ describe('the controller runs jobs and services', () => {
   it('names the Secret a connection mounts when the kubelet cannot find it', async () => {
     await submit('clone-repo', {
       pool: 'cpu',
-      container: { image },
       connections: ['git'],
       environment: { annotations: { [SIMULATE_ANNOTATION]: 'mount-failure' } },
+      job: { container: { image } },
     });
     const run = await waitForRun(NS, 'clone-repo', inPhase('warning'));
     expect(run.status).toMatchObject({
@@ -286,7 +289,10 @@ describe('the controller runs jobs and services', () => {
   });
 
   it('stops a run mid-way, leaving no pod behind', async () => {
-    await submit('long', { container: { image }, environment: { annotations: { [DURATION_ANNOTATION]: '10m' } } });
+    await submit('long', {
+      environment: { annotations: { [DURATION_ANNOTATION]: '10m' } },
+      job: { container: { image } },
+    });
     await waitForRun(NS, 'long', inPhase('running'));
     await patchRun(NS, 'long', { stopped: true });
     const run = await waitForRun(NS, 'long', inPhase('stopped'));
@@ -303,9 +309,7 @@ describe('the controller runs jobs and services', () => {
   it('gives a service run a Deployment and a Service, and reports it running', async () => {
     await submit('notebook', {
       kind: 'service',
-      container: { image },
-      ports: [{ name: 'http', port: 8888 }],
-      replicas: 2,
+      service: { container: { image }, ports: [{ name: 'http', port: 8888 }], replicas: 2 },
     });
     const run = await waitForRun(NS, 'notebook', inPhase('running'));
     expect(run.status?.message).toBe('2/2 replicas ready');
@@ -324,7 +328,10 @@ describe('the controller runs jobs and services', () => {
 
   it("serves an external service at its path of the team's host over TLS, until it is no longer external", async () => {
     const host = 'vision.runs.plinth.localtest.me';
-    await submit('board', { kind: 'service', container: { image }, ports: [{ port: 6006 }], isExternal: true });
+    await submit('board', {
+      kind: 'service',
+      service: { container: { image }, ports: [{ port: 6006 }], isExternal: true },
+    });
     const run = await waitForRun(NS, 'board', inPhase('running'));
     expect(run.status?.url).toBe(`https://${host}/board/`);
     const ingress = await ingressOf('board');
@@ -357,13 +364,16 @@ describe('the controller runs jobs and services', () => {
       return again && service && again.metadata?.uid !== ingress.metadata?.uid ? true : undefined;
     });
 
-    await patchRun(NS, 'board', { isExternal: false });
+    await patchRun(NS, 'board', { service: { isExternal: false } });
     await waitForRun(NS, 'board', (r) => r.status?.phase === 'running' && r.status.url === undefined);
     await expect(ingressOf('board')).rejects.toThrow(/HTTP-Code: 404/);
   });
 
   it('takes the Ingress of an external service away when the run is stopped', async () => {
-    await submit('demo', { kind: 'service', container: { image }, ports: [{ port: 8080 }], isExternal: true });
+    await submit('demo', {
+      kind: 'service',
+      service: { container: { image }, ports: [{ port: 8080 }], isExternal: true },
+    });
     await waitForRun(NS, 'demo', inPhase('running'));
     await ingressOf('demo');
     await patchRun(NS, 'demo', { stopped: true });

@@ -42,7 +42,7 @@ describe('runs that name no pool', () => {
   it("run on the team's default GPU pool when they ask for GPUs", async () => {
     await submit('no-pool-gpu', {
       pool: undefined,
-      container: { image, resources: { limits: { [GPU_RESOURCE]: 1 } } },
+      job: { container: { image, resources: { limits: { [GPU_RESOURCE]: 1 } } } },
     });
     const run = await waitForRun(NS, 'no-pool-gpu', inPhase('succeeded', 'failed'));
     expect(run.status).toMatchObject({ phase: 'succeeded', pool: 'gpu' });

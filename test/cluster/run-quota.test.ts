@@ -11,8 +11,8 @@ let controller: ControllerProcess;
 function gpuRun(gpus: number, duration: string) {
   return {
     pool: 'gpu',
-    container: { image: 'ghcr.io/plinth-dev/train:1.0.0', resources: { limits: { 'nvidia.com/gpu': gpus } } },
     environment: { annotations: { [DURATION_ANNOTATION]: duration } },
+    job: { container: { image: 'ghcr.io/plinth-dev/train:1.0.0', resources: { limits: { 'nvidia.com/gpu': gpus } } } },
   };
 }
 

@@ -17,7 +17,7 @@ describe('a controller killed mid-reconcile', () => {
   it('is replaced by one that finishes the work with exactly one Job per run', async () => {
     for (const name of names) {
       await submitRun(NS, name, {
-        container: { image: 'ghcr.io/plinth-dev/train:1.0.0' },
+        job: { container: { image: 'ghcr.io/plinth-dev/train:1.0.0' } },
         environment: { annotations: { [DURATION_ANNOTATION]: '2s' } },
       });
     }

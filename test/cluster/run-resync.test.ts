@@ -43,11 +43,14 @@ describe('the periodic resync', () => {
   it('reconciles every unfinished run each period, and never a finished one', async () => {
     for (const name of finished) {
       await submitRun(NS, name, {
-        container: { image },
+        job: { container: { image } },
         environment: { annotations: { [DURATION_ANNOTATION]: '100ms' } },
       });
     }
-    await submitRun(NS, waiting, { pool: 'gpu', container: { image, resources: { limits: { 'nvidia.com/gpu': 9 } } } });
+    await submitRun(NS, waiting, {
+      pool: 'gpu',
+      job: { container: { image, resources: { limits: { 'nvidia.com/gpu': 9 } } } },
+    });
     for (const name of finished) await waitForRun(NS, name, inPhase('succeeded'));
     await waitForRun(NS, waiting, inPhase('unschedulable'));
 

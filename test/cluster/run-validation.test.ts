@@ -20,6 +20,8 @@ async function dryRunCreate(name: string, spec: Record<string, unknown>): Promis
     namespace: 'plinth-vision',
     body: { ...runObject(name), spec },
     dryRun: 'All',
+    // As kubectl does: a field the schema does not declare is an error, not silently dropped.
+    fieldValidation: 'Strict',
   })) as Run;
 }
 
@@ -33,7 +35,13 @@ async function rejection(spec: Record<string, unknown>, name = 'invalid'): Promi
   throw new Error('expected the API server to reject the run');
 }
 
-const base = { kind: 'job', pool: 'cpu', container: { image: 'ghcr.io/plinth-dev/train:1.0.0' } };
+const image = 'ghcr.io/plinth-dev/train:1.0.0';
+const base = { kind: 'job', pool: 'cpu', job: { container: { image } } };
+/** A job run whose job section has `section` too. */
+const job = (section: Record<string, unknown>) => ({ ...base, job: { ...base.job, ...section } });
+const service = { kind: 'service', pool: 'cpu', service: { container: { image }, ports: [{ port: 8080 }] } };
+/** A service run whose service section has `section` too. */
+const serving = (section: Record<string, unknown>) => ({ ...service, service: { ...service.service, ...section } });
 
 describe('the API server rejects bad runs at apply time', () => {
   it('accepts a valid run', async () => {
@@ -59,7 +67,6 @@ describe('the API server rejects bad runs at apply time', () => {
   });
 
   it('rejects a service whose name its Service could not take, but not a job with that name', async () => {
-    const service = { ...base, kind: 'service', ports: [{ port: 8080 }] };
     for (const name of ['web.v2', '2web']) {
       expect(await rejection(service, name)).toMatch(
         /metadata\.name: Invalid value: .*a service run's name must be a DNS-1035 label, since its Service is named after it/,
@@ -77,27 +84,29 @@ describe('the API server rejects bad runs at apply time', () => {
   });
 
   it('rejects a negative maxRetries', async () => {
-    expect(await rejection({ ...base, termination: { maxRetries: -1 } })).toMatch(
-      /spec\.termination\.maxRetries: Invalid value: -1: spec\.termination\.maxRetries in body should be greater than or equal to 0/,
+    expect(await rejection(job({ termination: { maxRetries: -1 } }))).toMatch(
+      /spec\.job\.termination\.maxRetries: Invalid value: -1: spec\.job\.termination\.maxRetries in body should be greater than or equal to 0/,
     );
   });
 
-  it('rejects a job with ports', async () => {
-    expect(await rejection({ ...base, ports: [{ port: 8080 }] })).toMatch(
-      /spec\.ports: Forbidden: a job run cannot have ports; use kind: service/,
+  it("requires the section of the run's kind, and refuses another kind's, naming both", async () => {
+    expect(await rejection({ kind: 'job', pool: 'cpu' })).toMatch(
+      /spec\.job: Required value: a run of kind job needs its section, job/,
+    );
+    expect(await rejection({ ...base, service: service.service })).toMatch(
+      /spec\.service: Forbidden: service is the section of kind service; a run of kind job has only the section job/,
     );
   });
 
-  it('rejects a job with replicas, naming spec.replicas', async () => {
-    const message = await rejection({ ...base, replicas: 2 });
-    expect(message).toMatch(/spec\.replicas: Forbidden: a job run cannot have replicas/);
-    expect(message).not.toContain('spec.ports');
-  });
-
-  it('rejects a job that asks to be served through the ingress', async () => {
-    expect(await rejection({ ...base, isExternal: true })).toMatch(
-      /spec\.isExternal: Forbidden: only a service run is served through the ingress/,
+  it("refuses a field of another kind's section, rather than dropping it", async () => {
+    // Each section is closed: a job's termination cannot sit silently on a service, nor ports on a job.
+    expect(await rejection(serving({ termination: { maxRetries: 3 } }))).toMatch(
+      /unknown field "spec\.service\.termination"/,
     );
+    expect(await rejection(job({ ports: [{ port: 8080 }], replicas: 2 }))).toMatch(
+      /unknown field "spec\.job\.ports".*unknown field "spec\.job\.replicas"/,
+    );
+    expect(await rejection({ ...base, isExternal: true })).toMatch(/unknown field "spec\.isExternal"/);
   });
 
   it('rejects a connection the platform does not define, listing those it does, and a repeated one', async () => {
@@ -110,62 +119,61 @@ describe('the API server rejects bad runs at apply time', () => {
   });
 
   it('rejects a service without ports', async () => {
-    expect(await rejection({ ...base, kind: 'service' })).toMatch(
-      /spec\.ports: Required value: a service run needs at least one port/,
+    expect(await rejection({ ...service, service: { container: { image } } })).toMatch(
+      /spec\.service\.ports: Required value/,
     );
+    expect(await rejection(serving({ ports: [] }))).toMatch(/spec\.service\.ports: Invalid value: 0: .*at least 1/);
   });
 
   it('rejects a container without an image', async () => {
-    expect(await rejection({ ...base, container: { name: 'main' } })).toMatch(/spec\.container\.image: Required value/);
+    expect(await rejection(job({ container: { name: 'main' } }))).toMatch(
+      /spec\.job\.container\.image: Required value/,
+    );
   });
 
   it('rejects a GPU request on a CPU pool', async () => {
-    expect(
-      await rejection({
-        ...base,
-        container: { image: 'ghcr.io/plinth-dev/train:1.0.0', resources: { limits: { 'nvidia.com/gpu': 1 } } },
-      }),
-    ).toMatch(
-      /spec\.container\.resources: Invalid value: .*asks for nvidia\.com\/gpu on a CPU pool; use a GPU pool \(gpu\)/,
+    expect(await rejection(job({ container: { image, resources: { limits: { 'nvidia.com/gpu': 1 } } } }))).toMatch(
+      /spec\.job\.container\.resources: Invalid value: .*asks for nvidia\.com\/gpu on a CPU pool; use a GPU pool \(gpu\)/,
     );
   });
 
   it('rejects a container that asks to go below the security floor, naming each field', async () => {
-    const message = await rejection({
-      ...base,
-      container: {
-        image: 'ghcr.io/plinth-dev/train:1.0.0',
-        securityContext: {
-          runAsUser: 0,
-          runAsGroup: 0,
-          runAsNonRoot: false,
-          privileged: true,
-          allowPrivilegeEscalation: true,
-          capabilities: { add: ['SYS_ADMIN'] },
-          seccompProfile: { type: 'Unconfined' },
-          procMount: 'Unmasked',
+    const message = await rejection(
+      job({
+        container: {
+          image,
+          securityContext: {
+            runAsUser: 0,
+            runAsGroup: 0,
+            runAsNonRoot: false,
+            privileged: true,
+            allowPrivilegeEscalation: true,
+            capabilities: { add: ['SYS_ADMIN'] },
+            seccompProfile: { type: 'Unconfined' },
+            procMount: 'Unmasked',
+          },
         },
-      },
-      init: [{ image: 'ghcr.io/plinth-dev/fetch:1.0.0', securityContext: { privileged: true } }],
-    });
+        init: [{ image: 'ghcr.io/plinth-dev/fetch:1.0.0', securityContext: { privileged: true } }],
+      }),
+    );
     // Every floor rule fails, each naming its own field.
     for (const { fieldPath, message: why } of SECURITY_FLOOR_RULES) {
-      expect(message).toContain(`spec.container.securityContext${fieldPath}: Forbidden: ${why}`);
+      expect(message).toContain(`spec.job.container.securityContext${fieldPath}: Forbidden: ${why}`);
     }
-    expect(message).toContain('spec.init[0].securityContext.privileged: Forbidden: runs are never privileged');
+    expect(message).toContain('spec.job.init[0].securityContext.privileged: Forbidden: runs are never privileged');
   });
 
   it('rejects names, label keys and values, quantities and port names Kubernetes would refuse, naming each field', async () => {
-    const image = 'ghcr.io/plinth-dev/train:1.0.0';
     const message = await rejection({
-      ...base,
-      container: {
-        image,
-        name: 'Main',
-        resources: { requests: { cpu: '1.5.5' }, limits: { memory: -1 } },
-        env: [{ name: 'A=B', value: '1' }],
-        volumeMounts: [{ name: 'Data_Set', mountPath: '' }],
-      },
+      ...job({
+        container: {
+          image,
+          name: 'Main',
+          resources: { requests: { cpu: '1.5.5' }, limits: { memory: -1 } },
+          env: [{ name: 'A=B', value: '1' }],
+          volumeMounts: [{ name: 'Data_Set', mountPath: '' }],
+        },
+      }),
       environment: {
         serviceAccountName: 'Bad_Name',
         priorityClassName: 'High!',
@@ -175,12 +183,12 @@ describe('the API server rejects bad runs at apply time', () => {
       },
     });
     for (const field of [
-      'spec.container.name',
-      'spec.container.resources.requests.cpu',
-      'spec.container.resources.limits.memory',
-      'spec.container.env[0].name',
-      'spec.container.volumeMounts[0].name',
-      'spec.container.volumeMounts[0].mountPath',
+      'spec.job.container.name',
+      'spec.job.container.resources.requests.cpu',
+      'spec.job.container.resources.limits.memory',
+      'spec.job.container.env[0].name',
+      'spec.job.container.volumeMounts[0].name',
+      'spec.job.container.volumeMounts[0].mountPath',
       'spec.environment.serviceAccountName',
       'spec.environment.priorityClassName',
       'spec.environment.labels.team',
@@ -191,12 +199,11 @@ describe('the API server rejects bad runs at apply time', () => {
     expect(message).toContain('spec.environment.nodeSelector.example.com/disk: Too long: may not be more than 63');
     // Keys are checked by CEL rules, which the API server evaluates only once the schema holds.
     const keys = await rejection({
-      ...base,
-      container: { image, resources: { requests: { 'bad name': '1' } } },
+      ...job({ container: { image, resources: { requests: { 'bad name': '1' } } } }),
       environment: { labels: { 'bad key': 'ok' }, annotations: { '-x': 'any value' } },
     });
     expect(keys).toContain(
-      'spec.container.resources.requests: Invalid value: "object": resource name "bad name" is not a qualified name',
+      'spec.job.container.resources.requests: Invalid value: "object": resource name "bad name" is not a qualified name',
     );
     expect(keys).toContain(
       'spec.environment.labels: Invalid value: "object": label key "bad key" is not a qualified name',
@@ -205,19 +212,33 @@ describe('the API server rejects bad runs at apply time', () => {
       'spec.environment.annotations: Invalid value: "object": annotation key "-x" is not a qualified name',
     );
 
-    const service = { ...base, kind: 'service' };
+    // Two ports on one port, or of one name, as a Service cannot take them.
+    expect(await rejection(serving({ ports: [{ name: 'http', port: 8080 }, { port: 8080 }] }))).toMatch(
+      /spec\.service\.ports\[1\]: Duplicate value: .*"port":8080/,
+    );
+    expect(
+      await rejection(
+        serving({
+          ports: [
+            { name: 'http', port: 8080 },
+            { name: 'http', port: 9090 },
+          ],
+        }),
+      ),
+    ).toContain('spec.service.ports: Invalid value: "array": port names must be unique');
     for (const name of ['http--alt', '-http', 'HTTP', '8080', 'a-very-long-port']) {
-      expect(await rejection({ ...service, ports: [{ name, port: 8080 }] })).toContain('spec.ports[0].name: ');
+      expect(await rejection(serving({ ports: [{ name, port: 8080 }] }))).toContain('spec.service.ports[0].name: ');
     }
     await expect(
       dryRunCreate('formats', {
-        ...service,
-        ports: [{ name: '8080-http', port: 8080 }],
-        container: {
-          image,
-          name: 'server',
-          resources: { requests: { cpu: '500m', memory: '1Gi', 'example.com/widget': 0 } },
-        },
+        ...serving({
+          ports: [{ name: '8080-http', port: 8080 }],
+          container: {
+            image,
+            name: 'server',
+            resources: { requests: { cpu: '500m', memory: '1Gi', 'example.com/widget': 0 } },
+          },
+        }),
         environment: {
           serviceAccountName: 'trainer.v2',
           labels: { 'app.kubernetes.io/name': 'web', empty: '' },
@@ -237,8 +258,8 @@ describe('the API server rejects bad runs at apply time', () => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     };
-    const created = await dryRunCreate('restricted', { ...base, container: { ...base.container, securityContext } });
-    expect(created.spec.container.securityContext).toEqual(securityContext);
+    const created = await dryRunCreate('restricted', job({ container: { image, securityContext } }));
+    expect(created.spec.job?.container.securityContext).toEqual(securityContext);
   });
 });
 
@@ -271,26 +292,28 @@ describe('the API server rejects edits a submitted run cannot take', () => {
     await submitRun('plinth-vision', 'edit-job');
     const message = await edit('edit-job', {
       pool: 'gpu',
-      container: { image: 'ghcr.io/plinth-dev/train:2.0.0' },
-      termination: { maxRetries: 3 },
+      job: { container: { image: 'ghcr.io/plinth-dev/train:2.0.0' }, termination: { maxRetries: 3 } },
       params: [{ name: 'LR', value: '0.1' }],
     });
-    for (const field of ['pool', 'container', 'termination', 'params']) {
+    for (const field of ['pool', 'job', 'params']) {
       expect(message).toContain(`spec.${field}: Forbidden: a job run cannot change once submitted`);
     }
-    expect(await edit('edit-job', { kind: 'service', ports: [{ port: 8080 }] })).toContain(
+    expect(await edit('edit-job', { kind: 'service', job: null, service: service.service })).toContain(
       "spec.kind: Forbidden: a run's kind cannot change",
     );
     expect(await edit('edit-job', { stopped: true })).toBe('');
   });
 
   it('lets a service run change, but not into a job', async () => {
-    await submitRun('plinth-vision', 'edit-service', { kind: 'service', ports: [{ port: 8080 }] });
-    expect(await edit('edit-service', { container: { image: 'ghcr.io/plinth-dev/serve:2.0.0' }, replicas: 3 })).toBe(
-      '',
-    );
-    expect(await edit('edit-service', { kind: 'job', ports: null })).toContain(
+    await submitRun('plinth-vision', 'edit-service', service as Parameters<typeof submitRun>[2]);
+    expect(
+      await edit('edit-service', { service: { container: { image: 'ghcr.io/plinth-dev/serve:2.0.0' }, replicas: 3 } }),
+    ).toBe('');
+    expect(await edit('edit-service', { kind: 'job', service: null, job: base.job })).toContain(
       "spec.kind: Forbidden: a run's kind cannot change",
+    );
+    expect(await edit('edit-service', { matrix: { kind: 'grid' } })).toContain(
+      'spec.matrix: Forbidden: a run cannot become a sweep, or stop being one, once submitted',
     );
   });
 

@@ -86,19 +86,30 @@ describe.each(ENVIRONMENTS)('controller in %s', (env) => {
     expect(undescribed(root.properties!['status']!, 'status')).toEqual([]);
   });
 
-  it('keys every list-map by required fields, as the API server requires of a list-map', () => {
+  it('keys every list-map by required or defaulted fields, as the API server requires of a list-map', () => {
     const crd = find(objects, 'CustomResourceDefinition', 'runs.plinth.dev') as unknown as {
       spec: { versions: { schema: { openAPIV3Schema: SchemaNode } }[] };
     };
     const listMaps = (node: SchemaNode, path: string): { path: string; keys: string[]; required: string[] }[] => [
       ...(node['x-kubernetes-list-type'] === 'map'
-        ? [{ path, keys: node['x-kubernetes-list-map-keys'] ?? [], required: node.items?.required ?? [] }]
+        ? [
+            {
+              path,
+              keys: node['x-kubernetes-list-map-keys'] ?? [],
+              required: [
+                ...(node.items?.required ?? []),
+                ...Object.entries(node.items?.properties ?? {})
+                  .filter(([, property]) => property.default !== undefined)
+                  .map(([key]) => key),
+              ],
+            },
+          ]
         : []),
       ...Object.entries(node.properties ?? {}).flatMap(([key, child]) => listMaps(child, `${path}.${key}`)),
       ...(node.items ? listMaps(node.items, `${path}[]`) : []),
     ];
     const maps = listMaps(crd.spec.versions[0]!.schema.openAPIV3Schema, '');
-    expect(maps.map((m) => m.path)).toContain('.status.conditions');
+    expect(maps.map((m) => m.path)).toEqual(expect.arrayContaining(['.status.conditions', '.spec.service.ports']));
     for (const { path, keys, required } of maps) {
       expect(keys, path).not.toEqual([]);
       expect(required, path).toEqual(expect.arrayContaining(keys));
@@ -108,6 +119,7 @@ describe.each(ENVIRONMENTS)('controller in %s', (env) => {
 
 interface SchemaNode {
   description?: string;
+  default?: unknown;
   properties?: Record<string, SchemaNode>;
   items?: SchemaNode;
   required?: string[];

@@ -74,12 +74,15 @@ export const inPhase =
   (run: Run) =>
     phases.includes(run.status?.phase ?? '');
 
+/** A Run: a job on the cpu pool unless `spec` says otherwise; a job's section is filled in if missing. */
 export function runObject(name: string, spec: Partial<RunSpec> = {}) {
+  const kind = spec.kind ?? 'job';
+  const job = kind === 'job' ? { job: { container: { image: 'ghcr.io/plinth-dev/train:1.0.0' } } } : {};
   return {
     apiVersion: RUN_API_VERSION,
     kind: RUN_KIND,
     metadata: { name },
-    spec: { kind: 'job', pool: 'cpu', container: { image: 'ghcr.io/plinth-dev/train:1.0.0' }, ...spec },
+    spec: { kind, pool: 'cpu', ...job, ...spec },
   };
 }
 

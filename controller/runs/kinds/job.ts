@@ -1,6 +1,7 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { JOBS } from '../../api/children.js';
 import { REASON } from '../../api/reasons.js';
+import { sectionOf } from '../../api/run.js';
 import { diagnosePod, terminationSummary, type Diagnosis } from '../diagnosis.js';
 import { childMetadata, gpusPerPod, runPodTemplate } from '../pod-template.js';
 import type { RunKind, WorkloadObservation, WorkloadState } from './run-kind.js';
@@ -11,8 +12,9 @@ export const jobKind: RunKind<'job'> = {
   children: [JOBS],
   updates: 'never',
 
-  desired(run, { defaults, team }) {
-    const termination = run.spec.termination ?? {};
+  desired(run, { defaults, team, pool }) {
+    const section = sectionOf(run.spec, 'job');
+    const termination = section.termination ?? {};
     const job: V1Job = {
       apiVersion: JOBS.apiVersion,
       kind: JOBS.kind,
@@ -21,7 +23,7 @@ export const jobKind: RunKind<'job'> = {
         backoffLimit: termination.maxRetries ?? 0,
         activeDeadlineSeconds: termination.timeout,
         ttlSecondsAfterFinished: termination.ttl,
-        template: runPodTemplate(run, defaults, team.team, 'Never'),
+        template: runPodTemplate(run, section, { defaults, team: team.team, pool, restartPolicy: 'Never' }),
       },
     };
     return [job];
@@ -38,7 +40,7 @@ export const jobKind: RunKind<'job'> = {
     return jobState(job, observed);
   },
 
-  gpus: gpusPerPod,
+  gpus: (run) => gpusPerPod(sectionOf(run.spec, 'job')),
 };
 
 function jobCondition(job: V1Job, type: string) {

@@ -1,13 +1,16 @@
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ManagedResource } from '../../api/children.js';
 import type { PlatformDefaults, TeamDefaults } from '../../api/platform-defaults.js';
-import type { Run, RunKindName } from '../../api/run.js';
+import type { LeafKindName } from '../../api/run.js';
+import type { LeafRun } from '../../api/composition.js';
 import type { Diagnosis, MountFailureOf } from '../diagnosis.js';
 
 /** What a kind needs to know of the platform and the run's team to say what the run becomes. */
 export interface KindContext {
   readonly defaults: PlatformDefaults;
   readonly team: TeamDefaults;
+  /** The pool the run goes to: spec.pool, or its team's default (effective-pool.ts). */
+  readonly pool: string;
 }
 
 /** What the reconciler observed of an admitted run's workload, from its caches. */
@@ -35,7 +38,7 @@ export interface WorkloadState {
  * kind: it admits the run, applies `desired`, and writes the status `observe` derives, for every
  * kind alike. Adding a leaf kind is a file of its own here and one line in the registry.
  */
-export interface RunKind<K extends RunKindName = RunKindName> {
+export interface RunKind<K extends LeafKindName = LeafKindName> {
   readonly name: K;
   /**
    * The resources its children are, primary first: the primary's status says how the run goes, and
@@ -48,9 +51,9 @@ export interface RunKind<K extends RunKindName = RunKindName> {
    */
   readonly updates: 'never' | 'on-change';
   /** The children the run should have now, one per resource in `children` at most, primary first. */
-  desired(run: Run, context: KindContext): KubernetesObject[];
+  desired(run: LeafRun, context: KindContext): KubernetesObject[];
   /** How the workload is doing, from its children and pods. */
-  observe(run: Run, observed: WorkloadObservation, context: KindContext): WorkloadState;
+  observe(run: LeafRun, observed: WorkloadObservation, context: KindContext): WorkloadState;
   /** GPUs the run holds while admitted, counted against its team's quota. */
-  gpus(run: Run): number;
+  gpus(run: LeafRun): number;
 }

@@ -1,7 +1,7 @@
 import type { V1Deployment, V1Ingress, V1Service } from '@kubernetes/client-node';
 import { DEPLOYMENTS, INGRESSES, SERVICES } from '../../api/children.js';
 import { REASON } from '../../api/reasons.js';
-import type { Run } from '../../api/run.js';
+import { sectionOf, type ServiceSection } from '../../api/run.js';
 import { worstDiagnosis, type Diagnosis } from '../diagnosis.js';
 import { childMetadata, gpusPerPod, runPodTemplate } from '../pod-template.js';
 import { runSelector } from '../run-labels.js';
@@ -17,10 +17,11 @@ export const serviceKind: RunKind<'service'> = {
   children: [DEPLOYMENTS, SERVICES, INGRESSES],
   updates: 'on-change',
 
-  desired(run, { defaults, team }) {
-    const ports = run.spec.ports ?? [];
+  desired(run, { defaults, team, pool }) {
+    const section = sectionOf(run.spec, 'service');
+    const { ports } = section;
     const route = serviceRoute(run, team);
-    const template = runPodTemplate(run, defaults, team.team, 'Always', route);
+    const template = runPodTemplate(run, section, { defaults, team: team.team, pool, restartPolicy: 'Always', route });
     const main = template.spec?.containers[0];
     if (main) {
       main.ports = ports.map((p, i) => ({
@@ -34,7 +35,7 @@ export const serviceKind: RunKind<'service'> = {
       apiVersion: DEPLOYMENTS.apiVersion,
       kind: DEPLOYMENTS.kind,
       metadata: metadata(),
-      spec: { replicas: replicasOf(run), selector: { matchLabels: runSelector(run.metadata.name) }, template },
+      spec: { replicas: replicasOf(section), selector: { matchLabels: runSelector(run.metadata.name) }, template },
     };
     const service: V1Service = {
       apiVersion: SERVICES.apiVersion,
@@ -62,10 +63,13 @@ export const serviceKind: RunKind<'service'> = {
     return { diagnosis, attempts: observed.pods.length, url: serviceRoute(run, team)?.url };
   },
 
-  gpus: (run) => gpusPerPod(run) * replicasOf(run),
+  gpus: (run) => {
+    const section = sectionOf(run.spec, 'service');
+    return gpusPerPod(section) * replicasOf(section);
+  },
 };
 
-const replicasOf = (run: Run): number => run.spec.replicas ?? 1;
+const replicasOf = (section: ServiceSection): number => section.replicas ?? 1;
 
 function deploymentDiagnosis(deployment: V1Deployment, observed: WorkloadObservation): Diagnosis {
   const want = deployment.spec?.replicas ?? 1;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TeamDefaults } from '../../../controller/api/platform-defaults.js';
-import type { Run } from '../../../controller/api/run.js';
+import type { LeafRun } from '../../../controller/api/composition.js';
+import type { JobSection } from '../../../controller/api/run.js';
 import { effectivePool } from '../../../controller/runs/effective-pool.js';
 import { GPU_RESOURCE } from '../../../model/pools.js';
 
@@ -18,16 +19,18 @@ const cpuOnly: TeamDefaults = { ...team, pools: ['cpu'], defaultPool: 'cpu', def
 const gpuOnly: TeamDefaults = { ...team, pools: ['gpu'], defaultPool: null, defaultGpuPool: 'gpu' };
 
 const gpus = { resources: { limits: { [GPU_RESOURCE]: 1 } } };
-type Container = Run['spec']['container'];
-const run = (spec: { pool?: string; container?: Partial<Container>; init?: Partial<Container>[] }): Run => ({
+type Container = JobSection['container'];
+const run = (spec: { pool?: string; container?: Partial<Container>; init?: Partial<Container>[] }): LeafRun => ({
   apiVersion: 'plinth.dev/v1alpha1',
   kind: 'Run',
   metadata: { name: 'r', namespace: 'plinth-vision' },
   spec: {
     kind: 'job',
     ...(spec.pool ? { pool: spec.pool } : {}),
-    container: { image: 'x:1', ...spec.container },
-    ...(spec.init ? { init: spec.init.map((c) => ({ image: 'x:1', ...c })) } : {}),
+    job: {
+      container: { image: 'x:1', ...spec.container },
+      ...(spec.init ? { init: spec.init.map((c) => ({ image: 'x:1', ...c })) } : {}),
+    },
   },
 });
 

@@ -1,24 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Job } from '@kubernetes/client-node';
-import type { Run } from '../../../controller/api/run.js';
+import type { LeafRun } from '../../../controller/api/composition.js';
+import type { JobSection } from '../../../controller/api/run.js';
 import { jobKind } from '../../../controller/runs/kinds/job.js';
 import { runDefaultsOf } from '../../support/platform.js';
 
 const defaults = runDefaultsOf('local');
 const vision = defaults.teams['plinth-vision']!;
 /** The Job a job run of team vision becomes. */
-const desiredJob = (r: Run) => jobKind.desired(r, { defaults, team: vision })[0] as V1Job;
+const desiredJob = (r: LeafRun) =>
+  jobKind.desired(r, { defaults, team: vision, pool: r.spec.pool ?? 'cpu' })[0] as V1Job;
 
-const run = (spec: Partial<Run['spec']>): Run => ({
+/** A job run of team vision: the shared fields in `spec`, its job section's in `job`. */
+const run = (spec: Partial<LeafRun['spec']>, job: Partial<JobSection> = {}): LeafRun => ({
   apiVersion: 'plinth.dev/v1alpha1',
   kind: 'Run',
   metadata: { name: 'r', namespace: 'plinth-vision', uid: 'u1' },
-  spec: { kind: 'job', pool: 'cpu', container: { image: 'x:1' }, ...spec },
+  spec: { kind: 'job', pool: 'cpu', job: { container: { image: 'x:1' }, ...job }, ...spec },
 });
 
 describe('desiredJob', () => {
   it('maps termination to backoffLimit, activeDeadlineSeconds and ttlSecondsAfterFinished', () => {
-    const job = desiredJob(run({ termination: { maxRetries: 3, timeout: 600, ttl: 60 } }));
+    const job = desiredJob(run({}, { termination: { maxRetries: 3, timeout: 600, ttl: 60 } }));
     expect(job.spec).toMatchObject({ backoffLimit: 3, activeDeadlineSeconds: 600, ttlSecondsAfterFinished: 60 });
   });
 
@@ -47,7 +50,7 @@ describe('desiredJob', () => {
   });
 
   it('applies the floor to init containers too', () => {
-    const job = desiredJob(run({ init: [{ image: 'git:1', securityContext: { privileged: true } } as never] }));
+    const job = desiredJob(run({}, { init: [{ image: 'git:1', securityContext: { privileged: true } } as never] }));
     expect(job.spec?.template.spec?.initContainers?.[0]).toMatchObject({
       name: 'init-0',
       securityContext: { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
@@ -58,12 +61,14 @@ describe('desiredJob', () => {
     const spec = desiredJob(
       run({
         connections: ['huggingface', 'datasets'],
-        init: [{ image: 'fetch:1' }],
-        container: {
-          image: 'x:1',
-          env: [{ name: 'HF_HUB_DISABLE_TELEMETRY', value: '0' }],
-          envFrom: [{ configMapRef: { name: 'own' } }],
-        } as never,
+        job: {
+          init: [{ image: 'fetch:1' }],
+          container: {
+            image: 'x:1',
+            env: [{ name: 'HF_HUB_DISABLE_TELEMETRY', value: '0' }],
+            envFrom: [{ configMapRef: { name: 'own' } }],
+          } as never,
+        },
       }),
     ).spec?.template.spec;
     const [init, main] = [spec?.initContainers?.[0], spec?.containers[0]];
@@ -88,7 +93,7 @@ describe('desiredJob', () => {
   });
 
   it('labels the pods of a connected run, which a run cannot do for itself', () => {
-    const labelsOf = (spec: Partial<Run['spec']>) => desiredJob(run(spec)).spec?.template.metadata?.labels;
+    const labelsOf = (spec: Partial<LeafRun['spec']>) => desiredJob(run(spec)).spec?.template.metadata?.labels;
     expect(labelsOf({ connections: ['git'] })).toMatchObject({ 'connections.plinth.dev/git': 'true' });
     // The label lets the pod out through the connection's egress NetworkPolicy.
     const own = labelsOf({ environment: { labels: { 'connections.plinth.dev/git': 'true', experiment: 'a' } } });

@@ -6,7 +6,7 @@ const run: Run = {
   apiVersion: 'plinth.dev/v1alpha1',
   kind: 'Run',
   metadata: { name: 'train', namespace: 'plinth-vision', uid: 'u1' },
-  spec: { kind: 'job', pool: 'cpu', container: { image: 'x:1' } },
+  spec: { kind: 'job', pool: 'cpu', job: { container: { image: 'x:1' } } },
 };
 const status = (phase: RunStatus['phase'], reason: string, message = `${reason} message`): RunStatus => ({
   phase,

@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { ApiException } from '@kubernetes/client-node';
-import type { Run } from '../../../controller/api/run.js';
+import type { LeafRun } from '../../../controller/api/composition.js';
 import { REASON } from '../../../controller/api/reasons.js';
 import { invalidity, workloadRefusal } from '../../../controller/runs/run-validity.js';
 import { runDefaultsOf } from '../../support/platform.js';
 
 const defaults = runDefaultsOf('local');
 
-const run = (namespace: string, spec: Partial<Run['spec']> = {}): Run => ({
+const run = (namespace: string, spec: Partial<LeafRun['spec']> = {}): LeafRun => ({
   apiVersion: 'plinth.dev/v1alpha1',
   kind: 'Run',
   metadata: { name: 'r', namespace, uid: 'u1' },
-  spec: { kind: 'job', pool: 'cpu', container: { image: 'x:1' }, ...spec },
+  spec: { kind: 'job', pool: 'cpu', job: { container: { image: 'x:1' } }, ...spec },
 });
 
-const check = (r: Run) => invalidity(r, defaults.teams[r.metadata.namespace ?? ''], defaults);
+const check = (r: LeafRun) => invalidity(r, defaults.teams[r.metadata.namespace ?? ''], defaults);
 
 describe('invalidity', () => {
   it('lets a run in a team namespace, on its pools, with defined connections start', () => {
@@ -36,7 +36,7 @@ describe('invalidity', () => {
     const vision = { ...defaults.teams['plinth-vision']!, pools: ['cpu'], defaultGpuPool: null };
     const r = run('plinth-vision', {
       pool: undefined,
-      container: { image: 'x:1', resources: { limits: { 'nvidia.com/gpu': 1 } } },
+      job: { container: { image: 'x:1', resources: { limits: { 'nvidia.com/gpu': 1 } } } },
     });
     expect(invalidity(r, vision, defaults)).toEqual({
       reason: 'NoSuitablePool',
@@ -81,6 +81,16 @@ describe('workloadRefusal', () => {
     expect(workloadRefusal(failure(400, 'malformed body'))?.message).toBe(
       "the API server refused the run's workload: malformed body",
     );
+  });
+
+  it('fails the run on the HTTP 500 of a server-side apply that cannot build its patch from the object', () => {
+    // As the API server answers two container ports on one port.
+    const duplicate =
+      'failed to create typed patch object (n/r; /v1, Kind=Service): .spec.ports: duplicate entries for key [port=8080,protocol="TCP"]';
+    expect(workloadRefusal(failure(500, { kind: 'Status', message: duplicate }))).toEqual({
+      reason: REASON.InvalidWorkload,
+      message: `the API server refused the run's workload: ${duplicate}`,
+    });
   });
 
   it('leaves conflicts, throttling, server and network failures to be retried', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TeamDefaults } from '../../../controller/api/platform-defaults.js';
-import type { Run } from '../../../controller/api/run.js';
+import type { LeafRun } from '../../../controller/api/composition.js';
 import { TeamAdmission } from '../../../controller/runs/team-admission.js';
 
 const team: TeamDefaults = {
@@ -14,17 +14,21 @@ const team: TeamDefaults = {
   servicesHost: 'vision.runs.ml.example.com',
 };
 
-function run(name: string, gpus: number, created = '2026-01-01T00:00:00Z'): Run {
+function run(name: string, gpus: number, created = '2026-01-01T00:00:00Z'): LeafRun {
   return {
     apiVersion: 'plinth.dev/v1alpha1',
     kind: 'Run',
     metadata: { name, namespace: 'plinth-vision', uid: `uid-${name}`, creationTimestamp: created },
-    spec: { kind: 'job', pool: 'gpu', container: { image: 'x:1', resources: { limits: { 'nvidia.com/gpu': gpus } } } },
+    spec: {
+      kind: 'job',
+      pool: 'gpu',
+      job: { container: { image: 'x:1', resources: { limits: { 'nvidia.com/gpu': gpus } } } },
+    },
   };
 }
 
 /** A fresh admission with the runs arrived in the order given. */
-function arrived(runs: Run[]): { admission: TeamAdmission; runs: Run[] } {
+function arrived(runs: LeafRun[]): { admission: TeamAdmission; runs: LeafRun[] } {
   const admission = new TeamAdmission();
   runs.forEach((r) => admission.noteArrival(r));
   return { admission, runs };

@@ -1,24 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
-import type { Run } from '../../../controller/api/run.js';
+import type { LeafRun } from '../../../controller/api/composition.js';
 import { trimJob, trimPod } from '../../../controller/runtime/cache-trim.js';
 import { diagnosePod } from '../../../controller/runs/diagnosis.js';
 import { jobKind, jobState } from '../../../controller/runs/kinds/job.js';
 import { runDefaultsOf } from '../../support/platform.js';
 
 const defaults = runDefaultsOf('local');
-const context = { defaults, team: defaults.teams['plinth-vision']! };
-const desiredJob = (r: Run) => jobKind.desired(r, context)[0] as V1Job;
+const context = { defaults, team: defaults.teams['plinth-vision']!, pool: 'gpu' };
+const desiredJob = (r: LeafRun) => jobKind.desired(r, context)[0] as V1Job;
 
-const run: Run = {
+const run: LeafRun = {
   apiVersion: 'plinth.dev/v1alpha1',
   kind: 'Run',
   metadata: { name: 'train', namespace: 'plinth-vision', uid: 'u1' },
   spec: {
     kind: 'job',
     pool: 'gpu',
-    container: { image: 'x:1', resources: { limits: { 'nvidia.com/gpu': '2' } } },
-    termination: { maxRetries: 2 },
+    job: {
+      container: { image: 'x:1', resources: { limits: { 'nvidia.com/gpu': '2' } } },
+      termination: { maxRetries: 2 },
+    },
   },
 };
 const managedFields = [{ manager: 'kube-scheduler', operation: 'Update', fieldsV1: { 'f:status': {} } }];

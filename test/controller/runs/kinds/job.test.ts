@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import type { Run } from '../../../../controller/api/run.js';
+import type { LeafRun } from '../../../../controller/api/composition.js';
+import type { JobSection } from '../../../../controller/api/run.js';
 import { jobKind } from '../../../../controller/runs/kinds/job.js';
 import { runDefaultsOf } from '../../../support/platform.js';
 
 const defaults = runDefaultsOf('local');
-const context = { defaults, team: defaults.teams['plinth-vision']! };
+const context = { defaults, team: defaults.teams['plinth-vision']!, pool: 'cpu' };
 
-const run = (spec: Partial<Run['spec']> = {}): Run => ({
+/** A job run of team vision, with `job` in its job section. */
+const run = (job: Partial<JobSection> = {}): LeafRun => ({
   apiVersion: 'plinth.dev/v1alpha1',
   kind: 'Run',
   metadata: { name: 'train', namespace: 'plinth-vision', uid: 'u1' },
-  spec: { kind: 'job', pool: 'cpu', container: { image: 'x:1' }, ...spec },
+  spec: { kind: 'job', pool: 'cpu', job: { container: { image: 'x:1' }, ...job } },
 });
 const job = (status: V1Job['status'] = {}, backoffLimit = 0): V1Job => ({
   metadata: { name: 'train' },

@@ -1,28 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import type { KubernetesObject, V1Deployment, V1Ingress, V1Pod, V1Service } from '@kubernetes/client-node';
-import type { Run } from '../../../../controller/api/run.js';
+import type { LeafRun } from '../../../../controller/api/composition.js';
+import type { ServiceSection } from '../../../../controller/api/run.js';
 import { serviceKind } from '../../../../controller/runs/kinds/service.js';
 import { runDefaultsOf } from '../../../support/platform.js';
 
 const defaults = runDefaultsOf('local');
 const vision = defaults.teams['plinth-vision']!;
-const context = { defaults, team: vision };
+const context = { defaults, team: vision, pool: 'cpu' };
 
-const service = (extra: Partial<Run['spec']>): Run => ({
+/** A service run of team vision, with `extra` in its service section and `shared` beside it. */
+const service = (extra: Partial<ServiceSection>, shared: Partial<LeafRun['spec']> = {}): LeafRun => ({
   apiVersion: 'plinth.dev/v1alpha1',
   kind: 'Run',
   metadata: { name: 'r', namespace: 'plinth-vision', uid: 'u1' },
   spec: {
     kind: 'service',
     pool: 'cpu',
-    container: { image: 'x:1' },
-    ports: [{ name: 'http', port: 8888 }, { port: 9090 }],
-    ...extra,
+    service: { container: { image: 'x:1' }, ports: [{ name: 'http', port: 8888 }, { port: 9090 }], ...extra },
+    ...shared,
   },
 });
 
 /** The children a service run wants, by kind. */
-function desired(run: Run) {
+function desired(run: LeafRun) {
   const byKind = new Map(serviceKind.desired(run, context).map((o) => [o.kind, o]));
   return {
     kinds: [...byKind.keys()],
@@ -93,7 +94,7 @@ describe('the service kind wants', () => {
       deployment,
       service: svc,
       ingress,
-    } = desired(service({ environment: { labels: { 'plinth.dev/serves': 'true' } } }));
+    } = desired(service({}, { environment: { labels: { 'plinth.dev/serves': 'true' } } }));
     expect(ingress).toBeUndefined();
     expect(svc.spec?.ports?.map((p) => p.port)).toEqual([8888, 9090]);
     const template = deployment.spec?.template;
