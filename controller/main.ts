@@ -4,12 +4,13 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { CONTROLLER_PORTS } from './api/metrics.js';
+import { CONTROLLER_PORTS, RUN_CONTROLLER_NAME } from './api/metrics.js';
 import { EventRecorder } from './runtime/event-recorder.js';
 import { startHttpServers } from './runtime/http-servers.js';
 import { loadKubeConfig } from './runtime/kube-config.js';
 import { LeaderElector } from './runtime/leader-election.js';
 import { createLogger } from './runtime/log.js';
+import { Manager } from './runtime/manager.js';
 import { createMetrics } from './metrics.js';
 import { loadPlatformDefaults } from './runs/platform-defaults-loader.js';
 import { RESYNC_MS, RunController } from './runs/run-controller.js';
@@ -53,13 +54,14 @@ async function main(): Promise<void> {
   const kc = loadKubeConfig();
   const namespace = flags.namespace;
   const metrics = createMetrics();
-  const shutdown = new AbortController();
   const elector = new LeaderElector(
     kc,
     { namespace, name: flags.lease, identity: flags.identity, leaseDurationSeconds, metrics: metrics.leaderElection },
     log,
   );
-  let controller: RunController | undefined;
+  // The manager holds the lease, starts the informers and then the controller, and stops them in
+  // the reverse order (runtime/manager.ts).
+  const manager = new Manager(kc, { log, leaderElector: elector });
 
   const servers = startHttpServers({
     host: flags['bind-address'],
@@ -67,36 +69,33 @@ async function main(): Promise<void> {
     healthPort,
     registry: metrics.registry,
     // A standby replica is ready; the leader once its caches are synced.
-    ready: () => !elector.isLeader || controller?.isSynced === true,
+    ready: () => manager.isReady,
   });
-
-  let stopping = false;
-  const stop = async (signal: string, code: number) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    shutdown.abort();
-    await controller?.stop();
-    await elector.release();
-    servers.forEach((s) => s.close());
-    process.exit(code);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM', 0));
-  process.on('SIGINT', () => void stop('SIGINT', 0));
+  process.on('SIGTERM', () => void manager.stop('SIGTERM'));
+  process.on('SIGINT', () => void manager.stop('SIGINT'));
 
   log.info({ identity: flags.identity, lease: `${namespace}/${flags.lease}` }, 'waiting for leadership');
-  const leading = await elector.acquire(shutdown.signal, () => void stop('lease lost', 1));
-  if (!leading) return;
-
-  const defaults = await loadPlatformDefaults(kc, namespace, flags['config-map']);
-  log.info({ environment: defaults.environment, teams: Object.keys(defaults.teams) }, 'loaded platform defaults');
-  const events = new EventRecorder(
-    kc,
-    { reportingController: REPORTING_CONTROLLER, reportingInstance: flags.identity },
-    log,
-  );
-  controller = new RunController(kc, defaults, log, metrics, events, resyncMs);
-  await Promise.all(await controller.start(workers));
+  // Only the leader reads the platform defaults and builds the controller.
+  const ended = await manager.start(async () => {
+    const defaults = await loadPlatformDefaults(kc, namespace, flags['config-map']);
+    log.info({ environment: defaults.environment, teams: Object.keys(defaults.teams) }, 'loaded platform defaults');
+    const events = new EventRecorder(
+      kc,
+      { reportingController: REPORTING_CONTROLLER, reportingInstance: flags.identity },
+      log,
+    );
+    const controller = new RunController(kc, manager, defaults, log, metrics, events, resyncMs);
+    manager.add({
+      name: RUN_CONTROLLER_NAME,
+      start: async () => {
+        await Promise.all(await controller.start(workers));
+      },
+      stop: () => controller.stop(),
+    });
+  });
+  servers.forEach((s) => s.close());
+  // A lost lease exits 1: another replica may lead already, and the pod's restart shows it.
+  process.exit(ended === 'lease lost' ? 1 : 0);
 }
 
 main().catch((error: unknown) => {

@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto';
 import {
   ApiException,
   type CoreV1Event,
-  type Informer,
   type KubeConfig,
   type KubernetesObject,
-  type ObjectCache,
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
@@ -41,7 +39,9 @@ import { effectivePool } from './effective-pool.js';
 import { invalidity, workloadRefusal } from './run-validity.js';
 import { StatusPacer } from './status-pacing.js';
 import { TeamAdmission } from './team-admission.js';
-import { makeStreamingInformer, type Transform } from '../runtime/streaming-watch.js';
+import type { Transform } from '../runtime/streaming-watch.js';
+import type { Manager } from '../runtime/manager.js';
+import type { SharedCache } from '../runtime/shared-informer.js';
 import { runControllerLoop, type Reconciler } from '../runtime/controller-loop.js';
 import { WorkQueue } from '../runtime/work-queue.js';
 import { CONDITION } from '../api/reasons.js';
@@ -57,7 +57,7 @@ const MOUNT_FAILURE_EVENTS = 'involvedObject.kind=Pod,reason=FailedMount';
 /** Phases in which a run waits for something; the pending-too-long alert watches their age. */
 const PENDING_PHASES = new Set(['created', 'queued', 'unschedulable', 'scheduled']);
 
-type Cache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+type Cache<T extends KubernetesObject> = SharedCache<T>;
 
 /** What each child cache keeps (cache-trim.ts): the controller never reads a template back. */
 const CHILD_TRIMS: Readonly<Record<string, Transform<KubernetesObject>>> = {
@@ -84,15 +84,12 @@ export class RunController implements Reconciler {
   private readonly runs: Cache<Run>;
   /** The caches of every child kind (api/children.ts), by kind. */
   private readonly children = new Map<string, Cache<KubernetesObject>>();
-  /** Child caches that start with the first run of a kind that makes them, once started. */
-  private readonly lateCaches = new Map<string, Promise<void>>();
   private readonly pods: Cache<V1Pod>;
   private readonly nodes: Cache<V1Node>;
   private readonly failedCreates: Cache<CoreV1Event>;
   private readonly mountFailures: Cache<CoreV1Event>;
   private readonly writer: ApiWriter;
   private synced = false;
-  private stopped = false;
   /** The status last written for each run, by uid. */
   private readonly written = new Map<string, RunStatus>();
   private readonly pacer = new StatusPacer();
@@ -112,6 +109,8 @@ export class RunController implements Reconciler {
 
   constructor(
     kc: KubeConfig,
+    /** Whose shared informers the controller reads; the manager starts and stops them. */
+    private readonly manager: Manager,
     private readonly defaults: PlatformDefaults,
     private readonly log: Logger,
     private readonly metrics: ControllerMetrics,
@@ -121,19 +120,23 @@ export class RunController implements Reconciler {
   ) {
     this.queue = new WorkQueue({ metrics: metrics.workQueue(RUN_CONTROLLER_NAME) });
     this.writer = new ApiWriter(kc, FIELD_MANAGER, CHILD_PLURALS);
-    this.runs = makeStreamingInformer<Run>(kc, collectionPath(RUNS), { transform: stripManagedFields });
+    this.runs = manager.informer<Run>({ path: collectionPath(RUNS), transform: stripManagedFields });
     // A run's children and pods carry its label; each cache keeps only what the controller reads
     // back (cache-trim.ts). Every child is watched, so that one deleted by hand is made again.
+    // Those watched from first use start with the first run of a kind that makes them (kindCaches).
     const ofRuns = <T extends KubernetesObject>(resource: ManagedResource, transform: Transform<T>) =>
-      makeStreamingInformer<T>(kc, collectionPath(resource), { labelSelector: PLINTH_LABELS.run, transform });
+      manager.informer<T>(
+        { path: collectionPath(resource), labelSelector: PLINTH_LABELS.run, transform },
+        { lazy: resource.watchFrom === 'first-use' },
+      );
     for (const resource of RUN_CHILDREN) {
       this.children.set(resource.kind, ofRuns(resource, CHILD_TRIMS[resource.kind] ?? stripManagedFields));
     }
     this.pods = ofRuns(PODS, trimPod);
-    this.nodes = makeStreamingInformer<V1Node>(kc, collectionPath(NODES), { transform: stripManagedFields });
+    this.nodes = manager.informer<V1Node>({ path: collectionPath(NODES), transform: stripManagedFields });
     // Watched rather than listed per run: one cheap stream each, and a diagnosis as soon as it happens.
     const events = (fieldSelector: string) =>
-      makeStreamingInformer<CoreV1Event>(kc, collectionPath(EVENTS), { fieldSelector, transform: stripManagedFields });
+      manager.informer<CoreV1Event>({ path: collectionPath(EVENTS), fieldSelector, transform: stripManagedFields });
     this.failedCreates = events(FAILED_CREATE_EVENTS);
     this.mountFailures = events(MOUNT_FAILURE_EVENTS);
   }
@@ -160,17 +163,6 @@ export class RunController implements Reconciler {
     return [...this.children.values(), this.pods] as Cache<KubernetesObject>[];
   }
 
-  /** Every cache but the runs'. */
-  private clusterCaches(): Cache<KubernetesObject>[] {
-    return [...this.ofRunCaches(), this.nodes, this.failedCreates, this.mountFailures] as Cache<KubernetesObject>[];
-  }
-
-  /** The caches started with the controller: all but those of children watched from first use. */
-  private startupCaches(): Cache<KubernetesObject>[] {
-    const late = new Set(RUN_CHILDREN.filter((r) => r.watchFrom === 'first-use').map((r) => this.childCache(r)));
-    return this.clusterCaches().filter((c) => !late.has(c));
-  }
-
   /**
    * The caches of a kind's children, synced. Those watched from first use start with the first run
    * of a kind that makes them: a platform that runs only jobs holds no watches on Services or
@@ -179,23 +171,8 @@ export class RunController implements Reconciler {
    */
   private async kindCaches(kind: RunKind): Promise<void> {
     await Promise.all(
-      kind.children
-        .filter((r) => r.watchFrom === 'first-use')
-        .map((r) => {
-          let started = this.lateCaches.get(r.kind);
-          if (!started) {
-            started = this.childCache(r).start();
-            this.lateCaches.set(r.kind, started);
-            // The next run of the kind tries again.
-            started.catch(() => this.lateCaches.delete(r.kind));
-          }
-          return started;
-        }),
+      kind.children.filter((r) => r.watchFrom === 'first-use').map((r) => this.manager.waitForSync(this.childCache(r))),
     );
-  }
-
-  get isSynced(): boolean {
-    return this.synced;
   }
 
   async start(workers: number): Promise<Promise<void>[]> {
@@ -272,16 +249,8 @@ export class RunController implements Reconciler {
     };
     this.mountFailures.on('add', noteMountFailure);
     this.mountFailures.on('update', noteMountFailure);
-    for (const informer of [this.runs, ...this.clusterCaches()]) {
-      informer.on('error', (err: unknown) => {
-        if (this.stopped) return;
-        this.log.warn({ err }, 'watch failed; restarting it');
-        setTimeout(() => void informer.start(), 1000);
-      });
-    }
-    // Runs last: a run's first reconcile finds its children already listed.
-    await Promise.all(this.startupCaches().map((informer) => informer.start()));
-    await this.runs.start();
+    // The manager starts this controller once every cache has listed: the handlers above have heard
+    // every cached object as added.
     this.rebuildAdmissions();
     this.synced = true;
     this.log.info({ runs: this.runs.list().length }, 'caches synced');
@@ -300,10 +269,8 @@ export class RunController implements Reconciler {
 
   /** Stops taking work; in-flight reconciles finish. */
   async stop(): Promise<void> {
-    this.stopped = true;
     this.timers.forEach(clearInterval);
     this.queue.shutDown();
-    await Promise.all([this.runs, ...this.clusterCaches()].map((i) => i.stop()));
   }
 
   /** After a restart: runs whose workloads exist, or that were marked admitted, keep their place. */

@@ -3,12 +3,10 @@ import {
   HttpMethod,
   ListWatch,
   Watch,
-  type Informer,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
   type ListPromise,
-  type ObjectCache,
 } from '@kubernetes/client-node';
 import { requestApi } from './kube-config.js';
 
@@ -145,7 +143,7 @@ export function makeStreamingInformer<T extends KubernetesObject>(
   kc: KubeConfig,
   path: string,
   options: { labelSelector?: string; fieldSelector?: string; transform?: Transform<T>; list?: ListPromise<T> } = {},
-): Informer<T> & ObjectCache<T> {
+): ListWatch<T> {
   const { labelSelector, fieldSelector, transform } = options;
   const list = options.list ?? (() => listByPath<T>(kc, path, { labelSelector, fieldSelector }));
   const listTransformed: ListPromise<T> = transform
