@@ -253,8 +253,8 @@ export function securityContextWith(values: Iterable<readonly [FloorField, unkno
 }
 
 /**
- * The pod-level floor: non-root uid/gid, fsGroup and the RuntimeDefault seccomp profile.
- * The same values go into the controller's ConfigMap so runs get the same floor.
+ * The floor's pod-level values, the ids from the environment's config. The same values go into
+ * the controller's ConfigMap so runs get the same floor.
  */
 export function podSecurityContext(security: Security): V1PodSecurityContext {
   return securityContextWith(
@@ -265,7 +265,7 @@ export function podSecurityContext(security: Security): V1PodSecurityContext {
   ) as V1PodSecurityContext;
 }
 
-/** The container-level floor. Read-only root is the default; images that must write opt out. */
+/** The floor's container-level values. Read-only root is the default; images that must write opt out. */
 export function containerSecurityContext(options: { readOnlyRootFilesystem?: boolean } = {}): V1SecurityContext {
   return securityContextWith(
     floorFieldsAt('container').map((field) => [
