@@ -7,6 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { REASON_SOURCES, RUN_REASONS, type ReasonSource } from '../controller/api/reasons.js';
+import { describeOnRuns } from '../controller/api/security-floor.js';
+import { SECURITY_FLOOR, type FloorField, type FloorLevel } from '../model/security-floor.js';
+import { FLOOR_RULE_IDS } from '../policies/rules/pod-security.js';
 
 export const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
@@ -27,7 +30,35 @@ export function reasonsTable(): string {
   return table(['reason', 'from', 'meaning'], rows);
 }
 
-const SECTIONS: Readonly<Record<string, () => string>> = { reasons: reasonsTable };
+/** What the platform sets for a floor field, at each level it sets it: `pod: security.runAsUser`. */
+function platformValues(field: FloorField): string {
+  const shown = (value: NonNullable<FloorField['floor'][FloorLevel]>) =>
+    typeof value === 'object' && 'configured' in value
+      ? `\`security.${value.configured}\``
+      : `\`${Array.isArray(value) ? `[${value.join(', ')}]` : String(value)}\``;
+  const set = (['pod', 'container'] as const).flatMap((level) => {
+    const value = field.floor[level];
+    return value === undefined ? [] : [`${level}: ${shown(value)}`];
+  });
+  return set.length > 0 ? set.join(', ') : "nothing: Kubernetes' default meets it";
+}
+
+/** Every field of the security floor: what the platform sets, what a run may give, which policy checks it, and why. */
+export function securityFloorTable(): string {
+  const rows = SECURITY_FLOOR.map((field) => [
+    `\`${field.path}\``,
+    platformValues(field),
+    field.levels.includes('container') ? describeOnRuns(field) : 'nothing: a pod field',
+    field.concern ? `\`${FLOOR_RULE_IDS[field.concern]}\`` : "none: the floor is the workload's own",
+    field.reason,
+  ]);
+  return table(['field', 'the platform sets', "a run's container may give", 'policy', 'why'], rows);
+}
+
+const SECTIONS: Readonly<Record<string, () => string>> = {
+  reasons: reasonsTable,
+  'security-floor': securityFloorTable,
+};
 
 /** The README with every generated section written anew. */
 export function withGeneratedSections(readme: string): string {

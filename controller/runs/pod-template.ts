@@ -11,6 +11,7 @@ import type { RunConnection } from '../../model/connections.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 import { RUN_API_VERSION, RUN_KIND, type PodSection, type Run } from '../api/run.js';
 import { GPU_RESOURCE } from '../../model/pools.js';
+import { floorFieldsAt, meetsFloor, requiredValue, securityContextWith, valueAt } from '../../model/security-floor.js';
 import { runLabels } from './run-labels.js';
 import type { ServiceRoute } from './service-route.js';
 
@@ -34,26 +35,25 @@ function platformEnv(run: Run, defaults: PlatformDefaults, team: string, route: 
 }
 
 /**
- * The security floor, whatever the run asked for: never root, no privilege, no added capability.
- * A run may pick its own non-root uid and a read-only root filesystem; nothing else loosens. The
- * CRD already refuses a run that asks for less (security-floor.ts); this holds whatever reaches the controller.
+ * The security floor, whatever the run asked for. Each floor field a container has keeps the
+ * run's value where it meets the floor (its own non-root uid, a read-only root filesystem) and
+ * takes the floor's otherwise; a field the floor does not list is dropped. The CRD already
+ * refuses a run that asks for less (security-floor.ts); this holds whatever reaches the controller.
  */
 export function enforceContainerFloor(
   requested: V1SecurityContext | undefined,
   floor: V1SecurityContext,
 ): V1SecurityContext {
-  const uid = requested?.runAsUser;
-  const gid = requested?.runAsGroup;
-  return {
-    ...floor,
-    ...(uid !== undefined && uid > 0 ? { runAsUser: uid } : {}),
-    ...(gid !== undefined && gid > 0 ? { runAsGroup: gid } : {}),
-    ...(requested?.readOnlyRootFilesystem === true ? { readOnlyRootFilesystem: true } : {}),
-    runAsNonRoot: true,
-    allowPrivilegeEscalation: false,
-    privileged: false,
-    capabilities: { drop: ['ALL'] },
-  };
+  return securityContextWith(
+    floorFieldsAt('container').map((field) => {
+      const floorValue = valueAt(floor, field.path);
+      const asked = field.replacedOnRuns ? undefined : valueAt(requested, field.path);
+      // The floor's one allowed value, where the ConfigMap's falls short of it or, unset, Kubernetes' default would.
+      const fallsShort = floorValue !== undefined || field.mustBeSet;
+      const candidates = [asked, floorValue, fallsShort ? requiredValue(field.requirement) : undefined];
+      return [field, candidates.find((v) => v !== undefined && meetsFloor(field.requirement, v, floorValue))];
+    }),
+  ) as V1SecurityContext;
 }
 
 /** What the platform adds to every container of a run: env, env sources and mounts. */

@@ -8,6 +8,7 @@ import { ingress } from './ingress.js';
 import { nodePool, type NodePool } from './node-pools.js';
 import { dnsLabel, pinnedImage } from './primitives.js';
 import { resources, type Resources } from './resources.js';
+import { FIRST_NON_ROOT_ID } from '../security-floor.js';
 import { team } from './teams.js';
 
 /**
@@ -16,13 +17,19 @@ import { team } from './teams.js';
  * stacks all read the parsed result.
  */
 
+/** The uid and gid of every platform pod and run, where an environment gives none. */
+const PLATFORM_ID = 10001;
+
+const nonRootId = (noun: 'uid' | 'gid') =>
+  z
+    .number()
+    .int()
+    .min(FIRST_NON_ROOT_ID, { error: `must be a non-root ${noun} (${FIRST_NON_ROOT_ID} or more)` })
+    .default(PLATFORM_ID);
+
 const security = z
-  .strictObject({
-    runAsUser: z.number().int().min(1, { error: 'must be a non-root uid (1 or more)' }).default(10001),
-    runAsGroup: z.number().int().min(1, { error: 'must be a non-root gid (1 or more)' }).default(10001),
-    fsGroup: z.number().int().min(1, { error: 'must be a non-root gid (1 or more)' }).default(10001),
-  })
-  .default({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
+  .strictObject({ runAsUser: nonRootId('uid'), runAsGroup: nonRootId('gid'), fsGroup: nonRootId('gid') })
+  .default({ runAsUser: PLATFORM_ID, runAsGroup: PLATFORM_ID, fsGroup: PLATFORM_ID });
 
 const coreService = (replicas: number, res: Resources) =>
   z

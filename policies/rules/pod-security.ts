@@ -1,70 +1,103 @@
+import {
+  SECURITY_FLOOR,
+  allowedValues,
+  meetsFloor,
+  valueAt,
+  type FloorConcern,
+  type FloorField,
+} from '../../model/security-floor.js';
 import type { Finding, Rule } from '../rule.js';
-import { containersOf, workloadRule } from '../pod-spec.js';
+import { containersOf, workloadRule, type PodAt } from '../pod-spec.js';
+
+/**
+ * The floor's fields a manifest is held to, by concern. A field whose floor is the workload's own
+ * (a read-only root filesystem) has no concern: no rule can know that floor.
+ */
+function floorFields(concern: FloorConcern): readonly FloorField[] {
+  return SECURITY_FLOOR.filter((field) => field.concern === concern);
+}
+
+function shown(value: unknown): string {
+  return Array.isArray(value) ? `[${value.join(', ')}]` : String(value);
+}
+
+/**
+ * Where a pod falls below the floor's fields of one concern. A container reads a field from its
+ * own securityContext, else from the pod's, as Kubernetes does; a value below the floor is named
+ * where it is written, and a field the floor needs set is named on each container that has none.
+ */
+function floorFindings(pod: PodAt, concern: FloorConcern): Finding[] {
+  const findings: Finding[] = [];
+  for (const field of floorFields(concern)) {
+    const allowed = allowedValues(field.requirement);
+    const podValue = field.levels.includes('pod') ? valueAt(pod.spec.securityContext, field.path) : undefined;
+    if (podValue !== undefined && !meetsFloor(field.requirement, podValue)) {
+      findings.push({
+        field: `${pod.path}.securityContext.${field.path}`,
+        message: `the pod's ${field.path} is ${shown(podValue)}, and must be ${allowed}`,
+      });
+    }
+    if (!field.levels.includes('container')) continue;
+    for (const { container, path } of containersOf(pod)) {
+      const value = valueAt(container.securityContext, field.path);
+      if (value !== undefined && !meetsFloor(field.requirement, value)) {
+        findings.push({
+          field: `${path}.securityContext.${field.path}`,
+          message: `container ${container.name}'s ${field.path} is ${shown(value)}, and must be ${allowed}`,
+        });
+      } else if (value === undefined && podValue === undefined && field.mustBeSet) {
+        findings.push({
+          field: `${path}.securityContext.${field.path}`,
+          message: `container ${container.name} does not set ${field.path}, which must be ${allowed}`,
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+/** How to meet the floor's fields of one concern: those Kubernetes leaves below the floor must be set. */
+function floorRemediation(concern: FloorConcern): string {
+  const fields = floorFields(concern);
+  const listed = (mustBeSet: boolean) =>
+    fields
+      .filter((f) => f.mustBeSet === mustBeSet)
+      .map((f) => `${f.path}: ${allowedValues(f.requirement)}`)
+      .join(', ');
+  const [set, whereSet] = [listed(true), listed(false)];
+  return `In securityContext, ${[set && `set ${set}`, whereSet && `where set, give ${whereSet}`].filter(Boolean).join('; ')}`;
+}
+
+/** The rule that checks each concern of the security floor, by its id. */
+export const FLOOR_RULE_IDS: Readonly<Record<FloorConcern, string>> = {
+  root: 'pod-run-as-non-root',
+  'privilege-escalation': 'container-no-privilege-escalation',
+  'host-access': 'pod-no-host-access',
+  syscalls: 'pod-seccomp-runtime-default',
+};
 
 export const podSecurityRules: Rule[] = [
   workloadRule({
-    id: 'pod-run-as-non-root',
+    id: FLOOR_RULE_IDS.root,
     severity: 'error',
     rationale: 'A container running as root turns any escape or misconfiguration into root on the node.',
-    remediation: 'Set securityContext.runAsNonRoot: true on the pod, and a non-zero runAsUser.',
-    check(pod) {
-      const findings: Finding[] = [];
-      const podNonRoot = pod.spec.securityContext?.['runAsNonRoot'] === true;
-      if (pod.spec.securityContext?.['runAsUser'] === 0) {
-        findings.push({ field: `${pod.path}.securityContext.runAsUser`, message: 'runs as uid 0' });
-      }
-      for (const { container, path } of containersOf(pod)) {
-        const sc = container.securityContext ?? {};
-        if (sc['runAsUser'] === 0)
-          findings.push({ field: `${path}.securityContext.runAsUser`, message: 'runs as uid 0' });
-        if (!podNonRoot && sc['runAsNonRoot'] !== true) {
-          findings.push({
-            field: `${path}.securityContext.runAsNonRoot`,
-            message: `container ${container.name} may run as root`,
-          });
-        }
-      }
-      return findings;
-    },
+    remediation: `${floorRemediation('root')}.`,
+    check: (pod) => floorFindings(pod, 'root'),
   }),
   workloadRule({
-    id: 'container-no-privilege-escalation',
+    id: FLOOR_RULE_IDS['privilege-escalation'],
     severity: 'error',
     rationale: 'setuid binaries and added capabilities let a process gain more than it started with.',
-    remediation: 'Set allowPrivilegeEscalation: false and capabilities.drop: [ALL] on every container.',
-    check(pod) {
-      return containersOf(pod).flatMap(({ container, path }) => {
-        const sc = container.securityContext ?? {};
-        const findings: Finding[] = [];
-        if (sc['allowPrivilegeEscalation'] !== false) {
-          findings.push({
-            field: `${path}.securityContext.allowPrivilegeEscalation`,
-            message: `container ${container.name} allows privilege escalation`,
-          });
-        }
-        if (!(sc.capabilities?.drop ?? []).includes('ALL')) {
-          findings.push({
-            field: `${path}.securityContext.capabilities.drop`,
-            message: `container ${container.name} does not drop ALL capabilities`,
-          });
-        }
-        if ((sc.capabilities?.add ?? []).length > 0) {
-          findings.push({
-            field: `${path}.securityContext.capabilities.add`,
-            message: `container ${container.name} adds ${sc.capabilities?.add?.join(', ')}`,
-          });
-        }
-        return findings;
-      });
-    },
+    remediation: `${floorRemediation('privilege-escalation')}.`,
+    check: (pod) => floorFindings(pod, 'privilege-escalation'),
   }),
   workloadRule({
-    id: 'pod-no-host-access',
+    id: FLOOR_RULE_IDS['host-access'],
     severity: 'error',
-    rationale: 'Privileged containers and host namespaces or paths give a pod the node itself.',
-    remediation: 'Remove privileged: true, hostNetwork, hostPID, hostIPC and hostPath volumes.',
+    rationale: 'Privileged containers, an unmasked /proc, and host namespaces or paths give a pod the node itself.',
+    remediation: `${floorRemediation('host-access')}; remove hostNetwork, hostPID, hostIPC and hostPath volumes.`,
     check(pod) {
-      const findings: Finding[] = [];
+      const findings: Finding[] = floorFindings(pod, 'host-access');
       for (const field of ['hostNetwork', 'hostPID', 'hostIPC'] as const) {
         if (pod.spec[field]) findings.push({ field: `${pod.path}.${field}`, message: `uses ${field}` });
       }
@@ -75,36 +108,14 @@ export const podSecurityRules: Rule[] = [
             message: `volume ${String(v['name'])} mounts a host path`,
           });
       });
-      for (const { container, path } of containersOf(pod)) {
-        if (container.securityContext?.['privileged'] === true) {
-          findings.push({
-            field: `${path}.securityContext.privileged`,
-            message: `container ${container.name} is privileged`,
-          });
-        }
-      }
       return findings;
     },
   }),
   workloadRule({
-    id: 'pod-seccomp-runtime-default',
+    id: FLOOR_RULE_IDS.syscalls,
     severity: 'error',
     rationale: 'Without a seccomp profile every syscall is open to the container.',
-    remediation: 'Set securityContext.seccompProfile.type: RuntimeDefault on the pod.',
-    check(pod) {
-      const podProfile = pod.spec.securityContext?.seccompProfile?.type;
-      if (podProfile === 'RuntimeDefault' || podProfile === 'Localhost') return [];
-      return containersOf(pod)
-        .filter(
-          ({ container }) =>
-            !['RuntimeDefault', 'Localhost'].includes(
-              String((container.securityContext?.['seccompProfile'] as { type?: string } | undefined)?.type),
-            ),
-        )
-        .map(({ path, container }) => ({
-          field: `${path}.securityContext.seccompProfile.type`,
-          message: `container ${container.name} has no RuntimeDefault seccomp profile`,
-        }));
-    },
+    remediation: `${floorRemediation('syscalls')}.`,
+    check: (pod) => floorFindings(pod, 'syscalls'),
   }),
 ];

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RUN_REASONS } from '../../controller/api/reasons.js';
-import { README, reasonsTable, withGeneratedSections } from '../../docs/generated-sections.js';
+import { README, reasonsTable, securityFloorTable, withGeneratedSections } from '../../docs/generated-sections.js';
+import { SECURITY_FLOOR } from '../../model/security-floor.js';
 
 describe("the README's generated sections", () => {
   it('say what the code says: run `npm run docs` after changing what they are generated from', () => {
@@ -12,5 +13,12 @@ describe("the README's generated sections", () => {
   it('list every reason of the Run API', () => {
     const table = reasonsTable();
     for (const reason of Object.keys(RUN_REASONS)) expect(table).toContain(`| \`${reason}\``);
+  });
+
+  it('list every field of the security floor, with its reason', () => {
+    const rows = securityFloorTable().split('\n');
+    for (const field of SECURITY_FLOOR) {
+      expect(rows.find((row) => row.startsWith(`| \`${field.path}\` `))).toContain(`| ${field.reason} `);
+    }
   });
 });
