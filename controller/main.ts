@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { CONTROLLER_PORTS, RUN_CONTROLLER_NAME } from './api/metrics.js';
+import { CONTROLLER_PORTS, PARENT_CONTROLLER_NAME, RUN_CONTROLLER_NAME } from './api/metrics.js';
 import { EventRecorder } from './runtime/event-recorder.js';
 import { startHttpServers } from './runtime/http-servers.js';
 import { loadKubeConfig } from './runtime/kube-config.js';
@@ -13,6 +13,7 @@ import { createLogger } from './runtime/log.js';
 import { Manager } from './runtime/manager.js';
 import { createMetrics } from './metrics.js';
 import { loadPlatformDefaults } from './runs/platform-defaults-loader.js';
+import { ParentController } from './parents/parent-controller.js';
 import { RESYNC_MS, RunController } from './runs/run-controller.js';
 import { REPORTING_CONTROLLER } from './runs/run-events.js';
 
@@ -91,6 +92,15 @@ async function main(): Promise<void> {
         await Promise.all(await controller.start(workers));
       },
       stop: () => controller.stop(),
+    });
+    // Parents only write their own status for now: one worker is plenty.
+    const parents = new ParentController(kc, manager, log, metrics, events);
+    manager.add({
+      name: PARENT_CONTROLLER_NAME,
+      start: async () => {
+        await Promise.all(parents.start(1));
+      },
+      stop: () => parents.stop(),
     });
   });
   servers.forEach((s) => s.close());

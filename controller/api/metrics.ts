@@ -28,5 +28,8 @@ export const CONTROLLER_METRICS = {
  */
 export const RUN_CONTROLLER_NAME = 'run';
 
+/** The controller of parent runs (sweeps, DAGs, schedules), named the same way. */
+export const PARENT_CONTROLLER_NAME = 'parent-run';
+
 /** Ports the controller listens on. */
 export const CONTROLLER_PORTS = { metrics: 8080, health: 8081 } as const;

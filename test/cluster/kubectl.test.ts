@@ -10,6 +10,7 @@ const admin = () => kubeConfigAs('admin');
 // A Job name may hold a dot: the CRD lets a job run have one (run-validation.test.ts), so one must run.
 const SUCCEEDS = 'train.v2';
 const FAILS = 'broken';
+const SWEEP = 'sweep';
 let controller: ControllerProcess;
 
 /** kubectl as a team editor, in the team's namespace. */
@@ -34,9 +35,10 @@ describe('runs through kubectl', () => {
     await submitRun(NS, FAILS, {
       environment: { annotations: { [SIMULATE_ANNOTATION]: 'fail', [DURATION_ANNOTATION]: '200ms' } },
     });
+    await submitRun(NS, SWEEP, { matrix: { kind: 'grid', params: { lr: { kind: 'choice', value: [0.1, 0.01] } } } });
   });
   afterAll(async () => {
-    await deleteRuns(admin(), NS, [SUCCEEDS, FAILS]);
+    await deleteRuns(admin(), NS, [SUCCEEDS, FAILS, SWEEP]);
     expect(await controller.stop()).toBe(0);
   });
 
@@ -82,5 +84,16 @@ describe('runs through kubectl', () => {
       MESSAGE: 'succeeded after 1 attempt(s)',
     });
     expect(run?.['STARTED']).toMatch(/^\d+s$/);
+  });
+
+  it('lists a sweep as job+matrix, failed as NotSupported until its reconciler comes', async () => {
+    const failed = await teamKubectl('wait', '--for=condition=Succeeded=false', `run/${SWEEP}`, '--timeout=90s');
+    expect(failed.code).toBe(0);
+    const [run] = table((await teamKubectl('get', 'plr', SWEEP, '-o', 'wide')).stdout);
+    expect(run).toMatchObject({ NAME: SWEEP, KIND: 'job+matrix', PHASE: 'failed', REASON: 'NotSupported' });
+    expect(run?.['MESSAGE']).toContain('this run is a sweep (spec.matrix)');
+    // A parent makes no workload of its own.
+    const jobs = await admin().makeApiClient(BatchV1Api).listNamespacedJob({ namespace: NS });
+    expect(jobs.items.map((j) => j.metadata?.name)).not.toContain(SWEEP);
   });
 });

@@ -192,6 +192,9 @@ const MUTATIONS: readonly Mutation[] = [
   set(['job'], [{ container: { image } }, { container: { image }, ports: [{ port: 80 }] }]),
   set(['kind'], ['dag', 'pytorch', 'service']),
   set(['termination'], [{ maxRetries: 1 }]),
+  // A parent: checked at apply time, then failed as NotSupported by this version of the controller.
+  set(['matrix'], [{ kind: 'grid' }, { kind: 'annealing' }, { kind: 'random', numRuns: 0 }]),
+  set(['schedule'], [{ kind: 'interval', frequency: 60 }, { kind: 'cron' }]),
   set([SECTION, 'termination', 'bogus'], [1]),
   set([SECTION, 'isExternal'], [true, 'yes']),
   set(['stopped'], [true, 'no']),
