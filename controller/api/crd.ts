@@ -192,14 +192,14 @@ function templateOf(spec: Record<string, unknown>): Record<string, unknown> {
 export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], connections: readonly string[]) {
   const spec = plain(RunSpec);
   const template = templateOf(spec);
-  // A run and every template it holds name only the platform's pools and connections.
-  const platformRules = [spec, template].map((schema) => {
+  // A run, and every template it holds, may name only the platform's pools and connections.
+  const restrictToPlatform = (schema: Record<string, unknown>): CelRule[] => {
     const properties = schema['properties'] as Record<string, Record<string, unknown>>;
     properties['pool'] = { ...properties['pool'], enum: pools.map((p) => p.name) };
     return restrictConnections(properties['connections'] as { items: Record<string, unknown> }, connections);
-  });
-  template['x-kubernetes-validations'] = [...runTemplateRules(pools), ...(platformRules[1] ?? [])];
-  spec['x-kubernetes-validations'] = [...runSpecRules(pools), ...(platformRules[0] ?? []), ...runSpecTransitionRules()];
+  };
+  template['x-kubernetes-validations'] = [...runTemplateRules(pools), ...restrictToPlatform(template)];
+  spec['x-kubernetes-validations'] = [...runSpecRules(pools), ...restrictToPlatform(spec), ...runSpecTransitionRules()];
 
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
