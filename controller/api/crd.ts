@@ -81,30 +81,40 @@ export function runTemplateRules(pools: readonly RunPoolInfo[]): CelRule[] {
 /** Whether the stored run is a parent: the CEL form of isParentRun (composition.ts). */
 const WAS_PARENT = "has(oldSelf.matrix) || has(oldSelf.schedule) || oldSelf.kind == 'dag'";
 
+const FROZEN_JOB =
+  'a job run cannot change once submitted: its Job is made once, from the run as first applied. Only spec.stopped may change; submit a new run instead';
+const FROZEN_PARENT =
+  'a parent run (a dag, a sweep or a schedule) cannot change once submitted: its children were made from it. Only spec.stopped and spec.schedule.suspended may change; submit a new run instead';
+
+/** A CEL check that `field` of `path` is as it was: both absent, or both there and equal. */
+const unchanged = (path: string, field: string) =>
+  `has(self${path}.${field}) == has(oldSelf${path}.${field}) && (!has(self${path}.${field}) || self${path}.${field} == oldSelf${path}.${field})`;
+
 /**
  * Transition rules on spec: what a submitted run may no longer change. A job's Job is made once,
  * from the run as first applied, so any later edit but a stop would be silently ignored; a service
  * rolls its Deployment to the new spec, but cannot turn into a job. A parent (a dag, a sweep or a
  * schedule) has made children from its spec, so only a stop, or pausing its schedule, may follow.
  * Stopping is final.
+ *
+ * The API server runs transition rules on every write, status writes included, where the spec
+ * cannot have changed: a section frozen for every run that has it (a job's, a dag's, a matrix)
+ * is checked by one rule on the section itself (sectionTransitionRules), and only the fields
+ * that stay editable on a service are checked here, each under the guard that skips services.
  */
 export function runSpecTransitionRules(): CelRule[] {
-  const unchanged = (path: string, field: string) =>
-    `has(self${path}.${field}) == has(oldSelf${path}.${field}) && (!has(self${path}.${field}) || self${path}.${field} == oldSelf${path}.${field})`;
-  const frozenMessage =
-    `oldSelf.kind == 'job' && !(${WAS_PARENT}) ? ` +
-    "'a job run cannot change once submitted: its Job is made once, from the run as first applied. Only spec.stopped may change; submit a new run instead' : " +
-    "'a parent run (a dag, a sweep or a schedule) cannot change once submitted: its children were made from it. Only spec.stopped and spec.schedule.suspended may change; submit a new run instead'";
-  const frozen = (path: string, field: string): CelRule => ({
-    rule: `!(oldSelf.kind == 'job' || ${WAS_PARENT}) || (${unchanged(path, field)})`,
+  const frozen = (field: string, frozenWhen: string, messageExpression: string): CelRule => ({
+    rule: `!(${frozenWhen}) || (${unchanged('', field)})`,
     message: 'a job run or a parent run cannot change once submitted, but for spec.stopped and spec.schedule.suspended',
-    messageExpression: frozenMessage,
-    fieldPath: `${path}.${field}`,
+    messageExpression,
+    fieldPath: `.${field}`,
     reason: 'FieldValueForbidden',
   });
-  // kind has a rule of its own, for every run, and the schedule is compared field by field.
-  const frozenFields = Object.keys(RunSpec.properties).filter((f) => !['stopped', 'kind', 'schedule'].includes(f));
-  const frozenScheduleFields = Object.keys(Schedule.properties).filter((f) => f !== 'suspended');
+  // The fields every run shares; the sections frozen wherever they are have rules of their own.
+  const shared = Object.keys(RunSpec.properties).filter(
+    (f) => !['kind', 'stopped', 'schedule', 'matrix', 'dag', ...LEAF_KIND_NAMES].includes(f),
+  );
+  const byWhat = `oldSelf.kind == 'job' && !(${WAS_PARENT}) ? '${FROZEN_JOB}' : '${FROZEN_PARENT}'`;
   return [
     forbidden('self.kind == oldSelf.kind', '.kind', "a run's kind cannot change; submit a new run"),
     forbidden(
@@ -117,19 +127,39 @@ export function runSpecTransitionRules(): CelRule[] {
       '.schedule',
       'a run cannot become a schedule, or stop being one, once submitted; submit a new run',
     ),
-    ...frozenFields.map((field) => frozen('', field)),
-    ...frozenScheduleFields.map((field) => ({
-      ...frozen('.schedule', field),
-      rule: `!has(oldSelf.schedule) || !has(self.schedule) || (${unchanged('.schedule', field)})`,
-      message: 'a schedule cannot change once submitted, but for spec.schedule.suspended; submit a new run instead',
-      messageExpression: undefined,
-    })),
+    ...shared.map((field) => frozen(field, `oldSelf.kind == 'job' || ${WAS_PARENT}`, byWhat)),
+    // A service's section follows its edits, unless the service is a sweep's or a schedule's template.
+    ...LEAF_KIND_NAMES.filter((kind) => kind !== 'job').map((kind) => frozen(kind, WAS_PARENT, `'${FROZEN_PARENT}'`)),
     forbidden(
       '!has(oldSelf.stopped) || !oldSelf.stopped || (has(self.stopped) && self.stopped)',
       '.stopped',
       'a stopped run stays stopped; submit a new run to run it again',
     ),
   ];
+}
+
+/**
+ * Transition rules on the sections frozen wherever they are: on the section itself, so that each
+ * is one comparison, made only for runs that have it.
+ */
+export function sectionTransitionRules(): Record<string, CelRule[]> {
+  const same = (message: string): CelRule[] => [{ rule: 'self == oldSelf', message, reason: 'FieldValueForbidden' }];
+  return {
+    job: same(
+      "a job run cannot change once submitted: its Job, or its sweep's or schedule's children, are made from it. Only spec.stopped may change; submit a new run instead",
+    ),
+    dag: same(FROZEN_PARENT),
+    matrix: same(FROZEN_PARENT),
+    schedule: Object.keys(Schedule.properties)
+      .filter((f) => f !== 'suspended')
+      .map((field) =>
+        forbidden(
+          unchanged('', field),
+          `.${field}`,
+          'a schedule cannot change once submitted, but for spec.schedule.suspended; submit a new run instead',
+        ),
+      ),
+  };
 }
 
 /**
@@ -200,6 +230,12 @@ export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], conne
   };
   template['x-kubernetes-validations'] = [...runTemplateRules(pools), ...restrictToPlatform(template)];
   spec['x-kubernetes-validations'] = [...runSpecRules(pools), ...restrictToPlatform(spec), ...runSpecTransitionRules()];
+  const sections = spec['properties'] as Record<string, Record<string, unknown>>;
+  for (const [section, rules] of Object.entries(sectionTransitionRules())) {
+    const schema = sections[section];
+    if (!schema) throw new Error(`the Run spec has no section ${section}`);
+    schema['x-kubernetes-validations'] = [...((schema['x-kubernetes-validations'] as CelRule[]) ?? []), ...rules];
+  }
 
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
