@@ -52,12 +52,24 @@ function leafRules(pools: readonly RunPoolInfo[], kinds: readonly RunKindName[])
       ),
       messageExpression: `'${kind} is the section of kind ${kind}; a run of kind ' + self.kind + ' has only the section ' + self.kind`,
     })),
-    ...LEAF_KIND_NAMES.map((kind): CelRule => ({
-      rule: `!has(self.pool) || !(self.pool in [${cpuPools.join(', ')}]) || !has(self.${kind}) || !(${asksForGpu(`self.${kind}.container`)})`,
-      message: `container.resources asks for ${GPU_RESOURCE} on a CPU pool; use a GPU pool (${gpuPools.join(', ') || 'none defined'})`,
-      fieldPath: `.${kind}.container.resources`,
-      reason: 'FieldValueInvalid',
-    })),
+    ...LEAF_KIND_NAMES.flatMap((kind): CelRule[] => {
+      const onCpuPool = `has(self.pool) && self.pool in [${cpuPools.join(', ')}] && has(self.${kind})`;
+      const useGpuPool = `use a GPU pool (${gpuPools.join(', ') || 'none defined'})`;
+      return [
+        {
+          rule: `!(${onCpuPool}) || !(${asksForGpu(`self.${kind}.container`)})`,
+          message: `container.resources asks for ${GPU_RESOURCE} on a CPU pool; ${useGpuPool}`,
+          fieldPath: `.${kind}.container.resources`,
+          reason: 'FieldValueInvalid',
+        },
+        {
+          rule: `!(${onCpuPool}) || !has(self.${kind}.init) || !self.${kind}.init.exists(c, ${asksForGpu('c')})`,
+          message: `an init container asks for ${GPU_RESOURCE} on a CPU pool; ${useGpuPool}`,
+          fieldPath: `.${kind}.init`,
+          reason: 'FieldValueInvalid',
+        },
+      ];
+    }),
   ];
 }
 

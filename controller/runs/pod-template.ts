@@ -11,6 +11,7 @@ import type { RunConnection } from '../../model/connections.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 import { RUN_API_VERSION, RUN_KIND, type PodSection, type Run } from '../api/run.js';
 import { GPU_RESOURCE } from '../../model/pools.js';
+import { quantityValue } from '../../model/quantity.js';
 import { floorFieldsAt, meetsFloor, requiredValue, securityContextWith, valueAt } from '../../model/security-floor.js';
 import { runLabels } from './run-labels.js';
 import type { ServiceRoute } from './service-route.js';
@@ -190,14 +191,18 @@ export function childMetadata(run: Run, team: string): V1ObjectMeta {
   };
 }
 
-/** GPUs one pod of the run holds: the largest of its containers' GPU limit or request. */
+/**
+ * GPUs one pod of the run holds: the largest of its containers' GPU limit or request, as the
+ * scheduler counts a pod of one main container and init containers run one at a time. A quantity
+ * is read as Kubernetes reads it: `1000m` is one GPU.
+ */
 export function gpusPerPod(pod: PodSection): number {
   const containers = [pod.container, ...(pod.init ?? [])];
   return Math.max(
     0,
     ...containers.map((c) => {
       const r = c.resources ?? {};
-      return Number(r.limits?.[GPU_RESOURCE] ?? r.requests?.[GPU_RESOURCE] ?? 0);
+      return quantityValue(r.limits?.[GPU_RESOURCE] ?? r.requests?.[GPU_RESOURCE] ?? 0);
     }),
   );
 }

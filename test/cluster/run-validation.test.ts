@@ -135,6 +135,10 @@ describe('the API server rejects bad runs at apply time', () => {
     expect(await rejection(job({ container: { image, resources: { limits: { 'nvidia.com/gpu': 1 } } } }))).toMatch(
       /spec\.job\.container\.resources: Invalid value: .*asks for nvidia\.com\/gpu on a CPU pool; use a GPU pool \(gpu\)/,
     );
+    // An init container's GPUs hold the pod's as much as the main container's, whatever unit they are in.
+    expect(await rejection(job({ init: [{ image, resources: { requests: { 'nvidia.com/gpu': '1000m' } } }] }))).toMatch(
+      /spec\.job\.init: Invalid value: .*an init container asks for nvidia\.com\/gpu on a CPU pool/,
+    );
   });
 
   it('rejects a container that asks to go below the security floor, naming each field', async () => {

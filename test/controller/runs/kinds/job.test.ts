@@ -68,6 +68,9 @@ describe('the job kind', () => {
       );
     expect(gpus('2', '1')).toBe(2);
     expect(gpus('1', '4')).toBe(4);
+    // Read as Kubernetes reads quantities: a GPU written 1000m still counts against the quota.
+    expect(gpus('1000m', '0')).toBe(1);
+    expect(gpus('2', '3000m')).toBe(3);
   });
 
   it('explains a Job without a pod by its FailedCreate event, and only then', () => {
