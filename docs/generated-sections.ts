@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { REASON_SOURCES, RUN_REASONS, type ReasonSource } from '../controller/api/reasons.js';
 import { describeOnRuns } from '../controller/api/security-floor.js';
+import { RESERVED_POD_KEYS } from '../model/labels.js';
 import { SECURITY_FLOOR, type FloorField, type FloorLevel } from '../model/security-floor.js';
 import { FLOOR_RULE_IDS } from '../policies/rules/pod-security.js';
 
@@ -58,7 +59,18 @@ export function securityFloorTable(): string {
 const SECTIONS: Readonly<Record<string, () => string>> = {
   reasons: reasonsTable,
   'security-floor': securityFloorTable,
+  'reserved-keys': reservedKeysTable,
 };
+
+/** The pod label and annotation keys a run may not set, and why. */
+export function reservedKeysTable(): string {
+  const rows = RESERVED_POD_KEYS.map((k) => [
+    `\`${k.prefix}\``,
+    k.annotations ? 'labels and annotations' : 'labels',
+    k.why,
+  ]);
+  return table(['keys starting with', 'refused in', 'why'], rows);
+}
 
 /** The README with every generated section written anew. */
 export function withGeneratedSections(readme: string): string {

@@ -38,6 +38,40 @@ export function grantsNetworkAccess(key: string): boolean {
   return key === PLINTH_LABELS.serves || key.startsWith(connectionLabel(''));
 }
 
+/**
+ * Key prefixes of pod labels and annotations that the platform, Kubernetes or an add-on acts on.
+ * A run may not set them on its pods: each would let one team's run reach past its namespace or
+ * its quota. The Run CRD refuses them at apply time, naming the key.
+ */
+export const RESERVED_POD_KEYS: readonly {
+  readonly prefix: string;
+  readonly why: string;
+  /** Whether annotations are refused too, not only labels. */
+  readonly annotations: boolean;
+}[] = [
+  {
+    prefix: 'plinth.dev/',
+    why: "the platform's own: which run and team a pod is, and whether the ingress may reach it",
+    // The platform reads no pod annotation of its own; the local cluster's simulation keys are annotations.
+    annotations: false,
+  },
+  { prefix: connectionLabel(''), why: "a connection's egress is opened by the controller alone", annotations: true },
+  { prefix: 'kubernetes.io/', why: "Kubernetes' own, such as a pod's network bandwidth", annotations: true },
+  { prefix: 'k8s.io/', why: "Kubernetes' own", annotations: true },
+  {
+    prefix: 'acme.cert-manager.io/',
+    why: "cert-manager's ACME solvers, which the ingress may reach",
+    annotations: true,
+  },
+  { prefix: 'cluster-autoscaler.kubernetes.io/', why: 'it keeps nodes from scaling down', annotations: true },
+  { prefix: 'karpenter.sh/', why: 'it keeps nodes from being consolidated', annotations: true },
+  {
+    prefix: 'k8s.v1.cni.cncf.io/',
+    why: 'it attaches pods to networks other than the cluster network',
+    annotations: true,
+  },
+];
+
 export const PART_OF = 'plinth';
 export const MANAGED_BY = 'plinth';
 

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { V1Affinity } from '@kubernetes/client-node';
-import { PLINTH_LABELS, connectionLabel } from '../../model/labels.js';
+import { RESERVED_POD_KEYS } from '../../model/labels.js';
 import {
   Dns1123Label,
   Dns1123Subdomain,
@@ -13,6 +13,7 @@ import {
   StringEnum,
   StringMap,
   qualifiedKeys,
+  unreservedKeys,
   type CelRule,
 } from './schema-helpers.js';
 import { SecurityContext } from './security-floor.js';
@@ -54,11 +55,17 @@ const ResourceList = (description: string) =>
     'x-kubernetes-validations': [qualifiedKeys('resource name')],
   });
 /** A map of label keys to label values, as labels and node selectors are. */
-const LabelMap = (what: string, options: { maxProperties: number; description: string }) =>
+const LabelMap = (
+  what: string,
+  options: { maxProperties: number; description: string },
+  extraRules: readonly CelRule[] = [],
+) =>
   Type.Unsafe<Record<string, string>>({
     ...StringMap(LabelValue(), options),
-    'x-kubernetes-validations': [qualifiedKeys(what)],
+    'x-kubernetes-validations': [qualifiedKeys(what), ...extraRules],
   });
+const reservedPrefixes = (annotations: boolean) =>
+  RESERVED_POD_KEYS.filter((k) => !annotations || k.annotations).map((k) => k.prefix);
 
 /** A Kubernetes EnvVar: its name checked here, its value or source kept as given. */
 const EnvVar = Type.Object(
@@ -262,15 +269,25 @@ const sharedFields = {
     Type.Object(
       {
         labels: Type.Optional(
-          LabelMap('label key', {
-            maxProperties: 64,
-            description: `Added to the run's pods. The platform's own labels win where keys repeat, and those that open network paths (${PLINTH_LABELS.serves}, ${connectionLabel('*')}) are the platform's alone.`,
-          }),
+          LabelMap(
+            'label key',
+            {
+              maxProperties: 64,
+              description: `Added to the run's pods. Keys starting with ${reservedPrefixes(false).join(', ')} are the platform's, Kubernetes' or an add-on's, and refused.`,
+            },
+            [unreservedKeys('label key', reservedPrefixes(false))],
+          ),
         ),
         annotations: Type.Optional(
           Type.Unsafe<Record<string, string>>({
-            ...StringMap(Type.String(), { maxProperties: 64, description: "Added to the run's pods." }),
-            'x-kubernetes-validations': [qualifiedKeys('annotation key', { anyCase: true })],
+            ...StringMap(Type.String(), {
+              maxProperties: 64,
+              description: `Added to the run's pods. Keys starting with ${reservedPrefixes(true).join(', ')} are Kubernetes' or an add-on's, and refused.`,
+            }),
+            'x-kubernetes-validations': [
+              qualifiedKeys('annotation key', { anyCase: true }),
+              unreservedKeys('annotation key', reservedPrefixes(true)),
+            ],
           }),
         ),
         nodeSelector: Type.Optional(

@@ -76,6 +76,20 @@ export function qualifiedKeys(what: string, options: { anyCase?: boolean } = {})
   };
 }
 
+/**
+ * A CEL rule on a map of pod labels or annotations that no key starts with one of `prefixes`,
+ * naming the first that does: those keys are the platform's, Kubernetes' or an add-on's to set.
+ */
+export function unreservedKeys(what: string, prefixes: readonly string[]): CelRule {
+  const reserved = `(${prefixes.map((p) => `k.startsWith('${p}')`).join(' || ')})`;
+  return {
+    rule: `!self.exists(k, ${reserved})`,
+    messageExpression: `'${what} "' + self.filter(k, ${reserved})[0] + '" is reserved: keys starting with ${prefixes.join(', ')} are the platform\\'s, Kubernetes\\' or an add-on\\'s to set'`,
+    message: `${what}s may not start with ${prefixes.join(', ')}`,
+    reason: 'FieldValueForbidden',
+  };
+}
+
 /** An embedded Kubernetes object we type loosely and let the API server keep whole. */
 export function Opaque<T>(description: string): TUnsafe<T> {
   return Type.Unsafe<T>({ type: 'object', description, 'x-kubernetes-preserve-unknown-fields': true });

@@ -132,6 +132,7 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
   const account = environment.serviceAccountName;
   // Only a routed run may be reached by the ingress controller, and only a connected one may reach
   // out through its connection (the team's NetworkPolicies): no run may label itself into either.
+  // The CRD refuses such labels (RESERVED_POD_KEYS); this holds for runs stored before it did.
   const userLabels = Object.entries(environment.labels ?? {}).filter(([key]) => !grantsNetworkAccess(key));
   const labels = {
     ...Object.fromEntries(userLabels),

@@ -167,6 +167,32 @@ describe('the API server rejects bad runs at apply time', () => {
     expect(message).toContain('spec.job.init[0].securityContext.privileged: Forbidden: runs are never privileged');
   });
 
+  it('rejects pod label and annotation keys the platform, Kubernetes or an add-on acts on, naming each', async () => {
+    const labels = await rejection({ ...base, environment: { labels: { 'plinth.dev/serves': 'true' } } });
+    expect(labels).toMatch(
+      /spec\.environment\.labels: Forbidden: label key "plinth\.dev\/serves" is reserved: keys starting with plinth\.dev\/, connections\.plinth\.dev\//,
+    );
+    expect(
+      await rejection({ ...base, environment: { labels: { 'connections.plinth.dev/warehouse': 'true' } } }),
+    ).toContain('label key "connections.plinth.dev/warehouse" is reserved');
+    for (const key of [
+      'cluster-autoscaler.kubernetes.io/safe-to-evict',
+      'k8s.v1.cni.cncf.io/networks',
+      'karpenter.sh/do-not-disrupt',
+    ]) {
+      expect(await rejection({ ...base, environment: { annotations: { [key]: 'x' } } })).toContain(
+        `spec.environment.annotations: Forbidden: annotation key "${key}" is reserved`,
+      );
+    }
+    // The platform reads no pod annotation of its own, and Kubernetes' recommended labels are the team's to set.
+    await expect(
+      dryRunCreate('unreserved', {
+        ...base,
+        environment: { labels: { 'app.kubernetes.io/name': 'train' }, annotations: { 'plinth.dev/note': 'kept' } },
+      }),
+    ).resolves.toBeDefined();
+  });
+
   it('rejects names, label keys and values, quantities and port names Kubernetes would refuse, naming each field', async () => {
     const message = await rejection({
       ...job({
