@@ -12,6 +12,7 @@ import {
   Quantity,
   StringEnum,
   StringMap,
+  forbidden,
   qualifiedKeys,
   unreservedKeys,
   type CelRule,
@@ -67,12 +68,36 @@ const LabelMap = (
 const reservedPrefixes = (annotations: boolean) =>
   RESERVED_POD_KEYS.filter((k) => !annotations || k.annotations).map((k) => k.prefix);
 
+/**
+ * Why a container may not name a Secret: an editor, who cannot read the team's Secrets, would read
+ * any of them through a run, past the team's connection allow-list.
+ */
+const SECRETS_THROUGH_CONNECTIONS =
+  "a run reads Secrets only through spec.connections, the platform's connections its team may use: name the connection instead";
+
 /** A Kubernetes EnvVar: its name checked here, its value or source kept as given. */
 const EnvVar = Type.Object(
   {
     name: EnvVarName('The variable name: printable ASCII characters but =.'),
     value: Type.Optional(Type.String({ description: 'The value; $(NAME) expands an env var defined before it.' })),
-    valueFrom: Type.Optional(Opaque<Record<string, unknown>>('Where the value comes from.')),
+    valueFrom: Type.Optional(
+      Type.Object(
+        {
+          fieldRef: Type.Optional(Opaque<Record<string, unknown>>("A field of the pod's, such as metadata.name.")),
+          resourceFieldRef: Type.Optional(Opaque<Record<string, unknown>>("A container's request or limit.")),
+          configMapKeyRef: Type.Optional(
+            Opaque<Record<string, unknown>>("A key of a ConfigMap in the run's namespace."),
+          ),
+          secretKeyRef: Type.Optional(Opaque<Record<string, unknown>>('Refused: Secrets come through connections.')),
+        },
+        {
+          description: 'Where the value comes from: the pod, a resource, or a ConfigMap.',
+          'x-kubernetes-validations': [
+            forbidden('!has(self.secretKeyRef)', '.secretKeyRef', SECRETS_THROUGH_CONNECTIONS),
+          ] satisfies CelRule[],
+        },
+      ),
+    ),
   },
   { 'x-kubernetes-preserve-unknown-fields': true, description: 'A Kubernetes EnvVar.' },
 );
@@ -104,6 +129,26 @@ export const Container = Type.Object(
       }),
     ),
     workingDir: Type.Optional(Type.String({ description: "The working directory; the image's when left out." })),
+    envFrom: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            prefix: Type.Optional(Type.String({ maxLength: 253, description: 'Added before every variable name.' })),
+            configMapRef: Type.Optional(
+              Opaque<Record<string, unknown>>("A ConfigMap in the run's namespace, each key a variable."),
+            ),
+            secretRef: Type.Optional(Opaque<Record<string, unknown>>('Refused: Secrets come through connections.')),
+          },
+          {
+            description: 'A source of env vars: a ConfigMap.',
+            'x-kubernetes-validations': [
+              forbidden('!has(self.secretRef)', '.secretRef', SECRETS_THROUGH_CONNECTIONS),
+            ] satisfies CelRule[],
+          },
+        ),
+        { maxItems: 16, description: "Env vars from ConfigMaps, after the connections'." },
+      ),
+    ),
     env: Type.Optional(
       Type.Array(EnvVar, {
         maxItems: 128,

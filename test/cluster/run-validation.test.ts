@@ -167,6 +167,35 @@ describe('the API server rejects bad runs at apply time', () => {
     expect(message).toContain('spec.job.init[0].securityContext.privileged: Forbidden: runs are never privileged');
   });
 
+  it("refuses a container that names a Secret, which reaches runs only through the team's connections", async () => {
+    const secret = { name: 'team-admins-secret', key: 'token' };
+    const message = await rejection(
+      job({
+        container: { image, env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: secret } }] },
+        init: [{ image, envFrom: [{ secretRef: { name: secret.name } }] }],
+      }),
+    );
+    const why = 'Forbidden: a run reads Secrets only through spec.connections';
+    expect(message).toContain(`spec.job.container.env[0].valueFrom.secretKeyRef: ${why}`);
+    expect(message).toContain(`spec.job.init[0].envFrom[0].secretRef: ${why}`);
+    // ConfigMaps and the pod's own fields stay open to runs.
+    await expect(
+      dryRunCreate(
+        'configmaps',
+        job({
+          container: {
+            image,
+            env: [
+              { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'settings', key: 'mode' } } },
+              { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            ],
+            envFrom: [{ configMapRef: { name: 'settings' }, prefix: 'APP_' }],
+          },
+        }),
+      ),
+    ).resolves.toBeDefined();
+  });
+
   it('rejects pod label and annotation keys the platform, Kubernetes or an add-on acts on, naming each', async () => {
     const labels = await rejection({ ...base, environment: { labels: { 'plinth.dev/serves': 'true' } } });
     expect(labels).toMatch(
