@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { CONTROLLER_NAME } from '../model/names.js';
 import { CONTROLLER_PORTS, PARENT_CONTROLLER_NAME, RUN_CONTROLLER_NAME } from './api/metrics.js';
 import { EventRecorder } from './runtime/event-recorder.js';
 import { startHttpServers } from './runtime/http-servers.js';
@@ -20,8 +21,9 @@ import { REPORTING_CONTROLLER } from './runs/run-events.js';
 const { values: flags } = parseArgs({
   options: {
     namespace: { type: 'string', default: process.env['POD_NAMESPACE'] ?? 'plinth' },
-    'config-map': { type: 'string', default: 'plinth-controller' },
-    lease: { type: 'string', default: 'plinth-controller' },
+    // The constructs name the controller's ConfigMap and Lease after it.
+    'config-map': { type: 'string', default: CONTROLLER_NAME },
+    lease: { type: 'string', default: CONTROLLER_NAME },
     'lease-duration': { type: 'string', default: '15' },
     identity: { type: 'string', default: process.env['POD_NAME'] ?? `${hostname()}-${process.pid}` },
     // Reconciles in flight. Each mostly waits on the API server, which under load answers in a
@@ -34,7 +36,7 @@ const { values: flags } = parseArgs({
   },
 });
 
-const log = createLogger();
+const log = createLogger(CONTROLLER_NAME);
 
 /** A numeric flag's value, or an error that names the flag and what it allows. */
 function wholeNumber(name: keyof typeof flags, least: number): number {

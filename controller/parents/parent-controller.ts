@@ -12,12 +12,11 @@ import type { EventRecorder } from '../runtime/event-recorder.js';
 import type { Manager } from '../runtime/manager.js';
 import type { SharedCache } from '../runtime/shared-informer.js';
 import { WorkQueue } from '../runtime/work-queue.js';
+import { objectKey, splitObjectKey } from '../runtime/object-key.js';
 import { runEvent } from '../runs/run-events.js';
 import { deriveStatus, isFinalStatus } from '../runs/run-status.js';
-import { FIELD_MANAGER } from '../runs/run-controller.js';
+import { CONTROLLER_NAME } from '../../model/names.js';
 import { notServed } from './unserved.js';
-
-const keyOf = (run: Run) => `${run.metadata.namespace}/${run.metadata.name}`;
 
 /**
  * The controller of parent runs: sweeps, DAGs and schedules (composition.ts), beside the Run
@@ -39,14 +38,15 @@ export class ParentController implements Reconciler {
   ) {
     this.queue = new WorkQueue({ metrics: metrics.workQueue(PARENT_CONTROLLER_NAME) });
     // It writes statuses only: it applies no children.
-    this.writer = new ApiWriter(kc, FIELD_MANAGER, new Map());
+    this.writer = new ApiWriter(kc, CONTROLLER_NAME, new Map());
     // The same watch as the Run controller's, so the manager gives both the one informer.
     this.runs = manager.informer<Run>({ path: collectionPath(RUNS), transform: stripManagedFields });
   }
 
   start(workers: number): Promise<void>[] {
     const enqueue = (run: Run) => {
-      if (isParentRun(run.spec) && !isFinalStatus(run.status)) this.queue.add(keyOf(run));
+      if (isParentRun(run.spec) && !isFinalStatus(run.status))
+        this.queue.add(objectKey(run.metadata.namespace, run.metadata.name));
     };
     this.runs.on('add', enqueue);
     this.runs.on('update', enqueue);
@@ -59,7 +59,7 @@ export class ParentController implements Reconciler {
   }
 
   async reconcile(key: string): Promise<void> {
-    const [namespace = '', name = ''] = key.split('/');
+    const { namespace, name } = splitObjectKey(key);
     const run = this.runs.get(name, namespace);
     if (!run || !isParentRun(run.spec) || isFinalStatus(run.status)) return;
     const invalid = notServed(run);

@@ -9,6 +9,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { PLINTH_LABELS } from '../../model/labels.js';
+import { CONTROLLER_NAME } from '../../model/names.js';
 import { ApiWriter } from '../runtime/api-writer.js';
 import type { EventRecorder } from '../runtime/event-recorder.js';
 import { LatestEvents } from '../runtime/latest-events.js';
@@ -44,9 +45,9 @@ import type { Manager } from '../runtime/manager.js';
 import type { SharedCache } from '../runtime/shared-informer.js';
 import { runControllerLoop, type Reconciler } from '../runtime/controller-loop.js';
 import { WorkQueue } from '../runtime/work-queue.js';
+import { objectKey, splitObjectKey } from '../runtime/object-key.js';
 import { CONDITION } from '../api/reasons.js';
 
-export const FIELD_MANAGER = 'plinth-controller';
 const SPEC_HASH_ANNOTATION = 'plinth.dev/spec-hash';
 /** As controller-runtime's SyncPeriod: how often every unfinished run is reconciled again. */
 export const RESYNC_MS = 60_000;
@@ -57,15 +58,12 @@ const MOUNT_FAILURE_EVENTS = 'involvedObject.kind=Pod,reason=FailedMount';
 /** Phases in which a run waits for something; the pending-too-long alert watches their age. */
 const PENDING_PHASES = new Set(['created', 'queued', 'unschedulable', 'scheduled']);
 
-type Cache<T extends KubernetesObject> = SharedCache<T>;
-
 /** What each child cache keeps (cache-trim.ts): the controller never reads a template back. */
 const CHILD_TRIMS: Readonly<Record<string, Transform<KubernetesObject>>> = {
   [JOBS.kind]: trimJob as Transform<KubernetesObject>,
   [DEPLOYMENTS.kind]: trimDeployment as Transform<KubernetesObject>,
 };
 
-const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace}/${name}`;
 /** Per-run state is kept by uid: a run re-created under the same name starts afresh. */
 const uidOf = (run: Run) => String(run.metadata.uid);
 
@@ -81,13 +79,13 @@ function ignoreNotFound(error: unknown): void {
 export class RunController implements Reconciler {
   readonly queue: WorkQueue;
   private readonly admission = new TeamAdmission();
-  private readonly runs: Cache<Run>;
+  private readonly runs: SharedCache<Run>;
   /** The caches of every child kind (api/children.ts), by kind. */
-  private readonly children = new Map<string, Cache<KubernetesObject>>();
-  private readonly pods: Cache<V1Pod>;
-  private readonly nodes: Cache<V1Node>;
-  private readonly failedCreates: Cache<CoreV1Event>;
-  private readonly mountFailures: Cache<CoreV1Event>;
+  private readonly children = new Map<string, SharedCache<KubernetesObject>>();
+  private readonly pods: SharedCache<V1Pod>;
+  private readonly nodes: SharedCache<V1Node>;
+  private readonly failedCreates: SharedCache<CoreV1Event>;
+  private readonly mountFailures: SharedCache<CoreV1Event>;
   private readonly writer: ApiWriter;
   private synced = false;
   /** The status last written for each run, by uid. */
@@ -97,7 +95,7 @@ export class RunController implements Reconciler {
   private readonly failedCreateByJob = new LatestEvents('the Job controller could not create a pod');
   private readonly mountFailureByPod = new LatestEvents('a volume cannot be mounted');
   private readonly mountFailureOf = (pod: V1Pod) =>
-    this.mountFailureByPod.get(keyOf(pod.metadata?.namespace, pod.metadata?.name));
+    this.mountFailureByPod.get(objectKey(pod.metadata?.namespace, pod.metadata?.name));
   /**
    * By namespace, the runs that hold or want capacity (neither finished nor stopped): admission
    * reads these, not every run the team ever made.
@@ -119,7 +117,7 @@ export class RunController implements Reconciler {
     private readonly resyncMs = RESYNC_MS,
   ) {
     this.queue = new WorkQueue({ metrics: metrics.workQueue(RUN_CONTROLLER_NAME) });
-    this.writer = new ApiWriter(kc, FIELD_MANAGER, CHILD_PLURALS);
+    this.writer = new ApiWriter(kc, CONTROLLER_NAME, CHILD_PLURALS);
     this.runs = manager.informer<Run>({ path: collectionPath(RUNS), transform: stripManagedFields });
     // A run's children and pods carry its label; each cache keeps only what the controller reads
     // back (cache-trim.ts). Every child is watched, so that one deleted by hand is made again.
@@ -152,15 +150,15 @@ export class RunController implements Reconciler {
   }
 
   /** The cache of a child kind. */
-  private childCache(resource: ManagedResource): Cache<KubernetesObject> {
+  private childCache(resource: ManagedResource): SharedCache<KubernetesObject> {
     const cache = this.children.get(resource.kind);
     if (!cache) throw new Error(`no cache of ${resource.kind}: add it to RUN_CHILDREN`);
     return cache;
   }
 
   /** The caches of what runs are made of: their children and pods, each labelled with its run. */
-  private ofRunCaches(): Cache<KubernetesObject>[] {
-    return [...this.children.values(), this.pods] as Cache<KubernetesObject>[];
+  private ofRunCaches(): SharedCache<KubernetesObject>[] {
+    return [...this.children.values(), this.pods] as SharedCache<KubernetesObject>[];
   }
 
   /**
@@ -176,7 +174,7 @@ export class RunController implements Reconciler {
   }
 
   async start(workers: number): Promise<Promise<void>[]> {
-    const enqueueRun = (run: Run) => this.queue.add(keyOf(run.metadata.namespace, run.metadata.name));
+    const enqueueRun = (run: Run) => this.queue.add(objectKey(run.metadata.namespace, run.metadata.name));
     // Parent runs (dags, sweeps, schedules) are their own reconcilers' (composition.ts): this one
     // makes the pods of leaf runs, those parents' children included.
     const arrive = (run: Run) => {
@@ -186,14 +184,14 @@ export class RunController implements Reconciler {
       // Runs of the initial list are ordered by noteExisting once the cache is synced.
       if (this.synced) this.admission.noteArrival(run);
       // A new run's first reconcile creates its workload: it goes before status follow-ups.
-      this.queue.add(keyOf(run.metadata.namespace, run.metadata.name), this.synced);
+      this.queue.add(objectKey(run.metadata.namespace, run.metadata.name), this.synced);
     };
     const enqueueOwner = (child: KubernetesObject) => {
       const run = child.metadata?.labels?.[PLINTH_LABELS.run];
-      if (run) this.queue.add(keyOf(child.metadata?.namespace, run));
+      if (run) this.queue.add(objectKey(child.metadata?.namespace, run));
     };
     const indexPod = (pod: V1Pod) => {
-      const key = keyOf(pod.metadata?.namespace, pod.metadata?.labels?.[PLINTH_LABELS.run]);
+      const key = objectKey(pod.metadata?.namespace, pod.metadata?.labels?.[PLINTH_LABELS.run]);
       const pods = this.podsByRun.get(key) ?? new Map<string, V1Pod>();
       pods.set(pod.metadata?.name ?? '', pod);
       this.podsByRun.set(key, pods);
@@ -201,10 +199,10 @@ export class RunController implements Reconciler {
     this.pods.on('add', indexPod);
     this.pods.on('update', indexPod);
     this.pods.on('delete', (pod) => {
-      const key = keyOf(pod.metadata?.namespace, pod.metadata?.labels?.[PLINTH_LABELS.run]);
+      const key = objectKey(pod.metadata?.namespace, pod.metadata?.labels?.[PLINTH_LABELS.run]);
       this.podsByRun.get(key)?.delete(pod.metadata?.name ?? '');
       if (this.podsByRun.get(key)?.size === 0) this.podsByRun.delete(key);
-      this.mountFailureByPod.forget(keyOf(pod.metadata?.namespace, pod.metadata?.name));
+      this.mountFailureByPod.forget(objectKey(pod.metadata?.namespace, pod.metadata?.name));
     });
     this.runs.on('add', arrive);
     this.runs.on('update', (run) => {
@@ -223,7 +221,7 @@ export class RunController implements Reconciler {
       this.written.delete(uidOf(run));
       this.pacer.forget(uidOf(run));
       this.recorder.forget(uidOf(run));
-      this.failedCreateByJob.forget(keyOf(run.metadata.namespace, childName(run)));
+      this.failedCreateByJob.forget(objectKey(run.metadata.namespace, childName(run)));
       this.enqueueWaiting(run.metadata.namespace ?? '');
     });
     for (const informer of this.ofRunCaches()) {
@@ -296,7 +294,7 @@ export class RunController implements Reconciler {
     const team = this.defaults.teams[namespace];
     if (!team || !this.admission.hasWaiting(namespace)) return;
     for (const run of this.admission.queueHead(this.activeRuns(namespace), team)) {
-      this.queue.add(keyOf(namespace, run.metadata.name));
+      this.queue.add(objectKey(namespace, run.metadata.name));
     }
   }
 
@@ -322,7 +320,7 @@ export class RunController implements Reconciler {
    */
   async reconcile(key: string): Promise<void> {
     // 1. A deleted run's children go with it (ownerReferences); a finished one frees what it held.
-    const [namespace = '', name = ''] = key.split('/');
+    const { namespace, name } = splitObjectKey(key);
     const run = this.runs.get(name, namespace);
     if (!run || !isLeafRun(run)) return;
     if (this.isFinal(run)) return this.release(run);
@@ -400,7 +398,7 @@ export class RunController implements Reconciler {
   }
 
   private podsOf(run: Run): V1Pod[] {
-    return [...(this.podsByRun.get(keyOf(run.metadata.namespace, run.metadata.name))?.values() ?? [])];
+    return [...(this.podsByRun.get(objectKey(run.metadata.namespace, run.metadata.name))?.values() ?? [])];
   }
 
   /** A run that no longer holds or wants capacity; what it held goes to the head of the queue. */
@@ -457,7 +455,7 @@ export class RunController implements Reconciler {
     await this.writer.apply(main);
     if (!cached.has(primary.kind)) {
       this.log.info(
-        { run: keyOf(namespace, run.metadata.name), [primary.kind.toLowerCase()]: name },
+        { run: objectKey(namespace, run.metadata.name), [primary.kind.toLowerCase()]: name },
         `created ${primary.kind.toLowerCase()}`,
       );
     }
@@ -477,7 +475,7 @@ export class RunController implements Reconciler {
   }
 
   private async writeStatus(run: LeafRun, observation: Observation): Promise<RunStatus | undefined> {
-    const key = keyOf(run.metadata.namespace, run.metadata.name);
+    const key = objectKey(run.metadata.namespace, run.metadata.name);
     // Only this controller writes status, so what it last wrote is never older than the cache,
     // and often newer: deriving from it keeps timestamps stable while the cache catches up.
     const previous = this.statusOf(run);

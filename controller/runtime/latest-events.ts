@@ -1,4 +1,5 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
+import { objectKey } from './object-key.js';
 
 /**
  * The latest message of one kind of event, by the object it is about (`namespace/name`). Events are
@@ -12,7 +13,7 @@ export class LatestEvents {
 
   /** Records the event; returns the key of its object if the event is now that object's latest. */
   note(event: CoreV1Event): string | undefined {
-    const key = `${event.involvedObject.namespace}/${event.involvedObject.name}`;
+    const key = objectKey(event.involvedObject.namespace, event.involvedObject.name);
     const at = new Date(event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? 0).getTime();
     const known = this.byObject.get(key);
     if (known && known.at > at) return undefined;

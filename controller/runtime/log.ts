@@ -5,11 +5,14 @@ import { pino, type DestinationStream } from 'pino';
  * collectors read Go operators': the level by name ("level":"info"), and an error under `err`
  * with its type, message and stack.
  */
-export function createLogger(level = process.env['LOG_LEVEL'] ?? 'info', destination?: DestinationStream) {
+export function createLogger(
+  component: string,
+  { level = process.env['LOG_LEVEL'] ?? 'info', destination }: { level?: string; destination?: DestinationStream } = {},
+) {
   return pino(
     {
       level,
-      base: { component: 'plinth-controller' },
+      base: { component },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: pino.stdSerializers.err },

@@ -4,7 +4,7 @@ import { ApiException, CoreV1Api, KubeConfig, type V1ConfigMap, type V1Service }
 import { ApiWriter } from '../../controller/runtime/api-writer.js';
 import { runsPath } from '../../controller/api/run.js';
 import { withPooledConnections } from '../../controller/runtime/kube-config.js';
-import { FIELD_MANAGER } from '../../controller/runs/run-controller.js';
+import { CONTROLLER_NAME } from '../../model/names.js';
 import { makeStreamingInformer } from '../../controller/runtime/streaming-watch.js';
 import { cluster, eventually, kubeConfigAs } from '../support/cluster-clients.js';
 import { CHILD_PLURALS } from '../../controller/api/children.js';
@@ -110,12 +110,12 @@ describe("the controller's writes", () => {
   it('apply with the field manager, change nothing when applied again, name a refused field, and delete', async () => {
     const kc = kubeConfigAs('admin');
     const core = kc.makeApiClient(CoreV1Api);
-    const writer = new ApiWriter(kc, FIELD_MANAGER, CHILD_PLURALS);
+    const writer = new ApiWriter(kc, CONTROLLER_NAME, CHILD_PLURALS);
     try {
       await writer.apply(service(8080));
       const first = await core.readNamespacedService({ name: 'api-writer', namespace: 'default' });
       expect(first.metadata?.managedFields).toContainEqual(
-        expect.objectContaining({ manager: FIELD_MANAGER, operation: 'Apply' }),
+        expect.objectContaining({ manager: CONTROLLER_NAME, operation: 'Apply' }),
       );
       await writer.apply(service(8080));
       const again = await core.readNamespacedService({ name: 'api-writer', namespace: 'default' });
@@ -145,7 +145,7 @@ describe("the controller's writes", () => {
   });
 
   it('report a status patch of a missing run as not found, with its code', async () => {
-    const writer = new ApiWriter(kubeConfigAs('admin'), FIELD_MANAGER, CHILD_PLURALS);
+    const writer = new ApiWriter(kubeConfigAs('admin'), CONTROLLER_NAME, CHILD_PLURALS);
     const missing = await writer.patchStatus(runsPath('default', 'no-such-run'), { phase: 'running' }).then(
       () => undefined,
       (error: unknown) => error,

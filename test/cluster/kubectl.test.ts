@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchV1Api } from '@kubernetes/client-node';
 import { DURATION_ANNOTATION, SIMULATE_ANNOTATION } from '../../local-cluster/kwok-stages.js';
 import { kubeConfigAs, kubectl } from '../support/cluster-clients.js';
-import { startController, type ControllerProcess } from '../support/controller.js';
+import { startSyncedController, type ControllerProcess } from '../support/controller.js';
 import { deleteRuns, submitRun } from '../support/runs.js';
 
 const NS = 'plinth-vision';
@@ -29,8 +29,7 @@ function table(stdout: string): Record<string, string>[] {
 
 describe('runs through kubectl', () => {
   beforeAll(async () => {
-    controller = await startController('kubectl');
-    await controller.waitForLog((l) => l['msg'] === 'caches synced');
+    controller = await startSyncedController('kubectl');
     await submitRun(NS, SUCCEEDS);
     await submitRun(NS, FAILS, {
       environment: { annotations: { [SIMULATE_ANNOTATION]: 'fail', [DURATION_ANNOTATION]: '200ms' } },

@@ -5,7 +5,7 @@ import { RUN_API_VERSION, RUN_GROUP, RUN_KIND, RUN_PLURAL, RUN_VERSION, type Run
 import { DURATION_ANNOTATION, SIMULATE_ANNOTATION } from '../../local-cluster/kwok-stages.js';
 import { apiMessage } from '../../local-cluster/server-side-apply.js';
 import { kubeConfigAs } from '../support/cluster-clients.js';
-import { startController, type ControllerProcess } from '../support/controller.js';
+import { startSyncedController, type ControllerProcess } from '../support/controller.js';
 import { createRun, deleteRuns, inPhase, runObject, waitForRun } from '../support/runs.js';
 
 /**
@@ -278,8 +278,7 @@ describe('the Run API under fuzzing', () => {
   const made: string[] = [];
 
   beforeAll(async () => {
-    controller = await startController('fuzz');
-    await controller.waitForLog((l) => l['msg'] === 'caches synced');
+    controller = await startSyncedController('fuzz');
   });
   afterAll(async () => {
     await deleteRuns(admin(), NS, made);

@@ -9,7 +9,7 @@ import { REPORTING_CONTROLLER } from '../../controller/runs/run-events.js';
 import { DURATION_ANNOTATION } from '../../local-cluster/kwok-stages.js';
 import { serviceAccountConfig } from '../support/access.js';
 import { cluster, eventually, kubeConfigAs } from '../support/cluster-clients.js';
-import { startController, type ControllerProcess } from '../support/controller.js';
+import { startSyncedController, type ControllerProcess } from '../support/controller.js';
 import { deleteRuns, getRun, inPhase, submitRun, submittedRuns, waitForRun } from '../support/runs.js';
 
 const NS = 'plinth-vision';
@@ -76,8 +76,7 @@ const eventLines = (description: string) =>
 describe('Events on runs', () => {
   beforeAll(async () => {
     // A short resync: the runs are reconciled again and again, which must not add Events.
-    controller = await startController(IDENTITY, { resyncSeconds: 2 });
-    await controller.waitForLog((l) => l['msg'] === 'caches synced');
+    controller = await startSyncedController(IDENTITY, { resyncSeconds: 2 });
   });
   afterAll(async () => {
     await deleteRuns(kubeConfigAs('admin'), NS, created);

@@ -5,7 +5,7 @@ import { GPU_TAINT } from '../../model/pools.js';
 import { CONTROLLER_METRICS as M, RUN_CONTROLLER_NAME } from '../../controller/api/metrics.js';
 import { DURATION_ANNOTATION, MOUNT_FAILURE_MESSAGE, SIMULATE_ANNOTATION } from '../../local-cluster/kwok-stages.js';
 import { eventually, kubeConfigAs } from '../support/cluster-clients.js';
-import { startController, type ControllerProcess } from '../support/controller.js';
+import { startSyncedController, type ControllerProcess } from '../support/controller.js';
 import { sample } from '../support/prometheus.js';
 import { deleteRuns, inPhase, patchRun, submitRun, submittedRuns, waitForRun } from '../support/runs.js';
 
@@ -20,8 +20,7 @@ const ingressOf = (name: string) =>
 
 describe('the controller runs jobs and services', () => {
   beforeAll(async () => {
-    controller = await startController('lifecycle');
-    await controller.waitForLog((l) => l['msg'] === 'caches synced');
+    controller = await startSyncedController('lifecycle');
   });
   afterAll(async () => {
     await deleteRuns(admin(), NS, created);

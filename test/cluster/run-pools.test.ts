@@ -3,7 +3,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { GPU_RESOURCE, POOL_LABEL } from '../../model/pools.js';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import { kubeConfigAs } from '../support/cluster-clients.js';
-import { startController, type ControllerProcess } from '../support/controller.js';
+import { startSyncedController, type ControllerProcess } from '../support/controller.js';
 import { deleteRuns, inPhase, submittedRuns, waitForRun } from '../support/runs.js';
 
 const NS = 'plinth-vision';
@@ -23,8 +23,7 @@ async function nodePoolOf(run: string): Promise<string | undefined> {
 
 describe('runs that name no pool', () => {
   beforeAll(async () => {
-    controller = await startController('pools');
-    await controller.waitForLog((l) => l['msg'] === 'caches synced');
+    controller = await startSyncedController('pools');
   });
   afterAll(async () => {
     await deleteRuns(admin(), NS, created);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DURATION_ANNOTATION } from '../../local-cluster/kwok-stages.js';
 import { kubeConfigAs } from '../support/cluster-clients.js';
-import { startController, type ControllerProcess } from '../support/controller.js';
+import { startSyncedController, type ControllerProcess } from '../support/controller.js';
 import { deleteRuns, getRun, inPhase, submitRun, waitForRun } from '../support/runs.js';
 
 const NS = 'plinth-nlp'; // 8 GPUs and 10 concurrent runs in the local environment
@@ -18,8 +18,7 @@ function gpuRun(gpus: number, duration: string) {
 
 describe('team quotas queue runs instead of failing them', () => {
   beforeAll(async () => {
-    controller = await startController('quota');
-    await controller.waitForLog((l) => l['msg'] === 'caches synced');
+    controller = await startSyncedController('quota');
   });
   afterAll(async () => {
     await deleteRuns(kubeConfigAs('admin'), NS, names);

@@ -5,7 +5,7 @@ import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/a
 import { isFinalStatus } from '../../controller/runs/run-status.js';
 import { DURATION_ANNOTATION } from '../../local-cluster/kwok-stages.js';
 import { kubeConfigAs } from '../support/cluster-clients.js';
-import { startController, type ControllerProcess } from '../support/controller.js';
+import { startSyncedController, type ControllerProcess } from '../support/controller.js';
 import { deleteRuns, inPhase, submitRun, waitForRun } from '../support/runs.js';
 
 const NS = 'plinth-vision';
@@ -32,8 +32,7 @@ async function unfinishedRuns(): Promise<number> {
 
 describe('the periodic resync', () => {
   beforeAll(async () => {
-    controller = await startController('resync', { resyncSeconds: 1 });
-    await controller.waitForLog((l) => l['msg'] === 'caches synced');
+    controller = await startSyncedController('resync', { resyncSeconds: 1 });
   });
   afterAll(async () => {
     await deleteRuns(kubeConfigAs('admin'), NS, [...finished, waiting]);

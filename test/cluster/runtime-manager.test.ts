@@ -31,7 +31,7 @@ async function holderOf(lease: string): Promise<string | undefined> {
 /** A manager leading `lease` as `identity`, renewing every 200 ms, its logs kept as objects. */
 function managerOn(lease: string, identity: string) {
   const logs: Record<string, unknown>[] = [];
-  const log = createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const log = createLogger('test', { destination: { write: (line: string) => void logs.push(JSON.parse(line)) } });
   const elector = new LeaderElector(
     admin(),
     { namespace: NAMESPACE, name: lease, identity, leaseDurationSeconds: 2, renewIntervalMs: 200 },

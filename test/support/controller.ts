@@ -121,3 +121,13 @@ export async function startController(
   };
   return handle;
 }
+
+/** Starts a controller and waits until it has listed everything and reconciles: what most suites need. */
+export async function startSyncedController(
+  identity: string,
+  options: Parameters<typeof startController>[1] = {},
+): Promise<ControllerProcess> {
+  const controller = await startController(identity, options);
+  await controller.waitForLog((l) => l['msg'] === 'caches synced');
+  return controller;
+}

@@ -14,7 +14,7 @@ function loop(reconciler: Reconciler, options: { workers?: number; baseDelayMs?:
   const metrics = createMetrics();
   const queue = new WorkQueue({ baseDelayMs: options.baseDelayMs ?? 5, metrics: metrics.workQueue(NAME) });
   const logs: Record<string, unknown>[] = [];
-  const log = createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const log = createLogger('test', { destination: { write: (line: string) => void logs.push(JSON.parse(line)) } });
   const workers = runControllerLoop({
     reconciler,
     queue,

@@ -24,7 +24,7 @@ function unreachable(): KubeConfig {
 
 function manager(options: Partial<ManagerOptions> = {}) {
   const logs: Record<string, unknown>[] = [];
-  const log = createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const log = createLogger('test', { destination: { write: (line: string) => void logs.push(JSON.parse(line)) } });
   return { manager: new Manager(unreachable(), { log, ...options }), logs };
 }
 
