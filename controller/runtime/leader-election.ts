@@ -33,6 +33,8 @@ export class LeaderElector {
   private readonly duration: number;
   private readonly renewMs: number;
   private leading = false;
+  /** The renewals in the background, once leading: a release waits for the one in flight. */
+  private renewing: Promise<void> = Promise.resolve();
 
   constructor(
     kc: KubeConfig,
@@ -60,7 +62,7 @@ export class LeaderElector {
       if (await this.tryAcquireOrRenew()) {
         this.setLeading(true);
         this.log.info({ lease: this.options.name }, 'became leader');
-        void this.renewLoop(signal, onLost);
+        this.renewing = this.renewLoop(signal, onLost);
         return true;
       }
       await sleep(this.renewMs, signal);
@@ -72,7 +74,7 @@ export class LeaderElector {
     let lastRenew = Date.now();
     while (!signal.aborted && this.leading) {
       await sleep(this.renewMs, signal);
-      if (signal.aborted) return;
+      if (signal.aborted || !this.leading) return;
       if (await this.tryAcquireOrRenew()) {
         lastRenew = Date.now();
       } else if (Date.now() - lastRenew > this.duration * 1000 * 0.66) {
@@ -137,6 +139,9 @@ export class LeaderElector {
   async release(): Promise<void> {
     if (!this.leading) return;
     this.setLeading(false);
+    // A renewal in flight would otherwise write the lease between this read and this write, and
+    // the release would fail on the conflict, leaving the lease to expire.
+    await this.renewing;
     const { namespace, name } = this.options;
     try {
       const lease = await this.api.readNamespacedLease({ name, namespace });
