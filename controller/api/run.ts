@@ -1,23 +1,20 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import type { V1Affinity } from '@kubernetes/client-node';
 import { RESERVED_POD_KEYS } from '../../model/labels.js';
 import {
   Dns1123Label,
   Dns1123Subdomain,
-  EnvVarName,
   IanaServiceName,
   LabelValue,
   Opaque,
   QUALIFIED_NAME,
-  Quantity,
   StringEnum,
   StringMap,
-  forbidden,
   qualifiedKeys,
   unreservedKeys,
   type CelRule,
 } from './schema-helpers.js';
-import { SecurityContext } from './security-floor.js';
+import { Affinity } from './affinity.js';
+import { Container } from './container.js';
 import { RUN_CONDITIONS, type RunConditionType } from './reasons.js';
 
 /**
@@ -50,11 +47,6 @@ export type LeafKindName = (typeof LEAF_KIND_NAMES)[number];
 export const RUN_KIND_NAMES = [...LEAF_KIND_NAMES, 'dag'] as const;
 export type RunKindName = (typeof RUN_KIND_NAMES)[number];
 
-const ResourceList = (description: string) =>
-  Type.Unsafe<Record<string, string | number>>({
-    ...StringMap(Quantity, { maxProperties: 16, description }),
-    'x-kubernetes-validations': [qualifiedKeys('resource name')],
-  });
 /** A map of label keys to label values, as labels and node selectors are. */
 const LabelMap = (
   what: string,
@@ -67,123 +59,6 @@ const LabelMap = (
   });
 const reservedPrefixes = (annotations: boolean) =>
   RESERVED_POD_KEYS.filter((k) => !annotations || k.annotations).map((k) => k.prefix);
-
-/**
- * Why a container may not name a Secret: an editor, who cannot read the team's Secrets, would read
- * any of them through a run, past the team's connection allow-list.
- */
-const SECRETS_THROUGH_CONNECTIONS =
-  "a run reads Secrets only through spec.connections, the platform's connections its team may use: name the connection instead";
-
-/** A Kubernetes EnvVar: its name checked here, its value or source kept as given. */
-const EnvVar = Type.Object(
-  {
-    name: EnvVarName('The variable name: printable ASCII characters but =.'),
-    value: Type.Optional(Type.String({ description: 'The value; $(NAME) expands an env var defined before it.' })),
-    valueFrom: Type.Optional(
-      Type.Object(
-        {
-          fieldRef: Type.Optional(Opaque<Record<string, unknown>>("A field of the pod's, such as metadata.name.")),
-          resourceFieldRef: Type.Optional(Opaque<Record<string, unknown>>("A container's request or limit.")),
-          configMapKeyRef: Type.Optional(
-            Opaque<Record<string, unknown>>("A key of a ConfigMap in the run's namespace."),
-          ),
-          secretKeyRef: Type.Optional(Opaque<Record<string, unknown>>('Refused: Secrets come through connections.')),
-        },
-        {
-          description: 'Where the value comes from: the pod, a resource, or a ConfigMap.',
-          'x-kubernetes-validations': [
-            forbidden('!has(self.secretKeyRef)', '.secretKeyRef', SECRETS_THROUGH_CONNECTIONS),
-          ] satisfies CelRule[],
-        },
-      ),
-    ),
-  },
-  { 'x-kubernetes-preserve-unknown-fields': true, description: 'A Kubernetes EnvVar.' },
-);
-
-/** A Kubernetes VolumeMount: its name and path checked here, its other fields kept as given. */
-const VolumeMount = Type.Object(
-  {
-    name: Dns1123Label("The pod volume to mount: the artifact store's or a named connection's."),
-    mountPath: Type.String({ minLength: 1, maxLength: 4096, description: 'Where in the container.' }),
-    readOnly: Type.Optional(Type.Boolean({ description: 'Mounts the volume read-only.' })),
-    subPath: Type.Optional(
-      Type.String({ maxLength: 4096, description: 'A path inside the volume to mount instead of its root.' }),
-    ),
-  },
-  { 'x-kubernetes-preserve-unknown-fields': true, description: 'A Kubernetes VolumeMount.' },
-);
-
-export const Container = Type.Object(
-  {
-    name: Type.Optional(Dns1123Label('Defaults to main, or init-<index> for an init container.')),
-    image: Type.String({ minLength: 1, maxLength: 512, description: 'Container image, pinned by tag or digest.' }),
-    command: Type.Optional(
-      Type.Array(Type.String(), { maxItems: 64, description: "The entrypoint; the image's when left out." }),
-    ),
-    args: Type.Optional(
-      Type.Array(Type.String(), {
-        maxItems: 256,
-        description: 'Arguments to the entrypoint. $(NAME) expands any env var, params included.',
-      }),
-    ),
-    workingDir: Type.Optional(Type.String({ description: "The working directory; the image's when left out." })),
-    envFrom: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            prefix: Type.Optional(Type.String({ maxLength: 253, description: 'Added before every variable name.' })),
-            configMapRef: Type.Optional(
-              Opaque<Record<string, unknown>>("A ConfigMap in the run's namespace, each key a variable."),
-            ),
-            secretRef: Type.Optional(Opaque<Record<string, unknown>>('Refused: Secrets come through connections.')),
-          },
-          {
-            description: 'A source of env vars: a ConfigMap.',
-            'x-kubernetes-validations': [
-              forbidden('!has(self.secretRef)', '.secretRef', SECRETS_THROUGH_CONNECTIONS),
-            ] satisfies CelRule[],
-          },
-        ),
-        { maxItems: 16, description: "Env vars from ConfigMaps, after the connections'." },
-      ),
-    ),
-    env: Type.Optional(
-      Type.Array(EnvVar, {
-        maxItems: 128,
-        description: "Env vars, after the platform's, params' and connections': where a name repeats, this one wins.",
-      }),
-    ),
-    resources: Type.Optional(
-      Type.Object(
-        {
-          requests: Type.Optional(
-            ResourceList('Quantities the scheduler reserves, by resource: cpu, memory, nvidia.com/gpu.'),
-          ),
-          limits: Type.Optional(ResourceList('Quantities the container may not exceed, by resource.')),
-        },
-        {
-          description:
-            "Requests and limits. nvidia.com/gpu is refused on a CPU pool, and counts against the team's GPU quota.",
-        },
-      ),
-    ),
-    volumeMounts: Type.Optional(
-      Type.Array(VolumeMount, {
-        maxItems: 64,
-        description:
-          "Further mounts of the pod's volumes: the artifact store's and the named connections'. The platform mounts them already.",
-      }),
-    ),
-    securityContext: Type.Optional(SecurityContext),
-  },
-  {
-    'x-kubernetes-preserve-unknown-fields': true,
-    description:
-      'A Kubernetes Container. The platform adds its env, mounts and security floor; other Container fields are kept as given.',
-  },
-);
 
 const Toleration = Type.Object(
   {
@@ -344,11 +219,15 @@ const sharedFields = {
         tolerations: Type.Optional(
           Type.Array(Toleration, { maxItems: 32, description: "Added to the pool's tolerations." }),
         ),
-        affinity: Type.Optional(Opaque<V1Affinity>("A Kubernetes Affinity for the run's pods.")),
-        priorityClassName: Type.Optional(Dns1123Subdomain("The PriorityClass of the run's pods.")),
+        affinity: Type.Optional(Affinity),
+        priorityClassName: Type.Optional(
+          Dns1123Subdomain(
+            "The PriorityClass of the run's pods: one of the platform's run classes (runs.priorityClasses in its config) that the run's team may use. Without it, the default priority.",
+          ),
+        ),
         serviceAccountName: Type.Optional(
           Dns1123Subdomain(
-            "An account in the run's namespace for its pods to act as, with its token mounted. Without it, the pods run as the platform's run account, with no token.",
+            "An account for the run's pods to act as: one the platform's config gives the run's team, its token mounted only where the config says. Without it, the pods run as the platform's run account, with no token.",
           ),
         ),
       },

@@ -59,7 +59,8 @@ export const IanaServiceName = (description: string) =>
  * An env var name as the API server takes it since Kubernetes 1.34 (RelaxedEnvironmentVariableValidation):
  * printable ASCII but '='.
  */
-export const EnvVarName = (description: string) => Type.String({ minLength: 1, pattern: '^[ -<>-~]+$', description });
+export const EnvVarName = (description: string, maxLength: number) =>
+  Type.String({ minLength: 1, maxLength, pattern: '^[ -<>-~]+$', description });
 
 /**
  * A CEL rule on a map that every key is a qualified name, naming the first that is not. Annotation
@@ -93,6 +94,14 @@ export function unreservedKeys(what: string, prefixes: readonly string[]): CelRu
 /** An embedded Kubernetes object we type loosely and let the API server keep whole. */
 export function Opaque<T>(description: string): TUnsafe<T> {
   return Type.Unsafe<T>({ type: 'object', description, 'x-kubernetes-preserve-unknown-fields': true });
+}
+
+/**
+ * A field declared only so that a rule can refuse it with the reason, rather than the API server
+ * calling it unknown: any value is taken by the schema, and a rule beside it refuses it.
+ */
+export function Refused<T>(description: string): TUnsafe<T> {
+  return Type.Unsafe<T>({ description, 'x-kubernetes-preserve-unknown-fields': true });
 }
 
 /** A CEL rule for `x-kubernetes-validations`. */
