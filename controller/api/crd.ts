@@ -14,10 +14,22 @@ import { GPU_RESOURCE } from '../../model/pools.js';
 import { forbidden, type CelRule } from './schema-helpers.js';
 import { RUN_NAME_MAX } from '../../model/names.js';
 
-/** What the CRD needs to know of the platform: its run pools, so that bad pools fail at apply time. */
+/** A run pool, as the CRD knows it: whether it is a GPU pool decides what runs it takes. */
 export interface RunPoolInfo {
   readonly name: string;
   readonly gpu: boolean;
+}
+
+/**
+ * What the CRD needs to know of the platform, so that a run naming something the platform does
+ * not have fails at apply time: its run pools, connections, run priority classes, and the accounts
+ * some team's runs may act as. Which of them a run's own team may use is the controller's check.
+ */
+export interface RunPlatformInfo {
+  readonly pools: readonly RunPoolInfo[];
+  readonly connections: readonly string[];
+  readonly priorityClasses: readonly string[];
+  readonly serviceAccounts: readonly string[];
 }
 
 /** TypeBox schemas carry symbol keys; JSON round-tripping leaves the plain OpenAPI schema. */
@@ -54,8 +66,17 @@ function leafRules(pools: readonly RunPoolInfo[], kinds: readonly RunKindName[])
     })),
     ...LEAF_KIND_NAMES.flatMap((kind): CelRule[] => {
       const onCpuPool = `has(self.pool) && self.pool in [${cpuPools.join(', ')}] && has(self.${kind})`;
+      const onGpuPool = `has(self.pool) && self.pool in [${gpuPools.map((p) => `'${p}'`).join(', ')}] && has(self.${kind})`;
       const useGpuPool = `use a GPU pool (${gpuPools.join(', ') || 'none defined'})`;
+      const anyAsksForGpu = `(${asksForGpu(`self.${kind}.container`)}) || (has(self.${kind}.init) && self.${kind}.init.exists(c, ${asksForGpu('c')}))`;
       return [
+        // A GPU node's pod slots and memory are for GPU work: a run asking for none would hold them.
+        {
+          rule: `!(${onGpuPool}) || ${anyAsksForGpu}`,
+          message: `a run on a GPU pool asks for ${GPU_RESOURCE} in its container or an init container; a run without GPUs goes to a CPU pool (${cpuPools.join(', ') || 'none defined'})`,
+          fieldPath: '.pool',
+          reason: 'FieldValueInvalid',
+        },
         {
           rule: `!(${onCpuPool}) || !(${asksForGpu(`self.${kind}.container`)})`,
           message: `container.resources asks for ${GPU_RESOURCE} on a CPU pool; ${useGpuPool}`,
@@ -230,14 +251,49 @@ function templateOf(spec: Record<string, unknown>): Record<string, unknown> {
   return at(operations.items, 'template') as Record<string, unknown>;
 }
 
-/** The Run CRD, built from the schema in run.ts and the platform's pools and connections. */
-export function runCustomResourceDefinition(pools: readonly RunPoolInfo[], connections: readonly string[]) {
+/**
+ * A run may name only a name the platform defines (`names`): the field's enum lists them. With none
+ * defined, an enum could not be empty, so a rule on the object holding the field refuses any.
+ */
+function restrictName(
+  holder: Record<string, unknown>,
+  field: string,
+  names: readonly string[],
+  noneDefined: string,
+): CelRule[] {
+  const properties = holder['properties'] as Record<string, Record<string, unknown>>;
+  if (names.length > 0) {
+    properties[field] = { ...properties[field], enum: [...names] };
+    return [];
+  }
+  return [forbidden(`!has(self.${field})`, `.${field}`, noneDefined)];
+}
+
+/** The Run CRD, built from the schema in run.ts and what the platform defines. */
+export function runCustomResourceDefinition(platform: RunPlatformInfo) {
+  const { pools, connections } = platform;
   const spec = plain(RunSpec);
   const template = templateOf(spec);
-  // A run, and every template it holds, may name only the platform's pools and connections.
+  // A run, and every template it holds, may name only the platform's pools, connections, priority
+  // classes and accounts.
   const restrictToPlatform = (schema: Record<string, unknown>): CelRule[] => {
     const properties = schema['properties'] as Record<string, Record<string, unknown>>;
     properties['pool'] = { ...properties['pool'], enum: pools.map((p) => p.name) };
+    const environment = properties['environment'] as Record<string, unknown>;
+    environment['x-kubernetes-validations'] = [
+      ...restrictName(
+        environment,
+        'priorityClassName',
+        platform.priorityClasses,
+        'this platform defines no run priority classes; a platform engineer adds them under runs.priorityClasses in the environment config',
+      ),
+      ...restrictName(
+        environment,
+        'serviceAccountName',
+        platform.serviceAccounts,
+        "no team of this platform has accounts of its own for runs, which run as the platform's run account; a platform engineer adds them under the team's serviceAccounts in the environment config",
+      ),
+    ];
     return restrictConnections(properties['connections'] as { items: Record<string, unknown> }, connections);
   };
   template['x-kubernetes-validations'] = [...runTemplateRules(pools), ...restrictToPlatform(template)];

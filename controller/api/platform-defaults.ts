@@ -22,6 +22,8 @@ const names = Type.Array(Type.String());
 const poolOrNone = Type.Union([Type.String({ minLength: 1 }), Type.Null()]);
 
 export const PoolDefaults = Type.Object({
+  /** A GPU pool takes only runs that ask for GPUs. */
+  gpu: Type.Boolean(),
   nodeSelector: Type.Record(Type.String(), Type.String()),
   tolerations: Type.Array(KubernetesObject<V1Toleration>('A Kubernetes Toleration.')),
 });
@@ -42,6 +44,10 @@ export const TeamDefaults = Type.Object({
   defaultGpuPool: poolOrNone,
   /** The connections the team's runs may name. */
   connections: names,
+  /** The priority classes the team's runs may name. */
+  priorityClasses: names,
+  /** The accounts the team's runs may act as, besides the run account, and whether each gets its token. */
+  serviceAccounts: Type.Record(Type.String(), Type.Object({ mountToken: Type.Boolean() })),
   /** The host the team's external service runs are served under. */
   servicesHost: Type.String({ minLength: 1 }),
 });

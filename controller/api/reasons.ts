@@ -39,6 +39,18 @@ export const RUN_REASONS = reasons({
     source: 'validity',
     doc: 'the team may not use a connection the run names (`teams[].connections`)',
   },
+  GpuPoolWithoutGpu: {
+    source: 'validity',
+    doc: 'the run goes to a GPU pool but none of its containers asks for `nvidia.com/gpu`: GPU nodes are for GPU work',
+  },
+  PriorityClassNotAllowed: {
+    source: 'validity',
+    doc: 'the team may not use the priority class the run names (`teams[].priorityClasses`), or the platform no longer defines it',
+  },
+  ServiceAccountNotAllowed: {
+    source: 'validity',
+    doc: 'the team may not run as the account the run names (`teams[].serviceAccounts`)',
+  },
   NotSupported: {
     source: 'validity',
     doc: 'the run is a sweep (`spec.matrix`), a DAG or a schedule, which the API checks but this version of the controller does not run yet',

@@ -96,6 +96,11 @@ function sameToleration(a: V1Toleration, b: V1Toleration): boolean {
   return a.key === b.key && a.value === b.value && a.effect === b.effect && a.operator === b.operator;
 }
 
+/** Whether the config mounts the token of `account`, one of the run's team's accounts. */
+function tokenMounted(defaults: PlatformDefaults, run: Run, account: string): boolean {
+  return defaults.teams[run.metadata.namespace ?? '']?.serviceAccounts[account]?.mountToken === true;
+}
+
 /** Where and how a run's pods run: what the kind and the reconciler decided for them. */
 export interface PodPlacement {
   readonly defaults: PlatformDefaults;
@@ -154,8 +159,8 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
       affinity: environment.affinity,
       priorityClassName: environment.priorityClassName,
       serviceAccountName: account ?? defaults.runServiceAccount,
-      // A token only when the run names an account of its own to act as.
-      automountServiceAccountToken: account ? undefined : false,
+      // A token only for an account the platform's config says gets one; the run account has none.
+      automountServiceAccountToken: account !== undefined && tokenMounted(defaults, run, account),
       securityContext: defaults.podSecurityContext,
       initContainers: (pod.init ?? []).map((c, i) =>
         container(c as Record<string, unknown>, `init-${i}`, wiring, defaults),

@@ -2,7 +2,8 @@ import { ApiException } from '@kubernetes/client-node';
 import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
 import { REASON, type RunReason } from '../api/reasons.js';
 import type { LeafRun } from '../api/composition.js';
-import { effectivePool } from './effective-pool.js';
+import { asksForGpu, effectivePool } from './effective-pool.js';
+import { GPU_RESOURCE } from '../../model/pools.js';
 
 export interface Invalidity {
   readonly reason: RunReason;
@@ -28,6 +29,28 @@ export function invalidity(
     return {
       reason: REASON.PoolNotAllowed,
       message: `team ${team.team} may not use pool "${pool}"; allowed: ${team.pools.join(', ')}`,
+    };
+  }
+  if (defaults.pools[pool]?.gpu === true && !asksForGpu(run)) {
+    return {
+      reason: REASON.GpuPoolWithoutGpu,
+      message: `pool "${pool}" is a GPU pool, but no container of the run asks for ${GPU_RESOURCE}; a run without GPUs goes to a CPU pool`,
+    };
+  }
+  const environment = run.spec.environment ?? {};
+  const priorityClass = environment.priorityClassName;
+  if (priorityClass !== undefined && !team.priorityClasses.includes(priorityClass)) {
+    return {
+      reason: REASON.PriorityClassNotAllowed,
+      message: `team ${team.team} may not use priority class "${priorityClass}" (spec.environment.priorityClassName); allowed: ${team.priorityClasses.join(', ') || 'none'}`,
+    };
+  }
+  const account = environment.serviceAccountName;
+  if (account !== undefined && !(account in team.serviceAccounts)) {
+    const allowed = Object.keys(team.serviceAccounts);
+    return {
+      reason: REASON.ServiceAccountNotAllowed,
+      message: `team ${team.team}'s runs may not act as "${account}" (spec.environment.serviceAccountName); allowed: ${allowed.join(', ') || "none: runs act as the platform's run account"}`,
     };
   }
   // The platform's connections first: a team's are a subset of them.

@@ -7,6 +7,15 @@ export const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
   error: 'must be a DNS label: lower-case letters, digits and "-", at most 63 characters',
 });
 
+/** A DNS subdomain: most object names, such as a ServiceAccount's or a PriorityClass's. */
+export const dnsSubdomain = z
+  .string()
+  .max(253, { error: 'must be at most 253 characters' })
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+    error:
+      'must be a DNS subdomain: lower-case letters, digits, "-" and ".", starting and ending with a letter or digit',
+  });
+
 /** Kubernetes quantities such as "500m", "2", "16Gi". */
 export const quantity = z
   .union([z.string(), z.number()])

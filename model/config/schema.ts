@@ -10,6 +10,8 @@ import { dnsLabel, pinnedImage } from './primitives.js';
 import { resources, type Resources } from './resources.js';
 import { FIRST_NON_ROOT_ID } from '../security-floor.js';
 import { team } from './teams.js';
+import { runs } from './runs.js';
+import { RUN_SERVICE_ACCOUNT } from '../names.js';
 
 /**
  * The PlatformConfig schema: the one typed description of an environment.
@@ -61,7 +63,7 @@ export const platformConfigSchema = z
     ingress,
     security,
     teams: z.array(team).default([]),
-    runs: z.strictObject({ defaultPool: z.string().default('cpu') }).default({ defaultPool: 'cpu' }),
+    runs,
     controller: coreService(2, {
       requests: { cpu: '100m', memory: '128Mi' },
       limits: { cpu: '500m', memory: '256Mi' },
@@ -89,27 +91,64 @@ export const platformConfigSchema = z
     if (byRole('core').length > 1) {
       ctx.addIssue({ code: 'custom', path: ['nodePools'], message: 'exactly one pool may have role "core"' });
     }
-    if (!runPools.includes(config.runs.defaultPool)) {
+    const cpuPools = byRole('cpu');
+    if (!cpuPools.includes(config.runs.defaultPool)) {
       ctx.addIssue({
         code: 'custom',
         path: ['runs', 'defaultPool'],
-        message: `pool "${config.runs.defaultPool}" does not exist or is not a run pool; allowed: ${allowed}`,
+        message: `pool "${config.runs.defaultPool}" does not exist or is not a CPU pool (a GPU pool takes only runs that ask for GPUs); allowed: ${cpuPools.map((p) => `"${p}"`).join(', ')}`,
       });
     }
+    const priorityClasses = config.runs.priorityClasses.map((c) => c.name);
+    priorityClasses.forEach((name, i) => {
+      if (priorityClasses.indexOf(name) !== i) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['runs', 'priorityClasses', i, 'name'],
+          message: `priority class "${name}" is defined twice`,
+        });
+      }
+    });
     const connections = config.connections.map((c) => c.name);
     const definedConnections = connections.join(', ') || 'none';
     config.teams.forEach((t, i) => {
       // A team's pools and connections are each a subset of the platform's.
-      const outside = (key: 'pools' | 'connections', known: string[], message: (name: string) => string) =>
+      const outside = (
+        key: 'pools' | 'connections' | 'priorityClasses',
+        known: string[],
+        message: (name: string) => string,
+      ) =>
         t[key]?.forEach((name, j) => {
           if (!known.includes(name))
             ctx.addIssue({ code: 'custom', path: ['teams', i, key, j], message: message(name) });
         });
       outside('pools', runPools, (p) => `pool "${p}" does not exist or is not a run pool; allowed: ${allowed}`);
       outside('connections', connections, (c) => `connection "${c}" is not defined; defined: ${definedConnections}`);
+      outside(
+        'priorityClasses',
+        priorityClasses,
+        (c) =>
+          `priority class "${c}" is not one of runs.priorityClasses; defined: ${priorityClasses.join(', ') || 'none'}`,
+      );
+      t.serviceAccounts.forEach((account, j) => {
+        if (t.serviceAccounts.findIndex((a) => a.name === account.name) !== j) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['teams', i, 'serviceAccounts', j, 'name'],
+            message: `service account "${account.name}" is listed twice`,
+          });
+        } else if (account.name === RUN_SERVICE_ACCOUNT) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['teams', i, 'serviceAccounts', j, 'name'],
+            message: `"${RUN_SERVICE_ACCOUNT}" is the platform's run account, which every run may use already`,
+          });
+        }
+      });
       // A team's default pools are among the pools it may use; the GPU one among its GPU pools.
       const teamPools = (t.pools ?? runPools).filter((p) => runPools.includes(p));
       const teamGpuPools = teamPools.filter((p) => byRole('gpu').includes(p));
+      const teamCpuPools = teamPools.filter((p) => cpuPools.includes(p));
       const among = (key: 'defaultPool' | 'defaultGpuPool', allowedPools: string[], what: string) => {
         const pool = t[key];
         if (pool === undefined || allowedPools.includes(pool)) return;
@@ -120,7 +159,7 @@ export const platformConfigSchema = z
           message: `pool "${pool}" is not ${what} team "${t.name}" may use; allowed: ${listed}`,
         });
       };
-      among('defaultPool', teamPools, 'a pool');
+      among('defaultPool', teamCpuPools, 'a CPU pool');
       among('defaultGpuPool', teamGpuPools, 'a GPU pool');
       if (config.teams.findIndex((o) => o.name === t.name) !== i) {
         ctx.addIssue({ code: 'custom', path: ['teams', i, 'name'], message: `team "${t.name}" is defined twice` });

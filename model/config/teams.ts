@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dnsLabel, quantity } from './primitives.js';
+import { dnsLabel, dnsSubdomain, quantity } from './primitives.js';
 
 /** teams: who may run what, with which quota, on which pools and connections. */
 
@@ -9,11 +9,29 @@ export const member = z.strictObject({
   role: z.enum(['admin', 'editor', 'viewer'], { error: 'must be one of "admin", "editor", "viewer"' }),
 });
 
+const count = z.number().int().min(0, { error: 'must be 0 or more' });
+
 export const teamQuota = z.strictObject({
   cpu: quantity,
   memory: quantity,
   gpu: z.number().int().min(0, { error: 'must be 0 or more' }),
   maxConcurrentRuns: z.number().int().min(0, { error: 'must be 0 or more' }),
+  /**
+   * Counts of objects the team may hold at once, so that no team fills the nodes' pod slots or the
+   * controller's memory. `runs` counts every Run object, parents and children alike; each service
+   * run has a Service, and an external one an Ingress.
+   */
+  pods: count.default(200),
+  services: count.default(50),
+  ingresses: count.default(50),
+  runs: count.default(2000),
+});
+
+/** An account in the team namespace that the team's runs may act as: the platform creates it. */
+export const teamServiceAccount = z.strictObject({
+  name: dnsSubdomain,
+  /** Whether a run acting as it gets its token mounted; only a run that calls the API needs it. */
+  mountToken: z.boolean().default(false),
 });
 
 export const team = z.strictObject({
@@ -28,5 +46,12 @@ export const team = z.strictObject({
   defaultGpuPool: z.string().optional(),
   /** Connections the team's runs may name; defaults to every connection. */
   connections: z.array(z.string()).optional(),
+  /** Priority classes the team's runs may name, among runs.priorityClasses; defaults to all of them. */
+  priorityClasses: z.array(z.string()).optional(),
+  /**
+   * Accounts the team's runs may act as, besides the platform's run account (no API access, no
+   * token). None by default: an account of a team's choosing would carry whatever a team admin binds to it.
+   */
+  serviceAccounts: z.array(teamServiceAccount).default([]),
 });
 export type Team = z.infer<typeof team>;

@@ -4,12 +4,15 @@ import { WORKLOAD_KINDS, containersOf, podSpecOf } from '../pod-spec.js';
 
 /** Names that say "this is a credential". */
 const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
-/** Values that are credentials whatever they are called. Kubernetes $(VAR) references are not. */
+/**
+ * Values that are credentials whatever they are called. Kubernetes $(VAR) references are not, nor
+ * is a JSON boolean or null after a key such as mountToken.
+ */
 const SECRET_VALUE = [
   { pattern: /AKIA[0-9A-Z]{16}/, what: 'an AWS access key id' },
   { pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, what: 'a private key' },
   { pattern: /:\/\/[^/\s:@$]+:(?!\$\()[^@\s/]+@/, what: 'a password in a URI' },
-  { pattern: /"?(password|secret|token)"?\s*[:=]\s*"?[^\s"$,}{]{4,}/i, what: 'a password' },
+  { pattern: /"?(password|secret|token)"?\s*[:=]\s*(?!(?:true|false|null)\b)"?[^\s"$,}{]{4,}/i, what: 'a password' },
 ];
 
 function secretIn(value: string): string | undefined {

@@ -49,13 +49,26 @@ export const local: PlatformConfigInput = {
         { kind: 'User', name: 'vision-observer', role: 'viewer' },
       ],
       quota: { cpu: '16', memory: '64Gi', gpu: 16, maxConcurrentRuns: 20 },
+      priorityClasses: ['plinth-urgent'],
+      // The team's pipelines submit runs of their own, as the account a team admin binds to plinth-editor.
+      serviceAccounts: [{ name: 'pipeline', mountToken: true }],
     },
     {
       name: 'nlp',
       members: [{ kind: 'Group', name: 'nlp-researchers', role: 'editor' }],
       quota: { cpu: '8', memory: '32Gi', gpu: 8, maxConcurrentRuns: 10 },
+      priorityClasses: [],
     },
   ],
+  runs: {
+    priorityClasses: [
+      {
+        name: 'plinth-urgent',
+        value: 100000,
+        description: 'Runs that go first in the scheduling queue, without preempting.',
+      },
+    ],
+  },
   controller: {
     replicas: 2,
     resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } },

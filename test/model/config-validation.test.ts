@@ -51,8 +51,48 @@ describe('PlatformConfig validation', () => {
       c.runs = { defaultPool: 'tpu' };
     });
     expect(message).toContain(
-      'runs.defaultPool: pool "tpu" does not exist or is not a run pool; allowed: one of "cpu", "gpu"',
+      'runs.defaultPool: pool "tpu" does not exist or is not a CPU pool (a GPU pool takes only runs that ask for GPUs); allowed: "cpu"',
     );
+  });
+
+  it('rejects a GPU pool as a default pool, which would send runs without GPUs to GPU nodes', () => {
+    const message = errorFor('local', (c) => {
+      c.runs = { defaultPool: 'gpu' };
+      c.teams![1]!.defaultPool = 'gpu';
+    });
+    expect(message).toContain('runs.defaultPool: pool "gpu" does not exist or is not a CPU pool');
+    expect(message).toContain('teams[1].defaultPool: pool "gpu" is not a CPU pool team "nlp" may use; allowed: "cpu"');
+  });
+
+  it('rejects run priority classes that Kubernetes keeps for itself, or above its limit, or defined twice', () => {
+    const message = errorFor('local', (c) => {
+      c.runs = {
+        priorityClasses: [
+          { name: 'system-urgent', value: 10 },
+          { name: 'urgent', value: 2_000_000_000 },
+          { name: 'urgent', value: 1 },
+        ],
+      };
+    });
+    expect(message).toContain('runs.priorityClasses[0].name: must not start with "system-"');
+    expect(message).toContain(
+      "runs.priorityClasses[1].value: must be at most 1000000000: higher values are Kubernetes' system classes",
+    );
+    expect(message).toContain('runs.priorityClasses[2].name: priority class "urgent" is defined twice');
+  });
+
+  it("rejects a team's priority class or account that the platform does not define, or defines already", () => {
+    const message = errorFor('local', (c) => {
+      c.teams![1]!.priorityClasses = ['plinth-urgent', 'system-node-critical'];
+      c.teams![1]!.serviceAccounts = [{ name: 'plinth-run' }, { name: 'etl' }, { name: 'etl' }];
+    });
+    expect(message).toContain(
+      'teams[1].priorityClasses[1]: priority class "system-node-critical" is not one of runs.priorityClasses; defined: plinth-urgent',
+    );
+    expect(message).toContain(
+      `teams[1].serviceAccounts[0].name: "plinth-run" is the platform's run account, which every run may use already`,
+    );
+    expect(message).toContain('teams[1].serviceAccounts[2].name: service account "etl" is listed twice');
   });
 
   it('rejects a team pool that does not exist, and the core pool as a run pool', () => {
@@ -68,7 +108,9 @@ describe('PlatformConfig validation', () => {
       c.teams![0]!.pools = ['gpu'];
       c.teams![0]!.defaultPool = 'cpu';
     });
-    expect(message).toContain('teams[0].defaultPool: pool "cpu" is not a pool team "vision" may use; allowed: "gpu"');
+    expect(message).toContain(
+      'teams[0].defaultPool: pool "cpu" is not a CPU pool team "vision" may use; allowed: (none)',
+    );
   });
 
   it("rejects a team's default GPU pool that is no GPU pool of the team", () => {

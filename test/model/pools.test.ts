@@ -11,7 +11,7 @@ function defaultsOf(team: Partial<TeamInput>, runs?: PlatformConfigInput['runs']
   const input = inputOf('local');
   input.nodePools['highmem'] = { role: 'cpu' };
   input.teams![0] = { ...input.teams![0]!, ...team };
-  if (runs) input.runs = runs;
+  if (runs) input.runs = { ...input.runs, ...runs };
   const config = validatePlatformConfig('local', input);
   return teamDefaultPools(config, config.teams[0]!);
 }

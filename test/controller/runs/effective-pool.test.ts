@@ -13,6 +13,8 @@ const team: TeamDefaults = {
   defaultPool: 'highmem',
   defaultGpuPool: 'gpu',
   connections: [],
+  priorityClasses: [],
+  serviceAccounts: {},
   servicesHost: 'vision.runs.ml.example.com',
 };
 const cpuOnly: TeamDefaults = { ...team, pools: ['cpu'], defaultPool: 'cpu', defaultGpuPool: null };

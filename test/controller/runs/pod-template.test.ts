@@ -30,14 +30,21 @@ describe('desiredJob', () => {
     expect(job.spec?.template.spec?.nodeSelector).toEqual({ 'plinth.dev/pool': 'cpu', zone: 'a' });
   });
 
-  it('gives a token only to a run that names its own ServiceAccount', () => {
+  it("gives a token only to a run acting as an account whose token the team's config mounts", () => {
     expect(desiredJob(run({})).spec?.template.spec).toMatchObject({
       serviceAccountName: 'plinth-run',
       automountServiceAccountToken: false,
     });
     const own = desiredJob(run({ environment: { serviceAccountName: 'pipeline' } })).spec?.template.spec;
     expect(own?.serviceAccountName).toBe('pipeline');
-    expect(own?.automountServiceAccountToken).toBeUndefined();
+    expect(own?.automountServiceAccountToken).toBe(true);
+    const team = { ...vision, serviceAccounts: { pipeline: { mountToken: false } } };
+    const unmounted = jobKind.desired(run({ environment: { serviceAccountName: 'pipeline' } }), {
+      defaults: { ...defaults, teams: { 'plinth-vision': team } },
+      team,
+      pool: 'cpu',
+    })[0] as V1Job;
+    expect(unmounted.spec?.template.spec?.automountServiceAccountToken).toBe(false);
   });
 
   it('keeps user labels but not over the platform ones', () => {
