@@ -12,6 +12,7 @@ import type { PlatformConfig } from '../model/config/schema.js';
 import { artifactConnection } from '../model/artifacts.js';
 import { CoreService } from './core-service.js';
 import { runConnection, teamConnections } from '../model/connections.js';
+import { teamPriorityClasses } from '../model/priority-classes.js';
 import { componentLabels } from '../model/labels.js';
 import { poolPlacement, runPools, isGpuPool, teamDefaultPools, teamPools } from '../model/pools.js';
 import { containerSecurityContext, podSecurityContext } from '../model/security-floor.js';
@@ -30,7 +31,9 @@ import { controllerRules } from '../controller/api/children.js';
 /** The defaults the controller applies to runs, derived from the config (nothing restated). */
 export function platformDefaults(config: PlatformConfig): PlatformDefaults {
   const artifacts = artifactConnection(config.artifacts);
-  const pools = Object.fromEntries(runPools(config).map((name) => [name, poolPlacement(config, name)]));
+  const pools = Object.fromEntries(
+    runPools(config).map((name) => [name, { gpu: isGpuPool(config, name), ...poolPlacement(config, name) }]),
+  );
   const teams = Object.fromEntries(
     config.teams.map((t): [string, TeamDefaults] => {
       const defaultPools = teamDefaultPools(config, t);
@@ -44,6 +47,8 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
           defaultPool: defaultPools.cpu ?? null,
           defaultGpuPool: defaultPools.gpu ?? null,
           connections: teamConnections(config, t).map((c) => c.name),
+          priorityClasses: teamPriorityClasses(config, t),
+          serviceAccounts: Object.fromEntries(t.serviceAccounts.map((a) => [a.name, { mountToken: a.mountToken }])),
           servicesHost: teamRunsHost(config, t.name),
         },
       ];
@@ -115,11 +120,23 @@ export class ControllerDeployment extends Construct {
     const labels = componentLabels(config.name, CONTROLLER_COMPONENT);
     const namespace = config.namespace;
 
-    const crd = runCustomResourceDefinition(
-      runPools(config).map((name) => ({ name, gpu: isGpuPool(config, name) })),
-      config.connections.map((c) => c.name),
-    );
+    const crd = runCustomResourceDefinition({
+      pools: runPools(config).map((name) => ({ name, gpu: isGpuPool(config, name) })),
+      connections: config.connections.map((c) => c.name),
+      priorityClasses: config.runs.priorityClasses.map((c) => c.name),
+      serviceAccounts: [...new Set(config.teams.flatMap((t) => t.serviceAccounts.map((a) => a.name)))],
+    });
     new ApiObject(this, 'run-crd', { ...crd, metadata: { ...crd.metadata, labels } });
+    // The priority classes runs may name; which team may use which is the controller's check.
+    for (const priorityClass of config.runs.priorityClasses) {
+      new k8s.KubePriorityClass(this, `priority-class-${priorityClass.name}`, {
+        metadata: { name: priorityClass.name, labels },
+        value: priorityClass.value,
+        description: priorityClass.description,
+        preemptionPolicy: priorityClass.preempts ? 'PreemptLowerPriority' : 'Never',
+        globalDefault: false,
+      });
+    }
 
     new k8s.KubeServiceAccount(this, 'service-account', {
       metadata: { name: CONTROLLER_NAME, namespace, labels },

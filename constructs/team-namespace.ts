@@ -3,6 +3,8 @@ import { k8s } from 'cdk8s-plus-28';
 import type { PlatformConfig } from '../model/config/schema.js';
 import type { Team } from '../model/config/teams.js';
 import { GPU_RESOURCE } from '../model/pools.js';
+import { RUN_GROUP, RUN_PLURAL } from '../controller/api/run.js';
+import { SYSTEM_PRIORITY_CLASSES } from '../model/priority-classes.js';
 import { artifactConnection } from '../model/artifacts.js';
 import { TlsCertificate } from './ingress.js';
 import {
@@ -18,6 +20,11 @@ import { TEAM_ROLE_CLUSTER_ROLES, type TeamRole } from './rbac.js';
 import { runConnection, teamConnections } from '../model/connections.js';
 
 export const TEAM_COMPONENT = 'team';
+/**
+ * The least a container of a team namespace may request. The LimitRange refuses less, so that
+ * each pod slot costs some of the team's quota; a few millicores is what an idle process uses.
+ */
+export const MIN_CONTAINER_REQUEST = { cpu: '10m', memory: '16Mi' } as const;
 /** Pods of external run services carry this label, so the ingress controller may reach them. */
 export const RUN_SERVICE_LABEL = { [PLINTH_LABELS.serves]: 'true' };
 export interface TeamNamespaceProps {
@@ -54,8 +61,29 @@ export class TeamNamespace extends Construct {
           'requests.memory': k8s.Quantity.fromString(team.quota.memory),
           'limits.memory': k8s.Quantity.fromString(team.quota.memory),
           [`requests.${GPU_RESOURCE}`]: k8s.Quantity.fromNumber(team.quota.gpu),
+          // Counts, so that no team fills the nodes' pod slots, the API server or the controller's memory.
+          pods: k8s.Quantity.fromNumber(team.quota.pods),
+          services: k8s.Quantity.fromNumber(team.quota.services),
+          'count/ingresses.networking.k8s.io': k8s.Quantity.fromNumber(team.quota.ingresses),
+          [`count/${RUN_PLURAL}.${RUN_GROUP}`]: k8s.Quantity.fromNumber(team.quota.runs),
         },
       },
+    });
+    // Backstops of what the Run CRD refuses, for pods however they come to be: none of a system
+    // priority class, which would preempt any other team's pods, and none whose pod affinity
+    // reaches other namespaces, which could keep another team's pods off every node.
+    new k8s.KubeResourceQuota(this, 'no-system-priority', {
+      metadata: metadata('no-system-priority'),
+      spec: {
+        hard: { pods: k8s.Quantity.fromNumber(0) },
+        scopeSelector: {
+          matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: [...SYSTEM_PRIORITY_CLASSES] }],
+        },
+      },
+    });
+    new k8s.KubeResourceQuota(this, 'no-cross-namespace-affinity', {
+      metadata: metadata('no-cross-namespace-affinity'),
+      spec: { hard: { pods: k8s.Quantity.fromNumber(0) }, scopes: ['CrossNamespacePodAffinity'] },
     });
 
     // Quota on limits needs every container to declare them; these defaults fill the gaps.
@@ -67,6 +95,11 @@ export class TeamNamespace extends Construct {
             type: 'Container',
             defaultRequest: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('256Mi') },
             default: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('1Gi') },
+            // A floor under every request, so that a pod slot always costs some of the team's quota.
+            min: {
+              cpu: k8s.Quantity.fromString(MIN_CONTAINER_REQUEST.cpu),
+              memory: k8s.Quantity.fromString(MIN_CONTAINER_REQUEST.memory),
+            },
           },
         ],
       },
@@ -93,6 +126,14 @@ export class TeamNamespace extends Construct {
       },
       automountServiceAccountToken: false,
     });
+    // The accounts the config gives the team's runs: the platform makes them, so that no other
+    // account of the namespace, whatever a team admin binds to it, can carry a run.
+    for (const account of team.serviceAccounts) {
+      new k8s.KubeServiceAccount(this, `service-account-${account.name}`, {
+        metadata: metadata(account.name),
+        automountServiceAccountToken: account.mountToken,
+      });
+    }
 
     new TlsCertificate(this, 'runs-certificate', {
       config,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENTS, configOf, find, objectsOf } from '../support/platform.js';
+import { MIN_CONTAINER_REQUEST } from '../../constructs/team-namespace.js';
 
 type Quota = { spec: { hard: Record<string, string | number> } };
 type Policy = {
@@ -24,15 +25,54 @@ describe.each(ENVIRONMENTS)('team namespaces in %s', (env) => {
         'requests.memory': team.quota.memory,
         'limits.memory': team.quota.memory,
         'requests.nvidia.com/gpu': team.quota.gpu,
+        pods: team.quota.pods,
+        services: team.quota.services,
+        'count/ingresses.networking.k8s.io': team.quota.ingresses,
+        'count/runs.plinth.dev': team.quota.runs,
       });
     },
   );
+
+  it.each(config.teams.map((t) => t.name))(
+    '%s refuses pods of a system priority class or with cross-namespace pod affinity, by quota',
+    (name) => {
+      const system = find(objects, 'ResourceQuota', 'no-system-priority', `plinth-${name}`) as unknown as Quota;
+      expect(system.spec).toEqual({
+        hard: { pods: 0 },
+        scopeSelector: {
+          matchExpressions: [
+            { scopeName: 'PriorityClass', operator: 'In', values: ['system-cluster-critical', 'system-node-critical'] },
+          ],
+        },
+      });
+      const affinity = find(
+        objects,
+        'ResourceQuota',
+        'no-cross-namespace-affinity',
+        `plinth-${name}`,
+      ) as unknown as Quota;
+      expect(affinity.spec).toEqual({ hard: { pods: 0 }, scopes: ['CrossNamespacePodAffinity'] });
+    },
+  );
+
+  it.each(config.teams)("makes each of $name's run accounts, with its token only where the config says", (team) => {
+    for (const account of team.serviceAccounts) {
+      const made = find(objects, 'ServiceAccount', account.name, `plinth-${team.name}`) as unknown as {
+        automountServiceAccountToken: boolean;
+      };
+      expect(made.automountServiceAccountToken).toBe(account.mountToken);
+    }
+  });
 
   it.each(config.teams.map((t) => t.name))('%s has LimitRange defaults', (name) => {
     const limits = find(objects, 'LimitRange', 'team-defaults', `plinth-${name}`) as unknown as {
       spec: { limits: { type: string; default: unknown; defaultRequest: unknown }[] };
     };
-    expect(limits.spec.limits[0]).toMatchObject({ type: 'Container', default: { cpu: '1', memory: '1Gi' } });
+    expect(limits.spec.limits[0]).toMatchObject({
+      type: 'Container',
+      default: { cpu: '1', memory: '1Gi' },
+      min: MIN_CONTAINER_REQUEST,
+    });
   });
 
   it.each(config.teams.map((t) => t.name))(
