@@ -32,7 +32,7 @@ import { runsPath, type Run, type RunStatus } from '../api/run.js';
 import { isLeafRun, listedKind, type LeafRun } from '../api/composition.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { kindOf } from './kinds/registry.js';
-import type { KindContext, RunKind } from './kinds/run-kind.js';
+import type { KindContext, RunKind, WorkloadState } from './kinds/run-kind.js';
 import { childName } from './pod-template.js';
 import { runEvent } from './run-events.js';
 import { deriveStatus, isFinalStatus, type Observation } from './run-status.js';
@@ -356,16 +356,18 @@ export class RunController implements Reconciler {
     }
 
     // 4. A run waits in its team's queue until it fits in the team's quotas.
+    // A run that grew past what it was admitted for keeps its workload as it is meanwhile.
     const decision = this.admission.decide(run, () => this.activeRuns(namespace), team);
+    // The validity check of step 2 found the pool.
+    const context: KindContext = { defaults: this.defaults, team, pool: observation.pool ?? '' };
     if (!decision.admitted) {
-      const waiting = { message: decision.message, impossible: decision.impossible };
-      this.settle(run, await this.writeStatus(run, { ...observation, waiting }));
+      const { message, impossible, holding } = decision;
+      const workload = holding ? this.observe(run, kind, await this.cachedChildren(run, kind), context) : undefined;
+      this.settle(run, await this.writeStatus(run, { ...observation, waiting: { message, impossible }, workload }));
       return;
     }
 
     // 5. Its kind's children are applied; one the API server refuses fails the run.
-    // The validity check of step 2 found the pool.
-    const context: KindContext = { defaults: this.defaults, team, pool: observation.pool ?? '' };
     let children: Map<string, KubernetesObject>;
     try {
       children = await this.ensureChildren(run, kind, context);
@@ -378,18 +380,29 @@ export class RunController implements Reconciler {
       return;
     }
     // 6. Its kind reads how the children and pods are doing, and the status says so.
-    const workload = kind.observe(
+    const workload = this.observe(run, kind, children, context);
+    this.settle(run, await this.writeStatus(run, { ...observation, workload }));
+  }
+
+  /** How the run's workload is doing, as its kind reads its children and pods. */
+  private observe(
+    run: LeafRun,
+    kind: RunKind,
+    children: Map<string, KubernetesObject>,
+    context: KindContext,
+  ): WorkloadState {
+    const key = objectKey(run.metadata.namespace ?? '', run.metadata.name);
+    return kind.observe(
       run,
       {
         children,
-        pods: observation.pods,
-        nodes: observation.nodes,
+        pods: this.podsOf(run),
+        nodes: this.nodes.list(),
         mountFailureOf: this.mountFailureOf,
         failedCreate: this.failedCreateByJob.get(key),
       },
       context,
     );
-    this.settle(run, await this.writeStatus(run, { ...observation, workload }));
   }
 
   /** A run written as final releases what it held, or its place in the queue. */
@@ -413,11 +426,8 @@ export class RunController implements Reconciler {
    * the hash of every child's spec, so a reconcile cut short finds the old hash and applies them
    * all again, as it does when a child has gone missing; a child no longer wanted is deleted.
    */
-  private async ensureChildren(
-    run: LeafRun,
-    kind: RunKind,
-    context: KindContext,
-  ): Promise<Map<string, KubernetesObject>> {
+  /** The run's children as the caches hold them, by kind. */
+  private async cachedChildren(run: LeafRun, kind: RunKind): Promise<Map<string, KubernetesObject>> {
     await this.kindCaches(kind);
     const name = childName(run);
     const namespace = run.metadata.namespace ?? '';
@@ -426,6 +436,15 @@ export class RunController implements Reconciler {
       const child = this.childCache(resource).get(name, namespace);
       if (child) cached.set(resource.kind, child);
     }
+    return cached;
+  }
+
+  private async ensureChildren(
+    run: LeafRun,
+    kind: RunKind,
+    context: KindContext,
+  ): Promise<Map<string, KubernetesObject>> {
+    const cached = await this.cachedChildren(run, kind);
     const [primary] = kind.children;
     if (kind.updates === 'never' && cached.has(primary.kind)) return cached;
 
@@ -455,7 +474,10 @@ export class RunController implements Reconciler {
     await this.writer.apply(main);
     if (!cached.has(primary.kind)) {
       this.log.info(
-        { run: objectKey(namespace, run.metadata.name), [primary.kind.toLowerCase()]: name },
+        {
+          run: objectKey(run.metadata.namespace ?? '', run.metadata.name),
+          [primary.kind.toLowerCase()]: childName(run),
+        },
         `created ${primary.kind.toLowerCase()}`,
       );
     }

@@ -14,7 +14,10 @@ export const isFinalStatus = (status: RunStatus | undefined): boolean =>
 export interface Observation {
   readonly now: Date;
   readonly generation: number;
-  /** Undefined once admitted; otherwise why the run waits (or cannot run at all). */
+  /**
+   * Undefined once admitted; otherwise why the run waits (or cannot run at all). With a workload,
+   * the run grew past what it was admitted for and its workload keeps its admitted size.
+   */
   readonly waiting?: { readonly message: string; readonly impossible?: boolean };
   /** A problem found before anything was launched (bad pool, not a team namespace). */
   readonly invalid?: { readonly reason: string; readonly message: string };
@@ -76,6 +79,9 @@ export function deriveStatus(previous: RunStatus | undefined, observed: Observat
             message: `stopping: ${observed.stopping.podsLeft} pod(s) still terminating`,
           }
         : { phase: 'stopped', reason: REASON.Stopped, message: 'stopped by request; every pod is gone' };
+  } else if (observed.waiting && observed.workload) {
+    // A run that grew past what it was admitted for: its workload runs on at its admitted size.
+    d = { ...observed.workload.diagnosis, reason: REASON.WaitingForQuota, message: observed.waiting.message };
   } else if (observed.waiting) {
     d = observed.waiting.impossible
       ? { phase: 'failed', reason: REASON.ExceedsQuota, message: observed.waiting.message }

@@ -3,7 +3,14 @@ import type { LeafRun } from '../api/composition.js';
 import { kindOf } from './kinds/registry.js';
 
 export type AdmissionDecision =
-  { readonly admitted: true } | { readonly admitted: false; readonly message: string; readonly impossible?: boolean };
+  | { readonly admitted: true }
+  | {
+      readonly admitted: false;
+      readonly message: string;
+      readonly impossible?: boolean;
+      /** The run was admitted for less and keeps what it holds, its workload unchanged, while it waits. */
+      readonly holding?: boolean;
+    };
 
 /** GPUs a run holds while admitted, as its kind counts them. */
 const gpusOf = (run: LeafRun): number => kindOf(run.spec.kind).gpus(run);
@@ -17,7 +24,8 @@ const created = (run: LeafRun) => new Date(String(run.metadata['creationTimestam
  * After a restart the set is rebuilt from runs whose workloads exist or that are marked admitted.
  */
 export class TeamAdmission {
-  private readonly admitted = new Set<string>();
+  /** The admitted runs, with the GPUs each was admitted for: a run that grows is admitted again. */
+  private readonly admitted = new Map<string, number>();
   /** Arrival order: creationTimestamp has one-second resolution, the watch's order does not. */
   private readonly arrivals = new Map<string, number>();
   /** By namespace, the runs that arrived and neither hold capacity nor have given up wanting it. */
@@ -55,7 +63,7 @@ export class TeamAdmission {
   }
 
   markAdmitted(run: LeafRun): void {
-    this.admitted.add(String(run.metadata.uid));
+    this.admitted.set(String(run.metadata.uid), gpusOf(run));
     this.waitingIn(run).delete(String(run.metadata.uid));
   }
 
@@ -83,8 +91,9 @@ export class TeamAdmission {
    * in a long queue is decided without ordering the whole queue.
    */
   decide(run: LeafRun, teamRuns: () => readonly LeafRun[], team: TeamDefaults): AdmissionDecision {
-    if (this.isAdmitted(run)) return { admitted: true };
     const gpus = gpusOf(run);
+    const held = this.admitted.get(String(run.metadata.uid));
+    if (held !== undefined) return gpus <= held ? this.keep(run, gpus) : this.grow(run, gpus, held, teamRuns(), team);
     if (gpus > team.gpu) {
       return {
         admitted: false,
@@ -98,7 +107,7 @@ export class TeamAdmission {
     for (const other of teamRuns()) {
       if (this.isAdmitted(other)) {
         usedRuns += 1;
-        usedGpus += gpusOf(other);
+        usedGpus += this.heldBy(other);
       } else if (other.metadata.uid !== run.metadata.uid && this.byArrival(other, run) < 0) {
         ahead.push(other);
       }
@@ -128,6 +137,49 @@ export class TeamAdmission {
     if (why) return { admitted: false, message: `waiting for quota: ${why}${queue}` };
     this.markAdmitted(run);
     return { admitted: true };
+  }
+
+  /** GPUs an admitted run holds: those it was admitted for, whatever its spec asks for since. */
+  private heldBy(run: LeafRun): number {
+    return this.admitted.get(String(run.metadata.uid)) ?? 0;
+  }
+
+  /** An admitted run that asks for no more than it holds keeps its place, and holds only what it asks. */
+  private keep(run: LeafRun, gpus: number): AdmissionDecision {
+    this.admitted.set(String(run.metadata.uid), gpus);
+    return { admitted: true };
+  }
+
+  /**
+   * An admitted run that asks for more GPUs than it was admitted for (a service scaled up) is
+   * admitted again for the difference: it keeps what it holds, and its workload keeps its size,
+   * until the team's quota has room for the rest. It does not queue behind runs that arrived after it.
+   */
+  private grow(
+    run: LeafRun,
+    gpus: number,
+    held: number,
+    teamRuns: readonly LeafRun[],
+    team: TeamDefaults,
+  ): AdmissionDecision {
+    const usedByOthers = teamRuns
+      .filter((r) => r.metadata.uid !== run.metadata.uid && this.isAdmitted(r))
+      .reduce((sum, r) => sum + this.heldBy(r), 0);
+    if (gpus > team.gpu) {
+      return {
+        admitted: false,
+        message: `asks for ${gpus} GPUs, more than team ${team.team}'s whole quota of ${team.gpu}; it keeps the ${held} it holds`,
+        holding: true,
+      };
+    }
+    if (usedByOthers + gpus > team.gpu) {
+      return {
+        admitted: false,
+        message: `waiting for quota to grow from ${held} to ${gpus} GPUs: team ${team.team} uses ${usedByOthers + held}/${team.gpu} GPUs`,
+        holding: true,
+      };
+    }
+    return this.keep(run, gpus);
   }
 
   /**

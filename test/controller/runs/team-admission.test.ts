@@ -11,6 +11,8 @@ const team: TeamDefaults = {
   defaultPool: 'cpu',
   defaultGpuPool: 'gpu',
   connections: [],
+  priorityClasses: [],
+  serviceAccounts: {},
   servicesHost: 'vision.runs.ml.example.com',
 };
 
