@@ -70,7 +70,8 @@ export const RUN_REASONS = reasons({
     doc: 'the API server refused the workload, naming the field: fix the run and submit it again (never retried)',
   },
 
-  // The scheduler's verdict, named from the nodes the pod selects.
+  // The scheduler's verdict, named from the nodes the pod may go to: those its selector and required
+  // node affinity pick, whose taints it tolerates. Other pools' taints are never the cause.
   WaitingForScheduler: { source: 'scheduler', doc: 'the scheduler has not placed the pod yet' },
   Scheduled: { source: 'scheduler', doc: 'the pod is on a node; its containers have not started' },
   NotScheduled: { source: 'scheduler', doc: 'condition `Scheduled`: no pod of the run is on a node' },
@@ -78,7 +79,22 @@ export const RUN_REASONS = reasons({
   InsufficientCPU: { source: 'scheduler', doc: 'no node has enough free CPU for the pod' },
   InsufficientMemory: { source: 'scheduler', doc: 'no node has enough free memory for the pod' },
   UntoleratedTaint: { source: 'scheduler', doc: 'every node the pod selects carries a taint it does not tolerate' },
-  NoMatchingNode: { source: 'scheduler', doc: "no node has the labels the pod's selector asks for" },
+  NoMatchingNode: {
+    source: 'scheduler',
+    doc: "no node has the labels the pod's selector asks for and meets its required node affinity",
+  },
+  NodePodsFull: {
+    source: 'scheduler',
+    doc: 'the nodes the pod may go to hold as many pods as they allow (`Too many pods`), whatever CPU or GPUs they have free',
+  },
+  BlockedByAntiAffinity: {
+    source: 'scheduler',
+    doc: 'a pod on the nodes the pod may go to has a required anti-affinity (`environment.affinity`) that keeps it away',
+  },
+  PodAffinityConflict: {
+    source: 'scheduler',
+    doc: "the pod's own required pod affinity or anti-affinity (`environment.affinity`) rules out every node it may go to",
+  },
   VolumeClaimNotFound: { source: 'scheduler', doc: "a connection's volume claim does not exist in the team namespace" },
   VolumeClaimUnbound: { source: 'scheduler', doc: "a connection's volume claim has no volume yet" },
   Unschedulable: { source: 'scheduler', doc: 'no node can take the pod, for a reason the scheduler gave' },

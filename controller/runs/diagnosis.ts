@@ -1,7 +1,8 @@
-import type { V1ContainerStatus, V1Node, V1Pod, V1Taint, V1Toleration } from '@kubernetes/client-node';
-import { GPU_RESOURCE } from '../../model/pools.js';
+import type { V1ContainerStatus, V1Node, V1Pod } from '@kubernetes/client-node';
 import { REASON } from '../api/reasons.js';
 import type { RunPhase } from '../api/run.js';
+import { hasSelectedLabels, meetsRequiredNodeAffinity, taintText, untoleratedTaints } from './node-filters.js';
+import { schedulerVerdict } from './scheduler-verdict.js';
 
 /** What one pod says about a run: a phase and, unless all is well, why. */
 export interface Diagnosis {
@@ -12,64 +13,34 @@ export interface Diagnosis {
 
 const IMAGE_PULL = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
 
-/** Names the scheduler's verdict: capacity first, then taints, then selectors. */
-export function unschedulableReason(message: string): string {
-  if (message.includes(`Insufficient ${GPU_RESOURCE}`)) return REASON.InsufficientGPU;
-  if (message.includes('Insufficient cpu')) return REASON.InsufficientCPU;
-  if (message.includes('Insufficient memory')) return REASON.InsufficientMemory;
-  if (message.includes('untolerated taint')) return REASON.UntoleratedTaint;
-  if (message.includes("didn't match Pod's node affinity/selector")) return REASON.NoMatchingNode;
-  if (/persistentvolumeclaim "[^"]*" not found/.test(message)) return REASON.VolumeClaimNotFound;
-  if (message.includes('unbound immediate PersistentVolumeClaims')) return REASON.VolumeClaimUnbound;
-  return REASON.Unschedulable;
-}
-
-const UNSCHEDULABLE_HINT: Record<string, string> = {
-  InsufficientGPU: `no node has enough free ${GPU_RESOURCE} for the pod`,
-  InsufficientCPU: 'no node has enough free CPU for the pod',
-  InsufficientMemory: 'no node has enough free memory for the pod',
-  UntoleratedTaint: 'the pod does not tolerate the taints of the nodes it selects',
-  NoMatchingNode: "no node matches the pod's node selector or affinity",
-  VolumeClaimNotFound: "a volume claim the pod mounts does not exist in the run's namespace",
-  VolumeClaimUnbound: 'a volume claim the pod mounts has no volume yet',
-  Unschedulable: 'no node can take the pod',
-};
-
-function tolerates(toleration: V1Toleration, taint: V1Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (toleration.operator === 'Exists') return !toleration.key || toleration.key === taint.key;
-  return toleration.key === taint.key && (toleration.value ?? '') === (taint.value ?? '');
-}
-
-function untoleratedTaints(pod: V1Pod, node: V1Node): V1Taint[] {
-  return (node.spec?.taints ?? []).filter(
-    (t) => t.effect !== 'PreferNoSchedule' && !(pod.spec?.tolerations ?? []).some((tol) => tolerates(tol, t)),
-  );
-}
-
-const taintText = (t: V1Taint) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`;
+const labelsText = (labels: Record<string, string>) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
 
 /**
  * The scheduler sums up each node's first failing check, so one message may blame taints on some
  * nodes and selectors on others. With the nodes at hand the real cause is plain: no node matches
- * the selector, or every node that matches carries a taint the pod does not tolerate.
+ * the selector and affinity, or every node that matches carries a taint the pod does not tolerate.
+ * Otherwise the pod may go somewhere, and what keeps it out is neither.
  */
-function placementProblem(pod: V1Pod, nodes: readonly V1Node[]): Diagnosis | undefined {
-  const selector = pod.spec?.nodeSelector ?? {};
-  const matching = nodes.filter((n) => Object.entries(selector).every(([k, v]) => n.metadata?.labels?.[k] === v));
-  if (matching.length === 0) {
-    const wanted = Object.entries(selector)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(', ');
+function placementProblem(pod: V1Pod, nodes: readonly V1Node[]): Diagnosis | 'may-go-somewhere' {
+  const labelled = nodes.filter((n) => hasSelectedLabels(pod, n));
+  const selected = labelled.filter((n) => meetsRequiredNodeAffinity(pod, n));
+  if (selected.length === 0) {
+    const wanted = labelsText(pod.spec?.nodeSelector ?? {});
     return {
       phase: 'unschedulable',
       reason: REASON.NoMatchingNode,
-      message: `no node has all of the labels the pod selects: ${wanted}`,
+      message:
+        labelled.length === 0
+          ? `no node has all of the labels the pod selects: ${wanted}`
+          : `no node ${wanted ? `with the labels the pod selects (${wanted}) ` : ''}meets its required node affinity`,
     };
   }
-  const blocked = matching.map((n) => untoleratedTaints(pod, n));
+  const blocked = selected.map((n) => untoleratedTaints(pod, n));
   if (blocked.every((taints) => taints.length > 0)) {
-    const names = matching.map((n) => n.metadata?.name).join(', ');
+    const names = selected.map((n) => n.metadata?.name).join(', ');
     const taints = [...new Set(blocked.flat().map(taintText))].join(', ');
     return {
       phase: 'unschedulable',
@@ -77,7 +48,7 @@ function placementProblem(pod: V1Pod, nodes: readonly V1Node[]): Diagnosis | und
       message: `the nodes the pod selects (${names}) carry taints it does not tolerate: ${taints}`,
     };
   }
-  return undefined;
+  return 'may-go-somewhere';
 }
 
 function statuses(pod: V1Pod): V1ContainerStatus[] {
@@ -163,14 +134,11 @@ export function diagnosePod(pod: V1Pod, nodes: readonly V1Node[] = [], mountFail
 
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    // Without nodes at hand (none, or the cache not synced yet), the message is all there is.
     const placement = nodes.length > 0 ? placementProblem(pod, nodes) : undefined;
-    if (placement) return placement;
-    const reason = unschedulableReason(scheduled.message ?? '');
-    return {
-      phase: 'unschedulable',
-      reason,
-      message: `${UNSCHEDULABLE_HINT[reason]}: ${scheduled.message ?? ''}`.trim(),
-    };
+    if (placement && placement !== 'may-go-somewhere') return placement;
+    const { reason, hint } = schedulerVerdict(scheduled.message ?? '', placement === 'may-go-somewhere');
+    return { phase: 'unschedulable', reason, message: `${hint}: ${scheduled.message ?? ''}`.trim() };
   }
   if (pod.spec?.nodeName) {
     return statuses(pod).length > 0

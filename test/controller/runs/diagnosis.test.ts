@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { diagnosePod, unschedulableReason } from '../../../controller/runs/diagnosis.js';
+import { diagnosePod } from '../../../controller/runs/diagnosis.js';
 
 const node = (name: string, pool: string, taints: V1Node['spec'] = {}): V1Node => ({
   metadata: { name, labels: { 'plinth.dev/pool': pool } },
@@ -24,15 +24,54 @@ function pending(message: string, spec: V1Pod['spec'] = { containers: [] }): V1P
 describe('diagnosePod', () => {
   it.each([
     ['0/6 nodes are available: 2 Insufficient nvidia.com/gpu, 4 node(s) had untolerated taint(s).', 'InsufficientGPU'],
-    ['0/6 nodes are available: 6 Insufficient cpu.', 'InsufficientCPU'],
-    ['0/6 nodes are available: 6 Insufficient memory.', 'InsufficientMemory'],
-    ["0/6 nodes are available: 6 node(s) didn't match Pod's node affinity/selector.", 'NoMatchingNode'],
     ['0/6 nodes are available: 6 node(s) had untolerated taint(s).', 'UntoleratedTaint'],
     ['0/6 nodes are available: persistentvolumeclaim "datasets" not found.', 'VolumeClaimNotFound'],
-    ['0/6 nodes are available: pod has unbound immediate PersistentVolumeClaims.', 'VolumeClaimUnbound'],
-  ])('names the scheduler verdict %s', (message, reason) => {
-    expect(unschedulableReason(message)).toBe(reason);
+  ])('without nodes at hand, names the scheduler verdict %s', (message, reason) => {
     expect(diagnosePod(pending(message))).toMatchObject({ phase: 'unschedulable', reason });
+  });
+
+  // As the scheduler said it of a CPU-pool pod that another pod's required anti-affinity selects.
+  const blockade =
+    "0/6 nodes are available: 2 node(s) didn't satisfy existing pods anti-affinity rules, 4 node(s) had untolerated taint(s). no new claims to deallocate, preemption: 0/6 nodes are available: 2 No preemption victims found for incoming pod, 4 Preemption is not helpful for scheduling.";
+
+  it("names another pod's anti-affinity, not the other pools' taints, as what keeps the pod out", () => {
+    const pod = pending(blockade, { containers: [], nodeSelector: { 'plinth.dev/pool': 'cpu' } });
+    expect(diagnosePod(pod, nodes)).toEqual({
+      phase: 'unschedulable',
+      reason: 'BlockedByAntiAffinity',
+      message: `another pod's required anti-affinity keeps the pod off the nodes it may go to: ${blockade}`,
+    });
+  });
+
+  it('never reports a taint that the nodes the pod may go to do not carry', () => {
+    const stale = '0/2 nodes are available: 1 node(s) had untolerated taint(s), 1 Too many pods.';
+    const cpu = pending(stale, { containers: [], nodeSelector: { 'plinth.dev/pool': 'cpu' } });
+    expect(diagnosePod(cpu, nodes).reason).toBe('NodePodsFull');
+    const onlyTaints = pending('0/2 nodes are available: 2 node(s) had untolerated taint(s).', {
+      containers: [],
+      nodeSelector: { 'plinth.dev/pool': 'gpu' },
+      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+    });
+    expect(diagnosePod(onlyTaints, nodes)).toMatchObject({ phase: 'unschedulable', reason: 'Unschedulable' });
+  });
+
+  it("blames the pod's required node affinity when no node with its labels meets it", () => {
+    const pod = pending("0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector", {
+      containers: [],
+      nodeSelector: { 'plinth.dev/pool': 'cpu' },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['cpu-9'] }] }],
+          },
+        },
+      },
+    });
+    expect(diagnosePod(pod, nodes)).toEqual({
+      phase: 'unschedulable',
+      reason: 'NoMatchingNode',
+      message: 'no node with the labels the pod selects (plinth.dev/pool=cpu) meets its required node affinity',
+    });
   });
 
   it('blames the taint when the only nodes that match carry one the pod does not tolerate', () => {
