@@ -4,6 +4,7 @@ import { imagePinning } from '../images.js';
 import { artifactStore } from './artifact-store.js';
 import { connection, type Connection } from './connections.js';
 import { database } from './database.js';
+import { duration } from './duration.js';
 import { ingress } from './ingress.js';
 import { nodePool, type NodePool } from './node-pools.js';
 import { dnsLabel, pinnedImage } from './primitives.js';
@@ -16,6 +17,9 @@ import { team } from './teams.js';
  * Defaults live here and nowhere else; constructs, the controller's ConfigMap and the Pulumi
  * stacks all read the parsed result.
  */
+
+/** Long enough to look at a week's runs, short enough that no team stores Runs without bound. */
+const RUN_RETENTION = '7d';
 
 /** The uid and gid of every platform pod and run, where an environment gives none. */
 const PLATFORM_ID = 10001;
@@ -61,7 +65,13 @@ export const platformConfigSchema = z
     ingress,
     security,
     teams: z.array(team).default([]),
-    runs: z.strictObject({ defaultPool: z.string().default('cpu') }).default({ defaultPool: 'cpu' }),
+    runs: z
+      .strictObject({
+        defaultPool: z.string().default('cpu'),
+        /** How long the controller keeps a finished top-level run (and what it owns) after it finished. */
+        retention: duration.default(RUN_RETENTION),
+      })
+      .default({ defaultPool: 'cpu', retention: RUN_RETENTION }),
     controller: coreService(2, {
       requests: { cpu: '100m', memory: '128Mi' },
       limits: { cpu: '500m', memory: '256Mi' },
