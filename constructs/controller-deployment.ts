@@ -73,6 +73,7 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
     },
     connections: Object.fromEntries(config.connections.map((c) => [c.name, runConnection(c)])),
     teams,
+    runRetention: config.runs.retention,
   };
 }
 

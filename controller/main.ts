@@ -5,7 +5,12 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CONTROLLER_NAME } from '../model/names.js';
-import { CONTROLLER_PORTS, PARENT_CONTROLLER_NAME, RUN_CONTROLLER_NAME } from './api/metrics.js';
+import {
+  CONTROLLER_PORTS,
+  PARENT_CONTROLLER_NAME,
+  RETENTION_CONTROLLER_NAME,
+  RUN_CONTROLLER_NAME,
+} from './api/metrics.js';
 import { EventRecorder } from './runtime/event-recorder.js';
 import { startHttpServers } from './runtime/http-servers.js';
 import { loadKubeConfig } from './runtime/kube-config.js';
@@ -15,6 +20,7 @@ import { Manager } from './runtime/manager.js';
 import { createMetrics } from './metrics.js';
 import { loadPlatformDefaults } from './runs/platform-defaults-loader.js';
 import { ParentController } from './parents/parent-controller.js';
+import { RunCollector } from './retention/run-collector.js';
 import { RESYNC_MS, RunController } from './runs/run-controller.js';
 import { REPORTING_CONTROLLER } from './runs/run-events.js';
 
@@ -103,6 +109,16 @@ async function main(): Promise<void> {
         await Promise.all(parents.start(1));
       },
       stop: () => parents.stop(),
+    });
+    // Deletions are few and quick; a handful of workers clears the backlog a controller that was
+    // down for a while finds.
+    const collector = new RunCollector(kc, manager, defaults.runRetention, log, metrics, events);
+    manager.add({
+      name: RETENTION_CONTROLLER_NAME,
+      start: async () => {
+        await Promise.all(collector.start(4));
+      },
+      stop: () => collector.stop(),
     });
   });
   servers.forEach((s) => s.close());

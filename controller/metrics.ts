@@ -141,6 +141,12 @@ export function createMetrics() {
       labelNames: ['namespace'],
       registers,
     }),
+    runsDeletedByRetention: new Counter({
+      name: CONTROLLER_METRICS.runsDeletedByRetention,
+      help: 'Top-level runs deleted because they finished longer ago than runs.retention, by namespace.',
+      labelNames: ['namespace'],
+      registers,
+    }),
 
     /** The reconcile metrics of the controller named `controller`. */
     controllerLoop(controller: string): ControllerLoopMetrics {

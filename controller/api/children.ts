@@ -39,7 +39,8 @@ export const RUNS: ManagedResource = {
   kind: RUN_KIND,
   apiVersion: RUN_API_VERSION,
   plural: RUN_PLURAL,
-  uses: ['watch', 'write-status'],
+  // Deleted once finished for longer than the platform's retention (controller/retention/).
+  uses: ['watch', 'write-status', 'delete'],
   watchFrom: 'start',
 };
 

@@ -6,6 +6,7 @@
 export const CONTROLLER_METRICS = {
   runsByPhase: 'plinth_runs',
   oldestPendingSeconds: 'plinth_run_oldest_pending_seconds',
+  runsDeletedByRetention: 'plinth_runs_deleted_by_retention_total',
   buildInfo: 'plinth_controller_build_info',
   reconcileTotal: 'controller_runtime_reconcile_total',
   reconcileErrors: 'controller_runtime_reconcile_errors_total',
@@ -30,6 +31,9 @@ export const RUN_CONTROLLER_NAME = 'run';
 
 /** The controller of parent runs (sweeps, DAGs, schedules), named the same way. */
 export const PARENT_CONTROLLER_NAME = 'parent-run';
+
+/** The collector of finished runs past the platform's retention, named the same way. */
+export const RETENTION_CONTROLLER_NAME = 'run-retention';
 
 /** Ports the controller listens on. */
 export const CONTROLLER_PORTS = { metrics: 8080, health: 8081 } as const;

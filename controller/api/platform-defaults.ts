@@ -8,6 +8,7 @@ import type {
 } from '@kubernetes/client-node';
 import { Type, type Static } from '@sinclair/typebox';
 import { RunConnection } from '../../model/connections.js';
+import { DURATION_PATTERN } from '../../model/config/duration.js';
 import { KubernetesObject } from '../../model/kubernetes-schema.js';
 
 /**
@@ -74,5 +75,7 @@ export const PlatformDefaults = Type.Object({
   connections: Type.Record(Type.String(), RunConnection),
   /** Keyed by team namespace. */
   teams: Type.Record(Type.String(), TeamDefaults),
+  /** How long after it finished a top-level run is deleted (runs.retention), as the config writes it. */
+  runRetention: Type.String({ pattern: DURATION_PATTERN }),
 });
 export type PlatformDefaults = Static<typeof PlatformDefaults>;

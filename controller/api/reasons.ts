@@ -121,6 +121,10 @@ export const RUN_REASONS = reasons({
   Stopping: { source: 'lifecycle', doc: '`spec.stopped` is set; pods are still terminating' },
   Stopped: { source: 'lifecycle', doc: 'stopped by request; every pod is gone' },
   NotFinished: { source: 'lifecycle', doc: 'condition `Finished`: the run has not finished' },
+  RetentionExpired: {
+    source: 'lifecycle',
+    doc: 'the Event of a top-level run deleted, with everything it owns, `runs.retention` after it finished',
+  },
 });
 
 export type RunReason = keyof typeof RUN_REASONS;

@@ -1,6 +1,12 @@
 import { ApiException, HttpMethod, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { requestApi } from './kube-config.js';
 
+/** What an object must still be for a deletion to go ahead. */
+export interface DeletePreconditions {
+  readonly uid: string;
+  readonly resourceVersion?: string;
+}
+
 /**
  * The controller's writes, server-side apply of a child, a merge patch of a custom resource's
  * status and a child's deletion, sent with undici's request API. client-node's generated clients send through fetch and
@@ -54,17 +60,23 @@ export class ApiWriter {
 
   /**
    * Deletes an object, in the foreground: it stays, with a deletionTimestamp, until the garbage
-   * collector has deleted what it owns (a Job's or a Deployment's pods). One already gone is no error.
+   * collector has deleted what it owns (a Job's or a Deployment's pods). One already gone is no error:
+   * resolves to whether this call deleted it. With `preconditions`, the API server deletes only the
+   * object of that uid (and resourceVersion), and refuses with 409 Conflict if the name now stands
+   * for another object or a newer version of it, which a decision taken on a cache may not know of.
    */
-  async delete(object: KubernetesObject): Promise<void> {
+  async delete(object: KubernetesObject, preconditions?: DeletePreconditions): Promise<boolean> {
     try {
       await this.send(HttpMethod.DELETE, this.pathOf(object), undefined, 'application/json', {
         kind: 'DeleteOptions',
         apiVersion: 'v1',
         propagationPolicy: 'Foreground',
+        ...(preconditions ? { preconditions } : {}),
       });
+      return true;
     } catch (error) {
-      if (!(error instanceof ApiException && error.code === 404)) throw error;
+      if (error instanceof ApiException && error.code === 404) return false;
+      throw error;
     }
   }
 

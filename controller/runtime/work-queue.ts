@@ -32,6 +32,9 @@ export interface WorkQueueOptions {
   readonly metrics?: WorkQueueMetrics;
 }
 
+/** Node's timers fire at once, not later, past this: about 24.8 days. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * A rate-limited work queue in the manner of client-go's: a key is queued at most once, is never
  * processed by two workers at once (a change during processing re-queues it afterwards), and
@@ -119,18 +122,23 @@ export class WorkQueue {
     this.urgent.push(key);
   }
 
-  /** Adds the key after a delay; of several delays pending for one key, the earliest wins. */
+  /**
+   * Adds the key after a delay; of several delays pending for one key, the earliest wins. A delay
+   * longer than a timer can wait adds the key after the longest one: its reconciler, finding
+   * nothing to do yet, asks again for the rest.
+   */
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
     this.metrics?.retried();
-    const at = Date.now() + delayMs;
+    const waitMs = Math.min(delayMs, MAX_TIMER_MS);
+    const at = Date.now() + waitMs;
     const pending = this.delayed.get(key);
     if (pending && pending.at <= at) return;
     if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
       this.delayed.delete(key);
       this.add(key);
-    }, delayMs);
+    }, waitMs);
     this.delayed.set(key, { at, timer });
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { duration } from './duration.js';
 import { dnsSubdomain } from './primitives.js';
 
 /** runs: how the platform runs the teams' runs, whatever their team. */
@@ -30,11 +31,16 @@ export const runPriorityClass = z.strictObject({
 });
 export type RunPriorityClass = z.infer<typeof runPriorityClass>;
 
+/** Long enough to look at a week's runs, short enough that no team stores Runs without bound. */
+const RUN_RETENTION = '7d';
+
 export const runs = z
   .strictObject({
     /** Where runs that name no pool go: a CPU pool, since a GPU pool takes only runs that ask for GPUs. */
     defaultPool: z.string().default('cpu'),
     /** The PriorityClasses runs may name; none by default, so every run has the default priority. */
     priorityClasses: z.array(runPriorityClass).default([]),
+    /** How long the controller keeps a finished top-level run (and what it owns) after it finished. */
+    retention: duration.default(RUN_RETENTION),
   })
-  .default({ defaultPool: 'cpu', priorityClasses: [] });
+  .default({ defaultPool: 'cpu', priorityClasses: [], retention: RUN_RETENTION });

@@ -60,6 +60,8 @@ describe('RBAC as the platform grants it', () => {
     const allowed: [string, string, Parameters<typeof can>[3]][] = [
       ['watch', 'runs', { group: RUN_GROUP }],
       ['patch', 'runs', { group: RUN_GROUP, subresource: 'status', ...team }],
+      // Finished runs past the platform's retention (controller/retention/).
+      ['delete', 'runs', { group: RUN_GROUP, ...team }],
       ['create', 'jobs', { group: 'batch', ...team }],
       ['delete', 'jobs', { group: 'batch', ...team }],
       ['create', 'deployments', { group: 'apps', ...team }],

@@ -95,6 +95,17 @@ describe('PlatformConfig validation', () => {
     expect(message).toContain('teams[1].serviceAccounts[2].name: service account "etl" is listed twice');
   });
 
+  it('rejects a run retention without a unit or in a unit it does not know, saying what it allows', () => {
+    for (const retention of ['7', '1w', '0d', '1.5h']) {
+      const message = errorFor('local', (c) => {
+        c.runs = { retention };
+      });
+      expect(message).toContain(
+        'runs.retention: must be a whole number followed by s, m (minutes), h or d, such as "7d" or "12h"',
+      );
+    }
+  });
+
   it('rejects a team pool that does not exist, and the core pool as a run pool', () => {
     const message = errorFor('local', (c) => {
       c.teams![0]!.pools = ['cpu', 'core', 'tpu'];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePlatformDefaults } from '../../../controller/runs/platform-defaults-loader.js';
+import { DURATION_PATTERN } from '../../../model/config/duration.js';
 import { runDefaultsOf } from '../../support/platform.js';
 
 const WHERE = 'ConfigMap plinth/plinth-controller platform-defaults.json';
@@ -28,7 +29,8 @@ describe('parsePlatformDefaults', () => {
     const defaults = runDefaultsOf('local');
     const vision = { ...defaults.teams['plinth-vision']!, connections: 'huggingface', gpu: '8' };
     const pools = { ...defaults.pools, cpu: { ...defaults.pools['cpu']!, tolerations: {} } };
-    const text = JSON.stringify({ ...defaults, pools, teams: { ...defaults.teams, 'plinth-vision': vision } });
+    const teams = { ...defaults.teams, 'plinth-vision': vision };
+    const text = JSON.stringify({ ...defaults, pools, teams, runRetention: '7 days' });
     const error = (() => {
       try {
         parsePlatformDefaults(text, WHERE);
@@ -42,6 +44,7 @@ describe('parsePlatformDefaults', () => {
         `${WHERE}: /pools/cpu/tolerations: Expected array`,
         `${WHERE}: /teams/plinth-vision/gpu: Expected integer`,
         `${WHERE}: /teams/plinth-vision/connections: Expected array`,
+        `${WHERE}: /runRetention: Expected string to match '${DURATION_PATTERN}'`,
       ].sort(),
     );
   });

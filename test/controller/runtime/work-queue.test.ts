@@ -66,6 +66,14 @@ describe('WorkQueue', () => {
     expect(q.depth).toBe(0);
   });
 
+  it('waits out a delay longer than a timer can hold rather than adding the key at once', async () => {
+    const q = new WorkQueue();
+    q.addAfter('a', 30 * 24 * 3600_000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(q.depth).toBe(0);
+    q.shutDown();
+  });
+
   it('releases waiting workers on shutdown', async () => {
     const q = new WorkQueue();
     const waiting = q.get();
