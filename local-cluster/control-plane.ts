@@ -255,6 +255,9 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       '--kube-api-burst=400',
       '--concurrent-job-syncs=10',
       '--concurrent-gc-syncs=40',
+      // A quota on Runs is counted only once a full quota sync finds the Run CRD (5 min by default);
+      // until then quota admission refuses every Run. A short period makes a new cluster usable at once.
+      '--resource-quota-sync-period=15s',
     ]);
     const schedulerConfig = join(dir, 'kube-scheduler.yaml');
     const schedulerKubeconfig = kubeconfigs['kube-scheduler'] as string;

@@ -89,7 +89,7 @@ const PodAffinityTerm = Type.Object(
         description: "Keys of the incoming pod's labels whose values the selected pods must not share.",
       }),
     ),
-    namespaces: Type.Optional(Refused<string[]>('Refused: a run reaches only its own namespace.')),
+    namespaces: Type.Optional(Refused<string[]>('Refused: a run reaches only its own namespace.', 'list')),
     namespaceSelector: Type.Optional(Refused<V1LabelSelector>('Refused: a run reaches only its own namespace.')),
   },
   {

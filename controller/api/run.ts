@@ -81,8 +81,12 @@ const Toleration = Type.Object(
   { description: 'A Kubernetes Toleration.' },
 );
 
+/**
+ * At most 8: each container's rules are evaluated once per init container of every operation of a
+ * dag, and the API server bounds their total cost when it takes the CRD.
+ */
 const Init = Type.Array(Container, {
-  maxItems: 16,
+  maxItems: 8,
   description: 'Containers run in order before the main one, each with the same env, mounts and security floor.',
 });
 

@@ -98,10 +98,15 @@ export function Opaque<T>(description: string): TUnsafe<T> {
 
 /**
  * A field declared only so that a rule can refuse it with the reason, rather than the API server
- * calling it unknown: any value is taken by the schema, and a rule beside it refuses it.
+ * calling it unknown: any object, or any list of strings, is taken by the schema, and a rule beside
+ * it refuses it. CEL sees only fields with a type, so the rule needs one.
  */
-export function Refused<T>(description: string): TUnsafe<T> {
-  return Type.Unsafe<T>({ description, 'x-kubernetes-preserve-unknown-fields': true });
+export function Refused<T>(description: string, shape: 'object' | 'list' = 'object'): TUnsafe<T> {
+  return Type.Unsafe<T>(
+    shape === 'object'
+      ? { type: 'object', description, 'x-kubernetes-preserve-unknown-fields': true }
+      : { type: 'array', description, maxItems: 64, items: { type: 'string', maxLength: 253 } },
+  );
 }
 
 /** A CEL rule for `x-kubernetes-validations`. */

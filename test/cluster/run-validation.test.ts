@@ -248,13 +248,18 @@ describe('the API server rejects bad runs at apply time', () => {
       'spec.job.container.env[0].name',
       'spec.job.container.volumeMounts[0].name',
       'spec.job.container.volumeMounts[0].mountPath',
-      'spec.environment.serviceAccountName',
-      'spec.environment.priorityClassName',
       'spec.environment.labels.team',
       'spec.environment.tolerations[0].key',
     ]) {
       expect(message).toContain(`${field}: Invalid value`);
     }
+    // Only the platform's accounts and classes: the platform config lists them.
+    expect(message).toContain(
+      'spec.environment.serviceAccountName: Unsupported value: "Bad_Name": supported values: "pipeline"',
+    );
+    expect(message).toContain(
+      'spec.environment.priorityClassName: Unsupported value: "High!": supported values: "plinth-urgent"',
+    );
     expect(message).toContain('spec.environment.nodeSelector.example.com/disk: Too long: may not be more than 63');
     // Keys are checked by CEL rules, which the API server evaluates only once the schema holds.
     const keys = await rejection({
@@ -299,7 +304,7 @@ describe('the API server rejects bad runs at apply time', () => {
           },
         }),
         environment: {
-          serviceAccountName: 'trainer.v2',
+          serviceAccountName: 'pipeline',
           labels: { 'app.kubernetes.io/name': 'web', empty: '' },
           // Annotation keys are checked in lowercase, as the API server does.
           annotations: { 'Example.COM/Owner': 'the vision team' },
