@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod, type V1ResourceQuota } from '@kubernetes/client-node';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type RunSpec } from '../../controller/api/run.js';
 import { CONTAINER_LIMITS } from '../../controller/api/container.js';
+import { quantityValue } from '../../model/quantity.js';
 import { MIN_CONTAINER_REQUEST } from '../../constructs/team-namespace.js';
 import { apiMessage } from '../../local-cluster/server-side-apply.js';
 import { DURATION_ANNOTATION } from '../../local-cluster/kwok-stages.js';
@@ -188,6 +189,8 @@ describe('a hostile team member cannot hurt another team', () => {
         const pods = await core.listNamespacedPod({ namespace: OWN, labelSelector: 'plinth.dev/run=slots' });
         expect(pods.items.length).toBeLessThanOrEqual(5);
       } finally {
+        // Before the tighter cap goes, or its pods would take the team's whole CPU quota.
+        await deleteRuns(kubeConfigAs('admin'), OWN, ['slots']);
         await core.deleteNamespacedResourceQuota({ name: 'test-pod-slots', namespace: OWN });
       }
     });
@@ -214,7 +217,7 @@ describe('a hostile team member cannot hurt another team', () => {
     it("caps how many Runs a team stores, by the team's quota", async () => {
       const core = kubeConfigAs('admin').makeApiClient(CoreV1Api);
       const quota = (await core.readNamespacedResourceQuota({ name: 'team-quota', namespace: OWN })) as V1ResourceQuota;
-      expect(quota.spec?.hard?.['count/runs.plinth.dev']).toBe('2000');
+      expect(quantityValue(quota.spec?.hard?.['count/runs.plinth.dev'] ?? 0)).toBe(2000);
       const used = Number(quota.status?.used?.['count/runs.plinth.dev'] ?? 0);
       // A tighter cap than the platform's, to reach it with two runs.
       await core.createNamespacedResourceQuota({

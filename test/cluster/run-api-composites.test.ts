@@ -20,7 +20,16 @@ const sweep = { kind: 'job', pool: 'cpu', job: { container: { image } }, matrix:
 const dag = (operations: Record<string, unknown>[]) => ({ kind: 'dag', dag: { operations } });
 const pipeline = dag([
   { name: 'prepare', template: jobTemplate },
-  { name: 'train', dependencies: ['prepare'], template: { ...jobTemplate, pool: 'gpu', matrix: grid } },
+  {
+    name: 'train',
+    dependencies: ['prepare'],
+    template: {
+      kind: 'job',
+      pool: 'gpu',
+      job: { container: { image, resources: { limits: { 'nvidia.com/gpu': 1 } } } },
+      matrix: grid,
+    },
+  },
 ]);
 const nightly = { ...pipeline, schedule: { kind: 'cron', cron: '0 3 * * *', timeZone: 'Europe/Paris' } };
 
