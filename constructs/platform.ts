@@ -7,6 +7,7 @@ import { PlatformIngress } from './ingress.js';
 import { Monitoring } from './monitoring.js';
 import { PlatformNamespace } from './platform-namespace.js';
 import { TeamRoles } from './rbac.js';
+import { TeamAdminGuard } from './team-admin-guard.js';
 import { TeamNamespace } from './team-namespace.js';
 import { TrackingServer } from './tracking-server.js';
 
@@ -32,7 +33,11 @@ export class Platform extends Construct {
     };
 
     chart('00-namespace', (c) => new PlatformNamespace(c, 'platform', { config }));
-    chart('10-rbac', (c) => new TeamRoles(c, 'team-roles', { config }));
+    chart('10-rbac', (c) => {
+      new TeamRoles(c, 'team-roles', { config });
+      // Before the team namespaces, so that no team admin binding exists before the guard does.
+      new TeamAdminGuard(c, 'team-admin-guard', { config });
+    });
     chart('20-teams', (c) => {
       for (const team of config.teams) new TeamNamespace(c, team.name, { config, team });
     });

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { REASON_SOURCES, RUN_REASONS, type ReasonSource } from '../controller/api/reasons.js';
 import { describeOnRuns } from '../controller/api/security-floor.js';
 import { RESERVED_POD_KEYS } from '../model/labels.js';
+import { OPEN_SUBJECTS, OTHER_NAMESPACE_ACCOUNTS } from '../constructs/team-admin-guard.js';
 import { SECURITY_FLOOR, type FloorField, type FloorLevel } from '../model/security-floor.js';
 import { FLOOR_RULE_IDS } from '../policies/rules/pod-security.js';
 
@@ -60,7 +61,14 @@ const SECTIONS: Readonly<Record<string, () => string>> = {
   reasons: reasonsTable,
   'security-floor': securityFloorTable,
   'reserved-keys': reservedKeysTable,
+  'refused-subjects': refusedSubjectsTable,
 };
+
+/** The RoleBinding subjects no one may bind in a team namespace, and whom each would let in. */
+export function refusedSubjectsTable(): string {
+  const rows = [...OPEN_SUBJECTS, OTHER_NAMESPACE_ACCOUNTS].map((s) => [s.kind, `\`${s.name}\``, s.who]);
+  return table(['kind', 'name', 'would open the namespace to'], rows);
+}
 
 /** The pod label and annotation keys a run may not set, and why. */
 export function reservedKeysTable(): string {

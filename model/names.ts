@@ -11,6 +11,16 @@ import type { PlatformConfig } from './config/schema.js';
  */
 export const RUN_SERVICE_ACCOUNT = 'plinth-run';
 
+/**
+ * The ValidatingAdmissionPolicies that keep a team's admins from opening the team namespace, each
+ * bound to the team namespaces by a ValidatingAdmissionPolicyBinding of the same name: one for the
+ * subjects of RoleBindings, one for non-expiring ServiceAccount token Secrets.
+ */
+export const TEAM_ADMIN_GUARDS = {
+  bindingSubjects: 'plinth-team-binding-subjects',
+  accountTokens: 'plinth-team-account-tokens',
+} as const;
+
 /** The controller's Deployment, ServiceAccount, ConfigMap and Lease. */
 export const CONTROLLER_COMPONENT = 'controller';
 export const CONTROLLER_NAME = 'plinth-controller';

@@ -1,7 +1,9 @@
 import { GPU_RESOURCE } from '../../model/pools.js';
 import { PLINTH_LABELS } from '../../model/labels.js';
-import { RUN_SERVICE_ACCOUNT } from '../../model/names.js';
-import type { Rule } from '../rule.js';
+import { RUN_SERVICE_ACCOUNT, TEAM_ADMIN_GUARDS } from '../../model/names.js';
+import type { V1MatchResources } from '@kubernetes/client-node';
+import { selects } from '../label-selector.js';
+import type { Finding, Rule } from '../rule.js';
 import type { PolicyResource } from '../resource.js';
 
 const isTeamNamespace = (r: PolicyResource) => r.kind === 'Namespace' && Boolean(r.labels[PLINTH_LABELS.team]);
@@ -22,6 +24,52 @@ function deniesAll(policy: PolicyResource): boolean {
   return (
     selectsAll && types.includes('Ingress') && types.includes('Egress') && !spec.ingress?.length && !spec.egress?.length
   );
+}
+
+const specOf = (r: PolicyResource) =>
+  (r.body['spec'] ?? {}) as {
+    failurePolicy?: string;
+    matchConstraints?: V1MatchResources;
+    policyName?: string;
+    validationActions?: string[];
+    matchResources?: V1MatchResources;
+  };
+
+/** What keeps the guard `name` from refusing requests in the team namespace `namespace`, if anything. */
+function guardGaps(name: string, namespace: PolicyResource, all: readonly PolicyResource[]): Finding[] {
+  // The API server labels every namespace with its name; a selector may rely on that label.
+  const labels = { ...namespace.labels, 'kubernetes.io/metadata.name': namespace.name };
+  const policy = all.find((o) => o.kind === 'ValidatingAdmissionPolicy' && o.name === name);
+  if (!policy) return [{ field: 'metadata.name', message: `no ValidatingAdmissionPolicy ${name} guards it` }];
+  const findings: Finding[] = [];
+  if (specOf(policy).failurePolicy === 'Ignore') {
+    findings.push({
+      field: 'metadata.name',
+      message: `ValidatingAdmissionPolicy ${name} has failurePolicy Ignore: a request it fails to evaluate goes through`,
+    });
+  }
+  if (!selects(specOf(policy).matchConstraints?.namespaceSelector, labels)) {
+    findings.push({
+      field: 'metadata.labels',
+      message: `the namespaceSelector of ValidatingAdmissionPolicy ${name}'s matchConstraints does not select it`,
+    });
+  }
+  const bound = all.some((o) => {
+    const spec = specOf(o);
+    return (
+      o.kind === 'ValidatingAdmissionPolicyBinding' &&
+      spec.policyName === name &&
+      (spec.validationActions ?? []).includes('Deny') &&
+      selects(spec.matchResources?.namespaceSelector, labels)
+    );
+  });
+  if (!bound) {
+    findings.push({
+      field: 'metadata.labels',
+      message: `no ValidatingAdmissionPolicyBinding of ${name} with validationActions Deny selects it`,
+    });
+  }
+  return findings;
 }
 
 export const isolationRules: Rule[] = [
@@ -55,6 +103,18 @@ export const isolationRules: Rule[] = [
         });
       }
       return findings;
+    },
+  },
+  {
+    id: 'team-admin-guard',
+    severity: 'error',
+    rationale:
+      'Team admins manage RoleBindings and Secrets in their namespace: unguarded, they can open it to every user or mint a token that never expires.',
+    remediation: `Deploy the ValidatingAdmissionPolicies ${Object.values(TEAM_ADMIN_GUARDS).join(' and ')} with failurePolicy Fail, each with a Deny binding whose namespaceSelector selects the team namespaces.`,
+    kinds: ['Namespace'],
+    check(r, context) {
+      if (!isTeamNamespace(r)) return [];
+      return Object.values(TEAM_ADMIN_GUARDS).flatMap((name) => guardGaps(name, r, context.all));
     },
   },
   {

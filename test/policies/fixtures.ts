@@ -55,6 +55,12 @@ function team(mutate: (objects: K8sObject[]) => K8sObject[] = (o) => o) {
   return manifests(...mutate(clone(objects)));
 }
 
+/** The team's objects with the guards against its admins, each guard mutated by `mutate`. */
+function guardedTeam(mutate: (guard: any) => any = (g) => g) {
+  const guards = local.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy')).map((o) => mutate(clone(o)));
+  return [...team(), ...manifests(...guards)];
+}
+
 const cnpg = (instances: number, environment: string) =>
   manifests({
     apiVersion: 'postgresql.cnpg.io/v1',
@@ -218,6 +224,16 @@ export const FIXTURES: Record<string, { violating: Fixture; passing: Fixture }> 
       subject: 'Namespace plinth-nlp',
     },
     passing: { resources: team(), subject: 'Namespace plinth-nlp' },
+  },
+  'team-admin-guard': {
+    violating: {
+      // Bound, but only to warn: the request goes through.
+      resources: guardedTeam((g) =>
+        g.kind === 'ValidatingAdmissionPolicyBinding' ? { ...g, spec: { ...g.spec, validationActions: ['Warn'] } } : g,
+      ),
+      subject: 'Namespace plinth-nlp',
+    },
+    passing: { resources: guardedTeam(), subject: 'Namespace plinth-nlp' },
   },
   'run-service-account-no-token': {
     violating: {
