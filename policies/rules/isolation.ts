@@ -1,6 +1,7 @@
 import { GPU_RESOURCE } from '../../model/pools.js';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import { RUN_SERVICE_ACCOUNT } from '../../model/names.js';
+import { isAnyAddress } from '../../model/network-destination.js';
 import type { Rule } from '../rule.js';
 import type { PolicyResource } from '../resource.js';
 
@@ -8,21 +9,32 @@ const isTeamNamespace = (r: PolicyResource) => r.kind === 'Namespace' && Boolean
 const inNamespace = (all: readonly PolicyResource[], kind: string, namespace: string) =>
   all.filter((o) => o.kind === kind && o.namespace === namespace);
 
+interface NetworkPolicySpec {
+  podSelector?: Record<string, object>;
+  policyTypes?: string[];
+  ingress?: unknown[];
+  egress?: { to?: { ipBlock?: { cidr?: string } }[]; ports?: { port?: number | string }[] }[];
+}
+const specOf = (policy: PolicyResource) => (policy.body['spec'] ?? {}) as NetworkPolicySpec;
+
+/** An empty selector (no labels, no expressions) selects every pod of the policy's namespace. */
+const selectsEveryPod = (spec: NetworkPolicySpec) =>
+  Object.values(spec.podSelector ?? {}).every((part) => Object.keys(part ?? {}).length === 0);
+
 function deniesAll(policy: PolicyResource): boolean {
-  const spec = (policy.body['spec'] ?? {}) as {
-    podSelector?: Record<string, unknown>;
-    policyTypes?: string[];
-    ingress?: unknown[];
-    egress?: unknown[];
-  };
-  const selectsAll = Object.keys(spec.podSelector ?? {}).every(
-    (k) => Object.keys((spec.podSelector as Record<string, object>)[k] ?? {}).length === 0,
-  );
+  const spec = specOf(policy);
   const types = spec.policyTypes ?? [];
   return (
-    selectsAll && types.includes('Ingress') && types.includes('Egress') && !spec.ingress?.length && !spec.egress?.length
+    selectsEveryPod(spec) &&
+    types.includes('Ingress') &&
+    types.includes('Egress') &&
+    !spec.ingress?.length &&
+    !spec.egress?.length
   );
 }
+
+/** The rule a NetworkPolicy breaks by letting every pod of its namespace out to any address. */
+export const EGRESS_NAMES_DESTINATION = 'egress-names-destination';
 
 export const isolationRules: Rule[] = [
   {
@@ -55,6 +67,29 @@ export const isolationRules: Rule[] = [
         });
       }
       return findings;
+    },
+  },
+  {
+    id: EGRESS_NAMES_DESTINATION,
+    severity: 'error',
+    rationale:
+      'Egress to any address from every pod of a namespace lets every run reach whatever listens on those ports, and leaves the narrower egress rules restricting nothing.',
+    remediation:
+      'Name the destination in `to` (a namespaceSelector with a podSelector, or ipBlocks of the CIDRs it is in), or select only the pods that need the opening.',
+    kinds: ['NetworkPolicy'],
+    check(r) {
+      const spec = specOf(r);
+      if (!selectsEveryPod(spec)) return [];
+      return (spec.egress ?? []).flatMap((rule, i) => {
+        const ports = rule.ports?.length ? ` on ports ${rule.ports.map((p) => p.port ?? 'any').join(', ')}` : '';
+        const message = `lets every pod of namespace ${r.namespace ?? '(none)'} out to any address${ports}`;
+        if (!rule.to?.length) return [{ field: `spec.egress[${i}].to`, message }];
+        return rule.to.flatMap((peer, j) =>
+          peer.ipBlock?.cidr !== undefined && isAnyAddress(peer.ipBlock.cidr)
+            ? [{ field: `spec.egress[${i}].to[${j}].ipBlock.cidr`, message }]
+            : [],
+        );
+      });
     },
   },
   {
