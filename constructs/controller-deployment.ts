@@ -13,7 +13,8 @@ import { artifactConnection } from '../model/artifacts.js';
 import { CoreService } from './core-service.js';
 import { runConnection, teamConnections } from '../model/connections.js';
 import { teamPriorityClasses } from '../model/priority-classes.js';
-import { componentLabels } from '../model/labels.js';
+import { componentLabels, selectorLabels } from '../model/labels.js';
+import { AllowTraffic, API_SERVER_EGRESS, namespacePeer, tcp } from './network-policies.js';
 import { poolPlacement, runPools, isGpuPool, teamDefaultPools, teamPools } from '../model/pools.js';
 import { containerSecurityContext, podSecurityContext } from '../model/security-floor.js';
 import {
@@ -210,6 +211,17 @@ export class ControllerDeployment extends Construct {
       automountServiceAccountToken: true,
       livenessProbe: probe('/healthz'),
       readinessProbe: probe('/readyz'),
+    });
+
+    new AllowTraffic(this, 'network-policy', {
+      metadata: { name: 'allow-controller', namespace, labels },
+      podSelector: { matchLabels: selectorLabels(CONTROLLER_COMPONENT) },
+      // Prometheus scrapes /metrics; nothing else calls the controller (its probes come from the kubelet).
+      ingress: config.monitoring.enabled
+        ? [{ from: [namespacePeer(config.monitoring.prometheusNamespace)], ports: [tcp(CONTROLLER_PORTS.metrics)] }]
+        : [],
+      // It watches runs and their children, and applies them, through the API server alone.
+      egress: [API_SERVER_EGRESS],
     });
   }
 }

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import type { k8s } from 'cdk8s-plus-28';
 import type { PlatformConfig } from '../model/config/schema.js';
 import {
   Cluster,
@@ -16,12 +17,36 @@ import {
   ScheduledBackupSpecBackupOwnerReference,
   ScheduledBackupSpecMethod,
 } from './imports/cnpg-scheduledbackup-postgresql.cnpg.io.js';
-import { componentLabels } from '../model/labels.js';
+import { componentLabels, selectorLabels } from '../model/labels.js';
+import { hostDestination } from '../model/network-destination.js';
+import { TRACKING_COMPONENT } from '../model/names.js';
 import { corePlacement } from '../model/pools.js';
+import {
+  AllowTraffic,
+  API_SERVER_EGRESS,
+  artifactStoreEgress,
+  egressTo,
+  namespacePeer,
+  podsPeer,
+  tcp,
+} from './network-policies.js';
 
 export const DATABASE_COMPONENT = 'postgres';
 const CLUSTER_NAME = 'plinth-db';
 const DATABASE_NAME = 'plinth';
+
+/**
+ * CloudNativePG's ports on every instance: Postgres itself, the instance manager's status endpoint
+ * (which the operator and the other instances call), and the metrics its PodMonitor scrapes.
+ */
+export const CNPG_PORTS = { postgres: 5432, status: 8000, metrics: 9187 } as const;
+
+/**
+ * The label CloudNativePG puts on every pod of a cluster, instances and bootstrap or join Jobs alike,
+ * with the cluster's name: the operator makes these pods, so its label is the one they are sure to carry.
+ */
+export const CNPG_CLUSTER_LABEL = 'cnpg.io/cluster';
+export const DATABASE_POD_LABELS = { [CNPG_CLUSTER_LABEL]: CLUSTER_NAME };
 
 /** How platform services reach Postgres, whichever kind it is. */
 export interface DatabaseConnection {
@@ -47,11 +72,29 @@ export function databaseConnection(config: PlatformConfig): DatabaseConnection {
   // CloudNativePG writes the application user's credentials to <cluster>-app and serves the primary at <cluster>-rw.
   return {
     host: `${CLUSTER_NAME}-rw.${config.namespace}.svc`,
-    port: 5432,
+    port: CNPG_PORTS.postgres,
     database: DATABASE_NAME,
     credentialsSecret: `${CLUSTER_NAME}-app`,
     sslMode: 'require',
   };
+}
+
+/**
+ * How the tracking server is let out to Postgres: to the instances' pods in the platform namespace;
+ * to an external database's address when its host is an IP or an in-cluster Service; else to any
+ * address on its port, since a NetworkPolicy cannot name a host (RDS is reached by name). Only the
+ * tracking server's pods get that rule.
+ */
+export function databaseEgress(config: PlatformConfig): k8s.NetworkPolicyEgressRule {
+  const db = config.database;
+  if (db.kind === 'cloudnative-pg') return { to: [podsPeer(DATABASE_POD_LABELS)], ports: [tcp(CNPG_PORTS.postgres)] };
+  return egressTo(
+    hostDestination(db.host, db.port) ?? {
+      kind: 'any-address',
+      port: db.port,
+      why: `the database host "${db.host}" is neither an in-cluster Service nor an IP`,
+    },
+  );
 }
 
 export interface DatabaseProps {
@@ -116,6 +159,33 @@ export class Database extends Construct {
         monitoring: config.monitoring.enabled ? { enablePodMonitor: true } : undefined,
         backup: backup ? { barmanObjectStore: backup, retentionPolicy: db.backup.retention } : undefined,
       },
+    });
+
+    const instances = podsPeer(DATABASE_POD_LABELS);
+    const peerPorts = [tcp(CNPG_PORTS.postgres), tcp(CNPG_PORTS.status)];
+    const store = backup ? artifactStoreEgress(config) : undefined;
+    new AllowTraffic(this, 'network-policy', {
+      metadata: { name: 'allow-postgres', namespace: config.namespace, labels },
+      podSelector: { matchLabels: DATABASE_POD_LABELS },
+      ingress: [
+        // The tracking server is Postgres's one client.
+        { from: [podsPeer(selectorLabels(TRACKING_COMPONENT))], ports: [tcp(CNPG_PORTS.postgres)] },
+        // The operator checks each instance's status and runs its switchovers.
+        { from: [namespacePeer(db.operatorNamespace)], ports: peerPorts },
+        // Standbys stream the primary's WAL and call each other's instance manager.
+        { from: [instances], ports: peerPorts },
+        // Prometheus scrapes the metrics the PodMonitor selects.
+        ...(config.monitoring.enabled
+          ? [{ from: [namespacePeer(config.monitoring.prometheusNamespace)], ports: [tcp(CNPG_PORTS.metrics)] }]
+          : []),
+      ],
+      egress: [
+        { to: [instances], ports: peerPorts },
+        // The instance manager watches its Cluster and reports its status through the API.
+        API_SERVER_EGRESS,
+        // WAL archiving and base backups go to the artifact store.
+        ...(store ? [egressTo(store)] : []),
+      ],
     });
 
     if (backup) {

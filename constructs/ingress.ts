@@ -7,7 +7,8 @@ import {
   CertificateSpecPrivateKeyRotationPolicy,
 } from './imports/cert-manager-certificate-cert-manager.io.js';
 import { ClusterIssuer } from './imports/cert-manager-clusterissuer-cert-manager.io.js';
-import { componentLabels } from '../model/labels.js';
+import { ACME_HTTP01_SOLVER_LABEL, componentLabels } from '../model/labels.js';
+import { AllowTraffic, namespacePeer } from './network-policies.js';
 import { TRACKING_COMPONENT, TRACKING_PORT, trackingHost, tlsSecretName } from '../model/names.js';
 
 export const INGRESS_COMPONENT = 'ingress';
@@ -33,17 +34,30 @@ export interface TlsCertificateProps {
   readonly component: string;
 }
 
-/** A cert-manager Certificate for one host, when TLS is issued by cert-manager. */
+/**
+ * A cert-manager Certificate for one host, when TLS is issued by cert-manager. Over ACME, the
+ * HTTP-01 challenge is answered by solver pods that cert-manager starts in the Certificate's
+ * namespace, which Let's Encrypt reaches through the ingress controller: so the namespace admits
+ * the ingress controller to them.
+ */
 export class TlsCertificate extends Construct {
   constructor(scope: Construct, id: string, props: TlsCertificateProps) {
     super(scope, id);
     const issuer = certificateIssuer(props.config);
     if (!issuer) return;
+    const labels = componentLabels(props.config.name, props.component);
+    if (props.config.ingress.tls.kind === 'acme') {
+      new AllowTraffic(this, 'allow-acme-solver', {
+        metadata: { name: 'allow-acme-solver', namespace: props.namespace, labels },
+        podSelector: { matchLabels: { [ACME_HTTP01_SOLVER_LABEL]: 'true' } },
+        ingress: [{ from: [namespacePeer(props.config.ingress.controllerNamespace)] }],
+      });
+    }
     new Certificate(this, 'certificate', {
       metadata: {
         name: props.name,
         namespace: props.namespace,
-        labels: componentLabels(props.config.name, props.component),
+        labels,
       },
       spec: {
         secretName: props.name,

@@ -1,21 +1,54 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import type { PlatformConfig } from '../model/config/schema.js';
-import { componentLabels, podSecurityLabels } from '../model/labels.js';
+import { APP_LABELS, componentLabels, podSecurityLabels, selectorLabels } from '../model/labels.js';
+import { CONTROLLER_COMPONENT, teamNamespaceName, TRACKING_COMPONENT } from '../model/names.js';
+import { CNPG_CLUSTER_LABEL, DATABASE_POD_LABELS } from './database.js';
+import { AllowTraffic, artifactStoreEgress, DenyByDefault, namespacePeer, podsPeer, tcp } from './network-policies.js';
 
 export interface PlatformNamespaceProps {
   readonly config: PlatformConfig;
 }
 
-/** The namespace of the platform's own services, enforcing the restricted Pod Security Standard. */
+/**
+ * The namespace of the platform's own services, enforcing the restricted Pod Security Standard.
+ * It denies all traffic by default; each service admits what it needs in a policy of its own, made
+ * beside it (allow-controller, allow-tracking, allow-postgres, allow-acme-solver).
+ */
 export class PlatformNamespace extends Construct {
   constructor(scope: Construct, id: string, props: PlatformNamespaceProps) {
     super(scope, id);
+    const { config } = props;
+    const labels = componentLabels(config.name, 'platform');
     new k8s.KubeNamespace(this, 'namespace', {
-      metadata: {
-        name: props.config.namespace,
-        labels: { ...componentLabels(props.config.name, 'platform'), ...podSecurityLabels('restricted') },
+      metadata: { name: config.namespace, labels: { ...labels, ...podSecurityLabels('restricted') } },
+    });
+    new DenyByDefault(this, 'deny-by-default', { namespace: config.namespace, labels });
+
+    // An in-cluster store may run here too (the local environment's does): its clients are
+    // admitted on its port. Its pods are not the platform's, so they are selected as every pod
+    // but the platform's own services, which never get the store's port opened to them.
+    const store = artifactStoreEgress(config);
+    if (store?.kind !== 'namespace' || store.namespace !== config.namespace) return;
+    const db = config.database;
+    new AllowTraffic(this, 'allow-artifact-store', {
+      metadata: { name: 'allow-artifact-store', namespace: config.namespace, labels },
+      podSelector: {
+        matchExpressions: [
+          { key: APP_LABELS.name, operator: 'NotIn', values: [CONTROLLER_COMPONENT, TRACKING_COMPONENT] },
+          { key: CNPG_CLUSTER_LABEL, operator: 'DoesNotExist' },
+        ],
       },
+      ingress: [
+        {
+          from: [
+            ...config.teams.map((t) => namespacePeer(teamNamespaceName(config, t.name))),
+            podsPeer(selectorLabels(TRACKING_COMPONENT)),
+            ...(db.kind === 'cloudnative-pg' && db.backup.enabled ? [podsPeer(DATABASE_POD_LABELS)] : []),
+          ],
+          ports: [tcp(store.port)],
+        },
+      ],
     });
   }
 }

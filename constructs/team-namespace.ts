@@ -18,6 +18,16 @@ import {
 import { componentLabels, PLINTH_LABELS, podSecurityLabels, selectorLabels } from '../model/labels.js';
 import { TEAM_ROLE_CLUSTER_ROLES, type TeamRole } from './rbac.js';
 import { runConnection, teamConnections } from '../model/connections.js';
+import {
+  AllowTraffic,
+  anyAddressWaiver,
+  artifactStoreEgress,
+  DenyByDefault,
+  egressTo,
+  namespacePeer,
+  podsPeer,
+  tcp,
+} from './network-policies.js';
 
 export const TEAM_COMPONENT = 'team';
 /**
@@ -105,7 +115,7 @@ export class TeamNamespace extends Construct {
       },
     });
 
-    this.networkPolicies(config, team, namespace, metadata);
+    this.networkPolicies(config, team, namespace, labels);
 
     const byRole = new Map<TeamRole, Team['members']>();
     for (const m of team.members) byRole.set(m.role, [...(byRole.get(m.role) ?? []), m]);
@@ -144,101 +154,48 @@ export class TeamNamespace extends Construct {
     });
   }
 
-  private networkPolicies(
-    config: PlatformConfig,
-    team: Team,
-    namespace: string,
-    metadata: (name: string) => { name: string; namespace: string; labels: Record<string, string> },
-  ) {
-    const nsSelector = (name: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': name } });
-    const tcp = (port: number) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
-
-    new k8s.KubeNetworkPolicy(this, 'default-deny', {
-      metadata: metadata('default-deny'),
-      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
-    });
-    new k8s.KubeNetworkPolicy(this, 'allow-dns', {
-      metadata: metadata('allow-dns'),
-      spec: {
-        podSelector: {},
-        policyTypes: ['Egress'],
-        egress: [
-          {
-            to: [
-              { namespaceSelector: nsSelector('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } },
-            ],
-            ports: [
-              { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
-              { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
-            ],
-          },
-        ],
-      },
-    });
-    new k8s.KubeNetworkPolicy(this, 'allow-tracking', {
+  private networkPolicies(config: PlatformConfig, team: Team, namespace: string, labels: Record<string, string>) {
+    const metadata = (name: string) => ({ name, namespace, labels });
+    new DenyByDefault(this, 'deny-by-default', { namespace, labels });
+    // Runs log parameters, metrics and models to the tracking server.
+    new AllowTraffic(this, 'allow-tracking', {
       metadata: metadata('allow-tracking'),
-      spec: {
-        podSelector: {},
-        policyTypes: ['Egress'],
-        egress: [
-          {
-            to: [
-              {
-                namespaceSelector: nsSelector(config.namespace),
-                podSelector: { matchLabels: selectorLabels(TRACKING_COMPONENT) },
-              },
-            ],
-            ports: [tcp(TRACKING_PORT)],
-          },
-        ],
-      },
-    });
-    const store = config.artifacts;
-    if (store.kind !== 'volume') {
-      // Object stores are reached over HTTPS, or on the port of a configured S3-compatible endpoint.
-      const endpointPort = store.kind === 's3' && store.endpoint ? Number(new URL(store.endpoint).port || 443) : 443;
-      new k8s.KubeNetworkPolicy(this, 'allow-artifact-store', {
-        metadata: metadata('allow-artifact-store'),
-        spec: {
-          podSelector: {},
-          policyTypes: ['Egress'],
-          egress: [{ ports: [...new Set([443, endpointPort])].map(tcp) }],
+      podSelector: {},
+      egress: [
+        {
+          to: [{ ...namespacePeer(config.namespace), ...podsPeer(selectorLabels(TRACKING_COMPONENT)) }],
+          ports: [tcp(TRACKING_PORT)],
         },
+      ],
+    });
+    // Runs read their inputs from the artifact store and write their outputs and logs to it: to
+    // its address only, on its port, since every pod of the namespace gets this rule.
+    const store = artifactStoreEgress(config);
+    if (store) {
+      new AllowTraffic(this, 'allow-artifact-store', {
+        metadata: { ...metadata('allow-artifact-store'), annotations: anyAddressWaiver(store) },
+        podSelector: {},
+        egress: [egressTo(store)],
       });
     }
+    // What a connection reaches, from the pods of the runs that name it (the controller labels them).
     for (const connection of teamConnections(config, team)) {
       if (!connection.egress) continue;
       const { ports, to } = connection.egress;
       const name = `allow-connection-${connection.name}`;
-      new k8s.KubeNetworkPolicy(this, name, {
+      new AllowTraffic(this, name, {
         metadata: metadata(name),
-        spec: {
-          // The label the controller puts on the pods of runs that name this connection.
-          podSelector: { matchLabels: runConnection(connection).labels },
-          policyTypes: ['Egress'],
-          egress: [
-            { ...(to.length > 0 ? { to: to.map((cidr) => ({ ipBlock: { cidr } })) } : {}), ports: ports.map(tcp) },
-          ],
-        },
+        podSelector: { matchLabels: runConnection(connection).labels },
+        egress: [
+          { ...(to.length > 0 ? { to: to.map((cidr) => ({ ipBlock: { cidr } })) } : {}), ports: ports.map(tcp) },
+        ],
       });
     }
-    new k8s.KubeNetworkPolicy(this, 'allow-ingress-controller', {
+    // The ingress controller serves external run services, and only those.
+    new AllowTraffic(this, 'allow-ingress-controller', {
       metadata: metadata('allow-ingress-controller'),
-      spec: {
-        podSelector: { matchLabels: RUN_SERVICE_LABEL },
-        policyTypes: ['Ingress'],
-        ingress: [{ from: [{ namespaceSelector: nsSelector(config.ingress.controllerNamespace) }] }],
-      },
+      podSelector: { matchLabels: RUN_SERVICE_LABEL },
+      ingress: [{ from: [namespacePeer(config.ingress.controllerNamespace)] }],
     });
-    if (config.ingress.tls.kind === 'acme') {
-      new k8s.KubeNetworkPolicy(this, 'allow-acme-solver', {
-        metadata: metadata('allow-acme-solver'),
-        spec: {
-          podSelector: { matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } },
-          policyTypes: ['Ingress'],
-          ingress: [{ from: [{ namespaceSelector: nsSelector(config.ingress.controllerNamespace) }] }],
-        },
-      });
-    }
   }
 }

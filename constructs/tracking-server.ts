@@ -3,10 +3,11 @@ import { k8s } from 'cdk8s-plus-28';
 import type { PlatformConfig } from '../model/config/schema.js';
 import { artifactConnection } from '../model/artifacts.js';
 import { CoreService } from './core-service.js';
-import { databaseConnection } from './database.js';
-import { componentLabels } from '../model/labels.js';
-import { TRACKING_COMPONENT, TRACKING_PORT } from '../model/names.js';
+import { databaseConnection, databaseEgress } from './database.js';
+import { componentLabels, selectorLabels } from '../model/labels.js';
+import { teamNamespaceName, TRACKING_COMPONENT, TRACKING_PORT } from '../model/names.js';
 import { cdk8sEnv, cdk8sVolumes } from './k8s-boundary.js';
+import { AllowTraffic, artifactStoreEgress, egressTo, namespacePeer, tcp } from './network-policies.js';
 
 export interface TrackingServerProps {
   readonly config: PlatformConfig;
@@ -23,11 +24,12 @@ export class TrackingServer extends Construct {
     const artifacts = artifactConnection(config.artifacts);
     const db = databaseConnection(config);
 
+    const labels = componentLabels(config.name, TRACKING_COMPONENT);
     new k8s.KubeServiceAccount(this, 'service-account', {
       metadata: {
         name: TRACKING_COMPONENT,
         namespace: config.namespace,
-        labels: componentLabels(config.name, TRACKING_COMPONENT),
+        labels,
         annotations: artifacts.serviceAccountAnnotations,
       },
       automountServiceAccountToken: false,
@@ -69,6 +71,31 @@ export class TrackingServer extends Construct {
       volumeMounts: artifacts.volumeMounts,
       livenessProbe: probe(30),
       readinessProbe: probe(5),
+    });
+
+    const store = artifactStoreEgress(config);
+    new AllowTraffic(this, 'network-policy', {
+      metadata: { name: 'allow-tracking', namespace: config.namespace, labels },
+      podSelector: { matchLabels: selectorLabels(TRACKING_COMPONENT) },
+      ingress: [
+        {
+          from: [
+            // Runs log to it from their team namespaces.
+            ...config.teams.map((t) => namespacePeer(teamNamespaceName(config, t.name))),
+            // People reach its UI and API through the ingress.
+            namespacePeer(config.ingress.controllerNamespace),
+            // Prometheus scrapes its /metrics, on the same port.
+            ...(config.monitoring.enabled ? [namespacePeer(config.monitoring.prometheusNamespace)] : []),
+          ],
+          ports: [tcp(TRACKING_PORT)],
+        },
+      ],
+      egress: [
+        // Runs, experiments and metrics are stored in Postgres.
+        databaseEgress(config),
+        // Artifacts logged through it are stored in, and served from, the artifact store.
+        ...(store ? [egressTo(store)] : []),
+      ],
     });
   }
 }

@@ -1,5 +1,6 @@
 import type { V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ArtifactStore } from './config/artifact-store.js';
+import { hostDestination, urlPort, type NetworkDestination } from './network-destination.js';
 
 /** Where the artifact store's volume is mounted in run containers; connections may not mount over it. */
 export const ARTIFACTS_MOUNT_PATH = '/artifacts';
@@ -82,4 +83,49 @@ export function artifactConnection(store: ArtifactStore): ArtifactConnection {
         serviceAccountAnnotations: {},
       };
   }
+}
+
+/** AWS S3 and Google Cloud Storage, reached without an endpoint of the config's, answer on HTTPS. */
+const CLOUD_STORE_PORT = 443;
+
+/** Why a cloud store's clients are let out to any address, unless the config names its CIDRs. */
+const CLOUD_STORE_UNNAMED = {
+  s3: "AWS S3 (and STS, for a workload identity) answers at AWS's public ranges, which change: artifacts.egressCidrs names them, as the README says",
+  gcs: "Google Cloud Storage answers at Google's public ranges, which change: artifacts.egressCidrs names them, as the README says",
+} as const;
+
+/** An artifact store whose address the platform cannot derive, and the config must give. */
+export interface UnnamedStore {
+  readonly kind: 'unnamed';
+  /** What the config must say, at `artifacts.egressCidrs`. */
+  readonly problem: string;
+}
+
+/**
+ * Where pods reach the artifact store, which the team and platform NetworkPolicies let them out
+ * to, on the store's port only:
+ * - the CIDRs of `egressCidrs`, when the config gives them;
+ * - else an endpoint's own address, when its host is an in-cluster Service or an IP;
+ * - else, for an endpoint named by any other host, nothing: its network is the platform
+ *   engineer's, who knows its CIDRs, and a guess would open the port to every address, so the
+ *   config is refused until it names them;
+ * - AWS S3 and GCS without `egressCidrs`: any address on 443. Their addresses are the provider's
+ *   public ranges, which change (a stale list would cut runs off their store), so this is the
+ *   default, and every NetworkPolicy that carries it says so in a policy waiver.
+ * Undefined for a volume, which pods reach through their claim rather than the network.
+ */
+export function artifactStoreDestination(store: ArtifactStore): NetworkDestination | UnnamedStore | undefined {
+  if (store.kind === 'volume') return undefined;
+  const endpoint = store.kind === 's3' && store.endpoint ? new URL(store.endpoint) : undefined;
+  const port = endpoint ? urlPort(endpoint) : CLOUD_STORE_PORT;
+  if (store.egressCidrs) return { kind: 'cidrs', cidrs: store.egressCidrs, port };
+  if (!endpoint) return { kind: 'any-address', port, why: CLOUD_STORE_UNNAMED[store.kind] };
+  return (
+    hostDestination(endpoint.hostname, port) ?? {
+      kind: 'unnamed',
+      problem:
+        `the endpoint's host "${endpoint.hostname}" is neither an in-cluster Service (<service>.<namespace>.svc) ` +
+        'nor an IP, and a NetworkPolicy cannot name a host: list the CIDRs its addresses are in, such as ["10.30.0.0/24"]',
+    }
+  );
 }

@@ -27,6 +27,15 @@ export const PLINTH_ANNOTATIONS = {
   childKey: 'plinth.dev/child-key',
 } as const;
 
+/** Set by the API server on every namespace, to its name: NetworkPolicies name namespaces by it. */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/** cert-manager's label on the pods that answer ACME HTTP-01 challenges, which the ingress controller must reach. */
+export const ACME_HTTP01_SOLVER_LABEL = 'acme.cert-manager.io/http01-solver';
+
+/** Waives a policy rule on one object: `<rule-id>=<reason>`, several separated by `;` or newlines. */
+export const POLICY_WAIVER_ANNOTATION = 'policies.plinth.dev/waive';
+
 /** On the pods of runs that name a connection; that connection's egress NetworkPolicy selects them. */
 export const connectionLabel = (connection: string): string => `connections.plinth.dev/${connection}`;
 

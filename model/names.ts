@@ -25,6 +25,13 @@ export const TEAM_ADMIN_GUARDS = {
 export const CONTROLLER_COMPONENT = 'controller';
 export const CONTROLLER_NAME = 'plinth-controller';
 
+/**
+ * Where the operators the platform builds on run, unless the config says otherwise: the
+ * namespaces their Helm charts install into, which the platform's NetworkPolicies admit.
+ */
+export const CNPG_OPERATOR_NAMESPACE = 'cnpg-system';
+export const INGRESS_CONTROLLER_NAMESPACE = 'ingress-nginx';
+
 /** The certificate of a team's runs host, in the team namespace. */
 export const RUNS_CERTIFICATE = 'runs-tls';
 

@@ -1,9 +1,7 @@
+import { POLICY_WAIVER_ANNOTATION as WAIVE_ANNOTATION } from '../model/labels.js';
 import type { CheckContext, Finding, Rule, Severity } from './rule.js';
 import type { PolicyResource } from './resource.js';
 import { ALL_RULES } from './rules/index.js';
-
-/** The annotation that waives a rule on one object: `<rule-id>=<reason>`, several separated by `;` or newlines. */
-export const WAIVE_ANNOTATION = 'policies.plinth.dev/waive';
 
 /** A waiver must say why; one that does not is a violation of this rule. */
 export const WAIVER_RULE: Rule = {

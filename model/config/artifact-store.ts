@@ -1,7 +1,13 @@
 import { z } from 'zod';
-import { dnsLabel, quantity } from './primitives.js';
+import { dnsLabel, namedCidr, quantity } from './primitives.js';
 
 /** artifacts: where runs, logs, the tracking server and database backups write. */
+
+/**
+ * The CIDRs the store's addresses are in, which runs, the tracking server and Postgres are let out
+ * to on the store's port. Needed where the platform cannot derive them (model/artifacts.ts says when).
+ */
+const egressCidrs = z.array(namedCidr).min(1, { error: 'must list at least one CIDR' }).optional();
 
 export const s3Store = z.strictObject({
   kind: z.literal('s3'),
@@ -11,6 +17,7 @@ export const s3Store = z.strictObject({
   endpoint: z.url().optional(),
   /** Prefix inside the bucket under which runs, logs and backups are written. */
   prefix: z.string().default('plinth'),
+  egressCidrs,
   credentials: z.union(
     [
       z.strictObject({
@@ -30,6 +37,7 @@ export const gcsStore = z.strictObject({
   kind: z.literal('gcs'),
   bucket: z.string().min(3),
   prefix: z.string().default('plinth'),
+  egressCidrs,
   credentials: z.union(
     [
       z.strictObject({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dnsLabel, envName, mountPath } from './primitives.js';
+import { cidr, dnsLabel, envName, mountPath } from './primitives.js';
 
 /** A Secret or ConfigMap in each team namespace: its keys become env, or its files appear at mountPath. */
 export const namespacedSource = z.strictObject({ name: dnsLabel, mountPath: mountPath.optional() });
@@ -39,7 +39,7 @@ export const connection = z
           )
           .min(1, { error: 'must list at least one port' })
           .max(16),
-        to: z.array(z.union([z.cidrv4(), z.cidrv6()], { error: 'must be a CIDR such as "10.20.0.0/16"' })).default([]),
+        to: z.array(cidr).default([]),
       })
       .optional(),
   })

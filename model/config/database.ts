@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { quantity } from './primitives.js';
+import { CNPG_OPERATOR_NAMESPACE } from '../names.js';
+import { dnsLabel, quantity } from './primitives.js';
 import { resources } from './resources.js';
 
 /** database: the tracking server's Postgres, run by CloudNativePG or external. */
@@ -9,6 +10,8 @@ export const cloudNativePg = z.strictObject({
   instances: z.number().int().min(1, { error: 'must be at least 1' }).default(3),
   storage: z.strictObject({ size: quantity, storageClass: z.string().optional() }).default({ size: '20Gi' }),
   resources: resources.default({ requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '4Gi' } }),
+  /** Where the CloudNativePG operator runs: the platform namespace admits it to the Postgres instances. */
+  operatorNamespace: dnsLabel.default(CNPG_OPERATOR_NAMESPACE),
   /** Synchronous standbys that must confirm each commit; 0 turns synchronous replication off (local only). */
   synchronousReplicas: z.number().int().min(0).default(1),
   backup: z

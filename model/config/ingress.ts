@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { INGRESS_CONTROLLER_NAMESPACE } from '../names.js';
 import { dnsLabel, domainName } from './primitives.js';
 
 /** ingress: the platform's domain and how its TLS certificates are issued. */
@@ -28,7 +29,7 @@ export const tls = z.discriminatedUnion(
 export const ingress = z.strictObject({
   domain: domainName,
   className: z.string().default('nginx'),
-  /** Where the ingress controller runs; team NetworkPolicies admit traffic from it to run services. */
-  controllerNamespace: dnsLabel.default('ingress-nginx'),
+  /** Where the ingress controller runs; NetworkPolicies admit traffic from it to tracking and run services. */
+  controllerNamespace: dnsLabel.default(INGRESS_CONTROLLER_NAMESPACE),
   tls,
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { imagePinning } from '../images.js';
+import { isAnyAddress } from '../network-destination.js';
 
 /** Values every section of the config checks the same way, each with an error that says what is allowed. */
 
@@ -47,3 +48,10 @@ export const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
 export const domainName = z
   .string()
   .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: 'must be a DNS domain such as "ml.example.com"' });
+
+export const cidr = z.union([z.cidrv4(), z.cidrv6()], { error: 'must be a CIDR such as "10.20.0.0/16"' });
+
+/** A CIDR that names addresses: a NetworkPolicy rule that is to be narrow may not be given all of them. */
+export const namedCidr = cidr.refine((c) => !isAnyAddress(c), {
+  error: 'covers every address, which names nothing: list the CIDRs the destination is in',
+});

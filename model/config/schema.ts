@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ARTIFACTS_MOUNT_PATH } from '../artifacts.js';
+import { ARTIFACTS_MOUNT_PATH, artifactStoreDestination } from '../artifacts.js';
 import { imagePinning } from '../images.js';
 import { artifactStore } from './artifact-store.js';
 import { connection, type Connection } from './connections.js';
@@ -74,8 +74,10 @@ export const platformConfigSchema = z
         enabled: z.boolean().default(true),
         /** A run pending longer than this raises an alert. */
         pendingRunAlertMinutes: z.number().int().min(1).default(30),
+        /** Where Prometheus runs: the platform namespace admits its scrapes of the services' metrics. */
+        prometheusNamespace: dnsLabel.default('monitoring'),
       })
-      .default({ enabled: true, pendingRunAlertMinutes: 30 }),
+      .default({ enabled: true, pendingRunAlertMinutes: 30, prometheusNamespace: 'monitoring' }),
   })
   .superRefine((config, ctx) => {
     const pools = Object.entries(config.nodePools);
@@ -166,6 +168,10 @@ export const platformConfigSchema = z
       }
     });
     checkConnections(config.connections, ctx);
+    const store = artifactStoreDestination(config.artifacts);
+    if (store?.kind === 'unnamed') {
+      ctx.addIssue({ code: 'custom', path: ['artifacts', 'egressCidrs'], message: store.problem });
+    }
     if (config.production) {
       for (const [key, image] of Object.entries(config.images)) {
         if (!imagePinning(image).digest) {

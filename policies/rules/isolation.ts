@@ -4,29 +4,38 @@ import { RUN_SERVICE_ACCOUNT, TEAM_ADMIN_GUARDS } from '../../model/names.js';
 import type { V1MatchResources } from '@kubernetes/client-node';
 import { selects } from '../label-selector.js';
 import type { Finding, Rule } from '../rule.js';
+import { isAnyAddress } from '../../model/network-destination.js';
 import type { PolicyResource } from '../resource.js';
 
 const isTeamNamespace = (r: PolicyResource) => r.kind === 'Namespace' && Boolean(r.labels[PLINTH_LABELS.team]);
 const inNamespace = (all: readonly PolicyResource[], kind: string, namespace: string) =>
   all.filter((o) => o.kind === kind && o.namespace === namespace);
 
+interface NetworkPolicySpec {
+  podSelector?: Record<string, object>;
+  policyTypes?: string[];
+  ingress?: unknown[];
+  egress?: { to?: { ipBlock?: { cidr?: string } }[]; ports?: { port?: number | string }[] }[];
+}
+const specOf = (policy: PolicyResource) => (policy.body['spec'] ?? {}) as NetworkPolicySpec;
+
+/** An empty selector (no labels, no expressions) selects every pod of the policy's namespace. */
+const selectsEveryPod = (spec: NetworkPolicySpec) =>
+  Object.values(spec.podSelector ?? {}).every((part) => Object.keys(part ?? {}).length === 0);
+
 function deniesAll(policy: PolicyResource): boolean {
-  const spec = (policy.body['spec'] ?? {}) as {
-    podSelector?: Record<string, unknown>;
-    policyTypes?: string[];
-    ingress?: unknown[];
-    egress?: unknown[];
-  };
-  const selectsAll = Object.keys(spec.podSelector ?? {}).every(
-    (k) => Object.keys((spec.podSelector as Record<string, object>)[k] ?? {}).length === 0,
-  );
+  const spec = specOf(policy);
   const types = spec.policyTypes ?? [];
   return (
-    selectsAll && types.includes('Ingress') && types.includes('Egress') && !spec.ingress?.length && !spec.egress?.length
+    selectsEveryPod(spec) &&
+    types.includes('Ingress') &&
+    types.includes('Egress') &&
+    !spec.ingress?.length &&
+    !spec.egress?.length
   );
 }
 
-const specOf = (r: PolicyResource) =>
+const admissionSpecOf = (r: PolicyResource) =>
   (r.body['spec'] ?? {}) as {
     failurePolicy?: string;
     matchConstraints?: V1MatchResources;
@@ -42,20 +51,20 @@ function guardGaps(name: string, namespace: PolicyResource, all: readonly Policy
   const policy = all.find((o) => o.kind === 'ValidatingAdmissionPolicy' && o.name === name);
   if (!policy) return [{ field: 'metadata.name', message: `no ValidatingAdmissionPolicy ${name} guards it` }];
   const findings: Finding[] = [];
-  if (specOf(policy).failurePolicy === 'Ignore') {
+  if (admissionSpecOf(policy).failurePolicy === 'Ignore') {
     findings.push({
       field: 'metadata.name',
       message: `ValidatingAdmissionPolicy ${name} has failurePolicy Ignore: a request it fails to evaluate goes through`,
     });
   }
-  if (!selects(specOf(policy).matchConstraints?.namespaceSelector, labels)) {
+  if (!selects(admissionSpecOf(policy).matchConstraints?.namespaceSelector, labels)) {
     findings.push({
       field: 'metadata.labels',
       message: `the namespaceSelector of ValidatingAdmissionPolicy ${name}'s matchConstraints does not select it`,
     });
   }
   const bound = all.some((o) => {
-    const spec = specOf(o);
+    const spec = admissionSpecOf(o);
     return (
       o.kind === 'ValidatingAdmissionPolicyBinding' &&
       spec.policyName === name &&
@@ -71,6 +80,8 @@ function guardGaps(name: string, namespace: PolicyResource, all: readonly Policy
   }
   return findings;
 }
+/** The rule a NetworkPolicy breaks by letting every pod of its namespace out to any address. */
+export const EGRESS_NAMES_DESTINATION = 'egress-names-destination';
 
 export const isolationRules: Rule[] = [
   {
@@ -115,6 +126,29 @@ export const isolationRules: Rule[] = [
     check(r, context) {
       if (!isTeamNamespace(r)) return [];
       return Object.values(TEAM_ADMIN_GUARDS).flatMap((name) => guardGaps(name, r, context.all));
+    },
+  },
+  {
+    id: EGRESS_NAMES_DESTINATION,
+    severity: 'error',
+    rationale:
+      'Egress to any address from every pod of a namespace lets every run reach whatever listens on those ports, and leaves the narrower egress rules restricting nothing.',
+    remediation:
+      'Name the destination in `to` (a namespaceSelector with a podSelector, or ipBlocks of the CIDRs it is in), or select only the pods that need the opening.',
+    kinds: ['NetworkPolicy'],
+    check(r) {
+      const spec = specOf(r);
+      if (!selectsEveryPod(spec)) return [];
+      return (spec.egress ?? []).flatMap((rule, i) => {
+        const ports = rule.ports?.length ? ` on ports ${rule.ports.map((p) => p.port ?? 'any').join(', ')}` : '';
+        const message = `lets every pod of namespace ${r.namespace ?? '(none)'} out to any address${ports}`;
+        if (!rule.to?.length) return [{ field: `spec.egress[${i}].to`, message }];
+        return rule.to.flatMap((peer, j) =>
+          peer.ipBlock?.cidr !== undefined && isAnyAddress(peer.ipBlock.cidr)
+            ? [{ field: `spec.egress[${i}].to[${j}].ipBlock.cidr`, message }]
+            : [],
+        );
+      });
     },
   },
   {

@@ -26,6 +26,8 @@ export const onprem: PlatformConfigInput = {
     bucket: 'plinth-artifacts',
     region: 'us-east-1',
     endpoint: 'https://s3.storage.internal:9000',
+    // The storage network the endpoint's name resolves into: runs, tracking and backups reach only it.
+    egressCidrs: ['10.30.0.0/24'],
     credentials: { secret: { name: 'artifact-store' } },
   },
   connections: [

@@ -282,6 +282,45 @@ describe('PlatformConfig validation', () => {
     });
   });
 
+  describe('the artifact store address', () => {
+    const s3 = (c: PlatformConfigInput) => {
+      if (c.artifacts.kind !== 's3') throw new Error('expected an S3 store');
+      return c.artifacts;
+    };
+
+    it('refuses an endpoint named by an outside host without the CIDRs it resolves into, saying what to give', () => {
+      const message = errorFor('onprem', (c) => {
+        delete s3(c).egressCidrs;
+      });
+      expect(message).toContain(
+        'artifacts.egressCidrs: the endpoint\'s host "s3.storage.internal" is neither an in-cluster Service (<service>.<namespace>.svc) nor an IP, and a NetworkPolicy cannot name a host: list the CIDRs its addresses are in, such as ["10.30.0.0/24"]',
+      );
+      expect(message.split('\n  - ')).toHaveLength(2);
+    });
+
+    it.each(['http://minio.storage.svc:9000', 'https://minio.storage.svc.cluster.local', 'http://10.30.0.9:9000'])(
+      'derives the address of %s',
+      (endpoint) => {
+        const input = inputOf('onprem');
+        s3(input).endpoint = endpoint;
+        delete s3(input).egressCidrs;
+        expect(() => validatePlatformConfig('onprem', input)).not.toThrow();
+      },
+    );
+
+    it('refuses CIDRs that cover every address, or none at all', () => {
+      const message = errorFor('onprem', (c) => {
+        s3(c).egressCidrs = ['10.30.0.0/24', '0.0.0.0/0', '::/0', 's3.storage.internal'];
+      });
+      expect(message).toContain('artifacts.egressCidrs[1]: covers every address, which names nothing');
+      expect(message).toContain('artifacts.egressCidrs[2]: covers every address');
+      expect(message).toContain('artifacts.egressCidrs[3]: must be a CIDR such as "10.20.0.0/16"');
+      expect(errorFor('onprem', (c) => (s3(c).egressCidrs = []))).toContain(
+        'artifacts.egressCidrs: must list at least one CIDR',
+      );
+    });
+  });
+
   it('lists every problem at once', () => {
     const message = errorFor('onprem', (c) => {
       c.teams![0]!.quota.gpu = -2;

@@ -235,6 +235,20 @@ export const FIXTURES: Record<string, { violating: Fixture; passing: Fixture }> 
     },
     passing: { resources: guardedTeam(), subject: 'Namespace plinth-nlp' },
   },
+  'egress-names-destination': {
+    // As team namespaces once let every run out to the artifact store: any address, on its ports.
+    violating: {
+      resources: team((o) =>
+        o.map((x) =>
+          x.kind === 'NetworkPolicy' && x.metadata.name === 'allow-artifact-store'
+            ? { ...x, spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ port: 443 }] }] } }
+            : x,
+        ),
+      ),
+      subject: 'NetworkPolicy plinth-nlp/allow-artifact-store',
+    },
+    passing: { resources: team(), subject: 'NetworkPolicy plinth-nlp/allow-artifact-store' },
+  },
   'run-service-account-no-token': {
     violating: {
       resources: team((o) =>

@@ -141,5 +141,8 @@ describe('the aws-dev stack (Pulumi mocks)', () => {
     ).toEqual([]);
     const releases = inputsOf('kubernetes:helm.sh/v3:Release').map((r) => `${r['chart']}@${r['version']}`);
     expect(releases.sort()).toEqual(['cert-manager@v1.21.1', 'ingress-nginx@4.13.3', 'nvidia-device-plugin@0.18.0']);
+    // The ingress controller goes where the platform's NetworkPolicies admit it from.
+    const ingress = inputsOf('kubernetes:helm.sh/v3:Release').find((r) => r['chart'] === 'ingress-nginx');
+    expect(ingress?.['namespace']).toBe(validatePlatformConfig('aws', aws()).ingress.controllerNamespace);
   });
 });

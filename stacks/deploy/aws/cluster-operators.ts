@@ -1,6 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { PlatformConfig } from '../../../model/config/schema.js';
+import { CNPG_OPERATOR_NAMESPACE } from '../../../model/names.js';
 import { corePlacement, gpuPools, poolPlacement } from '../../../model/pools.js';
 import type { AwsStackConfig } from '../stack-config.js';
 
@@ -10,7 +11,8 @@ interface OperatorChart {
   readonly chart: string;
   readonly version: string;
   readonly repo: string;
-  readonly namespace: string;
+  /** Where the release goes: where the config says the platform's NetworkPolicies find it. */
+  readonly namespace: (config: PlatformConfig) => string;
   /** The CRD group the release installs itself, so the stack does not install it twice. */
   readonly crdGroup?: string;
   readonly values: (config: PlatformConfig) => Record<string, unknown>;
@@ -22,7 +24,7 @@ export const OPERATOR_CHARTS: Record<Operator, OperatorChart> = {
     chart: 'cert-manager',
     version: 'v1.21.1',
     repo: 'https://charts.jetstack.io',
-    namespace: 'cert-manager',
+    namespace: () => 'cert-manager',
     crdGroup: 'cert-manager.io',
     values: (config) => ({ crds: { enabled: true }, ...corePlacement(config) }),
   },
@@ -30,7 +32,8 @@ export const OPERATOR_CHARTS: Record<Operator, OperatorChart> = {
     chart: 'cloudnative-pg',
     version: '0.27.1',
     repo: 'https://cloudnative-pg.github.io/charts',
-    namespace: 'cnpg-system',
+    namespace: (config) =>
+      config.database.kind === 'cloudnative-pg' ? config.database.operatorNamespace : CNPG_OPERATOR_NAMESPACE,
     crdGroup: 'postgresql.cnpg.io',
     values: (config) => ({ crds: { create: true }, ...corePlacement(config) }),
   },
@@ -38,14 +41,14 @@ export const OPERATOR_CHARTS: Record<Operator, OperatorChart> = {
     chart: 'ingress-nginx',
     version: '4.13.3',
     repo: 'https://kubernetes.github.io/ingress-nginx',
-    namespace: 'ingress-nginx',
+    namespace: (config) => config.ingress.controllerNamespace,
     values: (config) => ({ controller: { replicaCount: 2, ...corePlacement(config) } }),
   },
   nvidiaDevicePlugin: {
     chart: 'nvidia-device-plugin',
     version: '0.18.0',
     repo: 'https://nvidia.github.io/k8s-device-plugin',
-    namespace: 'nvidia-device-plugin',
+    namespace: () => 'nvidia-device-plugin',
     // Only on GPU nodes, whose taints it must tolerate.
     values: (config) => ({
       nodeSelector: { 'nvidia.com/gpu.present': 'true' },
@@ -76,7 +79,7 @@ export class ClusterOperators extends pulumi.ComponentResource {
             chart: chart.chart,
             version: chart.version,
             repositoryOpts: { repo: chart.repo },
-            namespace: chart.namespace,
+            namespace: chart.namespace(args.config),
             createNamespace: true,
             values: chart.values(args.config),
             atomic: true,
