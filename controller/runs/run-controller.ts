@@ -360,6 +360,7 @@ export class RunController implements Reconciler {
     const decision = this.admission.decide(run, () => this.activeRuns(namespace), team);
     // The validity check of step 2 found the pool.
     const context: KindContext = { defaults: this.defaults, team, pool: observation.pool ?? '' };
+    if (decision.admitted && decision.freed) this.enqueueWaiting(namespace);
     if (!decision.admitted) {
       const { message, impossible, holding } = decision;
       const workload = holding ? this.observe(run, kind, await this.cachedChildren(run, kind), context) : undefined;

@@ -3,7 +3,11 @@ import type { LeafRun } from '../api/composition.js';
 import { kindOf } from './kinds/registry.js';
 
 export type AdmissionDecision =
-  | { readonly admitted: true }
+  | {
+      readonly admitted: true;
+      /** The run shrank below what it held: the capacity freed may admit a waiting run. */
+      readonly freed?: true;
+    }
   | {
       readonly admitted: false;
       readonly message: string;
@@ -146,8 +150,9 @@ export class TeamAdmission {
 
   /** An admitted run that asks for no more than it holds keeps its place, and holds only what it asks. */
   private keep(run: LeafRun, gpus: number): AdmissionDecision {
+    const held = this.heldBy(run);
     this.admitted.set(String(run.metadata.uid), gpus);
-    return { admitted: true };
+    return gpus < held ? { admitted: true, freed: true } : { admitted: true };
   }
 
   /**

@@ -120,4 +120,61 @@ describe('TeamAdmission', () => {
       message: "asks for 32 GPUs, more than team vision's whole quota of 16",
     });
   });
+
+  describe('a run that grows after it was admitted', () => {
+    /** The same run, its spec now asking for `gpus`. */
+    const grown = (r: LeafRun, gpus: number): LeafRun => ({ ...run(r.metadata.name, gpus), metadata: r.metadata });
+
+    it.each<[string, number, number, { admitted: boolean; message?: string; holding?: boolean }]>([
+      ['keeps its place when it asks for no more', 4, 4, { admitted: true }],
+      ['is admitted again when the quota has room for the difference', 4, 8, { admitted: true }],
+      [
+        'keeps what it holds while the quota has no room for the difference',
+        4,
+        12,
+        {
+          admitted: false,
+          message: 'waiting for quota to grow from 4 to 12 GPUs: team vision uses 12/16 GPUs',
+          holding: true,
+        },
+      ],
+      [
+        "keeps what it holds when it asks for more than the team's whole quota",
+        4,
+        20,
+        {
+          admitted: false,
+          message: "asks for 20 GPUs, more than team vision's whole quota of 16; it keeps the 4 it holds",
+          holding: true,
+        },
+      ],
+    ])('%s', (_, before, after, expected) => {
+      const [other, service] = [run('other', 8), run('service', before)];
+      const { admission } = arrived([other, service]);
+      expect(admission.decide(other, () => [other, service], team).admitted).toBe(true);
+      expect(admission.decide(service, () => [other, service], team).admitted).toBe(true);
+      const now = grown(service, after);
+      expect(admission.decide(now, () => [other, now], team)).toEqual(expected);
+    });
+
+    it('counts what an admitted run holds, not what it asks for, against the runs behind it', () => {
+      const [service, next] = [run('service', 4), run('next', 8)];
+      const { admission } = arrived([service, next]);
+      expect(admission.decide(service, () => [service, next], team).admitted).toBe(true);
+      // Grown to 20 but still holding 4: 12 GPUs are free for the next run.
+      const now = grown(service, 20);
+      expect(admission.decide(now, () => [now, next], team).admitted).toBe(false);
+      expect(admission.decide(next, () => [now, next], team)).toEqual({ admitted: true });
+    });
+
+    it('frees what it no longer asks for when it shrinks', () => {
+      const [service, next] = [run('service', 12), run('next', 8)];
+      const { admission } = arrived([service, next]);
+      expect(admission.decide(service, () => [service, next], team).admitted).toBe(true);
+      expect(admission.decide(next, () => [service, next], team).admitted).toBe(false);
+      const now = grown(service, 4);
+      expect(admission.decide(now, () => [now, next], team)).toEqual({ admitted: true, freed: true });
+      expect(admission.decide(next, () => [now, next], team)).toEqual({ admitted: true });
+    });
+  });
 });
