@@ -1,4 +1,5 @@
 import type { V1LabelSelector } from '@kubernetes/client-node';
+import { meetsLabelRequirement } from '../model/label-requirement.js';
 
 /**
  * Whether a label selector selects an object with these labels, as the API server decides it. An
@@ -9,21 +10,8 @@ export function selects(selector: V1LabelSelector | undefined, labels: Record<st
   const exact = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
   return (
     exact &&
-    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
-      const value = labels[key];
-      switch (operator) {
-        case 'In':
-          return value !== undefined && values.includes(value);
-        case 'NotIn':
-          return value === undefined || !values.includes(value);
-        case 'Exists':
-          return value !== undefined;
-        case 'DoesNotExist':
-          return value === undefined;
-        default:
-          // The API server refuses any other operator; a selector it would refuse selects nothing.
-          return false;
-      }
-    })
+    (selector.matchExpressions ?? []).every(({ key, operator, values }) =>
+      meetsLabelRequirement(operator, values, labels[key]),
+    )
   );
 }

@@ -1,4 +1,5 @@
 import type { V1Node, V1NodeSelectorRequirement, V1Pod, V1Taint, V1Toleration } from '@kubernetes/client-node';
+import { meetsLabelRequirement } from '../../model/label-requirement.js';
 
 /**
  * The scheduler's node filters that depend on the pod and the node alone (TaintToleration,
@@ -25,30 +26,8 @@ export function hasSelectedLabels(pod: V1Pod, node: V1Node): boolean {
   return Object.entries(pod.spec?.nodeSelector ?? {}).every(([k, v]) => node.metadata?.labels?.[k] === v);
 }
 
-/** An integer label value as Gt and Lt compare it; anything else matches neither. */
-const integer = (value: string | undefined): number | undefined =>
-  value !== undefined && /^-?\d+$/.test(value) ? Number(value) : undefined;
-
 function meets(requirement: V1NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = requirement.values ?? [];
-  switch (requirement.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      const [have, bound] = [integer(value), integer(values[0])];
-      if (have === undefined || bound === undefined) return false;
-      return requirement.operator === 'Gt' ? have > bound : have < bound;
-    }
-    default:
-      return false;
-  }
+  return meetsLabelRequirement(requirement.operator, requirement.values, value);
 }
 
 /** The pod's required node affinity: any one term, each of whose requirements the node meets. */
