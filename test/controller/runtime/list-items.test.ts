@@ -7,7 +7,10 @@ const items: KubernetesObject[] = [
   {
     metadata: { name: 'a', annotations: { note: 'a "quoted" } ] { [ string, "items": [ and a backslash \\' } },
   },
-  { metadata: { name: 'b' }, spec: { args: ['GPU-Knoten für Läufe 🚀', '\\"', '\\\\'], nested: [[{}], { x: [] }] } },
+  {
+    metadata: { name: 'b' },
+    spec: { args: ['GPU-Knoten für Läufe 🚀', '\\"', '\\\\'], nested: [[{}], { x: [] }] },
+  } as KubernetesObject,
   { metadata: { name: 'c' }, items: [{ metadata: { name: 'not-an-item' } }] } as KubernetesObject,
 ];
 

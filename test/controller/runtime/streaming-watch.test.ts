@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { stripManagedFields } from '../../../controller/runtime/cache-trim.js';
 import { makeStreamingInformer, StreamingWatch } from '../../../controller/runtime/streaming-watch.js';
 
@@ -187,7 +187,7 @@ describe('StreamingWatch', () => {
     );
     const informer = makeStreamingInformer(localConfig(), '/api/v1/configmaps', {
       labelSelector: 'x=y',
-      transform: (object: { metadata?: { name?: string; managedFields?: unknown } }) => {
+      transform: (object: KubernetesObject) => {
         transformed.push(object.metadata?.name ?? '');
         stripManagedFields(object);
       },
