@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchV1Api, type V1Job } from '@kubernetes/client-node';
-import { RUN_CONTROLLER_NAME } from '../../controller/api/metrics.js';
+import { AppsV1Api, BatchV1Api, HttpMethod, type V1Job } from '@kubernetes/client-node';
+import { CONTROLLER_METRICS, RUN_CONTROLLER_NAME } from '../../controller/api/metrics.js';
 import { RUN_API_VERSION, RUN_KIND, type RunSpec } from '../../controller/api/run.js';
 import { createMetrics } from '../../controller/metrics.js';
 import { EventRecorder } from '../../controller/runtime/event-recorder.js';
+import { requestApi } from '../../controller/runtime/kube-config.js';
 import { createLogger } from '../../controller/runtime/log.js';
 import { Manager } from '../../controller/runtime/manager.js';
 import type { SharedCache } from '../../controller/runtime/shared-informer.js';
@@ -17,7 +18,7 @@ import { GPU_RESOURCE } from '../../model/pools.js';
 import { serviceAccountConfig } from '../support/access.js';
 import { eventually, kubeConfigAs } from '../support/cluster-clients.js';
 import { fitLargestRun } from '../support/largest-run.js';
-import { createRun, deleteRuns, inPhase, waitForRun } from '../support/runs.js';
+import { createRun, deleteRuns, inPhase, patchRun, waitForRun } from '../support/runs.js';
 
 /**
  * The Run controller's cache against the API server, with runs as large as the schema allows: it
@@ -39,14 +40,32 @@ const waiting = Array.from({ length: 8 }, (_, i) => `cache-wait-${i}`);
 /** Large, and valid as a Job: their Jobs show what they were built from. */
 const admitted = Array.from({ length: 4 }, (_, i) => `cache-args-${i}`);
 const small = 'cache-small';
-const all = [holder, ...stopped, ...waiting, ...admitted, small];
+/** Services follow their spec: each reconcile compares the hash of what they want. */
+const largeService = 'cache-svc-large';
+const smallService = 'cache-svc-small';
+const all = [holder, ...stopped, ...waiting, ...admitted, small, largeService, smallService];
+/** Every unfinished run is reconciled this often: a GET per reconcile would show within seconds. */
+const RESYNC_MS = 1000;
 
 /** Args past the limit of a whole cached spec, each run's its own. */
 const argsOf = (name: string) => Array.from({ length: 64 }, (_, i) => `--${name}-${i}=${'x'.repeat(400)}`);
 
 let manager: Manager;
+let metrics: ReturnType<typeof createMetrics>;
 let ended: Promise<unknown>;
 let runs: SharedCache<CachedRun>;
+
+/** GET requests for single runs the API server has served so far, from its own metrics. */
+async function getsOfRuns(): Promise<number> {
+  const response = await requestApi(kubeConfigAs('admin'), HttpMethod.GET, '/metrics');
+  const text = await response.body.text();
+  return [...text.matchAll(/^apiserver_request_total\{(.*)\} (\d+)$/gm)]
+    .filter(
+      (m) =>
+        /verb="GET"/.test(m[1] ?? '') && /resource="runs"/.test(m[1] ?? '') && !/subresource="[^"]+"/.test(m[1] ?? ''),
+    )
+    .reduce((sum, m) => sum + Number(m[2]), 0);
+}
 
 async function submit(name: string, spec: RunSpec): Promise<void> {
   const status = await createRun(kubeConfigAs('admin'), NS, {
@@ -83,11 +102,21 @@ describe('the Run cache', () => {
       environment: { annotations: long },
       job: { container: { image } },
     });
+    for (const [name, args] of [
+      [largeService, argsOf(largeService)],
+      [smallService, undefined],
+    ] as const) {
+      await submit(name, {
+        kind: 'service',
+        pool: 'cpu',
+        service: { container: { image, ...(args ? { args: [...args] } : {}) }, ports: [{ port: 8080 }] },
+      });
+    }
     for (const name of waiting) await submit(name, gpuRun);
 
     const kc = await serviceAccountConfig('plinth', CONTROLLER_NAME);
     const log = createLogger('run-cache-test', { level: 'warn' });
-    const metrics = createMetrics();
+    metrics = createMetrics();
     manager = new Manager(kc, { log });
     ended = manager.start(async () => {
       const defaults = await loadPlatformDefaults(kc, 'plinth', CONTROLLER_NAME);
@@ -96,7 +125,7 @@ describe('the Run cache', () => {
         { reportingController: REPORTING_CONTROLLER, reportingInstance: 'cache' },
         log,
       );
-      const controller = new RunController(kc, manager, defaults, log, metrics, events);
+      const controller = new RunController(kc, manager, defaults, log, metrics, events, RESYNC_MS);
       manager.add({
         name: RUN_CONTROLLER_NAME,
         start: async () => {
@@ -159,5 +188,33 @@ describe('the Run cache', () => {
     expect(whole?.spec).toHaveProperty('environment');
     // Nobody reads labels or annotations: a team's 100 kB of them stay out of every cached run.
     for (const name of all) expect(Object.keys(cached(name)?.metadata ?? {}), name).not.toContain('annotations');
+  });
+
+  it('reconciles large and small runs without a GET each time, and GETs a summary run whose spec changed', async () => {
+    const reconciles = async () =>
+      (await metrics.registry.getSingleMetric(CONTROLLER_METRICS.reconcileTotal)?.get())?.values.reduce(
+        (sum, v) => sum + v.value,
+        0,
+      ) ?? 0;
+    for (const name of [largeService, smallService]) await waitForRun(NS, name, inPhase('running'));
+    expect((runs.get(largeService, NS) as CachedRun | undefined)?.[CACHED]).toBe('summary');
+    expect((runs.get(smallService, NS) as CachedRun | undefined)?.[CACHED]).toBe('whole');
+    // Nothing else reads runs meanwhile: the API server's count of GETs is the controller's.
+    const [getsBefore, reconcilesBefore] = [await getsOfRuns(), await reconciles()];
+    await new Promise((r) => setTimeout(r, 5 * RESYNC_MS));
+    const [gets, reconciled] = [(await getsOfRuns()) - getsBefore, (await reconciles()) - reconcilesBefore];
+    // The services, and every other unfinished run, several times over.
+    expect(reconciled).toBeGreaterThanOrEqual(3 * 8);
+    expect(gets).toBe(0);
+
+    await patchRun(NS, largeService, { service: { replicas: 2 } });
+    const apps = kubeConfigAs('admin').makeApiClient(AppsV1Api);
+    await eventually('the large service to roll to its new spec', async () => {
+      const deployment = await apps.readNamespacedDeployment({ name: largeService, namespace: NS });
+      return deployment.spec?.replicas === 2 &&
+        deployment.spec.template.spec?.containers[0]?.args?.length === argsOf(largeService).length
+        ? true
+        : undefined;
+    });
   });
 });
