@@ -43,10 +43,11 @@ export type Kept = 'settled' | 'summary' | 'whole';
  * The largest spec, in characters of JSON, that an unfinished run keeps whole. A run written by
  * hand or by the polyaxonfile translator takes a few hundred characters to a few KiB (an image,
  * a command, some args, params and env); 16 KiB keeps every such run on the path without a GET,
- * and holds a cached unfinished run to about 16 KiB of spec plus its summary, whatever the
- * schema allows (a Run may otherwise be as large as the API server's object limit, 1.5 MiB).
- * With the default heap of 128 MiB, a team's 2,000 waiting runs of this size would take about
- * half of it; the waiting runs of the controller benchmark's size take a few hundred bytes each.
+ * and holds a cached unfinished run to 16 KiB of spec, whatever the schema allows (a Run may
+ * otherwise be as large as etcd stores, 1.5 MiB). Parsed, 2,000 specs of just under 16 KiB (args
+ * and params) took 37 MiB of heap: a team's thousands of waiting runs at the limit stay well
+ * under the 128 MiB heap of the smallest controller (`local`'s), and a summary takes a few
+ * hundred characters.
  */
 export const WHOLE_SPEC_LIMIT = 16 * 1024;
 
