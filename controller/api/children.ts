@@ -7,7 +7,7 @@ import { RUN_API_VERSION, RUN_KIND, RUN_PLURAL } from './run.js';
  */
 
 /** What the controller does with a resource; each maps to the RBAC verbs it needs (VERBS). */
-export type ResourceUse = 'watch' | 'apply' | 'delete' | 'write-status' | 'record';
+export type ResourceUse = 'watch' | 'read' | 'apply' | 'delete' | 'write-status' | 'record';
 
 export interface ManagedResource {
   readonly kind: string;
@@ -28,6 +28,8 @@ export interface ManagedResource {
  */
 export const VERBS: Readonly<Record<ResourceUse, readonly string[]>> = {
   watch: ['list', 'watch'],
+  // One object past the cache: a run whose cache keeps only a summary (runs/cached-run.ts).
+  read: ['get'],
   apply: ['create', 'patch'],
   delete: ['delete'],
   'write-status': ['patch'],
@@ -39,8 +41,9 @@ export const RUNS: ManagedResource = {
   kind: RUN_KIND,
   apiVersion: RUN_API_VERSION,
   plural: RUN_PLURAL,
-  // Deleted once finished for longer than the platform's retention (controller/retention/).
-  uses: ['watch', 'write-status', 'delete'],
+  // Read whole when a large run's cached summary must become a workload (controller/runs/cached-run.ts);
+  // deleted once finished for longer than the platform's retention (controller/retention/).
+  uses: ['watch', 'read', 'write-status', 'delete'],
   watchFrom: 'start',
 };
 

@@ -29,4 +29,7 @@ export function listedKind(spec: Pick<RunSpec, 'kind' | 'matrix' | 'schedule'>):
 /** A run the Run reconciler makes pods for: a leaf kind, neither swept nor scheduled. */
 export type LeafRun = Run & { spec: { kind: LeafKindName } };
 
-export const isLeafRun = (run: Run): run is LeafRun => reconcilerOf(run.spec) === 'leaf';
+/** Whether a run, whole or as a cache keeps it, is a leaf run. */
+export const isLeafRun = <R extends { spec: Pick<RunSpec, 'kind' | 'matrix' | 'schedule'> }>(
+  run: R,
+): run is R & { spec: { kind: LeafKindName } } => reconcilerOf(run.spec) === 'leaf';

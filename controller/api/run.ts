@@ -543,9 +543,12 @@ export interface Run {
   status?: RunStatus;
 }
 
-/** A leaf run's kind section, which the CRD requires for its kind. */
-export function sectionOf<K extends LeafKindName>(spec: RunSpec, kind: K): LeafKindSections[K] {
-  const section = spec[kind] as LeafKindSections[K] | undefined;
+/** A leaf run's kind section, which the CRD requires for its kind, of a whole spec or of what a cache keeps. */
+export function sectionOf<S extends { readonly [K in LeafKindName]?: unknown }, K extends LeafKindName>(
+  spec: S,
+  kind: K,
+): NonNullable<S[K]> {
+  const section = spec[kind];
   if (!section) throw new Error(`spec.${kind} is missing, though spec.kind is ${kind}: the Run CRD requires it`);
   return section;
 }

@@ -1,18 +1,17 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { RUNS, collectionPath } from '../api/children.js';
 import { isParentRun, listedKind } from '../api/composition.js';
 import { PARENT_CONTROLLER_NAME } from '../api/metrics.js';
-import { runsPath, type Run } from '../api/run.js';
+import { runsPath } from '../api/run.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { ApiWriter } from '../runtime/api-writer.js';
-import { stripManagedFields } from '../runtime/cache-trim.js';
 import { runControllerLoop, type Reconciler } from '../runtime/controller-loop.js';
 import type { EventRecorder } from '../runtime/event-recorder.js';
 import type { Manager } from '../runtime/manager.js';
 import type { SharedCache } from '../runtime/shared-informer.js';
 import { WorkQueue } from '../runtime/work-queue.js';
 import { objectKey, splitObjectKey } from '../runtime/object-key.js';
+import { RUN_CACHE, type CachedRun } from '../runs/cached-run.js';
 import { runEvent } from '../runs/run-events.js';
 import { deriveStatus, isFinalStatus } from '../runs/run-status.js';
 import { CONTROLLER_NAME } from '../../model/names.js';
@@ -27,7 +26,7 @@ import { notServed } from './unserved.js';
 export class ParentController implements Reconciler {
   private readonly queue: WorkQueue;
   private readonly writer: ApiWriter;
-  private readonly runs: SharedCache<Run>;
+  private readonly runs: SharedCache<CachedRun>;
 
   constructor(
     kc: KubeConfig,
@@ -39,12 +38,14 @@ export class ParentController implements Reconciler {
     this.queue = new WorkQueue({ metrics: metrics.workQueue(PARENT_CONTROLLER_NAME) });
     // It writes statuses only: it applies no children.
     this.writer = new ApiWriter(kc, CONTROLLER_NAME, new Map());
-    // The same watch as the Run controller's, so the manager gives both the one informer.
-    this.runs = manager.informer<Run>({ path: collectionPath(RUNS), transform: stripManagedFields });
+    // The same watch and trim as the Run controller's, so the manager gives both the one informer.
+    // A parent is told from the other runs by what every cached run keeps (cached-run.ts); its
+    // reconcilers to come read a parent's template whole, as the Run controller reads a summary's.
+    this.runs = manager.informer(RUN_CACHE);
   }
 
   start(workers: number): Promise<void>[] {
-    const enqueue = (run: Run) => {
+    const enqueue = (run: CachedRun) => {
       if (isParentRun(run.spec) && !isFinalStatus(run.status))
         this.queue.add(objectKey(run.metadata.namespace, run.metadata.name));
     };

@@ -1,6 +1,6 @@
 import { reconcilerOf, type RunReconcilerName } from '../api/composition.js';
 import { REASON } from '../api/reasons.js';
-import type { Run } from '../api/run.js';
+import type { RunSpec } from '../api/run.js';
 import type { Invalidity } from '../runs/run-validity.js';
 
 /** What each composite section is called for a person, by the reconciler that would handle it. */
@@ -15,7 +15,7 @@ const WHAT: Readonly<Record<Exclude<RunReconcilerName, 'leaf'>, string>> = {
  * schedules so that their shape is settled and checked at apply time; their reconcilers come later,
  * and until then such a run fails at once, saying so, rather than sitting in created.
  */
-export function notServed(run: Run): Invalidity | undefined {
+export function notServed(run: { spec: Pick<RunSpec, 'kind' | 'matrix' | 'schedule'> }): Invalidity | undefined {
   const reconciler = reconcilerOf(run.spec);
   if (reconciler === 'leaf') return undefined;
   return {

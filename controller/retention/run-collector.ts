@@ -1,12 +1,11 @@
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { RUNS, collectionPath } from '../api/children.js';
+import { RUNS } from '../api/children.js';
 import { RETENTION_CONTROLLER_NAME } from '../api/metrics.js';
 import { REASON } from '../api/reasons.js';
-import { RUN_API_VERSION, RUN_KIND, type Run } from '../api/run.js';
+import { RUN_API_VERSION, RUN_KIND } from '../api/run.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { ApiWriter } from '../runtime/api-writer.js';
-import { stripManagedFields } from '../runtime/cache-trim.js';
 import { runControllerLoop, type Reconciler } from '../runtime/controller-loop.js';
 import type { EventRecorder } from '../runtime/event-recorder.js';
 import type { Manager } from '../runtime/manager.js';
@@ -15,6 +14,7 @@ import type { SharedCache } from '../runtime/shared-informer.js';
 import { WorkQueue } from '../runtime/work-queue.js';
 import { durationSeconds } from '../../model/config/duration.js';
 import { CONTROLLER_NAME } from '../../model/names.js';
+import { RUN_CACHE, type CachedRun } from '../runs/cached-run.js';
 import { retentionDecision } from './run-retention.js';
 
 /**
@@ -31,7 +31,7 @@ import { retentionDecision } from './run-retention.js';
 export class RunCollector implements Reconciler {
   private readonly queue: WorkQueue;
   private readonly writer: ApiWriter;
-  private readonly runs: SharedCache<Run>;
+  private readonly runs: SharedCache<CachedRun>;
   private readonly retentionMs: number;
 
   constructor(
@@ -45,12 +45,12 @@ export class RunCollector implements Reconciler {
     this.retentionMs = durationSeconds(retention) * 1000;
     this.queue = new WorkQueue({ metrics: metrics.workQueue(RETENTION_CONTROLLER_NAME) });
     this.writer = new ApiWriter(kc, CONTROLLER_NAME, new Map([[RUNS.kind, RUNS.plural]]));
-    // The same watch as the Run controller's, so the manager gives all of them the one informer.
-    this.runs = manager.informer<Run>({ path: collectionPath(RUNS), transform: stripManagedFields });
+    // The Run controller's own cache: the manager gives every controller the one informer.
+    this.runs = manager.informer(RUN_CACHE);
   }
 
   start(workers: number): Promise<void>[] {
-    const enqueue = (run: Run) => {
+    const enqueue = (run: CachedRun) => {
       if (retentionDecision(run, this.retentionMs, Date.now()).kind !== 'keep')
         this.queue.add(objectKey(run.metadata.namespace, run.metadata.name));
     };

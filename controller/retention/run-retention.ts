@@ -1,5 +1,5 @@
 import type { V1OwnerReference } from '@kubernetes/client-node';
-import type { Run } from '../api/run.js';
+import type { CachedRun } from '../runs/cached-run.js';
 import { isFinalStatus } from '../runs/run-status.js';
 
 /** What becomes of a run under the platform's retention: kept for good, deleted now, or looked at again later. */
@@ -8,10 +8,12 @@ export type RetentionDecision =
 
 const KEEP: RetentionDecision = { kind: 'keep' };
 
+/** What retention reads of a run: the fields every shape of the shared Run cache keeps. */
+type RetainedRun = Pick<CachedRun, 'metadata' | 'status'>;
+
 /** A run another object controls: a sweep's trial, a DAG's operation, a schedule's firing. */
-export function isControlled(run: Run): boolean {
-  const owners = run.metadata['ownerReferences'] as readonly V1OwnerReference[] | undefined;
-  return owners?.some((owner) => owner.controller === true) ?? false;
+export function isControlled(run: RetainedRun): boolean {
+  return run.metadata.ownerReferences?.some((owner: V1OwnerReference) => owner.controller === true) ?? false;
 }
 
 /**
@@ -22,8 +24,8 @@ export function isControlled(run: Run): boolean {
  * schedules are not served yet (parents/unserved.ts), and a schedule fails at once with none.
  * A run that is not finished is kept: its change of phase brings it back.
  */
-export function retentionDecision(run: Run, retentionMs: number, now: number): RetentionDecision {
-  if (isControlled(run) || run.metadata['deletionTimestamp'] || !isFinalStatus(run.status)) return KEEP;
+export function retentionDecision(run: RetainedRun, retentionMs: number, now: number): RetentionDecision {
+  if (isControlled(run) || run.metadata.deletionTimestamp || !isFinalStatus(run.status)) return KEEP;
   const finishedAt = Date.parse(run.status?.finishedAt ?? '');
   // Never the case: the controller sets finishedAt whenever it writes a final phase.
   if (Number.isNaN(finishedAt)) return KEEP;

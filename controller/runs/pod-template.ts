@@ -13,6 +13,7 @@ import { RUN_API_VERSION, RUN_KIND, type PodSection, type Run } from '../api/run
 import { GPU_RESOURCE } from '../../model/pools.js';
 import { quantityValue } from '../../model/quantity.js';
 import { floorFieldsAt, meetsFloor, requiredValue, securityContextWith, valueAt } from '../../model/security-floor.js';
+import type { PodGpus } from './cached-run.js';
 import { runLabels } from './run-labels.js';
 import type { ServiceRoute } from './service-route.js';
 
@@ -172,7 +173,7 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
 }
 
 /** Children are named after their run, so a retried or restarted reconcile finds, never duplicates, them. */
-export function childName(run: Run): string {
+export function childName(run: Pick<Run, 'metadata'>): string {
   return run.metadata.name;
 }
 
@@ -202,7 +203,7 @@ export function childMetadata(run: Run, team: string): V1ObjectMeta {
  * scheduler counts a pod of one main container and init containers run one at a time. A quantity
  * is read as Kubernetes reads it: `1000m` is one GPU.
  */
-export function gpusPerPod(pod: PodSection): number {
+export function gpusPerPod(pod: PodGpus): number {
   const containers = [pod.container, ...(pod.init ?? [])];
   return Math.max(
     0,

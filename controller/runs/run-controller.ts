@@ -10,6 +10,7 @@ import {
 import type { Logger } from 'pino';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import { CONTROLLER_NAME } from '../../model/names.js';
+import { ApiReader } from '../runtime/api-reader.js';
 import { ApiWriter } from '../runtime/api-writer.js';
 import type { EventRecorder } from '../runtime/event-recorder.js';
 import { LatestEvents } from '../runtime/latest-events.js';
@@ -22,7 +23,6 @@ import {
   NODES,
   PODS,
   RUN_CHILDREN,
-  RUNS,
   collectionPath,
   type ManagedResource,
 } from '../api/children.js';
@@ -30,6 +30,7 @@ import { RUN_CONTROLLER_NAME } from '../api/metrics.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 import { runsPath, type Run, type RunStatus } from '../api/run.js';
 import { isLeafRun, listedKind, type LeafRun } from '../api/composition.js';
+import { CACHED, RUN_CACHE, type CachedLeafRun, type CachedRun, type LeafRunSummary } from './cached-run.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { kindOf } from './kinds/registry.js';
 import type { KindContext, RunKind, WorkloadState } from './kinds/run-kind.js';
@@ -65,7 +66,16 @@ const CHILD_TRIMS: Readonly<Record<string, Transform<KubernetesObject>>> = {
 };
 
 /** Per-run state is kept by uid: a run re-created under the same name starts afresh. */
-const uidOf = (run: Run) => String(run.metadata.uid);
+const uidOf = (run: Pick<CachedRun, 'metadata'>) => String(run.metadata.uid);
+
+/** What a run's children were last built from, for a run whose cache keeps a summary. */
+interface Applied {
+  readonly generation: number | undefined;
+  readonly pool: string;
+  /** The hash of every child's spec, and which children there were. */
+  readonly hash: string;
+  readonly kinds: readonly string[];
+}
 
 function ignoreNotFound(error: unknown): void {
   if (!(error instanceof ApiException && error.code === 404)) throw error;
@@ -79,7 +89,7 @@ function ignoreNotFound(error: unknown): void {
 export class RunController implements Reconciler {
   readonly queue: WorkQueue;
   private readonly admission = new TeamAdmission();
-  private readonly runs: SharedCache<Run>;
+  private readonly runs: SharedCache<CachedRun>;
   /** The caches of every child kind (api/children.ts), by kind. */
   private readonly children = new Map<string, SharedCache<KubernetesObject>>();
   private readonly pods: SharedCache<V1Pod>;
@@ -87,6 +97,8 @@ export class RunController implements Reconciler {
   private readonly failedCreates: SharedCache<CoreV1Event>;
   private readonly mountFailures: SharedCache<CoreV1Event>;
   private readonly writer: ApiWriter;
+  /** Reads a run whole, where its cache keeps a summary and its workload is to be built. */
+  private readonly reader: ApiReader;
   private synced = false;
   /** The status last written for each run, by uid. */
   private readonly written = new Map<string, RunStatus>();
@@ -100,7 +112,13 @@ export class RunController implements Reconciler {
    * By namespace, the runs that hold or want capacity (neither finished nor stopped): admission
    * reads these, not every run the team ever made.
    */
-  private readonly activeByNamespace = new Map<string, Map<string, LeafRun>>();
+  private readonly activeByNamespace = new Map<string, Map<string, LeafRunSummary>>();
+  /**
+   * By uid, for the runs whose cache keeps a summary: what their children were last built from.
+   * Their desired children are known only from the whole run, which costs a GET; a reconcile that
+   * finds the children built for the run's generation and pool, as the hash says, needs none.
+   */
+  private readonly applied = new Map<string, Applied>();
   /** Pods by run key: reconciles read a run's pods without scanning every pod. */
   private readonly podsByRun = new Map<string, Map<string, V1Pod>>();
   private timers: NodeJS.Timeout[] = [];
@@ -118,7 +136,8 @@ export class RunController implements Reconciler {
   ) {
     this.queue = new WorkQueue({ metrics: metrics.workQueue(RUN_CONTROLLER_NAME) });
     this.writer = new ApiWriter(kc, CONTROLLER_NAME, CHILD_PLURALS);
-    this.runs = manager.informer<Run>({ path: collectionPath(RUNS), transform: stripManagedFields });
+    this.reader = new ApiReader(kc);
+    this.runs = manager.informer(RUN_CACHE);
     // A run's children and pods carry its label; each cache keeps only what the controller reads
     // back (cache-trim.ts). Every child is watched, so that one deleted by hand is made again.
     // Those watched from first use start with the first run of a kind that makes them (kindCaches).
@@ -140,13 +159,16 @@ export class RunController implements Reconciler {
   }
 
   /** The newest status of a run: what this controller last wrote, or the cache's if it knows none. */
-  private statusOf(run: Run): RunStatus | undefined {
+  private statusOf(run: Pick<CachedRun, 'metadata' | 'status'>): RunStatus | undefined {
     return this.written.get(uidOf(run)) ?? run.status;
   }
 
-  /** Final by the newest status: a run just written as done is not re-admitted while the cache catches up. */
-  private isFinal(run: Run): boolean {
-    return isFinalStatus(this.statusOf(run));
+  /**
+   * Final by the newest status: a run just written as done is not re-admitted while the cache
+   * catches up. A run the cache keeps as settled is final by the status it was trimmed for.
+   */
+  private isFinal(run: CachedRun | LeafRunSummary): boolean {
+    return run[CACHED] === 'settled' || isFinalStatus(this.statusOf(run));
   }
 
   /** The cache of a child kind. */
@@ -174,10 +196,10 @@ export class RunController implements Reconciler {
   }
 
   async start(workers: number): Promise<Promise<void>[]> {
-    const enqueueRun = (run: Run) => this.queue.add(objectKey(run.metadata.namespace, run.metadata.name));
+    const enqueueRun = (run: CachedRun) => this.queue.add(objectKey(run.metadata.namespace, run.metadata.name));
     // Parent runs (dags, sweeps, schedules) are their own reconcilers' (composition.ts): this one
     // makes the pods of leaf runs, those parents' children included.
-    const arrive = (run: Run) => {
+    const arrive = (run: CachedRun) => {
       if (!isLeafRun(run)) return;
       this.trackActive(run);
       this.pacer.arrived(uidOf(run), Date.now());
@@ -218,6 +240,7 @@ export class RunController implements Reconciler {
       if (!isLeafRun(run)) return;
       this.dropActive(run);
       this.admission.forget(run);
+      this.applied.delete(uidOf(run));
       this.written.delete(uidOf(run));
       this.pacer.forget(uidOf(run));
       this.recorder.forget(uidOf(run));
@@ -276,7 +299,7 @@ export class RunController implements Reconciler {
     const runs = this.runs.list().filter(isLeafRun);
     this.admission.noteExisting(runs);
     for (const run of runs) {
-      if (this.isFinal(run) || run.spec.stopped) {
+      if (run[CACHED] === 'settled' || this.isFinal(run) || run.spec.stopped) {
         this.admission.release(run);
         continue;
       }
@@ -299,18 +322,18 @@ export class RunController implements Reconciler {
   }
 
   /** Runs of a namespace that hold or want capacity. */
-  private activeRuns(namespace: string): LeafRun[] {
+  private activeRuns(namespace: string): LeafRunSummary[] {
     return [...(this.activeByNamespace.get(namespace)?.values() ?? [])];
   }
 
   /** Keeps a run's entry in activeByNamespace up to date with the newest object the cache has. */
-  private trackActive(run: LeafRun): void {
-    if (this.isFinal(run) || run.spec.stopped) return this.dropActive(run);
-    const runs = this.activeByNamespace.get(run.metadata.namespace ?? '') ?? new Map<string, LeafRun>();
+  private trackActive(run: CachedLeafRun): void {
+    if (run[CACHED] === 'settled' || this.isFinal(run) || run.spec.stopped) return this.dropActive(run);
+    const runs = this.activeByNamespace.get(run.metadata.namespace ?? '') ?? new Map<string, LeafRunSummary>();
     this.activeByNamespace.set(run.metadata.namespace ?? '', runs.set(uidOf(run), run));
   }
 
-  private dropActive(run: LeafRun): void {
+  private dropActive(run: Pick<CachedRun, 'metadata'>): void {
     this.activeByNamespace.get(run.metadata.namespace ?? '')?.delete(uidOf(run));
   }
 
@@ -323,7 +346,7 @@ export class RunController implements Reconciler {
     const { namespace, name } = splitObjectKey(key);
     const run = this.runs.get(name, namespace);
     if (!run || !isLeafRun(run)) return;
-    if (this.isFinal(run)) return this.release(run);
+    if (run[CACHED] === 'settled' || this.isFinal(run)) return this.release(run);
 
     const team = this.defaults.teams[namespace];
     const kind = kindOf(run.spec.kind);
@@ -387,7 +410,7 @@ export class RunController implements Reconciler {
 
   /** How the run's workload is doing, as its kind reads its children and pods. */
   private observe(
-    run: LeafRun,
+    run: LeafRunSummary,
     kind: RunKind,
     children: Map<string, KubernetesObject>,
     context: KindContext,
@@ -407,17 +430,29 @@ export class RunController implements Reconciler {
   }
 
   /** A run written as final releases what it held, or its place in the queue. */
-  private settle(run: LeafRun, status: RunStatus | undefined): void {
+  private settle(run: LeafRunSummary, status: RunStatus | undefined): void {
     if (isFinalStatus(status)) this.release(run);
   }
 
-  private podsOf(run: Run): V1Pod[] {
+  private podsOf(run: Pick<CachedRun, 'metadata'>): V1Pod[] {
     return [...(this.podsByRun.get(objectKey(run.metadata.namespace, run.metadata.name))?.values() ?? [])];
   }
 
   /** A run that no longer holds or wants capacity; what it held goes to the head of the queue. */
-  private release(run: LeafRun): void {
+  private release(run: Pick<CachedRun, 'metadata'>): void {
+    this.applied.delete(uidOf(run));
     if (this.admission.release(run)) this.enqueueWaiting(run.metadata.namespace ?? '');
+  }
+
+  /**
+   * The whole run, for building its workload: the cached object where the cache keeps its whole
+   * spec, else the API server's (a GET), or undefined if the run is gone or is another by now.
+   */
+  private async wholeRun(run: LeafRunSummary): Promise<LeafRun | undefined> {
+    // Only a summary lacks fields: a run read whole is whole, and so is one the cache kept whole.
+    if (run[CACHED] !== 'summary') return run as unknown as LeafRun;
+    const whole = await this.reader.get<Run>(runsPath(run.metadata.namespace ?? '', run.metadata.name));
+    return whole && whole.metadata.uid === run.metadata.uid && isLeafRun(whole) ? whole : undefined;
   }
 
   /**
@@ -428,7 +463,7 @@ export class RunController implements Reconciler {
    * all again, as it does when a child has gone missing; a child no longer wanted is deleted.
    */
   /** The run's children as the caches hold them, by kind. */
-  private async cachedChildren(run: LeafRun, kind: RunKind): Promise<Map<string, KubernetesObject>> {
+  private async cachedChildren(run: LeafRunSummary, kind: RunKind): Promise<Map<string, KubernetesObject>> {
     await this.kindCaches(kind);
     const name = childName(run);
     const namespace = run.metadata.namespace ?? '';
@@ -441,23 +476,44 @@ export class RunController implements Reconciler {
   }
 
   private async ensureChildren(
-    run: LeafRun,
+    run: LeafRunSummary,
     kind: RunKind,
     context: KindContext,
   ): Promise<Map<string, KubernetesObject>> {
     const cached = await this.cachedChildren(run, kind);
     const [primary] = kind.children;
     if (kind.updates === 'never' && cached.has(primary.kind)) return cached;
+    const hashOnPrimary = cached.get(primary.kind)?.metadata?.annotations?.[SPEC_HASH_ANNOTATION];
+    const uid = uidOf(run);
+    const last = this.applied.get(uid);
+    const completeFor = (kinds: readonly string[]) =>
+      kind.children.every((r) => cached.has(r.kind) === kinds.includes(r.kind));
+    if (
+      last &&
+      last.generation === run.metadata.generation &&
+      last.pool === context.pool &&
+      last.hash === hashOnPrimary &&
+      completeFor(last.kinds)
+    ) {
+      return cached;
+    }
 
-    const desired = kind.desired(run, context);
+    const whole = await this.wholeRun(run);
+    // Gone, or re-created under its name: its own events bring the next reconcile.
+    if (!whole) return cached;
+    const desired = kind.desired(whole, context);
     const [main, ...others] = desired;
     if (!main || main.kind !== primary.kind) throw new Error(`kind ${kind.name} must want its ${primary.kind} first`);
     const hash = createHash('sha256')
       .update(JSON.stringify(desired.map((o) => (o as { spec?: unknown }).spec ?? null)))
       .digest('hex')
       .slice(0, 16);
-    const complete = kind.children.every((r) => cached.has(r.kind) === desired.some((o) => o.kind === r.kind));
-    if (complete && cached.get(primary.kind)?.metadata?.annotations?.[SPEC_HASH_ANNOTATION] === hash) return cached;
+    const kinds = desired.map((o) => o.kind ?? '');
+    if (run[CACHED] === 'summary') {
+      // The children are built from the whole run's generation, which may be newer than the cache's.
+      this.applied.set(uid, { generation: whole.metadata.generation, pool: context.pool, hash, kinds });
+    }
+    if (completeFor(kinds) && hashOnPrimary === hash) return cached;
 
     for (const child of others) await this.writer.apply(child);
     for (const [childKind, child] of cached) {
@@ -486,7 +542,7 @@ export class RunController implements Reconciler {
     return cached;
   }
 
-  private async deleteChildren(run: LeafRun, kind: RunKind): Promise<void> {
+  private async deleteChildren(run: LeafRunSummary, kind: RunKind): Promise<void> {
     await this.kindCaches(kind);
     const name = childName(run);
     const namespace = run.metadata.namespace ?? '';
@@ -497,7 +553,7 @@ export class RunController implements Reconciler {
     }
   }
 
-  private async writeStatus(run: LeafRun, observation: Observation): Promise<RunStatus | undefined> {
+  private async writeStatus(run: LeafRunSummary, observation: Observation): Promise<RunStatus | undefined> {
     const key = objectKey(run.metadata.namespace, run.metadata.name);
     // Only this controller writes status, so what it last wrote is never older than the cache,
     // and often newer: deriving from it keeps timestamps stable while the cache catches up.

@@ -13,7 +13,11 @@ const WARNING_PHASES: ReadonlySet<RunPhase> = new Set(['failed', 'unschedulable'
  * alone (a restart count, replicas ready) tells nothing new, so a run gets a handful of Events, not
  * one per write. The action is the phase, the reason and note are the status's reason and message.
  */
-export function runEvent(run: Run, previous: RunStatus | undefined, status: RunStatus): EventRecord | undefined {
+export function runEvent(
+  run: Pick<Run, 'metadata'>,
+  previous: RunStatus | undefined,
+  status: RunStatus,
+): EventRecord | undefined {
   const { phase, reason } = status;
   // deriveStatus always sets both; a status without them has no story to tell.
   if (!phase || !reason) return undefined;

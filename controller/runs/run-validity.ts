@@ -1,7 +1,7 @@
 import { ApiException } from '@kubernetes/client-node';
 import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
 import { REASON, type RunReason } from '../api/reasons.js';
-import type { LeafRun } from '../api/composition.js';
+import type { LeafRunSummary } from './cached-run.js';
 import { asksForGpu, effectivePool } from './effective-pool.js';
 import { GPU_RESOURCE } from '../../model/pools.js';
 
@@ -15,7 +15,7 @@ export interface Invalidity {
  * the platform's config has changed since it was submitted. Undefined when it can start.
  */
 export function invalidity(
-  run: LeafRun,
+  run: LeafRunSummary,
   team: TeamDefaults | undefined,
   defaults: PlatformDefaults,
 ): Invalidity | undefined {

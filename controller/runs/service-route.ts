@@ -1,6 +1,7 @@
 import type { V1Ingress, V1ObjectMeta } from '@kubernetes/client-node';
 import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
 import type { Run } from '../api/run.js';
+import type { RunSummary } from './cached-run.js';
 
 /** Where an external service run is served: a path of its own under its team's runs host. */
 export interface ServiceRoute {
@@ -10,7 +11,7 @@ export interface ServiceRoute {
   readonly url: string;
 }
 
-export function serviceRoute(run: Run, team: TeamDefaults): ServiceRoute | undefined {
+export function serviceRoute(run: RunSummary, team: TeamDefaults): ServiceRoute | undefined {
   if (run.spec.kind !== 'service' || !run.spec.service?.isExternal) return undefined;
   const path = `/${run.metadata.name}`;
   return { host: team.servicesHost, path, url: `https://${team.servicesHost}${path}/` };

@@ -1,5 +1,5 @@
 import type { TeamDefaults } from '../api/platform-defaults.js';
-import type { LeafRun } from '../api/composition.js';
+import type { LeafRunSummary } from './cached-run.js';
 import { kindOf } from './kinds/registry.js';
 
 export type AdmissionDecision =
@@ -17,9 +17,12 @@ export type AdmissionDecision =
     };
 
 /** GPUs a run holds while admitted, as its kind counts them. */
-const gpusOf = (run: LeafRun): number => kindOf(run.spec.kind).gpus(run);
+const gpusOf = (run: LeafRunSummary): number => kindOf(run.spec.kind).gpus(run);
 
-const created = (run: LeafRun) => new Date(String(run.metadata['creationTimestamp'] ?? 0)).getTime();
+/** What the queue reads of a run, whatever the cache keeps of it: its identity and age. */
+type QueuedRun = Pick<LeafRunSummary, 'metadata'>;
+
+const created = (run: QueuedRun) => new Date(String(run.metadata['creationTimestamp'] ?? 0)).getTime();
 
 /**
  * Team quotas as a FIFO queue: a run is admitted when it, and every run of its team that arrived
@@ -37,7 +40,7 @@ export class TeamAdmission {
   private nextArrival = 0;
 
   /** Records that a run arrived; the first call for a run fixes its place in its team's queue. */
-  noteArrival(run: LeafRun): void {
+  noteArrival(run: QueuedRun): void {
     const uid = String(run.metadata.uid);
     if (this.arrivals.has(uid)) return;
     this.arrivals.set(uid, this.nextArrival++);
@@ -45,28 +48,28 @@ export class TeamAdmission {
   }
 
   /** After a (re)start, the runs already there queue in creation order, then by name. */
-  noteExisting(runs: readonly LeafRun[]): void {
+  noteExisting(runs: readonly QueuedRun[]): void {
     [...runs]
       .sort((a, b) => created(a) - created(b) || a.metadata.name.localeCompare(b.metadata.name))
       .forEach((run) => this.noteArrival(run));
   }
 
-  private byArrival = (a: LeafRun, b: LeafRun): number =>
+  private byArrival = (a: QueuedRun, b: QueuedRun): number =>
     (this.arrivals.get(String(a.metadata.uid)) ?? Infinity) - (this.arrivals.get(String(b.metadata.uid)) ?? Infinity) ||
     created(a) - created(b);
 
-  private waitingIn(run: LeafRun): Set<string> {
+  private waitingIn(run: QueuedRun): Set<string> {
     const namespace = run.metadata.namespace ?? '';
     const set = this.waiting.get(namespace) ?? new Set<string>();
     this.waiting.set(namespace, set);
     return set;
   }
 
-  isAdmitted(run: LeafRun): boolean {
+  isAdmitted(run: QueuedRun): boolean {
     return this.admitted.has(String(run.metadata.uid));
   }
 
-  markAdmitted(run: LeafRun): void {
+  markAdmitted(run: LeafRunSummary): void {
     this.admitted.set(String(run.metadata.uid), gpusOf(run));
     this.waitingIn(run).delete(String(run.metadata.uid));
   }
@@ -77,13 +80,13 @@ export class TeamAdmission {
   }
 
   /** A run that finished or was stopped: it no longer holds or wants capacity. True if it held some. */
-  release(run: LeafRun): boolean {
+  release(run: QueuedRun): boolean {
     this.waitingIn(run).delete(String(run.metadata.uid));
     return this.admitted.delete(String(run.metadata.uid));
   }
 
   /** Forgets a deleted run entirely. */
-  forget(run: LeafRun): void {
+  forget(run: QueuedRun): void {
     this.release(run);
     this.arrivals.delete(String(run.metadata.uid));
   }
@@ -94,7 +97,7 @@ export class TeamAdmission {
    * One pass over them, and a sort of only the runs ahead when the first of them fits: a run deep
    * in a long queue is decided without ordering the whole queue.
    */
-  decide(run: LeafRun, teamRuns: () => readonly LeafRun[], team: TeamDefaults): AdmissionDecision {
+  decide(run: LeafRunSummary, teamRuns: () => readonly LeafRunSummary[], team: TeamDefaults): AdmissionDecision {
     const gpus = gpusOf(run);
     const held = this.admitted.get(String(run.metadata.uid));
     if (held !== undefined) return gpus <= held ? this.keep(run, gpus) : this.grow(run, gpus, held, teamRuns(), team);
@@ -107,7 +110,7 @@ export class TeamAdmission {
     }
     let usedRuns = 0;
     let usedGpus = 0;
-    const ahead: LeafRun[] = [];
+    const ahead: LeafRunSummary[] = [];
     for (const other of teamRuns()) {
       if (this.isAdmitted(other)) {
         usedRuns += 1;
@@ -124,7 +127,7 @@ export class TeamAdmission {
           ? `team ${team.team} uses ${usedGpus}/${team.gpu} GPUs`
           : undefined;
     // The head of the queue is usually what blocks a run; finding it needs no sort.
-    const head = ahead.reduce<LeafRun | undefined>(
+    const head = ahead.reduce<LeafRunSummary | undefined>(
       (first, r) => (!first || this.byArrival(r, first) < 0 ? r : first),
       undefined,
     );
@@ -144,12 +147,12 @@ export class TeamAdmission {
   }
 
   /** GPUs an admitted run holds: those it was admitted for, whatever its spec asks for since. */
-  private heldBy(run: LeafRun): number {
+  private heldBy(run: LeafRunSummary): number {
     return this.admitted.get(String(run.metadata.uid)) ?? 0;
   }
 
   /** An admitted run that asks for no more than it holds keeps its place, and holds only what it asks. */
-  private keep(run: LeafRun, gpus: number): AdmissionDecision {
+  private keep(run: LeafRunSummary, gpus: number): AdmissionDecision {
     const held = this.heldBy(run);
     this.admitted.set(String(run.metadata.uid), gpus);
     return gpus < held ? { admitted: true, freed: true } : { admitted: true };
@@ -161,10 +164,10 @@ export class TeamAdmission {
    * until the team's quota has room for the rest. It does not queue behind runs that arrived after it.
    */
   private grow(
-    run: LeafRun,
+    run: LeafRunSummary,
     gpus: number,
     held: number,
-    teamRuns: readonly LeafRun[],
+    teamRuns: readonly LeafRunSummary[],
     team: TeamDefaults,
   ): AdmissionDecision {
     const usedByOthers = teamRuns
@@ -192,7 +195,7 @@ export class TeamAdmission {
    * team's queue, as many as the team has free run slots (at least one). Only these need a
    * reconcile when capacity frees; the rest keep their place and refresh their position at resync.
    */
-  queueHead(teamRuns: readonly LeafRun[], team: TeamDefaults): LeafRun[] {
+  queueHead(teamRuns: readonly LeafRunSummary[], team: TeamDefaults): LeafRunSummary[] {
     const waiting = teamRuns.filter((r) => !this.isAdmitted(r));
     const free = Math.max(1, team.maxConcurrentRuns - (teamRuns.length - waiting.length));
     return waiting.sort(this.byArrival).slice(0, free);

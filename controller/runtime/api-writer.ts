@@ -1,4 +1,5 @@
 import { ApiException, HttpMethod, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { apiFailure } from './api-failure.js';
 import { requestApi } from './kube-config.js';
 
 /** What an object must still be for a deletion to go ahead. */
@@ -96,20 +97,6 @@ export class ApiWriter {
       await response.body.dump();
       return;
     }
-    const text = await response.body.text();
-    let status: { message?: string } | string = text;
-    try {
-      status = JSON.parse(text) as { message?: string };
-    } catch {
-      // not a Status: keep the text
-    }
-    const message = typeof status === 'string' ? status : (status.message ?? text);
-    const headers = Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, String(v)]));
-    throw new ApiException(
-      response.statusCode,
-      `HTTP ${response.statusCode} from ${method} ${path}: ${message}`,
-      status,
-      headers,
-    );
+    throw await apiFailure(response, method, path);
   }
 }

@@ -9,6 +9,7 @@ import {
   type ListPromise,
 } from '@kubernetes/client-node';
 import { requestApi } from './kube-config.js';
+import { ListItemReader } from './list-items.js';
 
 /**
  * The API server sends a bookmark on every watch about once a minute, so a watch silent for
@@ -137,43 +138,49 @@ export class StreamingWatch<T = unknown> extends Watch {
 
 /**
  * client-node's makeInformer, over a StreamingWatch, with an optional field selector, and an
- * optional transform applied to every object, listed or watched, before it is cached.
+ * optional transform applied to every object, listed or watched, before it is cached. Listed
+ * objects are transformed one by one as the list arrives (list-items.ts), so that a trimmed cache
+ * never holds the whole collection at full size, not even while it lists.
  */
 export function makeStreamingInformer<T extends KubernetesObject>(
   kc: KubeConfig,
   path: string,
   options: { labelSelector?: string; fieldSelector?: string; transform?: Transform<T>; list?: ListPromise<T> } = {},
 ): ListWatch<T> {
-  const { labelSelector, fieldSelector, transform } = options;
-  const list = options.list ?? (() => listByPath<T>(kc, path, { labelSelector, fieldSelector }));
-  const listTransformed: ListPromise<T> = transform
+  const { labelSelector, fieldSelector, transform, list } = options;
+  const listTransformed: ListPromise<T> = list
     ? async () => {
         const listed = await list();
-        listed.items.forEach(transform);
+        if (transform) listed.items.forEach(transform);
         return listed;
       }
-    : list;
+    : () => listByPath<T>(kc, path, { labelSelector, fieldSelector }, transform);
   const watch = new StreamingWatch(kc, INACTIVITY_MS, transform);
   return new ListWatch<T>(path, watch, listTransformed, false, labelSelector, fieldSelector);
 }
 
 /**
  * Lists a collection as the API server sends it, on the same transport as the watches: the objects
- * are cached as watch events deliver them, plain JSON, whatever the resource.
+ * are cached as watch events deliver them, plain JSON, whatever the resource. Each item is parsed,
+ * and handed to `each`, as soon as it has arrived.
  */
 export async function listByPath<T extends KubernetesObject>(
   kc: KubeConfig,
   path: string,
   selectors: { labelSelector?: string; fieldSelector?: string } = {},
+  each?: (item: T) => void,
 ): Promise<KubernetesListObject<T>> {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(selectors)) if (value) query.set(key, value);
   const response = await requestApi(kc, HttpMethod.GET, `${path}${query.size > 0 ? `?${query}` : ''}`, {
     headers: { accept: 'application/json' },
   });
-  const text = await response.body.text();
   if (response.statusCode >= 300) {
+    const text = await response.body.text();
     throw new Error(`HTTP ${response.statusCode} ${STATUS_CODES[response.statusCode] ?? ''} from GET ${path}: ${text}`);
   }
-  return JSON.parse(text) as KubernetesListObject<T>;
+  const reader = new ListItemReader<T>(each);
+  response.body.setEncoding('utf8');
+  for await (const chunk of response.body) reader.write(chunk as string);
+  return reader.end();
 }

@@ -18,7 +18,7 @@
  * with whether it is met.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,7 @@ import { withPooledConnections } from '../../controller/runtime/kube-config.js';
 import { crdsIn } from '../../stacks/deploy/crd-files.js';
 import { applyOrThrow, installCrds } from '../../local-cluster/server-side-apply.js';
 import { kubeconfigYaml, startCluster, stopCluster } from '../../local-cluster/control-plane.js';
+import { cpuSeconds, inParallel, memoryMiB } from '../support/process-figures.js';
 
 const N = Number(process.env['BENCH_RUNS'] ?? 500);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
@@ -61,15 +62,6 @@ const median = (values: number[]) => {
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
 
-async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await fn(items[next++] as T);
-    }),
-  );
-}
-
 /** The local platform, plus a team with room for the whole benchmark and one with a small quota for the backlog. */
 function benchConfig() {
   const input = structuredClone(environments['local']) as PlatformConfigInput;
@@ -80,19 +72,6 @@ function benchConfig() {
     { name: 'backlog', members: [], quota: { ...quota, maxConcurrentRuns: 5 } },
   ];
   return validatePlatformConfig('local', input);
-}
-
-/** CPU seconds a process has used so far (user + system), from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function peakRssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmHWM:'));
-  return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024;
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'plinth-bench-cluster-'));
@@ -180,7 +159,7 @@ try {
     if (exited && !stopping) throw new Error(`the controller exited (${exited}); its log is in ${CONTROLLER_LOG}`);
   };
   let peak = 0;
-  const sampler = setInterval(() => (peak = exited ? peak : Math.max(peak, peakRssMiB(pid))), 500);
+  const sampler = setInterval(() => (peak = exited ? peak : Math.max(peak, memoryMiB(pid, 'VmHWM'))), 500);
   await new Promise((r) => setTimeout(r, 3000));
 
   // Informers (list, then watch, re-established if dropped) rather than polling lists, which would
@@ -374,7 +353,7 @@ try {
   await new Promise((r) => setTimeout(r, 2000));
   clearInterval(sampler);
   running();
-  peak = Math.max(peak, peakRssMiB(pid));
+  peak = Math.max(peak, memoryMiB(pid, 'VmHWM'));
   stopping = true;
   tracking = false;
   await Promise.all([runInformer.stop(), jobInformer.stop()]);

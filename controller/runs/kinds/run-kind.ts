@@ -3,6 +3,7 @@ import type { ManagedResource } from '../../api/children.js';
 import type { PlatformDefaults, TeamDefaults } from '../../api/platform-defaults.js';
 import type { LeafKindName } from '../../api/run.js';
 import type { LeafRun } from '../../api/composition.js';
+import type { LeafRunSummary } from '../cached-run.js';
 import type { Diagnosis, MountFailureOf } from '../diagnosis.js';
 
 /** What a kind needs to know of the platform and the run's team to say what the run becomes. */
@@ -50,10 +51,13 @@ export interface RunKind<K extends LeafKindName = LeafKindName> {
    * job run's spec is frozen too). `on-change`: they follow the run's spec, compared by a hash.
    */
   readonly updates: 'never' | 'on-change';
-  /** The children the run should have now, one per resource in `children` at most, primary first. */
+  /**
+   * The children the run should have now, one per resource in `children` at most, primary first:
+   * from the whole run, which a summary in the cache (cached-run.ts) is not.
+   */
   desired(run: LeafRun, context: KindContext): KubernetesObject[];
-  /** How the workload is doing, from its children and pods. */
-  observe(run: LeafRun, observed: WorkloadObservation, context: KindContext): WorkloadState;
-  /** GPUs the run holds while admitted, counted against its team's quota. */
-  gpus(run: LeafRun): number;
+  /** How the workload is doing, from its children and pods, and what the cache keeps of the run. */
+  observe(run: LeafRunSummary, observed: WorkloadObservation, context: KindContext): WorkloadState;
+  /** GPUs the run holds while admitted, counted against its team's quota, from what the cache keeps. */
+  gpus(run: LeafRunSummary): number;
 }

@@ -69,7 +69,7 @@ export const serviceKind: RunKind<'service'> = {
   },
 };
 
-const replicasOf = (section: ServiceSection): number => section.replicas ?? 1;
+const replicasOf = (section: Pick<ServiceSection, 'replicas'>): number => section.replicas ?? 1;
 
 function deploymentDiagnosis(deployment: V1Deployment, observed: WorkloadObservation): Diagnosis {
   const want = deployment.spec?.replicas ?? 1;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { stripManagedFields } from '../../../controller/runtime/cache-trim.js';
 import { makeStreamingInformer, StreamingWatch } from '../../../controller/runtime/streaming-watch.js';
 
@@ -153,6 +153,53 @@ describe('StreamingWatch', () => {
     open.end();
     expect(handled).toEqual([{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }]);
     expect(informer.list()).toEqual([{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }]);
+  });
+
+  it('lists from the API server item by item, transforming each one as it arrives', async () => {
+    const list = JSON.stringify({
+      kind: 'ConfigMapList',
+      items: [{ metadata: { name: 'a', managedFields: [{}] } }, { metadata: { name: 'b', managedFields: [{}] } }],
+      metadata: { resourceVersion: '3' },
+    });
+    const listed = list.indexOf('{"metadata":{"name":"b"');
+    const transformed: string[] = [];
+    /** What had been transformed when the server sent the rest of the list. */
+    let beforeRest: string[] | undefined;
+    replies.push((res, req) => {
+      expect(new URL(req.url ?? '', 'http://localhost').searchParams.get('labelSelector')).toBe('x=y');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // The first item arrives whole; the rest waits until the client has read it, for 2 s at most.
+      res.write(list.slice(0, listed));
+      const deadline = Date.now() + 2000;
+      const sendRest = () => {
+        if (transformed.length === 0 && Date.now() < deadline) return void setTimeout(sendRest, 5);
+        beforeRest = [...transformed];
+        res.end(list.slice(listed));
+      };
+      sendRest();
+    });
+    const watched = new Promise<ServerResponse>((resolve) =>
+      replies.push((res) => {
+        res.writeHead(200);
+        res.flushHeaders();
+        resolve(res);
+      }),
+    );
+    const informer = makeStreamingInformer(localConfig(), '/api/v1/configmaps', {
+      labelSelector: 'x=y',
+      transform: (object: KubernetesObject) => {
+        transformed.push(object.metadata?.name ?? '');
+        stripManagedFields(object);
+      },
+    });
+    await informer.start();
+    const open = await watched;
+    await informer.stop();
+    open.end();
+    expect(beforeRest).toEqual(['a']);
+    expect(transformed).toEqual(['a', 'b']);
+    expect(informer.list()).toEqual([{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }]);
+    expect(informer.latestResourceVersion()).toBe('3');
   });
 
   it("resumes an informer's next watch from the last bookmark, without listing again", async () => {
