@@ -75,9 +75,14 @@ export class TeamNamespace extends Construct {
           pods: k8s.Quantity.fromNumber(team.quota.pods),
           services: k8s.Quantity.fromNumber(team.quota.services),
           'count/ingresses.networking.k8s.io': k8s.Quantity.fromNumber(team.quota.ingresses),
-          [`count/${RUN_PLURAL}.${RUN_GROUP}`]: k8s.Quantity.fromNumber(team.quota.runs),
         },
       },
+    });
+    // A quota of its own: every create of an object a quota counts updates that quota's status, so
+    // Runs submitted in bulk would otherwise conflict with the pods their Jobs create.
+    new k8s.KubeResourceQuota(this, 'run-quota', {
+      metadata: metadata('team-runs'),
+      spec: { hard: { [`count/${RUN_PLURAL}.${RUN_GROUP}`]: k8s.Quantity.fromNumber(team.quota.runs) } },
     });
     // Backstops of what the Run CRD refuses, for pods however they come to be: none of a system
     // priority class, which would preempt any other team's pods, and none whose pod affinity

@@ -216,7 +216,7 @@ describe('a hostile team member cannot hurt another team', () => {
 
     it("caps how many Runs a team stores, by the team's quota", async () => {
       const core = kubeConfigAs('admin').makeApiClient(CoreV1Api);
-      const quota = (await core.readNamespacedResourceQuota({ name: 'team-quota', namespace: OWN })) as V1ResourceQuota;
+      const quota = (await core.readNamespacedResourceQuota({ name: 'team-runs', namespace: OWN })) as V1ResourceQuota;
       expect(quantityValue(quota.spec?.hard?.['count/runs.plinth.dev'] ?? 0)).toBe(2000);
       const used = Number(quota.status?.used?.['count/runs.plinth.dev'] ?? 0);
       // A tighter cap than the platform's, to reach it with two runs.

@@ -232,6 +232,15 @@ interface Refused {
 
 /** Creates a run as a team editor; resolves to undefined if taken, or to the refusal. */
 async function create(c: Case): Promise<Refused | undefined> {
+  for (;;) {
+    const refused = await createOnce(c);
+    // Quota admission updates the team's quota on every create, and a create racing another may
+    // lose that update: the conflict is the quota's, not the run's, and any client retries it.
+    if (refused?.code !== 409 || !refused.message.includes('resourcequotas')) return refused;
+  }
+}
+
+async function createOnce(c: Case): Promise<Refused | undefined> {
   try {
     await editor()
       .makeApiClient(CustomObjectsApi)

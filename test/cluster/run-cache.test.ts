@@ -47,8 +47,11 @@ const all = [holder, ...stopped, ...waiting, ...admitted, small, largeService, s
 /** Every unfinished run is reconciled this often: a GET per reconcile would show within seconds. */
 const RESYNC_MS = 1000;
 
-/** Args past the limit of a whole cached spec, each run's its own. */
-const argsOf = (name: string) => Array.from({ length: 64 }, (_, i) => `--${name}-${i}=${'x'.repeat(400)}`);
+/**
+ * Args within a container's text budget, each run's its own; given to the main container and an
+ * init container, they take the spec past the limit of a whole cached spec.
+ */
+const argsOf = (name: string) => Array.from({ length: 32 }, (_, i) => `--${name}-${i}=${'x'.repeat(400)}`);
 
 let manager: Manager;
 let metrics: ReturnType<typeof createMetrics>;
@@ -93,7 +96,7 @@ describe('the Run cache', () => {
         kind: 'job',
         pool: 'cpu',
         environment: { annotations: long },
-        job: { container: { image, args: argsOf(name) } },
+        job: { container: { image, args: argsOf(name) }, init: [{ image, args: argsOf(name) }] },
       });
     }
     await submit(small, {
@@ -109,7 +112,11 @@ describe('the Run cache', () => {
       await submit(name, {
         kind: 'service',
         pool: 'cpu',
-        service: { container: { image, ...(args ? { args: [...args] } : {}) }, ports: [{ port: 8080 }] },
+        service: {
+          container: { image, ...(args ? { args: [...args] } : {}) },
+          ...(args ? { init: [{ image, args: [...args] }] } : {}),
+          ports: [{ port: 8080 }],
+        },
       });
     }
     for (const name of waiting) await submit(name, gpuRun);

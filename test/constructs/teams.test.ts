@@ -29,8 +29,9 @@ describe.each(ENVIRONMENTS)('team namespaces in %s', (env) => {
         pods: team.quota.pods,
         services: team.quota.services,
         'count/ingresses.networking.k8s.io': team.quota.ingresses,
-        'count/runs.plinth.dev': team.quota.runs,
       });
+      const runs = find(objects, 'ResourceQuota', 'team-runs', `plinth-${name}`) as unknown as Quota;
+      expect(runs.spec.hard).toEqual({ 'count/runs.plinth.dev': team.quota.runs });
     },
   );
 

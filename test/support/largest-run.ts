@@ -1,5 +1,6 @@
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { RUN_API_VERSION, RUN_GROUP, RUN_KIND, RUN_PLURAL, RUN_VERSION, RunSpec } from '../../controller/api/run.js';
+import { CONTAINER_LIMITS, type Container } from '../../controller/api/container.js';
 
 /**
  * The largest Run of kind job the Run schema lets a team store, built by walking the schema
@@ -200,6 +201,9 @@ export function largestRunSpec(options: LargestRunOptions): LargestRun {
   };
 
   const spec = value(RunSpec as unknown as Schema, 'spec', '') as RunSpec;
+  for (const container of [spec.job?.container, ...(spec.job?.init ?? [])]) {
+    if (container) fitTextBudget(container);
+  }
   if (options.annotations) {
     spec.environment = {
       ...spec.environment,
@@ -207,6 +211,22 @@ export function largestRunSpec(options: LargestRunOptions): LargestRun {
     };
   }
   return { spec, unbounded: [...unbounded].sort() };
+}
+
+/**
+ * Shortens a container's command, args and env values, each filled to its own bound, to share the
+ * text budget the CRD holds them to together (CONTAINER_LIMITS): its every item is kept, each of
+ * an equal share, so that the run is as large as the budget allows rather than refused.
+ */
+function fitTextBudget(container: Container): void {
+  const items = (container.command?.length ?? 0) + (container.args?.length ?? 0) + (container.env?.length ?? 0);
+  if (items === 0) return;
+  const share = Math.floor(CONTAINER_LIMITS.textBudget / items);
+  // The end of a filled string is its tag, which keeps items unique.
+  const cut = (text: string) => text.slice(-share);
+  if (container.command) container.command = container.command.map(cut);
+  if (container.args) container.args = container.args.map(cut);
+  container.env = container.env?.map((e) => (e.value === undefined ? e : { ...e, value: cut(e.value) }));
 }
 
 /** A field path of an API server error, as largestRunSpec names fields: without indices or keys. */
