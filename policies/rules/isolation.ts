@@ -1,11 +1,17 @@
 import { GPU_RESOURCE } from '../../model/pools.js';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import { RUN_SERVICE_ACCOUNT, TEAM_ADMIN_GUARDS } from '../../model/names.js';
-import type { V1MatchResources } from '@kubernetes/client-node';
+import type { V1LimitRangeSpec, V1MatchResources, V1ResourceQuotaSpec } from '@kubernetes/client-node';
+import { RUN_GROUP, RUN_PLURAL } from '../../controller/api/run.js';
+import { SYSTEM_PRIORITY_CLASSES } from '../../model/priority-classes.js';
+import { quantityValue } from '../../model/quantity.js';
 import { selects } from '../label-selector.js';
 import type { Finding, Rule } from '../rule.js';
 import { isAnyAddress } from '../../model/network-destination.js';
 import type { PolicyResource } from '../resource.js';
+
+/** What a team's quotas must count, so that no team fills what every team shares. */
+const COUNTED = ['pods', 'services', 'count/ingresses.networking.k8s.io', `count/${RUN_PLURAL}.${RUN_GROUP}`];
 
 const isTeamNamespace = (r: PolicyResource) => r.kind === 'Namespace' && Boolean(r.labels[PLINTH_LABELS.team]);
 const inNamespace = (all: readonly PolicyResource[], kind: string, namespace: string) =>
@@ -112,6 +118,58 @@ export const isolationRules: Rule[] = [
           field: 'metadata.labels["pod-security.kubernetes.io/enforce"]',
           message: 'enforces no Pod Security Standard',
         });
+      }
+      return findings;
+    },
+  },
+  {
+    id: 'team-namespace-bounds',
+    severity: 'error',
+    rationale:
+      "A team bounded only in CPU, memory and GPUs can still hurt the others: fill the nodes' pod slots, store Runs until the controller runs out of memory, preempt with a system priority class, or keep their pods off every node with cross-namespace pod anti-affinity.",
+    remediation: `Give the namespace ResourceQuotas on ${COUNTED.join(', ')}; one of hard pods 0 scoped to the PriorityClasses ${SYSTEM_PRIORITY_CLASSES.join(', ')}; one of hard pods 0 with the CrossNamespacePodAffinity scope; and a LimitRange with a Container min.`,
+    kinds: ['Namespace'],
+    check(r, context) {
+      if (!isTeamNamespace(r)) return [];
+      const quotas = inNamespace(context.all, 'ResourceQuota', r.name).map(
+        (q) => (q.body['spec'] ?? {}) as V1ResourceQuotaSpec,
+      );
+      const refusesAllPods = (q: V1ResourceQuotaSpec) => quantityValue(q.hard?.['pods'] ?? 1) === 0;
+      const findings: Finding[] = COUNTED.filter((key) => !quotas.some((q) => q.hard?.[key] !== undefined)).map(
+        (key) => ({ field: 'metadata.name', message: `has no ResourceQuota counting ${key}` }),
+      );
+      const systemClassesRefused = quotas.some(
+        (q) =>
+          refusesAllPods(q) &&
+          (q.scopeSelector?.matchExpressions ?? []).some(
+            (e) =>
+              e.scopeName === 'PriorityClass' &&
+              e.operator === 'In' &&
+              SYSTEM_PRIORITY_CLASSES.every((c) => e.values?.includes(c)),
+          ),
+      );
+      if (!systemClassesRefused) {
+        findings.push({
+          field: 'metadata.name',
+          message: 'has no ResourceQuota refusing pods of the system priority classes',
+        });
+      }
+      if (!quotas.some((q) => refusesAllPods(q) && (q.scopes ?? []).includes('CrossNamespacePodAffinity'))) {
+        findings.push({
+          field: 'metadata.name',
+          message: 'has no ResourceQuota refusing pods with cross-namespace pod affinity',
+        });
+      }
+      const limitRanges = inNamespace(context.all, 'LimitRange', r.name).map(
+        (l) => (l.body['spec'] ?? {}) as V1LimitRangeSpec,
+      );
+      const hasMinimum = limitRanges.some((l) =>
+        l.limits.some(
+          (item) => item.type === 'Container' && item.min?.['cpu'] !== undefined && item.min['memory'] !== undefined,
+        ),
+      );
+      if (!hasMinimum) {
+        findings.push({ field: 'metadata.name', message: 'has no LimitRange with a minimum Container request' });
       }
       return findings;
     },

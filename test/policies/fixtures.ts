@@ -225,6 +225,15 @@ export const FIXTURES: Record<string, { violating: Fixture; passing: Fixture }> 
     },
     passing: { resources: team(), subject: 'Namespace plinth-nlp' },
   },
+  'team-namespace-bounds': {
+    violating: {
+      resources: team((o) =>
+        o.filter((x) => !(x.kind === 'ResourceQuota' && x.metadata.name === 'no-system-priority')),
+      ),
+      subject: 'Namespace plinth-nlp',
+    },
+    passing: { resources: team(), subject: 'Namespace plinth-nlp' },
+  },
   'team-admin-guard': {
     violating: {
       // Bound, but only to warn: the request goes through.
