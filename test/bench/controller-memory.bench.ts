@@ -34,10 +34,9 @@ import { nodeHeapLimitMiB, nodeOptions, platformDefaults } from '../../construct
 import { renderPlatform } from '../../constructs/platform.js';
 import { kubeconfigYaml, startCluster, stopCluster } from '../../local-cluster/control-plane.js';
 import { DURATION_ANNOTATION } from '../../local-cluster/kwok-stages.js';
-import { applyOrThrow, installCrds } from '../../local-cluster/server-side-apply.js';
+import { applyPlatform } from '../../local-cluster/apply-platform.js';
 import { validatePlatformConfig } from '../../model/config/validate.js';
 import { CONTROLLER_NAME } from '../../model/names.js';
-import { crdsIn } from '../../stacks/deploy/crd-files.js';
 import { environments } from '../../stacks/environments/index.js';
 import { UNBOUNDED, fitLargestRun, type FittedRun } from '../support/largest-run.js';
 import { inParallel, memoryMiB } from '../support/process-figures.js';
@@ -104,13 +103,10 @@ try {
   const state = await startCluster({ dir, jobDurationMs: 1000 });
   const admin = withPooledConnections(new KubeConfig());
   admin.loadFromFile(state.kubeconfig);
-  await installCrds(admin, crdsIn());
-  const objects = renderPlatform(config).flatMap((c) => c.objects as never[]);
-  await applyOrThrow(
+  await applyPlatform(
     admin,
-    objects.filter((o: { kind: string }) => o.kind === 'Namespace'),
+    renderPlatform(config).flatMap((c) => c.objects as never[]),
   );
-  await applyOrThrow(admin, objects);
   const runsApi = admin.makeApiClient(CustomObjectsApi);
   const create = (namespace: string, name: string, spec: RunSpec) =>
     runsApi.createNamespacedCustomObject({

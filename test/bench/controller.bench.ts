@@ -31,8 +31,7 @@ import { validatePlatformConfig } from '../../model/config/validate.js';
 import { renderPlatform } from '../../constructs/platform.js';
 import { environments } from '../../stacks/environments/index.js';
 import { withPooledConnections } from '../../controller/runtime/kube-config.js';
-import { crdsIn } from '../../stacks/deploy/crd-files.js';
-import { applyOrThrow, installCrds } from '../../local-cluster/server-side-apply.js';
+import { applyPlatform } from '../../local-cluster/apply-platform.js';
 import { kubeconfigYaml, startCluster, stopCluster } from '../../local-cluster/control-plane.js';
 import { cpuSeconds, inParallel, memoryMiB } from '../support/process-figures.js';
 
@@ -94,13 +93,10 @@ try {
   // pays a TLS handshake per request.
   withPooledConnections(admin);
   const config = benchConfig();
-  await installCrds(admin, crdsIn());
-  const objects = renderPlatform(config).flatMap((c) => c.objects as never[]);
-  await applyOrThrow(
+  await applyPlatform(
     admin,
-    objects.filter((o: { kind: string }) => o.kind === 'Namespace'),
+    renderPlatform(config).flatMap((c) => c.objects as never[]),
   );
-  await applyOrThrow(admin, objects);
   const core = admin.makeApiClient(CoreV1Api);
   const batch = admin.makeApiClient(BatchV1Api);
   const runsApi = admin.makeApiClient(CustomObjectsApi);
