@@ -102,7 +102,6 @@ export function deployAws(stack: StackConfig): StackOutputs {
       secrets: [
         {
           name: PLACEHOLDERS.databaseSecret,
-          scope: 'platform',
           stringData: pulumi
             .secret(databasePassword)
             .apply((password): Record<string, string> => ({ username: DATABASE_USER, password })),
