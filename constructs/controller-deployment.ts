@@ -9,7 +9,7 @@ import {
   type TeamDefaults,
 } from '../controller/api/platform-defaults.js';
 import type { PlatformConfig } from '../model/config/schema.js';
-import { artifactConnection } from '../model/artifacts.js';
+import { teamArtifactConnection } from '../model/artifacts.js';
 import { CoreService } from './core-service.js';
 import { runConnection, teamConnections } from '../model/connections.js';
 import { teamPriorityClasses } from '../model/priority-classes.js';
@@ -29,9 +29,14 @@ import {
 } from '../model/names.js';
 import { controllerRules } from '../controller/api/children.js';
 
+/** How a team's runs reach the artifact store: with the team's credential, never the platform's. */
+function artifactWiring(config: PlatformConfig, team: string): TeamDefaults['artifacts'] {
+  const { env, volumes, volumeMounts } = teamArtifactConnection(config.artifacts, team);
+  return { env, volumes, volumeMounts };
+}
+
 /** The defaults the controller applies to runs, derived from the config (nothing restated). */
 export function platformDefaults(config: PlatformConfig): PlatformDefaults {
-  const artifacts = artifactConnection(config.artifacts);
   const pools = Object.fromEntries(
     runPools(config).map((name) => [name, { gpu: isGpuPool(config, name), ...poolPlacement(config, name) }]),
   );
@@ -51,6 +56,7 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
           priorityClasses: teamPriorityClasses(config, t),
           serviceAccounts: Object.fromEntries(t.serviceAccounts.map((a) => [a.name, { mountToken: a.mountToken }])),
           servicesHost: teamRunsHost(config, t.name),
+          artifacts: artifactWiring(config, t.name),
         },
       ];
     }),
@@ -66,11 +72,6 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
     externalServices: {
       ingressClassName: config.ingress.className,
       tlsSecretName: tlsSecretName(config, RUNS_CERTIFICATE),
-    },
-    artifacts: {
-      env: artifacts.env,
-      volumes: artifacts.volumes,
-      volumeMounts: artifacts.volumeMounts,
     },
     connections: Object.fromEntries(config.connections.map((c) => [c.name, runConnection(c)])),
     teams,

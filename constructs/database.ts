@@ -20,6 +20,7 @@ import {
 import { componentLabels, selectorLabels } from '../model/labels.js';
 import { hostDestination } from '../model/network-destination.js';
 import { TRACKING_COMPONENT } from '../model/names.js';
+import { databaseBackupsPrefix, storeUri } from '../model/store-layout.js';
 import { corePlacement } from '../model/pools.js';
 import {
   AllowTraffic,
@@ -203,11 +204,15 @@ export class Database extends Construct {
   }
 }
 
+/**
+ * Base backups and WAL go under their own prefix with the platform's credential, which no team
+ * holds: a team's credential reaches only its own prefixes (model/store-access.ts).
+ */
 function barmanObjectStore(config: PlatformConfig): ClusterSpecBackupBarmanObjectStore {
   const store = config.artifacts;
   if (store.kind === 's3') {
     return {
-      destinationPath: `s3://${store.bucket}/${store.prefix}/postgres`,
+      destinationPath: storeUri('s3', store.bucket, databaseBackupsPrefix(store.prefix)),
       endpointUrl: store.endpoint,
       s3Credentials:
         'secret' in store.credentials
@@ -225,7 +230,7 @@ function barmanObjectStore(config: PlatformConfig): ClusterSpecBackupBarmanObjec
   }
   if (store.kind === 'gcs') {
     return {
-      destinationPath: `gs://${store.bucket}/${store.prefix}/postgres`,
+      destinationPath: storeUri('gs', store.bucket, databaseBackupsPrefix(store.prefix)),
       googleCredentials:
         'secret' in store.credentials
           ? { applicationCredentials: { name: store.credentials.secret.name, key: store.credentials.secret.key } }

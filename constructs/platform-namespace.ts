@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import type { PlatformConfig } from '../model/config/schema.js';
 import { APP_LABELS, componentLabels, podSecurityLabels, selectorLabels } from '../model/labels.js';
-import { CONTROLLER_COMPONENT, teamNamespaceName, TRACKING_COMPONENT } from '../model/names.js';
+import { CONTROLLER_COMPONENT, STORE_USERS_COMPONENT, teamNamespaceName, TRACKING_COMPONENT } from '../model/names.js';
 import { CNPG_CLUSTER_LABEL, DATABASE_POD_LABELS } from './database.js';
 import { AllowTraffic, artifactStoreEgress, DenyByDefault, namespacePeer, podsPeer, tcp } from './network-policies.js';
 
@@ -44,6 +44,8 @@ export class PlatformNamespace extends Construct {
           from: [
             ...config.teams.map((t) => namespacePeer(teamNamespaceName(config, t.name))),
             podsPeer(selectorLabels(TRACKING_COMPONENT)),
+            // The Job `pulumi up` runs to make each team's user through the store's admin API.
+            podsPeer(selectorLabels(STORE_USERS_COMPONENT)),
             ...(db.kind === 'cloudnative-pg' && db.backup.enabled ? [podsPeer(DATABASE_POD_LABELS)] : []),
           ],
           ports: [tcp(store.port)],

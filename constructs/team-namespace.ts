@@ -5,7 +5,7 @@ import type { Team } from '../model/config/teams.js';
 import { GPU_RESOURCE } from '../model/pools.js';
 import { RUN_GROUP, RUN_PLURAL } from '../controller/api/run.js';
 import { SYSTEM_PRIORITY_CLASSES } from '../model/priority-classes.js';
-import { artifactConnection } from '../model/artifacts.js';
+import { teamArtifactConnection } from '../model/artifacts.js';
 import { TlsCertificate } from './ingress.js';
 import {
   teamRunsHost,
@@ -134,18 +134,18 @@ export class TeamNamespace extends Construct {
       });
     }
 
+    // Every account a run may act as carries the team's own workload identity, if the store has
+    // one, whose trust names exactly these accounts.
+    const annotations = teamArtifactConnection(config.artifacts, team.name).serviceAccountAnnotations;
     new k8s.KubeServiceAccount(this, 'run-service-account', {
-      metadata: {
-        ...metadata(RUN_SERVICE_ACCOUNT),
-        annotations: artifactConnection(config.artifacts).serviceAccountAnnotations,
-      },
+      metadata: { ...metadata(RUN_SERVICE_ACCOUNT), annotations },
       automountServiceAccountToken: false,
     });
     // The accounts the config gives the team's runs: the platform makes them, so that no other
     // account of the namespace, whatever a team admin binds to it, can carry a run.
     for (const account of team.serviceAccounts) {
       new k8s.KubeServiceAccount(this, `service-account-${account.name}`, {
-        metadata: metadata(account.name),
+        metadata: { ...metadata(account.name), annotations },
         automountServiceAccountToken: account.mountToken,
       });
     }

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import type { PlatformConfig } from '../model/config/schema.js';
-import { artifactConnection } from '../model/artifacts.js';
+import { trackingArtifactConnection } from '../model/artifacts.js';
 import { CoreService } from './core-service.js';
 import { databaseConnection, databaseEgress } from './database.js';
 import { componentLabels, selectorLabels } from '../model/labels.js';
@@ -21,7 +21,8 @@ export class TrackingServer extends Construct {
   constructor(scope: Construct, id: string, props: TrackingServerProps) {
     super(scope, id);
     const { config } = props;
-    const artifacts = artifactConnection(config.artifacts);
+    // Its own credential: every team's outputs and its default root, not the logs or Postgres's backups.
+    const artifacts = trackingArtifactConnection(config.artifacts);
     const db = databaseConnection(config);
 
     const labels = componentLabels(config.name, TRACKING_COMPONENT);
@@ -54,7 +55,7 @@ export class TrackingServer extends Construct {
       args: [
         '--host=0.0.0.0',
         `--port=${TRACKING_PORT}`,
-        `--default-artifact-root=${artifacts.uri}/mlflow`,
+        `--default-artifact-root=${artifacts.uri}`,
         '--expose-prometheus=/tmp/metrics',
       ],
       env: [

@@ -1,17 +1,20 @@
 import type { V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ArtifactStore } from './config/artifact-store.js';
+import { teamArtifactStoreSecretName } from './names.js';
 import { hostDestination, urlPort, type NetworkDestination } from './network-destination.js';
+import { storeUri, teamOutputsPrefix, trackingPrefix } from './store-layout.js';
 
 /** Where the artifact store's volume is mounted in run containers; connections may not mount over it. */
 export const ARTIFACTS_MOUNT_PATH = '/artifacts';
 
 /**
- * How a pod reaches the artifact store: env, credentials and mounts, derived from config once and
- * used by the tracking server, the controller's run defaults and the team ServiceAccounts.
+ * How a pod reaches the artifact store: env, credentials and mounts, derived from config once.
+ * There are two kinds of client, each with a credential of its own: the tracking server (the
+ * platform's) and each team's runs (the team's, reaching only its prefixes: model/store-access.ts).
  * Credentials are always references (Secret keys or a workload identity), never values.
  */
 export interface ArtifactConnection {
-  /** Root URI for logs and outputs, e.g. s3://bucket/prefix. */
+  /** Where the client writes: the tracking server's default artifact root, or the team's outputs. */
   readonly uri: string;
   readonly env: V1EnvVar[];
   readonly volumes: V1Volume[];
@@ -22,11 +25,31 @@ export interface ArtifactConnection {
 
 const GCS_CREDENTIALS_PATH = '/var/run/secrets/plinth/gcs';
 
-export function artifactConnection(store: ArtifactStore): ArtifactConnection {
+/** Whose credential a connection carries. */
+type Client = { readonly kind: 'tracking' } | { readonly kind: 'team'; readonly team: string };
+
+/** The identity a workload identity gives a client: the tracking server's, or the team's own. */
+function identityOf(client: Client, platform: string, byTeam: Record<string, string>): string {
+  if (client.kind === 'tracking') return platform;
+  const identity = byTeam[client.team];
+  // Config validation requires one per team, naming the field.
+  if (identity === undefined) throw new Error(`no workload identity for team "${client.team}"`);
+  return identity;
+}
+
+const secretOf = (client: Client, platform: string): string =>
+  client.kind === 'tracking' ? platform : teamArtifactStoreSecretName(client.team);
+
+function keyPrefixOf(client: Client, prefix: string): string {
+  return client.kind === 'tracking' ? trackingPrefix(prefix) : teamOutputsPrefix(prefix, client.team);
+}
+
+function connection(store: ArtifactStore, client: Client): ArtifactConnection {
   switch (store.kind) {
     case 's3': {
+      const uri = storeUri('s3', store.bucket, keyPrefixOf(client, store.prefix));
       const env: V1EnvVar[] = [
-        { name: 'PLINTH_ARTIFACTS_URI', value: `s3://${store.bucket}/${store.prefix}` },
+        { name: 'PLINTH_ARTIFACTS_URI', value: uri },
         { name: 'AWS_REGION', value: store.region },
       ];
       if (store.endpoint) {
@@ -34,23 +57,30 @@ export function artifactConnection(store: ArtifactStore): ArtifactConnection {
         env.push({ name: 'MLFLOW_S3_ENDPOINT_URL', value: store.endpoint });
       }
       if ('secret' in store.credentials) {
-        const { name, accessKeyIdKey, secretAccessKeyKey } = store.credentials.secret;
+        const { accessKeyIdKey, secretAccessKeyKey } = store.credentials.secret;
+        const name = secretOf(client, store.credentials.secret.name);
         env.push({ name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name, key: accessKeyIdKey } } });
         env.push({ name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name, key: secretAccessKeyKey } } });
       }
       return {
-        uri: `s3://${store.bucket}/${store.prefix}`,
+        uri,
         env,
         volumes: [],
         volumeMounts: [],
         serviceAccountAnnotations:
           'workloadIdentity' in store.credentials
-            ? { 'eks.amazonaws.com/role-arn': store.credentials.workloadIdentity.roleArn }
+            ? {
+                'eks.amazonaws.com/role-arn': identityOf(
+                  client,
+                  store.credentials.workloadIdentity.roleArn,
+                  store.credentials.workloadIdentity.teamRoleArns,
+                ),
+              }
             : {},
       };
     }
     case 'gcs': {
-      const uri = `gs://${store.bucket}/${store.prefix}`;
+      const uri = storeUri('gs', store.bucket, keyPrefixOf(client, store.prefix));
       if ('workloadIdentity' in store.credentials) {
         return {
           uri,
@@ -58,31 +88,58 @@ export function artifactConnection(store: ArtifactStore): ArtifactConnection {
           volumes: [],
           volumeMounts: [],
           serviceAccountAnnotations: {
-            'iam.gke.io/gcp-service-account': store.credentials.workloadIdentity.serviceAccount,
+            'iam.gke.io/gcp-service-account': identityOf(
+              client,
+              store.credentials.workloadIdentity.serviceAccount,
+              store.credentials.workloadIdentity.teamServiceAccounts,
+            ),
           },
         };
       }
-      const { name, key } = store.credentials.secret;
+      const { key } = store.credentials.secret;
+      const secretName = secretOf(client, store.credentials.secret.name);
       return {
         uri,
         env: [
           { name: 'PLINTH_ARTIFACTS_URI', value: uri },
           { name: 'GOOGLE_APPLICATION_CREDENTIALS', value: `${GCS_CREDENTIALS_PATH}/${key}` },
         ],
-        volumes: [{ name: 'artifact-store-credentials', secret: { secretName: name, items: [{ key, path: key }] } }],
+        volumes: [{ name: 'artifact-store-credentials', secret: { secretName, items: [{ key, path: key }] } }],
         volumeMounts: [{ name: 'artifact-store-credentials', mountPath: GCS_CREDENTIALS_PATH, readOnly: true }],
         serviceAccountAnnotations: {},
       };
     }
-    case 'volume':
+    case 'volume': {
+      // Each namespace mounts its own claim of the configured name: a team's runs reach only theirs.
+      const uri = `file://${ARTIFACTS_MOUNT_PATH}/${keyPrefixOf(client, '').replace(/\/$/, '')}`;
       return {
-        uri: `file://${ARTIFACTS_MOUNT_PATH}`,
-        env: [{ name: 'PLINTH_ARTIFACTS_URI', value: `file://${ARTIFACTS_MOUNT_PATH}` }],
+        uri,
+        env: [{ name: 'PLINTH_ARTIFACTS_URI', value: uri }],
         volumes: [{ name: 'artifacts', persistentVolumeClaim: { claimName: store.claimName } }],
         volumeMounts: [{ name: 'artifacts', mountPath: ARTIFACTS_MOUNT_PATH }],
         serviceAccountAnnotations: {},
       };
+    }
   }
+}
+
+/** The tracking server's connection: the platform's credential, its default artifact root. */
+export function trackingArtifactConnection(store: ArtifactStore): ArtifactConnection {
+  return connection(store, { kind: 'tracking' });
+}
+
+/** A team's runs' connection: the team's own credential, the team's outputs. */
+export function teamArtifactConnection(store: ArtifactStore, team: string): ArtifactConnection {
+  return connection(store, { kind: 'team', team });
+}
+
+/**
+ * How the team's credentials reach its runs: a Secret of the team namespace (which the platform
+ * cannot put in a manifest), a workload identity, or none (a volume, reached through its claim).
+ */
+export function teamCredentialKind(store: ArtifactStore): 'secret' | 'workload-identity' | 'none' {
+  if (store.kind === 'volume') return 'none';
+  return 'secret' in store.credentials ? 'secret' : 'workload-identity';
 }
 
 /** AWS S3 and Google Cloud Storage, reached without an endpoint of the config's, answer on HTTPS. */

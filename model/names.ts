@@ -1,4 +1,5 @@
 import type { PlatformConfig } from './config/schema.js';
+import type { Team } from './config/teams.js';
 
 /**
  * The names every output agrees on: namespaces, hosts, Services and accounts. Constructs name
@@ -10,6 +11,14 @@ import type { PlatformConfig } from './config/schema.js';
  * cannot touch the API.
  */
 export const RUN_SERVICE_ACCOUNT = 'plinth-run';
+
+/**
+ * Every account a team's runs may act as: the run account and the team's `serviceAccounts`. Each
+ * carries the team's artifact-store identity, and only these may use it.
+ */
+export function teamRunAccounts(team: Team): string[] {
+  return [RUN_SERVICE_ACCOUNT, ...team.serviceAccounts.map((a) => a.name)];
+}
 
 /**
  * The ValidatingAdmissionPolicies that keep a team's admins from opening the team namespace, each
@@ -39,6 +48,21 @@ export const RUNS_CERTIFICATE = 'runs-tls';
 export function teamNamespaceName(config: PlatformConfig, team: string): string {
   return `${config.namespace}-${team}`;
 }
+
+/**
+ * The Secret a team's runs read their artifact-store credentials from, in the team namespace, when
+ * the store's credentials are Secrets: the team's own, which reach only the team's prefixes
+ * (model/store-access.ts), never the platform's `artifacts.credentials.secret`.
+ */
+export function teamArtifactStoreSecretName(team: string): string {
+  return `artifact-store-${team}`;
+}
+
+/**
+ * The Job `pulumi up` runs in the platform namespace to make each team's user and prefix policy in
+ * an S3-compatible store through its admin API, and the Secret and ConfigMap it reads.
+ */
+export const STORE_USERS_COMPONENT = 'artifact-store-users';
 
 /** Host names the platform serves. Run services of a team live under that team's host. */
 export function trackingHost(config: PlatformConfig): string {

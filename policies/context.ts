@@ -5,6 +5,7 @@ import { environments } from '../stacks/environments/index.js';
 import type { PolicyResource } from './resource.js';
 import type { CheckContext } from './rule.js';
 import { corePoolName, gpuPools } from '../model/pools.js';
+import { teamCredentialKind } from '../model/artifacts.js';
 
 export interface ContextOptions {
   /** Environment for resources that carry no `plinth.dev/environment` label. */
@@ -32,6 +33,10 @@ export function createContext(all: readonly PolicyResource[], options: ContextOp
       const config = environment ? configs[environment] : undefined;
       if (!config) return undefined;
       return { names: Object.keys(config.nodePools), gpu: gpuPools(config), core: corePoolName(config) };
+    },
+    teamCredentialsOf(environment) {
+      const config = environment ? configs[environment] : undefined;
+      return config ? teamCredentialKind(config.artifacts) : undefined;
     },
     isProduction: (environment) =>
       options.production ?? (environment ? configs[environment]?.production === true : false),

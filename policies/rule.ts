@@ -17,6 +17,11 @@ export interface CheckContext {
   environmentOf(resource: PolicyResource): string | undefined;
   /** Node pools of an environment, when it is known. */
   poolsOf(environment: string | undefined): { names: string[]; gpu: string[]; core: string | undefined } | undefined;
+  /**
+   * How an environment's teams get their artifact-store credentials: from a Secret of the team
+   * namespace, a workload identity, or none needed (a volume store); undefined when unknown.
+   */
+  teamCredentialsOf(environment: string | undefined): 'secret' | 'workload-identity' | 'none' | undefined;
   /** Environments held to production rules (pinned digests, multi-AZ). */
   isProduction(environment: string | undefined): boolean;
 }

@@ -280,7 +280,7 @@ export function runCustomResourceDefinition(platform: RunPlatformInfo) {
     const properties = schema['properties'] as Record<string, Record<string, unknown>>;
     properties['pool'] = { ...properties['pool'], enum: pools.map((p) => p.name) };
     const environment = properties['environment'] as Record<string, unknown>;
-    environment['x-kubernetes-validations'] = [
+    const environmentRules = [
       ...restrictName(
         environment,
         'priorityClassName',
@@ -294,6 +294,9 @@ export function runCustomResourceDefinition(platform: RunPlatformInfo) {
         "no team of this platform has accounts of its own for runs, which run as the platform's run account; a platform engineer adds them under the team's serviceAccounts in the environment config",
       ),
     ];
+    // Only when there are rules: the API server drops an empty list, which would read back as a
+    // change on every later apply or preview.
+    if (environmentRules.length > 0) environment['x-kubernetes-validations'] = environmentRules;
     return restrictConnections(properties['connections'] as { items: Record<string, unknown> }, connections);
   };
   template['x-kubernetes-validations'] = [...runTemplateRules(pools), ...restrictToPlatform(template)];

@@ -51,6 +51,15 @@ export const TeamDefaults = Type.Object({
   serviceAccounts: Type.Record(Type.String(), Type.Object({ mountToken: Type.Boolean() })),
   /** The host the team's external service runs are served under. */
   servicesHost: Type.String({ minLength: 1 }),
+  /**
+   * How the team's runs reach the artifact store: its env, credentials and mounts. The team's own
+   * credential, which reaches only its prefixes, never the platform's.
+   */
+  artifacts: Type.Object({
+    env: Type.Array(KubernetesObject<V1EnvVar>('A Kubernetes EnvVar.')),
+    volumes: Type.Array(KubernetesObject<V1Volume>('A Kubernetes Volume.')),
+    volumeMounts: Type.Array(KubernetesObject<V1VolumeMount>('A Kubernetes VolumeMount.')),
+  }),
 });
 export type TeamDefaults = Static<typeof TeamDefaults>;
 
@@ -66,11 +75,6 @@ export const PlatformDefaults = Type.Object({
   trackingUri: Type.String({ minLength: 1 }),
   /** How external service runs are served: the IngressClass, and the TLS Secret in each team namespace. */
   externalServices: Type.Object({ ingressClassName: Type.String(), tlsSecretName: Type.String() }),
-  artifacts: Type.Object({
-    env: Type.Array(KubernetesObject<V1EnvVar>('A Kubernetes EnvVar.')),
-    volumes: Type.Array(KubernetesObject<V1Volume>('A Kubernetes Volume.')),
-    volumeMounts: Type.Array(KubernetesObject<V1VolumeMount>('A Kubernetes VolumeMount.')),
-  }),
   /** The connections runs may name in spec.connections, keyed by name. */
   connections: Type.Record(Type.String(), RunConnection),
   /** Keyed by team namespace. */

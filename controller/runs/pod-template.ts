@@ -8,7 +8,7 @@ import type {
 } from '@kubernetes/client-node';
 import { PLINTH_LABELS, grantsNetworkAccess } from '../../model/labels.js';
 import type { RunConnection } from '../../model/connections.js';
-import type { PlatformDefaults } from '../api/platform-defaults.js';
+import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
 import { RUN_API_VERSION, RUN_KIND, type PodSection, type Run } from '../api/run.js';
 import { GPU_RESOURCE } from '../../model/pools.js';
 import { quantityValue } from '../../model/quantity.js';
@@ -98,14 +98,15 @@ function sameToleration(a: V1Toleration, b: V1Toleration): boolean {
 }
 
 /** Whether the config mounts the token of `account`, one of the run's team's accounts. */
-function tokenMounted(defaults: PlatformDefaults, run: Run, account: string): boolean {
-  return defaults.teams[run.metadata.namespace ?? '']?.serviceAccounts[account]?.mountToken === true;
+function tokenMounted(team: TeamDefaults, account: string): boolean {
+  return team.serviceAccounts[account]?.mountToken === true;
 }
 
 /** Where and how a run's pods run: what the kind and the reconciler decided for them. */
 export interface PodPlacement {
   readonly defaults: PlatformDefaults;
-  readonly team: string;
+  /** The run's team: its artifact-store credential and accounts. */
+  readonly team: TeamDefaults;
   /** The effective pool: spec.pool, or the team's default. */
   readonly pool: string;
   readonly restartPolicy: 'Never' | 'Always';
@@ -118,7 +119,10 @@ export interface PodPlacement {
  * security floor, artifact store, connections and tracking wiring applied on top.
  */
 export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): V1PodTemplateSpec {
-  const { defaults, team, restartPolicy, route } = where;
+  const { defaults, restartPolicy, route } = where;
+  const team = where.team.team;
+  // The team's own credential, which reaches only its prefixes of the store.
+  const artifacts = where.team.artifacts;
   const environment = run.spec.environment ?? {};
   const pool = defaults.pools[where.pool];
   if (!pool) throw new Error(`pool "${where.pool}" is not a run pool of this platform`);
@@ -127,12 +131,12 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
   const wiring = {
     env: [
       ...platformEnv(run, defaults, team, route),
-      ...defaults.artifacts.env,
+      ...artifacts.env,
       ...connections.flatMap((c) => c.env),
       ...params,
     ],
     envFrom: connections.flatMap((c) => c.envFrom),
-    volumeMounts: [...defaults.artifacts.volumeMounts, ...connections.flatMap((c) => c.volumeMounts)],
+    volumeMounts: [...artifacts.volumeMounts, ...connections.flatMap((c) => c.volumeMounts)],
   } as ContainerWiring;
   const userTolerations = (environment.tolerations ?? []) as V1Toleration[];
   const account = environment.serviceAccountName;
@@ -161,13 +165,13 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
       priorityClassName: environment.priorityClassName,
       serviceAccountName: account ?? defaults.runServiceAccount,
       // A token only for an account the platform's config says gets one; the run account has none.
-      automountServiceAccountToken: account !== undefined && tokenMounted(defaults, run, account),
+      automountServiceAccountToken: account !== undefined && tokenMounted(where.team, account),
       securityContext: defaults.podSecurityContext,
       initContainers: (pod.init ?? []).map((c, i) =>
         container(c as Record<string, unknown>, `init-${i}`, wiring, defaults),
       ),
       containers: [container(pod.container as Record<string, unknown>, 'main', wiring, defaults)],
-      volumes: [...defaults.artifacts.volumes, ...connections.flatMap((c) => c.volumes)],
+      volumes: [...artifacts.volumes, ...connections.flatMap((c) => c.volumes)],
     },
   };
 }

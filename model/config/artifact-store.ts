@@ -21,15 +21,26 @@ export const s3Store = z.strictObject({
   credentials: z.union(
     [
       z.strictObject({
+        /**
+         * The platform's keys (tracking server, Postgres backups); each team's runs read the same
+         * keys from a Secret of their own (model/names.ts teamArtifactStoreSecretName).
+         */
         secret: z.strictObject({
           name: z.string().min(1),
           accessKeyIdKey: z.string().default('AWS_ACCESS_KEY_ID'),
           secretAccessKeyKey: z.string().default('AWS_SECRET_ACCESS_KEY'),
         }),
       }),
-      z.strictObject({ workloadIdentity: z.strictObject({ roleArn: z.string().min(1) }) }),
+      z.strictObject({
+        workloadIdentity: z.strictObject({
+          /** The tracking server's role: every team's outputs and the tracking root. */
+          roleArn: z.string().min(1),
+          /** Each team's role, by team name: its own prefixes, assumable by its run accounts only. */
+          teamRoleArns: z.record(z.string(), z.string().min(1)).default({}),
+        }),
+      }),
     ],
-    { error: 'credentials must be { secret: { name } } or { workloadIdentity: { roleArn } }' },
+    { error: 'credentials must be { secret: { name } } or { workloadIdentity: { roleArn, teamRoleArns } }' },
   ),
 });
 
@@ -43,9 +54,19 @@ export const gcsStore = z.strictObject({
       z.strictObject({
         secret: z.strictObject({ name: z.string().min(1), key: z.string().default('credentials.json') }),
       }),
-      z.strictObject({ workloadIdentity: z.strictObject({ serviceAccount: z.email() }) }),
+      z.strictObject({
+        workloadIdentity: z.strictObject({
+          /** The tracking server's Google service account: every team's outputs and the tracking root. */
+          serviceAccount: z.email(),
+          /** Each team's Google service account, by team name: its own prefixes only. */
+          teamServiceAccounts: z.record(z.string(), z.email()).default({}),
+        }),
+      }),
     ],
-    { error: 'credentials must be { secret: { name } } or { workloadIdentity: { serviceAccount } }' },
+    {
+      error:
+        'credentials must be { secret: { name } } or { workloadIdentity: { serviceAccount, teamServiceAccounts } }',
+    },
   ),
 });
 

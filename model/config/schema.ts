@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ARTIFACTS_MOUNT_PATH, artifactStoreDestination } from '../artifacts.js';
 import { imagePinning } from '../images.js';
-import { artifactStore } from './artifact-store.js';
+import { artifactStore, type ArtifactStore } from './artifact-store.js';
 import { connection, type Connection } from './connections.js';
 import { database } from './database.js';
 import { ingress } from './ingress.js';
@@ -9,7 +9,7 @@ import { nodePool, type NodePool } from './node-pools.js';
 import { dnsLabel, pinnedImage } from './primitives.js';
 import { resources, type Resources } from './resources.js';
 import { FIRST_NON_ROOT_ID } from '../security-floor.js';
-import { team } from './teams.js';
+import { team, type Team } from './teams.js';
 import { runs } from './runs.js';
 import { RUN_SERVICE_ACCOUNT } from '../names.js';
 
@@ -168,6 +168,7 @@ export const platformConfigSchema = z
       }
     });
     checkConnections(config.connections, ctx);
+    checkTeamIdentities(config.artifacts, config.teams, ctx);
     const store = artifactStoreDestination(config.artifacts);
     if (store?.kind === 'unnamed') {
       ctx.addIssue({ code: 'custom', path: ['artifacts', 'egressCidrs'], message: store.problem });
@@ -242,6 +243,39 @@ function checkConnections(connections: Connection[], ctx: z.RefinementCtx): void
       mounts.push({ path, owner: `connection "${c.name}"` });
     }
   });
+}
+
+/**
+ * A workload identity names one identity per team, and only for teams: each team's runs get their
+ * own, which reaches only the team's prefixes, never the tracking server's.
+ */
+function checkTeamIdentities(store: ArtifactStore, teams: readonly Team[], ctx: z.RefinementCtx): void {
+  if (store.kind === 'volume' || !('workloadIdentity' in store.credentials)) return;
+  const identity = store.credentials.workloadIdentity;
+  const [field, byTeam, what] =
+    'roleArn' in identity
+      ? (['teamRoleArns', identity.teamRoleArns, 'an IAM role ARN'] as const)
+      : (['teamServiceAccounts', identity.teamServiceAccounts, 'a Google service account'] as const);
+  const path = ['artifacts', 'credentials', 'workloadIdentity', field];
+  const names = teams.map((t) => t.name);
+  for (const team of names) {
+    if (byTeam[team] === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, team],
+        message: `team "${team}" needs ${what} of its own, which only its runs' accounts may use`,
+      });
+    }
+  }
+  for (const team of Object.keys(byTeam)) {
+    if (!names.includes(team)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, team],
+        message: `"${team}" is not a team; defined: ${names.join(', ') || 'none'}`,
+      });
+    }
+  }
 }
 
 /** What an environment file writes: defaults may be left out. */

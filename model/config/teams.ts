@@ -55,3 +55,5 @@ export const team = z.strictObject({
   serviceAccounts: z.array(teamServiceAccount).default([]),
 });
 export type Team = z.infer<typeof team>;
+/** A team as an environment file writes it: defaults may be left out. */
+export type TeamInput = z.input<typeof team>;

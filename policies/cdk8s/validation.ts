@@ -19,7 +19,7 @@ export interface Cdk8sValidationContext {
   readonly logger: { log(message: string): void };
 }
 
-/** Checks every synthesized manifest; violations fail `cdk8s synth`, waivers are logged. */
+/** Checks every synthesized manifest; errors fail `cdk8s synth`, as they fail `plinth check`; waivers and warnings are logged. */
 export async function validateSynthesizedManifests(
   context: Cdk8sValidationContext,
   properties: { environment?: string },
@@ -30,6 +30,10 @@ export async function validateSynthesizedManifests(
   for (const r of results) {
     if (r.waived) {
       context.logger.log(`waived ${r.rule.id} on ${describeResource(r.resource)}: ${r.waived}`);
+      continue;
+    }
+    if (r.rule.severity !== 'error') {
+      context.logger.log(`warning ${r.rule.id} on ${describeResource(r.resource)}: ${r.finding.message}`);
       continue;
     }
     byRule.set(r.rule.id, [...(byRule.get(r.rule.id) ?? []), r]);

@@ -1,6 +1,6 @@
 import { GPU_RESOURCE } from '../../model/pools.js';
 import { PLINTH_LABELS } from '../../model/labels.js';
-import { RUN_SERVICE_ACCOUNT, TEAM_ADMIN_GUARDS } from '../../model/names.js';
+import { RUN_SERVICE_ACCOUNT, TEAM_ADMIN_GUARDS, teamArtifactStoreSecretName } from '../../model/names.js';
 import type { V1LimitRangeSpec, V1MatchResources, V1ResourceQuotaSpec } from '@kubernetes/client-node';
 import { RUN_GROUP, RUN_PLURAL } from '../../controller/api/run.js';
 import { SYSTEM_PRIORITY_CLASSES } from '../../model/priority-classes.js';
@@ -86,6 +86,21 @@ function guardGaps(name: string, namespace: PolicyResource, all: readonly Policy
   }
   return findings;
 }
+/**
+ * Whether the checked objects give namespace `namespace` the Secret `name`: the Secret itself
+ * (without its values, as a manifest should be), a SealedSecret of that name, or an
+ * ExternalSecret whose target is that name.
+ */
+function suppliesSecret(all: readonly PolicyResource[], namespace: string, name: string): boolean {
+  return all.some((o) => {
+    if (o.namespace !== namespace) return false;
+    if (o.kind === 'Secret' || o.kind === 'SealedSecret') return o.name === name;
+    if (o.kind !== 'ExternalSecret') return false;
+    const target = (o.body['spec'] as { target?: { name?: string } } | undefined)?.target?.name;
+    return (target ?? o.name) === name;
+  });
+}
+
 /** The rule a NetworkPolicy breaks by letting every pod of its namespace out to any address. */
 export const EGRESS_NAMES_DESTINATION = 'egress-names-destination';
 
@@ -184,6 +199,30 @@ export const isolationRules: Rule[] = [
     check(r, context) {
       if (!isTeamNamespace(r)) return [];
       return Object.values(TEAM_ADMIN_GUARDS).flatMap((name) => guardGaps(name, r, context.all));
+    },
+  },
+  {
+    id: 'team-artifact-credentials',
+    // A warning: the Secret is the one object a platform's manifests cannot carry (its values are
+    // keys), so it comes from elsewhere (pulumi up, a secret manager, the local harness), and the
+    // manifests alone are not wrong without it.
+    severity: 'warning',
+    rationale:
+      "A team's runs read their artifact-store keys from the team's own Secret, never the platform's: without it, no run of the team starts.",
+    remediation: `Give the namespace the Secret ${teamArtifactStoreSecretName('<team>')} with the keys of the team's own store user (pulumi up makes it with plinth:artifactStoreAdmin), or an ExternalSecret or SealedSecret that makes it.`,
+    kinds: ['Namespace'],
+    check(r, context) {
+      const team = r.labels[PLINTH_LABELS.team];
+      if (!isTeamNamespace(r) || !team) return [];
+      if (context.teamCredentialsOf(context.environmentOf(r)) !== 'secret') return [];
+      const name = teamArtifactStoreSecretName(team);
+      if (suppliesSecret(context.all, r.name, name)) return [];
+      return [
+        {
+          field: 'metadata.name',
+          message: `has no Secret ${name}, nor an ExternalSecret or SealedSecret that makes it: the team's runs cannot reach the artifact store`,
+        },
+      ];
     },
   },
   {

@@ -5,6 +5,7 @@ import { ClusterPlatform } from './components/cluster-platform.js';
 import { clusterProvider } from './components/cluster-provider.js';
 import type { PlatformConfig } from '../../model/config/schema.js';
 import type { PlatformSecretSpec } from './components/platform-secret.js';
+import { TeamStoreUsers, type StoreAdminKeys } from './components/team-store-users.js';
 import { applyStackOverrides, CONFIG_NAMESPACE, StackConfigError, type StackConfig } from './stack-config.js';
 import type { StackOutputs } from './stack-outputs.js';
 
@@ -13,20 +14,43 @@ export function deployToCluster(stack: StackConfig): StackOutputs {
   const base = environments[stack.environment];
   if (!base) throw new Error(`no environment "${stack.environment}" in stacks/environments`);
   const config = validatePlatformConfig(stack.stack, applyStackOverrides(base, stack));
+  const secrets = artifactCredentialSecrets(config, stack);
+  const admin = storeAdminKeys(config, stack);
   const provider = clusterProvider('cluster', { context: stack.kubeContext });
   const platform = new ClusterPlatform(
     'platform',
-    { config, awaitIngress: stack.awaitIngress, secrets: artifactCredentialSecrets(config, stack) },
+    { config, awaitIngress: stack.awaitIngress, secrets },
     { providers: [provider] },
   );
-  return { environment: stack.environment, platformNamespace: config.namespace, objectCount: platform.objectCount };
+  const users = admin
+    ? new TeamStoreUsers(
+        'team-store-users',
+        { config, admin, dependsOn: platform.namespaces },
+        { providers: [provider] },
+      )
+    : undefined;
+  return {
+    environment: stack.environment,
+    platformNamespace: config.namespace,
+    objectCount: platform.objectCount + (users?.objectCount ?? 0),
+  };
 }
 
-/** The artifact store's keys, from `plinth:artifactCredentials`, as the Secret its config names. */
+/** Whether the store takes S3 keys from a Secret, which the stack can write and its admin API make. */
+function storeWithKeys(config: PlatformConfig) {
+  const store = config.artifacts;
+  return store.kind === 's3' && 'secret' in store.credentials ? store : undefined;
+}
+
+/**
+ * The platform's keys to the artifact store (the tracking server's and Postgres's), from
+ * `plinth:artifactCredentials`, as the Secret the config names, in the platform namespace only:
+ * each team's runs have keys of their own.
+ */
 function artifactCredentialSecrets(config: PlatformConfig, stack: StackConfig): PlatformSecretSpec[] {
   if (!stack.artifactCredentials) return [];
-  const store = config.artifacts;
-  if (store.kind !== 's3' || !('secret' in store.credentials)) {
+  const store = storeWithKeys(config);
+  if (!store || !('secret' in store.credentials)) {
     throw new StackConfigError(stack.stack, [
       {
         key: `${CONFIG_NAMESPACE}:artifactCredentials`,
@@ -42,8 +66,23 @@ function artifactCredentialSecrets(config: PlatformConfig, stack: StackConfig): 
   return [
     {
       name,
-      scope: 'platform-and-teams',
       stringData: keys.apply((k) => ({ [accessKeyIdKey]: k.accessKeyId, [secretAccessKeyKey]: k.secretAccessKey })),
     },
   ];
+}
+
+/** The admin's keys of an S3-compatible store, from `plinth:artifactStoreAdmin`, with which each team's user is made. */
+function storeAdminKeys(config: PlatformConfig, stack: StackConfig): pulumi.Output<StoreAdminKeys> | undefined {
+  if (!stack.artifactStoreAdmin) return undefined;
+  const store = storeWithKeys(config);
+  if (!store?.endpoint) {
+    throw new StackConfigError(stack.stack, [
+      {
+        key: `${CONFIG_NAMESPACE}:artifactStoreAdmin`,
+        message:
+          "this environment's artifact store has no admin API the platform knows: team users are made through MinIO's, for an S3 store with an endpoint and Secret credentials",
+      },
+    ]);
+  }
+  return new pulumi.Config(CONFIG_NAMESPACE).requireSecretObject<StoreAdminKeys>('artifactStoreAdmin');
 }

@@ -115,6 +115,12 @@ export const stackConfigSchema = z.strictObject({
   artifactCredentials: z
     .strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })
     .optional(),
+  /**
+   * local and onprem, with a MinIO store: keys of a MinIO user with admin rights, set with `pulumi
+   * config set --secret`. With them, `pulumi up` makes each team's user and policy and writes the
+   * team's Secret artifact-store-<team>.
+   */
+  artifactStoreAdmin: z.strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(8) }).optional(),
   /** aws-* stacks: the RDS master password, set with `pulumi config set --secret`. */
   databasePassword: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   /** aws-* stacks: what to provision; every field has a default. */
@@ -191,6 +197,10 @@ export function readStackConfig(stack: string, allConfig: Record<string, string>
         key: configKey(['databasePassword']),
         message: `must be set for an aws stack, as a secret: pulumi config set --secret ${configKey(['databasePassword'])}`,
       });
+    }
+    // On AWS each team's runs reach the bucket through a role of their own, never keys.
+    for (const key of ['artifactCredentials', 'artifactStoreAdmin'] as const) {
+      if (key in raw) issues.push({ key: configKey([key]), message: 'applies to local and onprem stacks only' });
     }
   } else {
     if (!config.kubeContext) {

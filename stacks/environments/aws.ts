@@ -1,4 +1,5 @@
 import type { PlatformConfigInput } from '../../model/config/schema.js';
+import type { TeamInput } from '../../model/config/teams.js';
 import { PINNED_IMAGES } from './images.js';
 
 /** What the AWS stack provisions and hands to the platform. */
@@ -7,7 +8,10 @@ export interface AwsOutputs {
   readonly databaseHost: string;
   readonly databaseSecret: string;
   readonly artifactBucket: string;
-  readonly artifactRoleArn: string;
+  /** The tracking server's role in the artifact store. */
+  readonly trackingRoleArn: string;
+  /** Each team's role in the artifact store, which only its runs' accounts may assume. */
+  readonly teamRoleArn: (team: string) => string;
 }
 
 /** Placeholders for `npm run synth`; `pulumi up -s aws-*` passes the real outputs. */
@@ -16,8 +20,17 @@ export const AWS_PLACEHOLDER_OUTPUTS: AwsOutputs = {
   databaseHost: 'plinth-db.placeholder.us-east-1.rds.amazonaws.com',
   databaseSecret: 'plinth-db-credentials',
   artifactBucket: 'plinth-artifacts-placeholder',
-  artifactRoleArn: 'arn:aws:iam::000000000000:role/plinth-artifacts-placeholder',
+  trackingRoleArn: 'arn:aws:iam::000000000000:role/plinth-tracking-placeholder',
+  teamRoleArn: (team) => `arn:aws:iam::000000000000:role/plinth-team-${team}-placeholder`,
 };
+
+const TEAMS: TeamInput[] = [
+  {
+    name: 'vision',
+    members: [{ kind: 'Group', name: 'vision', role: 'editor' }],
+    quota: { cpu: '256', memory: '1Ti', gpu: 32, maxConcurrentRuns: 100 },
+  },
+];
 
 /** EKS with managed node groups, RDS Postgres and S3 through IRSA (no static keys). */
 export function aws(outputs: AwsOutputs = AWS_PLACEHOLDER_OUTPUTS): PlatformConfigInput {
@@ -58,16 +71,15 @@ export function aws(outputs: AwsOutputs = AWS_PLACEHOLDER_OUTPUTS): PlatformConf
       kind: 's3',
       bucket: outputs.artifactBucket,
       region: outputs.region,
-      credentials: { workloadIdentity: { roleArn: outputs.artifactRoleArn } },
+      credentials: {
+        workloadIdentity: {
+          roleArn: outputs.trackingRoleArn,
+          teamRoleArns: Object.fromEntries(TEAMS.map((t) => [t.name, outputs.teamRoleArn(t.name)])),
+        },
+      },
     },
     ingress: { domain: 'ml.example.com', tls: { kind: 'acme', email: 'platform@example.com' } },
-    teams: [
-      {
-        name: 'vision',
-        members: [{ kind: 'Group', name: 'vision', role: 'editor' }],
-        quota: { cpu: '256', memory: '1Ti', gpu: 32, maxConcurrentRuns: 100 },
-      },
-    ],
+    teams: TEAMS,
     monitoring: { enabled: true },
   };
 }

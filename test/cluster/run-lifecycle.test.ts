@@ -66,10 +66,11 @@ describe('the controller runs jobs and services', () => {
     expect(env).toMatchObject({
       LR: '0.01',
       MLFLOW_TRACKING_URI: 'http://tracking.plinth.svc:5000',
-      PLINTH_ARTIFACTS_URI: 's3://plinth-local/plinth',
+      // The team's own outputs, with the team's own credential: never the platform's.
+      PLINTH_ARTIFACTS_URI: 's3://plinth-local/plinth/outputs/vision',
     });
     expect(env['AWS_SECRET_ACCESS_KEY']).toEqual({
-      secretKeyRef: { name: 'artifact-store', key: 'AWS_SECRET_ACCESS_KEY' },
+      secretKeyRef: { name: 'artifact-store-vision', key: 'AWS_SECRET_ACCESS_KEY' },
     });
     expect(job.metadata?.labels).toMatchObject({
       'plinth.dev/run': 'train-gpu',

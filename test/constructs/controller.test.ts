@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
 import { RunSpec } from '../../controller/api/run.js';
-import { ENVIRONMENTS, configOf, find, objectsOf, podSpecs } from '../support/platform.js';
+import { ENVIRONMENTS, configOf, find, objectsOf, podSpecs, runDefaultsOf } from '../support/platform.js';
 
 describe.each(ENVIRONMENTS)('controller in %s', (env) => {
   const objects = objectsOf(env);
@@ -34,6 +34,29 @@ describe.each(ENVIRONMENTS)('controller in %s', (env) => {
       });
     }
     expect(JSON.stringify(defaults)).not.toMatch(/password/i);
+  });
+
+  it("gives each team's runs the team's own store credential and outputs, never the platform's", () => {
+    const defaults = runDefaultsOf(env, objects);
+    const store = config.artifacts;
+    const platformSecret =
+      store.kind !== 'volume' && 'secret' in store.credentials ? store.credentials.secret.name : '';
+    for (const team of config.teams) {
+      const wiring = defaults.teams[`plinth-${team.name}`]!.artifacts;
+      const secrets = [
+        ...wiring.env.flatMap((e) => e.valueFrom?.secretKeyRef?.name ?? []),
+        ...wiring.volumes.flatMap((v) => v.secret?.secretName ?? []),
+      ];
+      if (platformSecret) {
+        expect(secrets.length).toBeGreaterThan(0);
+        expect(new Set(secrets)).toEqual(new Set([`artifact-store-${team.name}`]));
+      } else {
+        expect(secrets).toEqual([]);
+      }
+      const uri = wiring.env.find((e) => e.name === 'PLINTH_ARTIFACTS_URI')?.value;
+      expect(uri).toMatch(new RegExp(`/outputs/${team.name}$`));
+    }
+    expect(Object.keys(defaults)).not.toContain('artifacts');
   });
 
   it('emits the Run CRD from the controller schema, with the pools as the only allowed values', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { POLICY_WAIVER_ANNOTATION } from '../../model/labels.js';
-import { ENVIRONMENTS, configOf, find, objectsOf } from '../support/platform.js';
+import { ENVIRONMENTS, configOf, find, objectsOf, renderInput } from '../support/platform.js';
+import { aws, AWS_PLACEHOLDER_OUTPUTS } from '../../stacks/environments/aws.js';
 import { MIN_CONTAINER_REQUEST } from '../../constructs/team-namespace.js';
 
 type Quota = { spec: { hard: Record<string, string | number> } };
@@ -178,10 +179,30 @@ describe('membership in local', () => {
 });
 
 describe('workload identity in aws', () => {
-  it('binds the run ServiceAccount to the artifact role', () => {
-    const sa = find(objectsOf('aws'), 'ServiceAccount', 'plinth-run', 'plinth-vision');
-    expect(sa.metadata.annotations).toEqual({
-      'eks.amazonaws.com/role-arn': 'arn:aws:iam::000000000000:role/plinth-artifacts-placeholder',
+  it("binds the run ServiceAccount to the team's own artifact role, and the tracking server to its own", () => {
+    const objects = objectsOf('aws');
+    expect(find(objects, 'ServiceAccount', 'plinth-run', 'plinth-vision').metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': AWS_PLACEHOLDER_OUTPUTS.teamRoleArn('vision'),
     });
+    expect(find(objects, 'ServiceAccount', 'tracking', 'plinth').metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': AWS_PLACEHOLDER_OUTPUTS.trackingRoleArn,
+    });
+  });
+
+  it("binds every account a team's runs may act as to the team's role, and no other team's", () => {
+    const input = aws();
+    input.teams = [
+      { ...input.teams![0]!, serviceAccounts: [{ name: 'pipeline' }] },
+      { name: 'nlp', quota: { cpu: '1', memory: '1Gi', gpu: 0, maxConcurrentRuns: 1 } },
+    ];
+    if (input.artifacts.kind !== 's3' || !('workloadIdentity' in input.artifacts.credentials))
+      throw new Error('aws reaches S3 through a workload identity');
+    input.artifacts.credentials.workloadIdentity.teamRoleArns = { vision: 'arn:vision', nlp: 'arn:nlp' };
+    const objects = renderInput(input);
+    const roleOf = (name: string, namespace: string) =>
+      find(objects, 'ServiceAccount', name, namespace).metadata.annotations?.['eks.amazonaws.com/role-arn'];
+    expect(roleOf('plinth-run', 'plinth-vision')).toBe('arn:vision');
+    expect(roleOf('pipeline', 'plinth-vision')).toBe('arn:vision');
+    expect(roleOf('plinth-run', 'plinth-nlp')).toBe('arn:nlp');
   });
 });

@@ -1,7 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GPU_RESOURCE } from '../../model/pools.js';
 import { buildPolicyPack } from '../../policies/pulumi/build-pack.js';
@@ -48,6 +55,8 @@ beforeAll(async () => {
   pulumi = await PulumiCli.create('local', join(dir, 'pulumi'), cluster.kubeconfig);
   await pulumi.configSet('plinth:artifactCredentials.accessKeyId', 'AKIAPLINTHTEST', true);
   await pulumi.configSet('plinth:artifactCredentials.secretAccessKey', 'not-a-real-secret-key', true);
+  await pulumi.configSet('plinth:artifactStoreAdmin.accessKeyId', 'STOREADMINTEST', true);
+  await pulumi.configSet('plinth:artifactStoreAdmin.secretAccessKey', 'not-a-real-admin-key', true);
 });
 
 afterAll(async () => {
@@ -79,17 +88,36 @@ describe('pulumi up -s local against the harness control plane', () => {
       expect(d.status?.readyReplicas).toBe(d.spec?.replicas);
     }
 
-    // The artifact keys came from Pulumi secrets, into the platform and team namespaces.
+    // The platform's keys came from Pulumi secrets, into the platform namespace only; each team got
+    // its own, once the Job that makes its user in the store had run (kwok completes it).
     const core = kc.makeApiClient(CoreV1Api);
-    for (const namespace of ['plinth', 'plinth-vision', 'plinth-nlp']) {
-      const secret = await core.readNamespacedSecret({ name: 'artifact-store', namespace });
-      expect(Buffer.from(secret.data?.['AWS_ACCESS_KEY_ID'] ?? '', 'base64').toString()).toBe('AKIAPLINTHTEST');
+    const text = (data: Record<string, string> | undefined, key: string) =>
+      Buffer.from(data?.[key] ?? '', 'base64').toString();
+    const platformKeys = await core.readNamespacedSecret({ name: 'artifact-store', namespace: 'plinth' });
+    expect(text(platformKeys.data, 'AWS_ACCESS_KEY_ID')).toBe('AKIAPLINTHTEST');
+    const job = await kc
+      .makeApiClient(BatchV1Api)
+      .readNamespacedJob({ name: 'artifact-store-users', namespace: 'plinth' });
+    expect(job.status?.succeeded).toBe(1);
+    const teamKeys: string[] = [];
+    for (const team of ['vision', 'nlp']) {
+      const namespace = `plinth-${team}`;
+      await expect(core.readNamespacedSecret({ name: 'artifact-store', namespace })).rejects.toMatchObject({
+        code: 404,
+      });
+      const own = await core.readNamespacedSecret({ name: `artifact-store-${team}`, namespace });
+      expect(text(own.data, 'AWS_ACCESS_KEY_ID')).toBe(`plinth-local-${team}`);
+      teamKeys.push(text(own.data, 'AWS_SECRET_ACCESS_KEY'));
     }
-    expect(up.stdout).not.toContain('not-a-real-secret-key');
+    expect(new Set(teamKeys).size).toBe(2);
+    for (const secret of ['not-a-real-secret-key', 'not-a-real-admin-key', ...teamKeys])
+      expect(up.stdout).not.toContain(secret);
 
     const outputs = await pulumi.outputs();
     expect(outputs).toMatchObject({ environment: 'local', platformNamespace: 'plinth' });
-    expect(outputs['objectCount']).toBe(objects.length + crdsFor(objects).length + 3);
+    // The chart, the operators' CRDs, the platform's Secret, and the team users' plan (ConfigMap,
+    // NetworkPolicy, Job, the Job's Secret) with each team's Secret.
+    expect(outputs['objectCount']).toBe(objects.length + crdsFor(objects).length + 1 + 4 + 2);
   });
 
   it('then previews no changes, and passes the policy pack over its real resources', async () => {

@@ -321,6 +321,46 @@ describe('PlatformConfig validation', () => {
     });
   });
 
+  describe("each team's workload identity", () => {
+    it('refuses a store identity without one for every team, or with one for a team that does not exist', () => {
+      const message = errorFor('local', (c) => {
+        c.artifacts = {
+          kind: 's3',
+          bucket: 'ml-artifacts',
+          region: 'us-east-1',
+          credentials: {
+            workloadIdentity: { roleArn: 'arn:tracking', teamRoleArns: { vision: 'arn:v', cv: 'arn:c' } },
+          },
+        };
+      });
+      expect(message).toContain(
+        'artifacts.credentials.workloadIdentity.teamRoleArns.nlp: team "nlp" needs an IAM role ARN of its own, which only its runs\' accounts may use',
+      );
+      expect(message).toContain(
+        'artifacts.credentials.workloadIdentity.teamRoleArns.cv: "cv" is not a team; defined: vision, nlp',
+      );
+      expect(message.split('\n  - ')).toHaveLength(3);
+    });
+
+    it('asks the same of GCS', () => {
+      const message = errorFor('local', (c) => {
+        c.artifacts = {
+          kind: 'gcs',
+          bucket: 'ml-artifacts',
+          credentials: {
+            workloadIdentity: {
+              serviceAccount: 'tracking@ml.iam.gserviceaccount.com',
+              teamServiceAccounts: { vision: 'vision@ml.iam.gserviceaccount.com' },
+            },
+          },
+        };
+      });
+      expect(message).toContain(
+        'artifacts.credentials.workloadIdentity.teamServiceAccounts.nlp: team "nlp" needs a Google service account of its own',
+      );
+    });
+  });
+
   it('lists every problem at once', () => {
     const message = errorFor('onprem', (c) => {
       c.teams![0]!.quota.gpu = -2;

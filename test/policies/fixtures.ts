@@ -244,6 +244,21 @@ export const FIXTURES: Record<string, { violating: Fixture; passing: Fixture }> 
     },
     passing: { resources: guardedTeam(), subject: 'Namespace plinth-nlp' },
   },
+  'team-artifact-credentials': {
+    // local's store takes keys from Secrets, and nothing in the manifests gives the team its own.
+    violating: { resources: team(), subject: 'Namespace plinth-nlp' },
+    passing: {
+      resources: [
+        ...team(),
+        ...manifests({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'artifact-store-nlp', namespace: 'plinth-nlp' },
+        }),
+      ],
+      subject: 'Namespace plinth-nlp',
+    },
+  },
   'egress-names-destination': {
     // As team namespaces once let every run out to the artifact store: any address, on its ports.
     violating: {

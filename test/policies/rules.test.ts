@@ -3,7 +3,8 @@ import { WAIVER_RULE, checkResources, violations } from '../../policies/check.js
 import { createContext } from '../../policies/context.js';
 import { describeResource, fromManifest } from '../../policies/resource.js';
 import { ALL_RULES } from '../../policies/rules/index.js';
-import { ENVIRONMENTS, objectsOf } from '../support/platform.js';
+import { teamCredentialKind } from '../../model/artifacts.js';
+import { ENVIRONMENTS, configOf, objectsOf } from '../support/platform.js';
 import { FIXTURES } from './fixtures.js';
 
 const RULE_IDS = [...ALL_RULES, WAIVER_RULE].map((r) => r.id);
@@ -15,10 +16,12 @@ describe('policy rules', () => {
     expect(Object.keys(FIXTURES).sort()).toEqual([...RULE_IDS].sort());
   });
 
+  const severityOf = (id: string) => [...ALL_RULES, WAIVER_RULE].find((r) => r.id === id)!.severity;
+
   it.each(RULE_IDS)('%s: flags the violating fixture, naming the object and the field', (id) => {
     const { resources, subject } = FIXTURES[id]!.violating;
     const production = id === 'rds-multi-az';
-    const found = violations(check(resources, production)).filter((r) => r.rule.id === id);
+    const found = violations(check(resources, production), severityOf(id)).filter((r) => r.rule.id === id);
     expect(found.length, `no ${id} violation`).toBeGreaterThan(0);
     expect(found.map((r) => describeResource(r.resource))).toContain(subject);
     for (const r of found) expect(r.finding.field).not.toBe('');
@@ -26,7 +29,9 @@ describe('policy rules', () => {
 
   it.each(RULE_IDS)('%s: passes the passing fixture', (id) => {
     const { resources } = FIXTURES[id]!.passing;
-    expect(violations(check(resources, id === 'rds-multi-az')).filter((r) => r.rule.id === id)).toEqual([]);
+    expect(violations(check(resources, id === 'rds-multi-az'), severityOf(id)).filter((r) => r.rule.id === id)).toEqual(
+      [],
+    );
   });
 
   it('reports a waived rule as waived, with its reason, never silently', () => {
@@ -57,6 +62,48 @@ describe('policy rules', () => {
     expect(violations(results).map((r) => `${r.rule.id} ${describeResource(r.resource)} ${r.finding.message}`)).toEqual(
       [],
     );
-    expect(violations(results, 'warning')).toEqual([]);
+    // The one warning: where the store takes keys, each team's own Secret comes from outside the
+    // manifests (pulumi up, or the GitOps repository's secret manager).
+    const config = configOf(env);
+    const ownSecrets = teamCredentialKind(config.artifacts) === 'secret';
+    expect(violations(results, 'warning').map((r) => `${r.rule.id} ${describeResource(r.resource)}`)).toEqual(
+      ownSecrets ? config.teams.map((t) => `team-artifact-credentials Namespace plinth-${t.name}`) : [],
+    );
+  });
+
+  it("takes the team's Secret from an ExternalSecret or a SealedSecret, and asks none of a store reached by a workload identity", () => {
+    const namespace = objectsOf('local').filter((o) => o.kind === 'Namespace' && o.metadata.name === 'plinth-nlp');
+    const warned = (...others: Record<string, unknown>[]) =>
+      violations(check([...namespace, ...others].map((o) => fromManifest(o as Record<string, unknown>))), 'warning')
+        .filter((r) => r.rule.id === 'team-artifact-credentials')
+        .map((r) => r.finding.message);
+    const external = (target?: string) => ({
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ExternalSecret',
+      metadata: { name: target ? 'store-keys' : 'artifact-store-nlp', namespace: 'plinth-nlp' },
+      spec: target ? { target: { name: target } } : {},
+    });
+    expect(warned()).toEqual([
+      "has no Secret artifact-store-nlp, nor an ExternalSecret or SealedSecret that makes it: the team's runs cannot reach the artifact store",
+    ]);
+    expect(warned(external('artifact-store-nlp'))).toEqual([]);
+    expect(warned(external())).toEqual([]);
+    expect(warned(external('other'))).toHaveLength(1);
+    const sealed = {
+      apiVersion: 'bitnami.com/v1alpha1',
+      kind: 'SealedSecret',
+      metadata: { name: 'artifact-store-nlp', namespace: 'plinth-nlp' },
+    };
+    expect(warned(sealed)).toEqual([]);
+    // Another team's Secret is not this team's.
+    expect(
+      warned({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'artifact-store-nlp', namespace: 'plinth-vision' },
+      }),
+    ).toHaveLength(1);
+    const aws = objectsOf('aws').filter((o) => o.kind === 'Namespace' && o.metadata.labels?.['plinth.dev/team']);
+    expect(violations(check(aws.map((o) => fromManifest(o as Record<string, unknown>))), 'warning')).toEqual([]);
   });
 });

@@ -1,10 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { validateSynthesizedManifests } from '../../policies/cdk8s/validation.js';
 import { stackPolicies } from '../../policies/pulumi/policies.js';
+import { objectsOf } from '../support/platform.js';
 import type { PulumiResource } from '../../policies/pulumi/resources.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,6 +35,42 @@ describe('the cdk8s validation plugin', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe('the cdk8s validation plugin (context stand-in)', () => {
+  it('fails on errors only: warnings are logged', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'plinth-cdk8s-'));
+    try {
+      // A team's objects, with the guards its namespace needs: clean but for the team's store Secret.
+      const team = objectsOf('local').filter(
+        (o) =>
+          (o.metadata.namespace ?? o.metadata.name) === 'plinth-nlp' || o.kind.startsWith('ValidatingAdmissionPolicy'),
+      );
+      const manifest = join(dir, 'team.yaml');
+      await writeFile(manifest, team.map((o) => stringify(o)).join('---\n'));
+      const logged: string[] = [];
+      const statuses: string[] = [];
+      const violations: string[] = [];
+      await validateSynthesizedManifests(
+        {
+          manifests: [manifest],
+          report: {
+            addViolation: (v) => violations.push(v.ruleName),
+            submit: (status) => statuses.push(status),
+          },
+          logger: { log: (message) => logged.push(message) },
+        },
+        {},
+      );
+      expect(violations).toEqual([]);
+      expect(statuses).toEqual(['success']);
+      expect(logged).toContainEqual(
+        expect.stringMatching(/^warning team-artifact-credentials on Namespace plinth-nlp: /),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 /**

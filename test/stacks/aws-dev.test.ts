@@ -91,26 +91,43 @@ describe('the aws-dev stack (Pulumi mocks)', () => {
     ]);
   });
 
-  it('grants the workload role the artifact prefix of its bucket and key, and nothing else', () => {
-    const policies = inputsOf('aws:iam/rolePolicy:RolePolicy').map(policyOf);
-    expect(policies).toHaveLength(1);
-    const resources = policies[0]!.Statement.flatMap((s) => [(s as { Resource: string | string[] }).Resource].flat());
-    expect(resources.sort()).toEqual(
-      [
-        'arn:aws:s3:::plinth-aws-dev-artifacts-bucket',
-        'arn:aws:s3:::plinth-aws-dev-artifacts-bucket/plinth/*',
-        'arn:aws:kms:us-east-1:123456789012:plinth-aws-dev-artifacts',
-      ].sort(),
+  it("grants the tracking server's role and the team's role their own prefixes of the bucket, and the key", () => {
+    const policy = (name: string) => {
+      const found = ofType(recorded, 'aws:iam/rolePolicy:RolePolicy').find((r) => r.name === name);
+      return policyOf(found!.inputs).Statement as { Sid: string; Action: unknown; Resource: unknown }[];
+    };
+    const resources = (name: string) => policy(name).flatMap((s) => [s.Resource].flat());
+    expect(
+      ofType(recorded, 'aws:iam/rolePolicy:RolePolicy')
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['plinth-aws-dev-artifacts-vision', 'plinth-aws-dev-tracking-artifacts']);
+    const bucket = 'arn:aws:s3:::plinth-aws-dev-artifacts-bucket';
+    const key = 'arn:aws:kms:us-east-1:123456789012:plinth-aws-dev-artifacts';
+    expect(resources('plinth-aws-dev-tracking-artifacts').sort()).toEqual(
+      [bucket, `${bucket}/plinth/outputs/*`, `${bucket}/plinth/mlflow/*`, key].sort(),
     );
-    expect(JSON.stringify(policies)).not.toMatch(/"Resource":"\*"|s3:\*/);
+    expect(resources('plinth-aws-dev-artifacts-vision').sort()).toEqual(
+      [bucket, `${bucket}/plinth/outputs/vision/*`, `${bucket}/plinth/logs/vision/*`, key].sort(),
+    );
+    // The team reads its logs, which only the platform writes.
+    expect(policy('plinth-aws-dev-artifacts-vision').find((s) => s.Sid === 'ReadTeamLogs')?.Action).toEqual([
+      's3:GetObject',
+    ]);
+    const all = JSON.stringify(ofType(recorded, 'aws:iam/rolePolicy:RolePolicy').map((r) => r.inputs));
+    expect(all).not.toMatch(/"Resource":"\*"|s3:\*|postgres/);
   });
 
-  it("lets only the tracking server and the teams' run accounts assume the workload role", () => {
-    const trust = ofType(recorded, 'aws:iam/role:Role').find((r) => r.name === 'plinth-aws-dev-artifacts')!.inputs;
-    const subjects = JSON.stringify(JSON.parse(String(trust['assumeRolePolicy'])));
-    expect(subjects).toContain('system:serviceaccount:plinth:tracking');
-    expect(subjects).toContain('system:serviceaccount:plinth-vision:plinth-run');
-    expect(subjects).not.toContain('plinth-controller');
+  it("lets only the tracking server assume its role, and only the team's run accounts assume the team's", () => {
+    const subjects = (name: string) => {
+      const role = ofType(recorded, 'aws:iam/role:Role').find((r) => r.name === name)!.inputs;
+      const trust = JSON.parse(String(role['assumeRolePolicy'])) as {
+        Statement: { Condition: Record<string, Record<string, unknown>> }[];
+      };
+      return Object.values(trust.Statement[0]!.Condition['ForAnyValue:StringEquals']!)[0];
+    };
+    expect(subjects('plinth-aws-dev-tracking-artifacts')).toEqual(['system:serviceaccount:plinth:tracking']);
+    expect(subjects('plinth-aws-dev-artifacts-vision')).toEqual(['system:serviceaccount:plinth-vision:plinth-run']);
   });
 
   it('deploys the chart with the cloud outputs in place of their placeholders, and the database password as a secret', () => {
@@ -124,7 +141,11 @@ describe('the aws-dev stack (Pulumi mocks)', () => {
       (o) => o.type === 'kubernetes:core/v1:ServiceAccount' && o.name === 'ServiceAccount/plinth/tracking',
     )!;
     expect(JSON.stringify(serviceAccount.inputs)).toContain(
-      '"eks.amazonaws.com/role-arn":"arn:aws:iam:us-east-1:123456789012:plinth-aws-dev-artifacts"',
+      '"eks.amazonaws.com/role-arn":"arn:aws:iam:us-east-1:123456789012:plinth-aws-dev-tracking-artifacts"',
+    );
+    const runAccount = objects.find((o) => o.name === 'ServiceAccount/plinth-vision/plinth-run')!;
+    expect(JSON.stringify(runAccount.inputs)).toContain(
+      '"eks.amazonaws.com/role-arn":"arn:aws:iam:us-east-1:123456789012:plinth-aws-dev-artifacts-vision"',
     );
     const dbSecret = objects.find(
       (o) => o.type === 'kubernetes:core/v1:Secret' && o.name === 'plinth/plinth-db-credentials',

@@ -114,6 +114,18 @@ describe('stack config', () => {
     expect(errorOf(() => readStackConfig('local', { ...stackFile('local'), 'plinth:aws': '{}' })).message).toContain(
       'plinth:aws: applies to aws stacks only',
     );
+    const keys = JSON.stringify({ accessKeyId: 'AKIA', secretAccessKey: 'not-a-key' });
+    const aws = stackFile('aws-dev');
+    const keysOnAws = errorOf(() =>
+      readStackConfig('aws-dev', {
+        ...aws,
+        'plinth:databasePassword': 'a-long-s3cret-password',
+        'plinth:artifactCredentials': keys,
+        'plinth:artifactStoreAdmin': keys,
+      }),
+    ).message;
+    expect(keysOnAws).toContain('plinth:artifactCredentials: applies to local and onprem stacks only');
+    expect(keysOnAws).toContain('plinth:artifactStoreAdmin: applies to local and onprem stacks only');
     expect(errorOf(() => readStackConfig('staging', {})).message).toContain(
       'plinth:environment: stack "staging" does not name an environment',
     );

@@ -23,7 +23,7 @@ export const jobKind: RunKind<'job'> = {
         backoffLimit: termination.maxRetries ?? 0,
         activeDeadlineSeconds: termination.timeout,
         ttlSecondsAfterFinished: termination.ttl,
-        template: runPodTemplate(run, section, { defaults, team: team.team, pool, restartPolicy: 'Never' }),
+        template: runPodTemplate(run, section, { defaults, team, pool, restartPolicy: 'Never' }),
       },
     };
     return [job];

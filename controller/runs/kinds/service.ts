@@ -21,7 +21,7 @@ export const serviceKind: RunKind<'service'> = {
     const section = sectionOf(run.spec, 'service');
     const { ports } = section;
     const route = serviceRoute(run, team);
-    const template = runPodTemplate(run, section, { defaults, team: team.team, pool, restartPolicy: 'Always', route });
+    const template = runPodTemplate(run, section, { defaults, team, pool, restartPolicy: 'Always', route });
     const main = template.spec?.containers[0];
     if (main) {
       main.ports = ports.map((p, i) => ({

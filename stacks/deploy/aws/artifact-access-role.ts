@@ -1,22 +1,25 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { artifactAccessPolicy, serviceAccountTrustPolicy } from './iam-policies.js';
+import type { PolicyDocument } from '../../../model/store-access.js';
+import { artifactKeyStatement, serviceAccountTrustPolicy } from './iam-policies.js';
 
 export interface ArtifactAccessRoleArgs {
   readonly oidcProviderArn: pulumi.Input<string>;
   readonly oidcIssuer: pulumi.Input<string>;
-  /** Exactly the service accounts that read and write artifacts: the tracking server's and each team's run account. */
+  /** Exactly the service accounts that may assume the role. */
   readonly serviceAccounts: readonly { namespace: string; name: string }[];
   readonly bucketArn: pulumi.Input<string>;
-  readonly prefix: string;
+  /** What the role may do in the bucket, given its ARN (model/store-access.ts). */
+  readonly access: (bucketArn: string) => PolicyDocument;
   readonly kmsKeyArn: pulumi.Input<string>;
   readonly tags: Record<string, string>;
 }
 
 /**
- * The IAM role (IRSA) behind the artifact store's workload identity. It can be assumed only by the
- * listed service accounts, and grants only the artifact prefix of the bucket and its key. The
- * controller gets no AWS role at all: it never touches the bucket.
+ * One IAM role (IRSA) behind a workload identity of the artifact store: the tracking server's, or
+ * one team's. It can be assumed only by the listed service accounts, and grants only its prefixes
+ * of the bucket and the bucket's key. The controller gets no AWS role at all: it never touches the
+ * bucket.
  */
 export class ArtifactAccessRole extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;
@@ -26,17 +29,18 @@ export class ArtifactAccessRole extends pulumi.ComponentResource {
     super('plinth:aws:ArtifactAccessRole', name, {}, opts);
     const parent = { parent: this };
     this.role = new aws.iam.Role(
-      `${name}-artifacts`,
+      name,
       {
         assumeRolePolicy: serviceAccountTrustPolicy(args.oidcProviderArn, args.oidcIssuer, args.serviceAccounts),
         tags: args.tags,
       },
       parent,
     );
-    this.policyDocument = pulumi
-      .all([args.bucketArn, args.kmsKeyArn])
-      .apply(([bucketArn, keyArn]) => JSON.stringify(artifactAccessPolicy(bucketArn, args.prefix, keyArn)));
-    new aws.iam.RolePolicy(`${name}-artifacts`, { role: this.role.id, policy: this.policyDocument }, parent);
+    this.policyDocument = pulumi.all([args.bucketArn, args.kmsKeyArn]).apply(([bucketArn, keyArn]) => {
+      const access = args.access(bucketArn);
+      return JSON.stringify({ ...access, Statement: [...access.Statement, artifactKeyStatement(keyArn)] });
+    });
+    new aws.iam.RolePolicy(name, { role: this.role.id, policy: this.policyDocument }, parent);
     this.registerOutputs({ roleArn: this.role.arn });
   }
 }

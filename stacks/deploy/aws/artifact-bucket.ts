@@ -1,10 +1,11 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { logsPrefix, outputsPrefix, storeRoot } from '../../../model/store-layout.js';
 import type { AwsStackConfig } from '../stack-config.js';
 import { tlsOnlyBucketPolicy } from './iam-policies.js';
 
 export interface ArtifactBucketArgs {
-  /** Prefix runs, logs and backups are written under (artifacts.prefix). */
+  /** Prefix runs, logs and backups are written under (artifacts.prefix), laid out by model/store-layout.ts. */
   readonly prefix: string;
   readonly retention: AwsStackConfig['retention'];
   readonly production: boolean;
@@ -70,19 +71,19 @@ export class ArtifactBucket extends pulumi.ComponentResource {
           {
             id: 'expire-logs',
             status: 'Enabled',
-            filter: { prefix: `${prefix}/logs/` },
+            filter: { prefix: logsPrefix(prefix) },
             expiration: { days: retention.logsDays },
           },
           {
             id: 'expire-outputs',
             status: 'Enabled',
-            filter: { prefix: `${prefix}/outputs/` },
+            filter: { prefix: outputsPrefix(prefix) },
             expiration: { days: retention.outputsDays },
           },
           {
             id: 'noncurrent-versions',
             status: 'Enabled',
-            filter: { prefix: `${prefix}/` },
+            filter: { prefix: storeRoot(prefix) },
             noncurrentVersionExpiration: { noncurrentDays: retention.noncurrentDays },
             abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
           },

@@ -1,12 +1,11 @@
 import * as pulumi from '@pulumi/pulumi';
 import { validatePlatformConfig } from '../../../model/config/validate.js';
-import { RUN_SERVICE_ACCOUNT, teamNamespaceName, TRACKING_COMPONENT } from '../../../model/names.js';
 import { AWS_PLACEHOLDER_OUTPUTS, aws as awsEnvironment, type AwsOutputs } from '../../environments/aws.js';
 import { ClusterPlatform } from '../components/cluster-platform.js';
 import { clusterProvider } from '../components/cluster-provider.js';
 import { applyStackOverrides, CONFIG_NAMESPACE, type StackConfig } from '../stack-config.js';
 import type { StackOutputs } from '../stack-outputs.js';
-import { ArtifactAccessRole } from './artifact-access-role.js';
+import { artifactAccessRoles } from './artifact-access-roles.js';
 import { ArtifactBucket } from './artifact-bucket.js';
 import { ClusterOperators } from './cluster-operators.js';
 import { EksCluster } from './eks-cluster.js';
@@ -14,19 +13,23 @@ import { Network } from './network.js';
 import { NodeGroups } from './node-groups.js';
 import { DATABASE_USER, PostgresDatabase } from './postgres-database.js';
 
-/** Stands in for a cloud output in the PlatformConfig until the output is known; the Secret's name is fixed. */
+/**
+ * Stands in for a cloud output in the PlatformConfig until the output is known; the Secret's name
+ * is fixed. A team's is closed by `)`, so that one team's never holds another's (`vision`, `vision2`).
+ */
 const placeholder = (key: keyof AwsOutputs) => `pulumi-output-${key}`;
 const PLACEHOLDERS: AwsOutputs = {
   region: placeholder('region'),
   databaseHost: placeholder('databaseHost'),
   databaseSecret: AWS_PLACEHOLDER_OUTPUTS.databaseSecret,
   artifactBucket: placeholder('artifactBucket'),
-  artifactRoleArn: placeholder('artifactRoleArn'),
+  trackingRoleArn: placeholder('trackingRoleArn'),
+  teamRoleArn: (team) => `${placeholder('teamRoleArn')}(${team})`,
 };
 
 /**
  * aws-* stacks: the network, EKS with a node group per pool, RDS Postgres, the S3 artifact store
- * and its workload role, the operators, then the platform chart on that cluster. The chart is
+ * with a workload role for the tracking server and one per team, the operators, then the platform chart on that cluster. The chart is
  * rendered with placeholders for the cloud outputs, each of which becomes a Pulumi output.
  */
 export function deployAws(stack: StackConfig): StackOutputs {
@@ -65,18 +68,15 @@ export function deployAws(stack: StackConfig): StackOutputs {
     production: stack.production,
     tags,
   });
-  const artifactRole = new ArtifactAccessRole(`plinth-${stack.stack}`, {
+  const roles = artifactAccessRoles(stack.stack, config, {
     oidcProviderArn: eks.oidcProvider.arn,
     oidcIssuer: eks.oidcIssuer,
-    serviceAccounts: [
-      { namespace: config.namespace, name: TRACKING_COMPONENT },
-      ...config.teams.map((t) => ({ namespace: teamNamespaceName(config, t.name), name: RUN_SERVICE_ACCOUNT })),
-    ],
     bucketArn: artifacts.bucket.arn,
     prefix: artifactPrefix,
     kmsKeyArn: artifacts.key.arn,
     tags,
   });
+  const teamRoleArns = [...roles.teams].map(([team, role]) => [team, role.role.arn] as const);
 
   const provider = clusterProvider('eks', { kubeconfig: eks.kubeconfig }, { dependsOn: Object.values(nodes.groups) });
   const operators = new ClusterOperators(
@@ -96,12 +96,12 @@ export function deployAws(stack: StackConfig): StackOutputs {
         [PLACEHOLDERS.region]: region,
         [PLACEHOLDERS.databaseHost]: database.address,
         [PLACEHOLDERS.artifactBucket]: artifacts.bucket.bucket,
-        [PLACEHOLDERS.artifactRoleArn]: artifactRole.role.arn,
+        [PLACEHOLDERS.trackingRoleArn]: roles.tracking.role.arn,
+        ...Object.fromEntries(teamRoleArns.map(([team, arn]) => [PLACEHOLDERS.teamRoleArn(team), arn])),
       },
       secrets: [
         {
           name: PLACEHOLDERS.databaseSecret,
-          scope: 'platform',
           stringData: pulumi
             .secret(databasePassword)
             .apply((password): Record<string, string> => ({ username: DATABASE_USER, password })),
@@ -120,7 +120,8 @@ export function deployAws(stack: StackConfig): StackOutputs {
       databaseEndpoint: database.instance.endpoint,
       databaseSecret: PLACEHOLDERS.databaseSecret,
       artifactBucket: artifacts.bucket.bucket,
-      artifactRoleArn: artifactRole.role.arn,
+      trackingRoleArn: roles.tracking.role.arn,
+      teamRoleArns: Object.fromEntries(teamRoleArns),
       vpcId: network.vpcId,
     }),
   };

@@ -1,22 +1,11 @@
 import * as pulumi from '@pulumi/pulumi';
+import type { PolicyDocument, PolicyStatement } from '../../../model/store-access.js';
 
 /**
- * IAM policy documents, built as data so that unit tests can read exactly what they grant.
- * Each statement names its resources; none uses a wildcard resource.
+ * IAM policy documents, built as data so that unit tests can read exactly what they grant. What a
+ * credential may do in the artifact store is model/store-access.ts's, shared with S3-compatible
+ * stores; here is what only AWS has: trust, the KMS key, the bucket's own policy.
  */
-export interface PolicyStatement {
-  readonly Sid?: string;
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Action: string | string[];
-  readonly Resource?: string | string[];
-  readonly Principal?: unknown;
-  readonly Condition?: Record<string, Record<string, unknown>>;
-}
-
-export interface PolicyDocument {
-  readonly Version: '2012-10-17';
-  readonly Statement: PolicyStatement[];
-}
 
 /** Trust for an AWS service (EKS, EC2) to assume a role. */
 export function assumeRolePolicy(service: string): string {
@@ -54,31 +43,13 @@ export function serviceAccountTrustPolicy(
   });
 }
 
-/** Read and write under one prefix of one bucket, and use of its KMS key: nothing else. */
-export function artifactAccessPolicy(bucketArn: string, prefix: string, kmsKeyArn: string): PolicyDocument {
+/** Use of the bucket's KMS key, without which no object of the bucket can be read or written. */
+export function artifactKeyStatement(kmsKeyArn: string): PolicyStatement {
   return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'ListArtifactPrefix',
-        Effect: 'Allow',
-        Action: 's3:ListBucket',
-        Resource: bucketArn,
-        Condition: { StringLike: { 's3:prefix': [`${prefix}/*`, prefix] } },
-      },
-      {
-        Sid: 'ReadWriteArtifacts',
-        Effect: 'Allow',
-        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-        Resource: `${bucketArn}/${prefix}/*`,
-      },
-      {
-        Sid: 'UseArtifactKey',
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        Resource: kmsKeyArn,
-      },
-    ],
+    Sid: 'UseArtifactKey',
+    Effect: 'Allow',
+    Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    Resource: kmsKeyArn,
   };
 }
 

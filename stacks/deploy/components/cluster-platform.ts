@@ -25,6 +25,8 @@ export interface ClusterPlatformArgs {
 /** Everything the platform puts into one cluster: operator CRDs, the chart, and the Secrets it refers to. */
 export class ClusterPlatform extends pulumi.ComponentResource {
   readonly objectCount: number;
+  /** The chart's Namespaces: what anything else placed in them must wait for. */
+  readonly namespaces: pulumi.Resource[];
 
   constructor(name: string, args: ClusterPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super('plinth:kubernetes:ClusterPlatform', name, {}, opts);
@@ -44,11 +46,12 @@ export class ClusterPlatform extends pulumi.ComponentResource {
       { parent: this },
     );
     const namespaces = [...chart.namespaces.values()];
+    this.namespaces = namespaces;
     const secrets = (args.secrets ?? []).map(
       (spec) =>
         new PlatformSecret(spec.name, { ...spec, config: args.config, dependsOn: namespaces }, { parent: this }),
     );
-    this.objectCount = crds.resources.length + chart.resources.size + secrets.reduce((n, s) => n + s.secrets.length, 0);
+    this.objectCount = crds.resources.length + chart.resources.size + secrets.length;
     this.registerOutputs({ objectCount: this.objectCount });
   }
 }

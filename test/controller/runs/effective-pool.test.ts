@@ -16,6 +16,7 @@ const team: TeamDefaults = {
   priorityClasses: [],
   serviceAccounts: {},
   servicesHost: 'vision.runs.ml.example.com',
+  artifacts: { env: [], volumes: [], volumeMounts: [] },
 };
 const cpuOnly: TeamDefaults = { ...team, pools: ['cpu'], defaultPool: 'cpu', defaultGpuPool: null };
 const gpuOnly: TeamDefaults = { ...team, pools: ['gpu'], defaultPool: null, defaultGpuPool: 'gpu' };

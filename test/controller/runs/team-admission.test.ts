@@ -14,6 +14,7 @@ const team: TeamDefaults = {
   priorityClasses: [],
   serviceAccounts: {},
   servicesHost: 'vision.runs.ml.example.com',
+  artifacts: { env: [], volumes: [], volumeMounts: [] },
 };
 
 function run(name: string, gpus: number, created = '2026-01-01T00:00:00Z'): LeafRun {

@@ -1,0 +1,70 @@
+import { outputsPrefix, teamLogsPrefix, teamOutputsPrefix, trackingPrefix } from './store-layout.js';
+
+/**
+ * What each credential of the artifact store may do, as S3 policy documents: the same data becomes
+ * an IAM role policy on AWS and a user policy on S3-compatible stores (MinIO reads the same
+ * language). Built as data so that tests read exactly what each grants. Each statement names its
+ * resources; none uses a wildcard resource.
+ */
+export interface PolicyStatement {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string | string[];
+  readonly Resource?: string | string[];
+  readonly Principal?: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+export interface PolicyDocument {
+  readonly Version: '2012-10-17';
+  readonly Statement: PolicyStatement[];
+}
+
+/** The ARN S3 and S3-compatible stores name a bucket by. */
+export const arnOfBucket = (bucket: string): string => `arn:aws:s3:::${bucket}`;
+
+const WRITE = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'];
+const READ = ['s3:GetObject'];
+
+/** Listing, limited to keys under the given prefixes (a trailing `/` keeps team `vision` out of `vision2`). */
+function listUnder(bucketArn: string, sid: string, prefixes: string[]): PolicyStatement {
+  return {
+    Sid: sid,
+    Effect: 'Allow',
+    Action: 's3:ListBucket',
+    Resource: bucketArn,
+    Condition: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
+  };
+}
+
+/**
+ * A team's runs: read and write the team's outputs, read the team's logs (which the platform
+ * writes), nothing else: not another team's prefixes, not the tracking root, not Postgres's backups.
+ */
+export function teamStorePolicy(bucketArn: string, prefix: string, team: string): PolicyDocument {
+  const outputs = teamOutputsPrefix(prefix, team);
+  const logs = teamLogsPrefix(prefix, team);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      listUnder(bucketArn, 'ListTeamPrefixes', [outputs, logs]),
+      { Sid: 'ReadWriteTeamOutputs', Effect: 'Allow', Action: WRITE, Resource: `${bucketArn}/${outputs}*` },
+      { Sid: 'ReadTeamLogs', Effect: 'Allow', Action: READ, Resource: `${bucketArn}/${logs}*` },
+    ],
+  };
+}
+
+/**
+ * The tracking server: every team's outputs, where each team's experiments keep their artifacts,
+ * and its own default artifact root. Not the logs, not Postgres's backups.
+ */
+export function trackingStorePolicy(bucketArn: string, prefix: string): PolicyDocument {
+  const prefixes = [outputsPrefix(prefix), trackingPrefix(prefix)];
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      listUnder(bucketArn, 'ListTrackedPrefixes', prefixes),
+      { Sid: 'ReadWriteTracked', Effect: 'Allow', Action: WRITE, Resource: prefixes.map((p) => `${bucketArn}/${p}*`) },
+    ],
+  };
+}
