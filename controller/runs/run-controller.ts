@@ -386,7 +386,9 @@ export class RunController implements Reconciler {
     if (decision.admitted && decision.freed) this.enqueueWaiting(namespace);
     if (!decision.admitted) {
       const { message, impossible, holding } = decision;
-      const workload = holding ? this.observe(run, kind, await this.cachedChildren(run, kind), context) : undefined;
+      const workload = holding
+        ? this.observe(run, kind, await this.cachedChildren(run, kind), observation, context)
+        : undefined;
       this.settle(run, await this.writeStatus(run, { ...observation, waiting: { message, impossible }, workload }));
       return;
     }
@@ -404,15 +406,16 @@ export class RunController implements Reconciler {
       return;
     }
     // 6. Its kind reads how the children and pods are doing, and the status says so.
-    const workload = this.observe(run, kind, children, context);
+    const workload = this.observe(run, kind, children, observation, context);
     this.settle(run, await this.writeStatus(run, { ...observation, workload }));
   }
 
-  /** How the run's workload is doing, as its kind reads its children and pods. */
+  /** How the run's workload is doing, as its kind reads its children and the pods and nodes observed. */
   private observe(
     run: LeafRunSummary,
     kind: RunKind,
     children: Map<string, KubernetesObject>,
+    observed: Pick<Observation, 'pods'> & { readonly nodes: readonly V1Node[] },
     context: KindContext,
   ): WorkloadState {
     const key = objectKey(run.metadata.namespace ?? '', run.metadata.name);
@@ -420,8 +423,8 @@ export class RunController implements Reconciler {
       run,
       {
         children,
-        pods: this.podsOf(run),
-        nodes: this.nodes.list(),
+        pods: observed.pods,
+        nodes: observed.nodes,
         mountFailureOf: this.mountFailureOf,
         failedCreate: this.failedCreateByJob.get(key),
       },
