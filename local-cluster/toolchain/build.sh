@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the real test toolchain from Go modules into a cache outside the repository.
-# Usage: build.sh [kubernetes|etcd|kwok|pulumi|pulumi-language-nodejs|pulumi-kubernetes|all]...
+# Usage: build.sh [kubernetes|kubernetes-node|etcd|kwok|pulumi|pulumi-language-nodejs|pulumi-kubernetes|all]...
 # (default: all)
 # A component whose binaries are already cached is skipped, so this is cheap to re-run.
 set -euo pipefail
@@ -40,42 +40,52 @@ build_into() {
   log "built $name in $((SECONDS - started))s: $(ls "$dir/bin" | tr '\n' ' ')"
 }
 
-kubernetes() {
-  local v=$KUBERNETES_VERSION dir="$cache/kubernetes-$KUBERNETES_VERSION"
-  local bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-  if cached "$dir" "${bins[@]}"; then log "kubernetes $v cached in $dir"; return; fi
-  local work; work=$(mktemp -d)
+# k8s_wrapper <name> <imports...>: a throwaway module that requires k8s.io/kubernetes and pins each
+# staging module it replaces with a local path to its published twin. Prints the module's folder.
+k8s_wrapper() {
+  local name=$1; shift
+  local v=$KUBERNETES_VERSION work; work=$(mktemp -d)
   local gomod; gomod=$(go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
   local minor=${v#v1.}; minor=${minor%%.*}
   {
-    echo "module plinth.dev/toolchain/kubernetes"
+    echo "module plinth.dev/toolchain/$name"
     grep -E '^go ' "$gomod"
     grep -E '^godebug ' "$gomod" || true
     echo "require k8s.io/kubernetes $v"
     echo "replace ("
-    # k8s.io/kubernetes replaces each staging module with a local path; pin each to its published twin.
     sed -n '/^replace (/,/^)/p' "$gomod" | sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\t\1 => \1 v0.'"$minor.${v##*.}"'#p'
     echo ")"
   } > "$work/go.mod"
-  cat > "$work/tools.go" <<GO
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-GO
-  log "resolving kubernetes $v modules"
+  { printf '//go:build tools\n\npackage tools\n\nimport (\n'; printf '\t_ "%s"\n' "$@"; printf ')\n'; } > "$work/tools.go"
+  log "resolving kubernetes $v modules for $name"
   (cd "$work" && go mod tidy >/dev/null)
+  echo "$work"
+}
+
+k8s_ldflags() {
+  local v=$KUBERNETES_VERSION; local minor=${v#v1.}; minor=${minor%%.*}
   local ld="-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
-  ld+=" -X k8s.io/client-go/pkg/version.gitVersion=$v -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
-  build_into kubernetes "$dir" "$work" -tags tools -pgo=off -trimpath -ldflags "$ld" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+  echo "$ld -X k8s.io/client-go/pkg/version.gitVersion=$v -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+}
+
+kubernetes() {
+  local v=$KUBERNETES_VERSION dir="$cache/kubernetes-$KUBERNETES_VERSION"
+  local cmds=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+  if cached "$dir" "${cmds[@]}"; then log "kubernetes $v cached in $dir"; return; fi
+  local pkgs=("${cmds[@]/#/k8s.io/kubernetes/cmd/}") work
+  work=$(k8s_wrapper kubernetes "${pkgs[@]}")
+  build_into kubernetes "$dir" "$work" -tags tools -pgo=off -trimpath -ldflags "$(k8s_ldflags)" "${pkgs[@]}"
+  rm -rf "$work"
+}
+
+# The real nodes' agents: a separate cache folder, so adding them never rebuilds the control plane.
+kubernetes_node() {
+  local v=$KUBERNETES_VERSION dir="$cache/kubernetes-node-$KUBERNETES_VERSION"
+  local cmds=(kubelet kube-proxy)
+  if cached "$dir" "${cmds[@]}"; then log "kubernetes-node $v cached in $dir"; return; fi
+  local pkgs=("${cmds[@]/#/k8s.io/kubernetes/cmd/}") work
+  work=$(k8s_wrapper kubernetes-node "${pkgs[@]}")
+  build_into kubernetes-node "$dir" "$work" -tags tools -pgo=off -trimpath -ldflags "$(k8s_ldflags)" "${pkgs[@]}"
   rm -rf "$work"
 }
 
@@ -188,10 +198,11 @@ mkdir -p "$cache"
 targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 for t in "${targets[@]}"; do
   case $t in
-    all) etcd; kwok; kubernetes; pulumi_language_nodejs; pulumi_kubernetes; pulumi ;;
+    all) etcd; kwok; kubernetes; kubernetes_node; pulumi_language_nodejs; pulumi_kubernetes; pulumi ;;
     kubernetes|etcd|kwok|pulumi) "$t" ;;
     pulumi-language-nodejs) pulumi_language_nodejs ;;
     pulumi-kubernetes) pulumi_kubernetes ;;
-    *) log "unknown component '$t' (allowed: kubernetes, etcd, kwok, pulumi, pulumi-language-nodejs, pulumi-kubernetes, all)"; exit 2 ;;
+    kubernetes-node) kubernetes_node ;;
+    *) log "unknown component '$t' (allowed: kubernetes, kubernetes-node, etcd, kwok, pulumi, pulumi-language-nodejs, pulumi-kubernetes, all)"; exit 2 ;;
   esac
 done
