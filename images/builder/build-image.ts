@@ -4,7 +4,7 @@
  * again: its hash covers everything it is made from.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { ImageDefinition } from '../definition.js';
 import { imageDefinition, imageInputHash, LOCAL_REGISTRY } from '../reference.js';
 import { addAccount } from './account.js';
@@ -44,8 +44,22 @@ export function builtImage(name: string): BuiltImage | undefined {
   return existsSync(folder) ? builtAt(name, folder) : undefined;
 }
 
+function onPath(tool: string): boolean {
+  return (process.env['PATH'] ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, tool)));
+}
+
+/** Throws, before anything is built, if the image cannot be built on this machine, saying what it lacks. */
 function checkCanBuild(image: ImageDefinition): void {
   checkSteps(image);
+  const tools = [
+    'tar',
+    ...(image.base.kind === 'debian' ? ['mmdebstrap', 'unshare', 'chroot'] : []),
+    ...(image.steps.some((step) => step.kind === 'static-c') ? ['gcc'] : []),
+  ];
+  const missing = tools.filter((tool) => !onPath(tool));
+  if (missing.length > 0) {
+    throw new Error(`image "${image.name}" needs ${missing.join(', ')} on PATH to build (see README, Images)`);
+  }
   if (image.base.kind === 'debian' && process.getuid?.() !== 0) {
     throw new Error(
       `image "${image.name}" is built as root: mmdebstrap and chroot make its Debian root filesystem; run npm run images as root`,
