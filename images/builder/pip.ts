@@ -1,9 +1,10 @@
 /**
  * Python packages from PyPI, installed by the image's own python3 and pip inside its root: wheels
  * only (`--only-binary=:all:`), every distribution pinned by the image's lock and installed as
- * locked, without resolving, then checked for consistency with `pip check`.
+ * locked, without resolving, then checked for consistency with `pip check`. The wheels are kept
+ * in the cache (`pip/wheels`) for the next build.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILD_CACHE, BUILD_FILES, runInRoot } from './chroot.js';
 import { imagesCacheDir } from './cache.js';
@@ -85,6 +86,21 @@ function buildFiles(folder: string, requirements: readonly string[]): boolean {
   return !!certificates;
 }
 
+/**
+ * True when the cache holds a wheel of every pinned distribution, so that pip need not ask the
+ * index again. A wheel's file name starts with its project name (runs of `-`, `_`, `.` written
+ * `_`) and version; a pin whose wheel is not recognised is simply downloaded.
+ */
+function allWheelsKept(lock: readonly string[]): boolean {
+  const wheels = join(pipCache(), 'wheels');
+  const kept = existsSync(wheels) ? readdirSync(wheels).map((file) => file.toLowerCase()) : [];
+  return lock.every((pin) => {
+    const [name = '', version = ''] = pin.split('==');
+    const prefix = `${name.toLowerCase().replace(/[-_.]+/g, '_')}-${version.toLowerCase()}-`;
+    return kept.some((file) => file.startsWith(prefix) && file.endsWith('.whl'));
+  });
+}
+
 function pipCache(): string {
   const folder = join(imagesCacheDir(), 'pip');
   mkdirSync(folder, { recursive: true });
@@ -95,21 +111,24 @@ function pipCache(): string {
 export async function pipInstall(root: string, lockPath: string, scratch: string): Promise<void> {
   const hasCertificates = buildFiles(scratch, lockLines(lockPath));
   const options = { env: pipEnvironment(hasCertificates), buildFiles: scratch, cache: pipCache() };
+  const requirements = ['--requirement', `${BUILD_FILES}/requirements.txt`];
+  // Wheels are kept by file in the cache, which pip download does not fetch again: pip's own HTTP
+  // cache keeps nothing from an index or proxy that sends no caching headers.
+  const wheels = `${BUILD_CACHE}/wheels`;
+  const pip = ['python3', '-m', 'pip'];
+  if (!allWheelsKept(lockLines(lockPath))) {
+    await runInRoot(
+      root,
+      [...pip, 'download', '--no-deps', '--only-binary=:all:', `--dest=${wheels}`, ...requirements],
+      options,
+    );
+  }
   await runInRoot(
     root,
-    [
-      'python3',
-      '-m',
-      'pip',
-      'install',
-      '--no-deps',
-      '--only-binary=:all:',
-      '--requirement',
-      `${BUILD_FILES}/requirements.txt`,
-    ],
+    [...pip, 'install', '--no-deps', '--no-index', `--find-links=${wheels}`, ...requirements],
     options,
   );
-  await runInRoot(root, ['python3', '-m', 'pip', 'check'], options);
+  await runInRoot(root, [...pip, 'check'], options);
 }
 
 interface PipReport {
