@@ -46,7 +46,7 @@ describe('a built image in containerd', () => {
   });
 
   it('runs as its non-root user and stops on SIGTERM', async () => {
-    containerd.ctr('run', '--detach', pause.reference, 'pause-test');
+    containerd.ctr('run', '--detach', `--runc-root=${containerd.runcRoot}`, pause.reference, 'pause-test');
     try {
       const pid = containerd
         .ctr('tasks', 'list')

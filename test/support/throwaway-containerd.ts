@@ -9,6 +9,8 @@ import { join } from 'node:path';
 
 export interface ThrowawayContainerd {
   readonly dir: string;
+  /** runc's state for `ctr run --runc-root`, which would otherwise share the machine's /run/containerd/runc. */
+  readonly runcRoot: string;
   /** Runs ctr against it, in the namespace the kubelet uses; throws with ctr's output when it fails. */
   ctr(...args: string[]): string;
   stop(): Promise<void>;
@@ -66,7 +68,7 @@ export async function startContainerd(): Promise<ThrowawayContainerd> {
   for (let attempt = 0; attempt < 100; attempt++) {
     if (daemon.exitCode !== null) break;
     if (spawnSync('ctr', ['--address', join(dir, 'containerd.sock'), 'version']).status === 0)
-      return { dir, ctr, stop };
+      return { dir, runcRoot: join(dir, 'runc'), ctr, stop };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await stop();
