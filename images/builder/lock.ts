@@ -2,7 +2,7 @@
  * `npm run images -- lock <name>`: resolves an image's pip requirements with the python3 of its
  * own Debian base and writes every distribution they need, pinned, into the step's lock.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { imageDefinition } from '../reference.js';
@@ -11,6 +11,7 @@ import { runCommand } from './command.js';
 import { debianBase } from './debian-base.js';
 import { pipResolve } from './pip.js';
 import { type Print, printToStderr, Progress } from './progress.js';
+import { stagingFolder } from './staging.js';
 
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -24,9 +25,9 @@ export async function lockImage(name: string, print: Print = printToStderr): Pro
   const progress = new Progress(name, print);
   const base = await debianBase(image.base.packages, progress);
   const written: string[] = [];
-  for (const step of steps) {
+  for (const [index, step] of steps.entries()) {
     // A copy of the base, so that the resolver writes nothing into the one the images start from.
-    const work = mkdtempSync(join(imagesCacheDir(), '.lock-'));
+    const work = stagingFolder(join(imagesCacheDir(), `lock-${name}-${index}`));
     try {
       await runCommand('cp', ['-a', base, join(work, 'rootfs')]);
       const pins = await progress.step(`resolving ${step.requirements.join(', ')}`, () =>
