@@ -16,6 +16,7 @@ import {
   type RunSpec,
 } from '../../controller/api/run.js';
 import { eventually, kubeConfigAs } from './cluster-clients.js';
+import { SIMULATED_CPU_POOL } from '../../local-cluster/real-nodes.js';
 
 const api = (kc: KubeConfig = kubeConfigAs('admin')) => kc.makeApiClient(CustomObjectsApi);
 
@@ -82,7 +83,7 @@ export function runObject(name: string, spec: Partial<RunSpec> = {}) {
     apiVersion: RUN_API_VERSION,
     kind: RUN_KIND,
     metadata: { name },
-    spec: { kind, pool: 'cpu', ...job, ...spec },
+    spec: { kind, pool: SIMULATED_CPU_POOL, ...job, ...spec },
   };
 }
 
