@@ -30,6 +30,7 @@ import {
   kubeletIdentity,
   nodePatch,
   prepareNode,
+  removeNodeFilesOutsideItsFolder,
   realNodePlan,
   shimPids,
   unmountAll,
@@ -491,9 +492,9 @@ async function startNodes(s: NodeStart): Promise<void> {
     binaries: s.real.binaries,
     pauseImage: s.real.images.pause,
   };
-  await Promise.all(
+  const policyAgents = await Promise.all(
     s.realNodes.map(async (node) => {
-      const { containerd: daemon, agents } = prepareNode(context, node, containerd);
+      const { containerd: daemon, agents, networkPolicyAgent } = prepareNode(context, node, containerd);
       const namespace = namespacePath(node);
       const [path, ...args] = daemon.argv;
       s.launch(daemon.name, path, args, namespace);
@@ -504,6 +505,7 @@ async function startNodes(s: NodeStart): Promise<void> {
         const [agentPath, ...agentArgs] = agent.argv;
         s.launch(agent.name, agentPath, agentArgs, namespace);
       }
+      return { node, agent: networkPolicyAgent, namespace };
     }),
   );
   s.log(`[cluster] started ${s.realNodes.length} real nodes: ${s.realNodes.map((n) => n.name).join(', ')}`);
@@ -522,6 +524,10 @@ async function startNodes(s: NodeStart): Promise<void> {
       { name: node.name, body: nodePatch(node, s.config) },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
+  }
+  for (const { agent, namespace } of policyAgents) {
+    const [path, ...args] = agent.argv;
+    s.launch(agent.name, path, args, namespace);
   }
 }
 
@@ -556,6 +562,7 @@ async function stopEverything(processes: ClusterState['processes'], realNodes: r
       // Already gone with its containerd.
     }
   }
+  removeNodeFilesOutsideItsFolder(realNodes);
   const problems = [
     ...unmountAll([join(dir, 'nodes'), ...realNodes.map((n) => n.imageRoot)]),
     ...removeNodeNetwork(realNodes),

@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { V1Node } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
@@ -90,12 +99,14 @@ state = ${JSON.stringify(join(node.dir, 'containerd-state'))}
 `;
 }
 
+const cniNetworkName = (node: RealNode) => `plinth-${node.name}`;
+
 /** Pod networking: one bridge per node, addresses from the node's pod range, no masquerade. */
 export function cniConfig(node: RealNode): string {
   return JSON.stringify(
     {
       cniVersion: '1.0.0',
-      name: `plinth-${node.name}`,
+      name: cniNetworkName(node),
       plugins: [
         {
           type: 'bridge',
@@ -144,6 +155,8 @@ export function kubeletConfig(node: RealNode, config: PlatformConfig, tls: { cer
     // Pods that ask for the node's resolver get an empty one: nothing outside the machine resolves.
     resolvConf: '',
     staticPodPath: '',
+    // Not the shared /var/log/pods: each kubelet removes the log folders of pods it does not know.
+    podLogsDir: join(node.dir, 'pod-logs'),
     podCIDR: node.podCidr,
     maxPods: 110,
     registerWithTaints: (pool?.taints ?? []).map((t) => ({ key: t.key, value: t.value, effect: t.effect })),
@@ -188,14 +201,14 @@ export function nodePatch(node: RealNode, config: PlatformConfig): Partial<V1Nod
 
 /**
  * Writes a node's files (containerd and CNI config, kubelet certificate and config, kube-proxy
- * config) and returns what to start: containerd, then, once its images are in, the node agents,
- * which register the node themselves.
+ * config) and returns what to start: containerd, then, once its images are in, the kubelet and
+ * kube-proxy, and once the kubelet has registered the node, its NetworkPolicy agent.
  */
 export function prepareNode(
   context: RealNodesContext,
   node: RealNode,
   containerd: string,
-): { containerd: NodeProcess; agents: NodeProcess[] } {
+): { containerd: NodeProcess; agents: NodeProcess[]; networkPolicyAgent: NodeProcess } {
   const { config, ca, kubeconfigs, binaries } = context;
   for (const sub of ['cni', 'pki', 'kubelet', 'containerd-state']) mkdirSync(join(node.dir, sub), { recursive: true });
   mkdirSync(node.imageRoot, { recursive: true });
@@ -231,20 +244,21 @@ export function prepareNode(
         ],
       },
       { name: `${node.name}-kube-proxy`, argv: [binaries['kube-proxy'], `--config=${proxyConfigFile}`] },
-      {
-        name: `${node.name}-kube-router`,
-        argv: [
-          binaries['kube-router'],
-          `--kubeconfig=${kubeconfigs['kube-router']}`,
-          `--hostname-override=${node.name}`,
-          '--run-firewall=true',
-          '--run-router=false',
-          '--run-service-proxy=false',
-          '--health-port=0',
-          '--metrics-port=0',
-        ],
-      },
     ],
+    // It finds its node by name at start, so it starts once the kubelet has registered the node.
+    networkPolicyAgent: {
+      name: `${node.name}-kube-router`,
+      argv: [
+        binaries['kube-router'],
+        `--kubeconfig=${kubeconfigs['kube-router']}`,
+        `--hostname-override=${node.name}`,
+        '--run-firewall=true',
+        '--run-router=false',
+        '--run-service-proxy=false',
+        '--health-port=0',
+        '--metrics-port=0',
+      ],
+    },
   };
 }
 
@@ -325,4 +339,34 @@ export function unmountAll(dirs: readonly string[]): string[] {
   const left = mountsUnder(dirs);
   if (left.length > 0) problems.push(`still mounted: ${left.join(', ')}`);
   return problems;
+}
+
+/**
+ * What a node leaves in shared folders it does not let us move: the kubelet's links to each
+ * container's log in /var/log/containers, and libcni's cached results; both go with the node.
+ */
+export const CONTAINER_LOG_LINKS = '/var/log/containers';
+
+/** libcni caches each pod's network result here, named after the network (see cniConfig). */
+const CNI_RESULT_CACHE = '/var/lib/cni/results';
+
+export function removeNodeFilesOutsideItsFolder(nodes: readonly RealNode[]): void {
+  if (existsSync(CNI_RESULT_CACHE)) {
+    const entries = readdirSync(CNI_RESULT_CACHE);
+    // `<network>-<sandbox id>-<interface>`; the loopback plugin's result carries the same sandbox id.
+    const ours = entries.filter((e) => nodes.some((n) => e.startsWith(`${cniNetworkName(n)}-`)));
+    const sandboxes = ours.map((e) => e.split('-').at(-2));
+    const loopbacks = entries.filter((e) => sandboxes.some((id) => e === `cni-loopback-${id}-lo`));
+    for (const entry of [...ours, ...loopbacks]) rmSync(join(CNI_RESULT_CACHE, entry), { force: true });
+  }
+  if (!existsSync(CONTAINER_LOG_LINKS)) return;
+  for (const entry of readdirSync(CONTAINER_LOG_LINKS)) {
+    const link = join(CONTAINER_LOG_LINKS, entry);
+    try {
+      const target = readlinkSync(link);
+      if (nodes.some((n) => target.startsWith(`${n.dir}/`))) unlinkSync(link);
+    } catch {
+      // Not a link, or removed meanwhile.
+    }
+  }
 }
