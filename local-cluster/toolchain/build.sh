@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Builds the real test toolchain from Go modules into a cache outside the repository.
-# Usage: build.sh [kubernetes|kubernetes-node|etcd|kwok|pulumi|pulumi-language-nodejs|pulumi-kubernetes|all]...
-# (default: all)
+# Usage: build.sh [COMPONENT|all]... (default: all); build.sh --list prints the components.
 # A component whose binaries are already cached is skipped, so this is cheap to re-run.
 set -euo pipefail
 
@@ -194,15 +193,59 @@ GO
   rm -rf "$work"
 }
 
-mkdir -p "$cache"
+# The cluster DNS. The upstream main links every plugin, cloud DNS providers' SDKs included; this
+# main links only what a cluster DNS without outside network needs (no forward): on 2 cores it
+# builds in 3 minutes instead of 5, from a fifth of the module downloads (0.4 GB, not 1.7 GB).
+# A Corefile naming a plugin left out is refused at start ("no action found for directive").
+coredns() {
+  local v=$COREDNS_VERSION dir="$cache/coredns-$COREDNS_VERSION"
+  if cached "$dir" coredns; then log "coredns $v cached in $dir"; return; fi
+  local work; work=$(wrapper coredns 1.26.0 "require github.com/coredns/coredns $v")
+  mkdir "$work/coredns"
+  cat > "$work/coredns/main.go" <<'GO'
+package main
+
+import (
+	"github.com/coredns/coredns/coremain"
+
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/health"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/loadbalance"
+	_ "github.com/coredns/coredns/plugin/log"
+	_ "github.com/coredns/coredns/plugin/loop"
+	_ "github.com/coredns/coredns/plugin/metrics"
+	_ "github.com/coredns/coredns/plugin/ready"
+	_ "github.com/coredns/coredns/plugin/reload"
+)
+
+func main() {
+	coremain.Run()
+}
+GO
+  log "resolving coredns $v modules"
+  (cd "$work" && go mod tidy >/dev/null 2>&1)
+  # No version ldflag: `coredns -version` prints coremain's CoreVersion constant.
+  build_into coredns "$dir" "$work" -pgo=off -trimpath -ldflags "-s -w" ./coredns
+  rm -rf "$work"
+}
+
+# Every component, in the order `all` builds them; each is the function of that name (- as _).
+components=(etcd kwok kubernetes kubernetes-node coredns pulumi-language-nodejs pulumi-kubernetes pulumi)
+
 targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(all)
+if [[ ${targets[0]} == --list ]]; then printf '%s\n' "${components[@]}"; exit 0; fi
 for t in "${targets[@]}"; do
-  case $t in
-    all) etcd; kwok; kubernetes; kubernetes_node; pulumi_language_nodejs; pulumi_kubernetes; pulumi ;;
-    kubernetes|etcd|kwok|pulumi) "$t" ;;
-    pulumi-language-nodejs) pulumi_language_nodejs ;;
-    pulumi-kubernetes) pulumi_kubernetes ;;
-    kubernetes-node) kubernetes_node ;;
-    *) log "unknown component '$t' (allowed: kubernetes, kubernetes-node, etcd, kwok, pulumi, pulumi-language-nodejs, pulumi-kubernetes, all)"; exit 2 ;;
-  esac
+  if [[ $t != all && " ${components[*]} " != *" $t "* ]]; then
+    log "unknown component '$t' (allowed: ${components[*]/%/,} all)"; exit 2
+  fi
+done
+mkdir -p "$cache"
+for t in "${targets[@]}"; do
+  if [[ $t == all ]]; then
+    for c in "${components[@]}"; do "${c//-/_}"; done
+  else
+    "${t//-/_}"
+  fi
 done
