@@ -74,6 +74,8 @@ export const PULUMI_BINARIES = [
 export const NODE_BINARIES = [
   { name: 'kubelet', component: 'kubernetes-node', versionKey: 'KUBERNETES_VERSION', fromPath: true },
   { name: 'kube-proxy', component: 'kubernetes-node', versionKey: 'KUBERNETES_VERSION', fromPath: true },
+  // Run with `--run-firewall=true --run-router=false --run-service-proxy=false`.
+  { name: 'kube-router', component: 'kube-router', versionKey: 'KUBE_ROUTER_VERSION', fromPath: true },
 ] as const satisfies readonly BinarySpec[];
 
 /** What the real local platform's own services run: the cluster DNS. */

@@ -231,8 +231,25 @@ GO
   rm -rf "$work"
 }
 
+# Each real node's NetworkPolicy agent (run with only its firewall on). Its go.mod replaces nothing,
+# so a plain requirement resolves it.
+kube_router() {
+  local v=$KUBE_ROUTER_VERSION dir="$cache/kube-router-$KUBE_ROUTER_VERSION"
+  local mod=github.com/cloudnativelabs/kube-router/v2
+  if cached "$dir" kube-router; then log "kube-router $v cached in $dir"; return; fi
+  local work; work=$(wrapper kube-router 1.21 "require $mod $v")
+  log "resolving kube-router $v modules"
+  (cd "$work" && go get "$mod/cmd/kube-router@$v" >/dev/null 2>&1)
+  # The release's commit time as the build date, so the same version always builds the same binary.
+  local released; released=$(cd "$work" && go list -m -f '{{.Time}}' "$mod")
+  build_into kube-router "$dir" "$work" -pgo=off -trimpath \
+    -ldflags "-s -w -X $mod/pkg/version.Version=$v -X $mod/pkg/version.BuildDate=${released%% *}" \
+    "$mod/cmd/kube-router"
+  rm -rf "$work"
+}
+
 # Every component, in the order `all` builds them; each is the function of that name (- as _).
-components=(etcd kwok kubernetes kubernetes-node coredns pulumi-language-nodejs pulumi-kubernetes pulumi)
+components=(etcd kwok kubernetes kubernetes-node kube-router coredns pulumi-language-nodejs pulumi-kubernetes pulumi)
 
 targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 if [[ ${targets[0]} == --list ]]; then printf '%s\n' "${components[@]}"; exit 0; fi
