@@ -78,9 +78,12 @@ export const NODE_BINARIES = [
   { name: 'kube-router', component: 'kube-router', versionKey: 'KUBE_ROUTER_VERSION', fromPath: true },
 ] as const satisfies readonly BinarySpec[];
 
-/** What the real local platform's own services run: the cluster DNS. */
+/** What the real local platform's own services run: the cluster DNS, the S3 store and its client. */
 export const PLATFORM_BINARIES = [
   { name: 'coredns', component: 'coredns', versionKey: 'COREDNS_VERSION', fromPath: true, versionArgs: ['-version'] },
+  // Pinned by a pseudo-version, which they do not print: they report the commit's time and hash.
+  { name: 'minio', component: 'minio', versionKey: 'MINIO_VERSION', fromPath: false },
+  { name: 'mc', component: 'mc', versionKey: 'MC_VERSION', fromPath: false },
 ] as const satisfies readonly BinarySpec[];
 
 export type BinaryName = (typeof BINARIES)[number]['name'];
