@@ -282,8 +282,30 @@ mc() {
   rm -rf "$work"
 }
 
+# The CloudNativePG operator's manager: one binary that is both the operator and, copied into each
+# Postgres pod, the instance manager. Upstream images keep it at /manager. The release's config/
+# (every CRD, RBAC, webhooks, the Deployment) is kept beside it: `kubectl kustomize
+# <dir>/config/default` renders the whole install. It is copied before the build, so a cached
+# binary always has it.
+cloudnative_pg() {
+  local v=$CLOUDNATIVE_PG_VERSION dir="$cache/cloudnative-pg-$CLOUDNATIVE_PG_VERSION"
+  local mod=github.com/cloudnative-pg/cloudnative-pg
+  if cached "$dir" cnpg-manager; then log "cloudnative-pg $v cached in $dir"; return; fi
+  local work; work=$(wrapper cloudnative-pg 1.26.4)
+  log "resolving cloudnative-pg $v modules"
+  (cd "$work" && go get "$mod/cmd/manager@$v" >/dev/null 2>&1)
+  local released src; released=$(cd "$work" && go list -m -f '{{.Time}}' "$mod")
+  src=$(cd "$work" && go list -m -f '{{.Dir}}' "$mod")
+  mkdir -p "$dir" && rm -rf "$dir/config" && cp -r "$src/config" "$dir/config" && chmod -R u+w "$dir/config"
+  build_into cloudnative-pg "$dir" "$work" -pgo=off -trimpath \
+    -ldflags "-s -w -X $mod/pkg/versions.buildVersion=${v#v} -X $mod/pkg/versions.buildDate=${released%% *}" \
+    "$mod/cmd/manager"
+  mv "$dir/bin/manager" "$dir/bin/cnpg-manager"
+  rm -rf "$work"
+}
+
 # Every component, in the order `all` builds them; each is the function of that name (- as _).
-components=(etcd kwok kubernetes kubernetes-node kube-router coredns minio mc pulumi-language-nodejs pulumi-kubernetes pulumi)
+components=(etcd kwok kubernetes kubernetes-node kube-router coredns minio mc cloudnative-pg pulumi-language-nodejs pulumi-kubernetes pulumi)
 
 targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 if [[ ${targets[0]} == --list ]]; then printf '%s\n' "${components[@]}"; exit 0; fi
