@@ -232,12 +232,12 @@ GO
 }
 
 # Each real node's NetworkPolicy agent (run with only its firewall on). Its go.mod replaces nothing,
-# so a plain requirement resolves it.
+# so `go get` resolves it as it is.
 kube_router() {
   local v=$KUBE_ROUTER_VERSION dir="$cache/kube-router-$KUBE_ROUTER_VERSION"
   local mod=github.com/cloudnativelabs/kube-router/v2
   if cached "$dir" kube-router; then log "kube-router $v cached in $dir"; return; fi
-  local work; work=$(wrapper kube-router 1.21 "require $mod $v")
+  local work; work=$(wrapper kube-router 1.21)
   log "resolving kube-router $v modules"
   (cd "$work" && go get "$mod/cmd/kube-router@$v" >/dev/null 2>&1)
   # The release's commit time as the build date, so the same version always builds the same binary.
