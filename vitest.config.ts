@@ -15,6 +15,7 @@ export default defineConfig({
             'test/synth/**/*.test.ts',
             'test/stacks/**/*.test.ts',
             'test/local-cluster/**/*.test.ts',
+            'test/images/**/*.test.ts',
           ],
         },
       },

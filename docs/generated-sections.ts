@@ -12,6 +12,9 @@ import { RESERVED_POD_KEYS } from '../model/labels.js';
 import { OPEN_SUBJECTS, OTHER_NAMESPACE_ACCOUNTS } from '../constructs/team-admin-guard.js';
 import { SECURITY_FLOOR, type FloorField, type FloorLevel } from '../model/security-floor.js';
 import { FLOOR_RULE_IDS } from '../policies/rules/pod-security.js';
+import { DEBIAN_SUITE } from '../images/builder/debian-base.js';
+import type { ImageStep } from '../images/definition.js';
+import { IMAGES } from '../images/definitions/index.js';
 
 export const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
@@ -62,7 +65,35 @@ const SECTIONS: Readonly<Record<string, () => string>> = {
   'security-floor': securityFloorTable,
   'reserved-keys': reservedKeysTable,
   'refused-subjects': refusedSubjectsTable,
+  images: imagesTable,
 };
+
+function stepDoes(step: ImageStep): string {
+  switch (step.kind) {
+    case 'pip':
+      return `from PyPI: ${step.requirements.map((r) => `\`${r}\``).join(', ')}`;
+    case 'static-c':
+      return `\`${step.source}\`, compiled with \`gcc -static\``;
+    case 'node':
+      return 'Node.js of the `node` package';
+    case 'controller-bundle':
+      return 'the controller, bundled';
+  }
+}
+
+/** Every image `npm run images` builds: what its root is made of, whom it runs as, what it starts. */
+export function imagesTable(): string {
+  const rows = IMAGES.map((image) => [
+    `\`${image.name}\``,
+    image.base.kind === 'scratch'
+      ? 'empty'
+      : [`Debian ${DEBIAN_SUITE} minbase`, ...image.base.packages.map((p) => `\`${p}\``)].join(', '),
+    image.steps.map(stepDoes).join('; ') || 'nothing',
+    `\`${image.user.uid}:${image.user.gid}\`${image.user.account ? ` (${image.user.account})` : ''}`,
+    `\`${[...image.entrypoint, ...image.cmd].join(' ')}\``,
+  ]);
+  return table(['image', 'root filesystem', 'adds', 'runs as', 'starts'], rows);
+}
 
 /** The RoleBinding subjects no one may bind in a team namespace, and whom each would let in. */
 export function refusedSubjectsTable(): string {

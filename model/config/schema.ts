@@ -20,7 +20,7 @@ import { RUN_SERVICE_ACCOUNT } from '../names.js';
  */
 
 /** The uid and gid of every platform pod and run, where an environment gives none. */
-const PLATFORM_ID = 10001;
+export const PLATFORM_ID = 10001;
 
 const nonRootId = (noun: 'uid' | 'gid') =>
   z

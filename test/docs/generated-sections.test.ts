@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RUN_REASONS } from '../../controller/api/reasons.js';
-import { README, reasonsTable, securityFloorTable, withGeneratedSections } from '../../docs/generated-sections.js';
+import {
+  imagesTable,
+  README,
+  reasonsTable,
+  securityFloorTable,
+  withGeneratedSections,
+} from '../../docs/generated-sections.js';
+import { IMAGES } from '../../images/definitions/index.js';
 import { SECURITY_FLOOR } from '../../model/security-floor.js';
 
 describe("the README's generated sections", () => {
@@ -19,6 +26,15 @@ describe("the README's generated sections", () => {
     const rows = securityFloorTable().split('\n');
     for (const field of SECURITY_FLOOR) {
       expect(rows.find((row) => row.startsWith(`| \`${field.path}\` `))).toContain(`| ${field.reason} `);
+    }
+  });
+
+  it('list every image npm run images builds, with its user', () => {
+    const rows = imagesTable().split('\n');
+    for (const image of IMAGES) {
+      expect(rows.find((row) => row.startsWith(`| \`${image.name}\` `))).toContain(
+        `\`${image.user.uid}:${image.user.gid}\``,
+      );
     }
   });
 });
