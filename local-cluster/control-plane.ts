@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, DiscoveryV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { POOL_LABEL } from '../model/pools.js';
+import { corePlacement, POOL_LABEL } from '../model/pools.js';
 import { stringify } from 'yaml';
 import { validatePlatformConfig } from '../model/config/validate.js';
 import { environments } from '../stacks/environments/index.js';
@@ -55,8 +55,11 @@ export interface ClusterImages {
   readonly pause: string;
   /** The cluster DNS image. */
   readonly dns: string;
-  /** Every image to load into the real nodes (including the two above): reference and OCI archive. */
-  readonly archives: readonly { reference: string; archive: string }[];
+  /**
+   * Every image to load into the real nodes (including the two above): reference, OCI archive, and
+   * which nodes need it: core nodes run the platform, the others runs.
+   */
+  readonly archives: readonly { reference: string; archive: string; nodes: 'core' | 'runs' | 'all' }[];
 }
 
 export interface RealNodeOptions {
@@ -426,7 +429,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       ),
     );
     if (real) {
-      await applyOrThrow(kc, clusterDns(real.images.dns) as never[]);
+      await applyOrThrow(kc, clusterDns(real.images.dns, corePlacement(config)) as never[]);
       await waitFor('the cluster DNS to be ready', 120_000, async () => {
         const slices = await kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({
           namespace: 'kube-system',
@@ -500,7 +503,9 @@ async function startNodes(s: NodeStart): Promise<void> {
       s.launch(daemon.name, path, args, namespace);
       await waitFor(`${node.name}'s containerd socket`, 30_000, () => existsSync(node.containerdSocket));
       // Images go in before the kubelet starts, so no pod waits on a missing image.
-      await importImages(node, s.real.images.archives, s.log);
+      const role = s.config.nodePools[node.pool]?.role === 'core' ? 'core' : 'runs';
+      const archives = s.real.images.archives.filter((a) => a.nodes === 'all' || a.nodes === role);
+      await importImages(node, archives, s.log);
       for (const agent of agents) {
         const [agentPath, ...agentArgs] = agent.argv;
         s.launch(agent.name, agentPath, agentArgs, namespace);
@@ -586,9 +591,14 @@ export function killClusterSync(dir: string): void {
 export async function stopCluster(dir: string): Promise<void> {
   const state = readClusterState(dir);
   if (state) await stopEverything(state.processes, state.realNodes ?? [], dir);
-  // A cluster whose state was lost (its folder removed by hand) may still have left its network.
-  const config = validatePlatformConfig('local', environments['local']);
-  const problems = removeNodeNetwork(nodeAddresses(realNodePlan(config).map((n) => n.name)));
-  if (problems.length > 0) throw new Error(`the node network was not fully removed:\n${problems.join('\n')}`);
   await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Removes the node network of a real cluster whose state was lost (its folder removed by hand),
+ * which `up` refuses to start beside. Only for a machine where no real cluster runs.
+ */
+export function removeLeftoverNodeNetwork(): string[] {
+  const config = validatePlatformConfig('local', environments['local']);
+  return removeNodeNetwork(nodeAddresses(realNodePlan(config).map((n) => n.name)));
 }

@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { NODE_NETWORK } from './host-network.js';
-import { REAL_NODE_LABEL } from './real-nodes.js';
+import type { Placement } from '../model/pools.js';
 
 /**
  * What a user's own cluster already has and the real nodes need: the node agents' permissions, the
@@ -64,9 +64,10 @@ const COREFILE = `.:53 {
 
 /**
  * CoreDNS as the cluster DNS, in kube-system with the `k8s-app: kube-dns` label the platform's
- * network policies allow DNS to. There is no outside network, so it forwards nothing.
+ * network policies allow DNS to, on the core pool (whose nodes are all real where there are real
+ * nodes). There is no outside network, so it forwards nothing.
  */
-export function clusterDns(image: string): KubernetesObject[] {
+export function clusterDns(image: string, placement: Placement): KubernetesObject[] {
   const labels = { 'k8s-app': 'kube-dns' };
   const namespace = 'kube-system';
   return [
@@ -105,19 +106,9 @@ export function clusterDns(image: string): KubernetesObject[] {
           spec: {
             serviceAccountName: 'coredns',
             priorityClassName: 'system-cluster-critical',
-            // On a real node only: a kwok node would report it running without answering a query.
-            affinity: {
-              nodeAffinity: {
-                requiredDuringSchedulingIgnoredDuringExecution: {
-                  nodeSelectorTerms: [
-                    {
-                      matchExpressions: [{ key: REAL_NODE_LABEL.key, operator: 'In', values: [REAL_NODE_LABEL.value] }],
-                    },
-                  ],
-                },
-              },
-            },
-            tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }],
+            // On the core pool, beside the platform, whose real nodes have its image.
+            nodeSelector: placement.nodeSelector,
+            tolerations: placement.tolerations,
             securityContext: {
               runAsNonRoot: true,
               runAsUser: 10001,

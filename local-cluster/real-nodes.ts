@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import {
   existsSync,
   mkdirSync,
@@ -35,7 +36,9 @@ export interface RealNode extends NodeAddress {
   readonly containerdSocket: string;
 }
 
-/** Labels that tell the harness's own add-ons a real node from a kwok one. */
+const execFileAsync = promisify(execFile);
+
+/** The label that tells a real node from a kwok one: `kubectl get nodes -l node.plinth.dev/runtime=containerd`. */
 export const REAL_NODE_LABEL = { key: 'node.plinth.dev/runtime', value: 'containerd' } as const;
 
 /**
@@ -262,29 +265,28 @@ export function prepareNode(
   };
 }
 
-/** Whether an image is already in a node's containerd. */
-function hasImage(node: RealNode, reference: string): boolean {
-  const out = spawnSync('ctr', ['-a', node.containerdSocket, '-n', 'k8s.io', 'images', 'ls', '-q'], {
-    encoding: 'utf8',
-  });
-  return out.status === 0 && out.stdout.split('\n').includes(reference);
+/** The images already in a node's containerd. */
+async function imagesOf(node: RealNode): Promise<Set<string>> {
+  const { stdout } = await execFileAsync('ctr', ['-a', node.containerdSocket, '-n', 'k8s.io', 'images', 'ls', '-q']);
+  return new Set(stdout.split('\n').filter(Boolean));
 }
 
 /** Imports each image archive a node does not have yet; the import is skipped on the next start. */
-export function importImages(
+export async function importImages(
   node: RealNode,
   images: readonly { reference: string; archive: string }[],
   log: (line: string) => void,
-): void {
-  for (const image of images) {
-    if (hasImage(node, image.reference)) continue;
+): Promise<void> {
+  const present = await imagesOf(node);
+  for (const image of images.filter((i) => !present.has(i.reference))) {
     const started = performance.now();
-    const result = spawnSync('ctr', ['-a', node.containerdSocket, '-n', 'k8s.io', 'images', 'import', image.archive], {
-      encoding: 'utf8',
-    });
-    if (result.status !== 0) {
-      throw new Error(`node ${node.name}: importing ${image.reference} failed: ${result.stderr.trim()}`);
-    }
+    await execFileAsync('ctr', ['-a', node.containerdSocket, '-n', 'k8s.io', 'images', 'import', image.archive]).catch(
+      (error: Error & { stderr?: string }) => {
+        throw new Error(
+          `node ${node.name}: importing ${image.reference} failed: ${error.stderr?.trim() ?? error.message}`,
+        );
+      },
+    );
     log(`[cluster] ${node.name}: imported ${image.reference} in ${((performance.now() - started) / 1000).toFixed(1)}s`);
   }
 }

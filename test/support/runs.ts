@@ -75,7 +75,7 @@ export const inPhase =
   (run: Run) =>
     phases.includes(run.status?.phase ?? '');
 
-/** A Run: a job on the cpu pool unless `spec` says otherwise; a job's section is filled in if missing. */
+/** A Run: a job on the simulated cpu pool unless `spec` says otherwise; a job's section is filled in if missing. */
 export function runObject(name: string, spec: Partial<RunSpec> = {}) {
   const kind = spec.kind ?? 'job';
   const job = kind === 'job' ? { job: { container: { image: 'ghcr.io/plinth-dev/train:1.0.0' } } } : {};
