@@ -74,7 +74,9 @@ export function leftoverNetwork(nodes: readonly NodeAddress[]): string | undefin
     return `iptables chain ${NODE_NETWORK.forwardChain}`;
   }
   const namespace = nodes.find((n) => existsSync(namespacePath(n)));
-  return namespace ? `network namespace ${namespace.namespace}` : undefined;
+  if (namespace) return `network namespace ${namespace.namespace}`;
+  const link = nodes.find((n) => existsSync(`/sys/class/net/${n.hostLink}`));
+  return link ? `link ${link.hostLink}` : undefined;
 }
 
 export function createNodeNetwork(nodes: readonly NodeAddress[]): void {
@@ -119,8 +121,12 @@ export function removeNodeNetwork(nodes: readonly NodeAddress[]): string[] {
     const result = spawnSync('ip', args, { encoding: 'utf8' });
     if (result.status !== 0) problems.push(`ip ${args.join(' ')}: ${result.stderr.trim()}`);
   };
-  // Deleting a namespace deletes every link in it: the node's end of its veth (and so the host's),
-  // its pod bridge, and every pod veth still there; its iptables rules go with it.
+  // The kernel dismantles a deleted namespace later, with its links; deleting the host's end of
+  // each veth first removes both ends at once, so that a next `up` finds the names free.
+  for (const node of nodes)
+    if (existsSync(`/sys/class/net/${node.hostLink}`)) attempt(['link', 'delete', node.hostLink]);
+  // Deleting a namespace deletes every link in it (its pod bridge, the pods' veths still there)
+  // and its iptables rules.
   for (const node of nodes) if (existsSync(namespacePath(node))) attempt(['netns', 'delete', node.namespace]);
   if (existsSync(`/sys/class/net/${NODE_NETWORK.bridge}`)) attempt(['link', 'delete', NODE_NETWORK.bridge]);
   const iptables = (args: string[]) => spawnSync('iptables', ['-w', ...args], { encoding: 'utf8' });
