@@ -14,6 +14,7 @@ export default defineConfig({
             'test/policies/**/*.test.ts',
             'test/synth/**/*.test.ts',
             'test/stacks/**/*.test.ts',
+            'test/local-cluster/**/*.test.ts',
             'test/images/**/*.test.ts',
           ],
         },

@@ -65,8 +65,8 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
     environment: config.name,
     pools,
     podSecurityContext: podSecurityContext(config.security),
-    // Run images are the teams' own; many write to their root filesystem, so it stays writable.
-    containerSecurityContext: containerSecurityContext({ readOnlyRootFilesystem: false }),
+    // Runs write their scratch to /tmp (RUN_SCRATCH); a platform whose images write elsewhere opts out.
+    containerSecurityContext: containerSecurityContext({ readOnlyRootFilesystem: config.security.readOnlyRunRoot }),
     runServiceAccount: RUN_SERVICE_ACCOUNT,
     trackingUri: trackingUri(config),
     externalServices: {

@@ -78,6 +78,8 @@ function stepDoes(step: ImageStep): string {
       return 'Node.js of the `node` package';
     case 'controller-bundle':
       return 'the controller, bundled';
+    case 'toolchain-binary':
+      return `\`${step.binary}\`, built from Go modules by the toolchain`;
   }
 }
 

@@ -3,6 +3,8 @@
  * of the image's content hash (`reference.ts`), so a definition holds plain values only.
  */
 
+import type { PlatformBinaryName } from '../local-cluster/toolchain.js';
+
 /** Paths in the repository are relative to its root, with `/`. */
 type RepositoryPath = string;
 
@@ -25,7 +27,12 @@ export type ImageStep =
   /** The Node.js binary of the `node` package that `npm ci` installs (its version is in package-lock.json). */
   | { readonly kind: 'node'; readonly to: string }
   /** The controller bundled by `controller/bundle.ts` into one file. */
-  | { readonly kind: 'controller-bundle'; readonly to: string };
+  | { readonly kind: 'controller-bundle'; readonly to: string }
+  /**
+   * A static binary the toolchain builds from Go modules at its pinned version
+   * (local-cluster/toolchain/versions.env), built first if it is not in the cache.
+   */
+  | { readonly kind: 'toolchain-binary'; readonly binary: PlatformBinaryName; readonly to: string };
 
 export interface ImageDefinition {
   /** The image's name in its reference, `<registry>/<name>:<hash>`. */

@@ -35,6 +35,9 @@ export function imageDefinition(name: string): ImageDefinition {
   return image;
 }
 
+const TOOLCHAIN_VERSIONS = 'local-cluster/toolchain/versions.env';
+const TOOLCHAIN_BUILD = 'local-cluster/toolchain/build.sh';
+
 /** Repository files the image is made from, besides its definition: those its steps name, its inputs, the builder. */
 export function imageInputPaths(image: ImageDefinition): string[] {
   const named = image.steps.flatMap((step) => {
@@ -46,6 +49,9 @@ export function imageInputPaths(image: ImageDefinition): string[] {
       case 'node':
       case 'controller-bundle':
         return [];
+      case 'toolchain-binary':
+        // The pinned version and how it is built decide the binary.
+        return [TOOLCHAIN_VERSIONS, TOOLCHAIN_BUILD];
     }
   });
   return [...new Set([...named, ...image.inputs, BUILDER])].sort();

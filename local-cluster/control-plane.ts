@@ -6,21 +6,67 @@ import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { corePlacement, POOL_LABEL } from '../model/pools.js';
 import { stringify } from 'yaml';
 import { validatePlatformConfig } from '../model/config/validate.js';
 import { environments } from '../stacks/environments/index.js';
 import { identitiesFor, tokenAuthFile, type Identity } from './token-identities.js';
 import { kwokStages } from './kwok-stages.js';
 import { KWOK_NODE_ANNOTATION, simulatedNodes } from './simulated-nodes.js';
-import { ensureToolchain, type Binaries } from './toolchain.js';
+import { cacheDir, ensureToolchain, type Binaries } from './toolchain.js';
+import {
+  createNodeNetwork,
+  leftoverNetwork,
+  NODE_NETWORK,
+  namespacePath,
+  nodeAddresses,
+  removeNodeNetwork,
+} from './host-network.js';
+import { createCertificateAuthority, signCertificate } from './pki.js';
+import {
+  importImages,
+  killNodeContainers,
+  kubeletIdentity,
+  nodePatch,
+  prepareNode,
+  removeNodeFilesOutsideItsFolder,
+  realNodePlan,
+  shimPids,
+  unmountAll,
+  type NodeBinaries,
+  type RealNode,
+} from './real-nodes.js';
+import { clusterDns, KUBELET_CLIENT_USER, NETWORK_POLICY_AGENT_USER, nodeAgentPermissions } from './node-addons.js';
+import { applyOrThrow } from './server-side-apply.js';
+import { onPath } from './real-node-preflight.js';
 
 /**
- * A real Kubernetes control plane on 127.0.0.1 (etcd, kube-apiserver with RBAC, NodeRestriction
- * and PodSecurity admission, kube-controller-manager, kube-scheduler) with kwok-simulated nodes
- * shaped like the `local` environment's pools. Processes outlive the caller; their pids and the
- * kubeconfigs are kept in the state directory, which `stopCluster` reads back.
+ * A real Kubernetes control plane (etcd, kube-apiserver with RBAC, NodeRestriction and PodSecurity
+ * admission, kube-controller-manager, kube-scheduler) with nodes shaped like the `local`
+ * environment's pools. With real nodes, the core and cpu pools are real kubelets that run
+ * containers (see real-nodes.ts) and the GPU pools and the `sim` pool are kwok-simulated; without,
+ * every pool is simulated and the API server listens on 127.0.0.1 only. Processes outlive the
+ * caller; their pids and the kubeconfigs are kept in the state directory, which `stopCluster`
+ * reads back.
  */
+export interface ClusterImages {
+  /** The sandbox image every real node's containerd runs pods in. */
+  readonly pause: string;
+  /** The cluster DNS image. */
+  readonly dns: string;
+  /**
+   * Every image to load into the real nodes (including the two above): reference, OCI archive, and
+   * which nodes need it: core nodes run the platform, the others runs.
+   */
+  readonly archives: readonly { reference: string; archive: string; nodes: 'core' | 'runs' | 'all' }[];
+}
+
+export interface RealNodeOptions {
+  readonly binaries: NodeBinaries;
+  readonly images: ClusterImages;
+}
+
 export interface ClusterOptions {
   /** State directory: logs, data, kubeconfigs, pids. */
   readonly dir: string;
@@ -30,8 +76,12 @@ export interface ClusterOptions {
   readonly podStartMs?: number;
   /** Simulated nodes per pool [2]. */
   readonly nodesPerPool?: number;
+  /** The address the API server binds and advertises [127.0.0.1]. */
+  readonly apiAddress?: string;
   /** Progress lines; defaults to stderr. */
   readonly log?: (line: string) => void;
+  /** Real nodes for the core and cpu pools; without them every pool is kwok-simulated. */
+  readonly realNodes?: RealNodeOptions;
 }
 
 export interface ClusterState {
@@ -46,6 +96,8 @@ export interface ClusterState {
   readonly binDirs: string[];
   readonly processes: { name: string; pid: number; bin: string }[];
   readonly nodes: string[];
+  /** The real nodes, for `down` to stop their containers and remove their network. */
+  readonly realNodes: RealNode[];
   readonly readyMs: number;
 }
 
@@ -141,22 +193,57 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
 
   const bin: Binaries = ensureToolchain();
   const config = validatePlatformConfig('local', environments['local']);
-  const identities = identitiesFor(config);
+  const real = options.realNodes;
+  const plan = realNodePlan(config);
+  const realNodes: RealNode[] = real
+    ? nodeAddresses(plan.map((n) => n.name)).map((address, i) => ({
+        ...address,
+        pool: plan[i]?.pool ?? '',
+        dir: join(dir, 'nodes', address.name),
+        imageRoot: join(cacheDir(), 'node-images', address.name),
+        containerdSocket: join(dir, 'nodes', address.name, 'containerd.sock'),
+      }))
+    : [];
+  if (real) {
+    const leftover = leftoverNetwork(realNodes);
+    if (leftover) {
+      throw new Error(`${leftover} is left from a cluster that was not stopped: run \`npm run cluster -- down\` first`);
+    }
+  }
+  const identities = identitiesFor(config, {
+    ...Object.fromEntries(
+      realNodes.map((n) => [kubeletIdentity(n.name), { user: `system:node:${n.name}`, groups: ['system:nodes'] }]),
+    ),
+    ...(real
+      ? {
+          'kube-proxy': { user: 'system:kube-proxy', groups: [] },
+          'kube-router': { user: NETWORK_POLICY_AGENT_USER, groups: [] },
+        }
+      : {}),
+  });
   const processes: ClusterState['processes'] = [];
 
-  const launch = (name: string, path: string, args: string[]) => {
+  const launch = (name: string, path: string, args: readonly string[], namespace?: string) => {
     const logFile = join(dir, 'logs', `${name}.log`);
     const out = openSync(logFile, 'a');
-    const child = spawn(path, args, { detached: true, stdio: ['ignore', out, out] });
+    // nsenter enters the node's network namespace only and then execs the binary, so the pid is the
+    // binary's and it shares the host's mounts (the kubelet's volume mounts must be containerd's too).
+    const [command, argv] = namespace ? ['nsenter', [`--net=${namespace}`, '--', path, ...args]] : [path, args];
+    const child = spawn(command, argv, { detached: true, stdio: ['ignore', out, out] });
     child.unref();
     if (!child.pid) throw new Error(`could not start ${name}`);
     processes.push({ name, pid: child.pid, bin: path });
     return logFile;
   };
   const saveState = async (state: Partial<ClusterState>) =>
-    writeAtomic(join(dir, STATE_FILE), JSON.stringify({ dir, processes, ...state }, null, 2));
+    writeAtomic(join(dir, STATE_FILE), JSON.stringify({ dir, processes, realNodes, ...state }, null, 2));
 
   try {
+    if (real) {
+      log(`[cluster] creating the node network: bridge ${NODE_NETWORK.bridge}, ${realNodes.length} node namespaces`);
+      await saveState({});
+      createNodeNetwork(realNodes);
+    }
     const [etcdPort, peerPort, apiPort, kcmPort, schedulerPort, kwokPort] = await Promise.all([
       freePort(),
       freePort(),
@@ -165,13 +252,23 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       freePort(),
       freePort(),
     ]);
-    const server = `https://127.0.0.1:${apiPort}`;
+    // With real nodes the API server listens on the bridge, where nodes and pods reach it.
+    const address = real ? NODE_NETWORK.hostAddress : '127.0.0.1';
+    const server = `https://${address}:${apiPort}`;
     const pki = join(dir, 'pki');
     const caFile = join(pki, 'apiserver.crt');
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     await writeAtomic(join(pki, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     await writeAtomic(join(pki, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }).toString());
     await writeAtomic(join(dir, 'tokens.csv'), tokenAuthFile(identities));
+    const nodeCa = real ? createCertificateAuthority(join(pki, 'nodes'), 'plinth-local-nodes') : undefined;
+    const kubeletClient = nodeCa
+      ? signCertificate(nodeCa, join(pki, 'nodes'), {
+          name: 'kubelet-client',
+          commonName: KUBELET_CLIENT_USER,
+          usage: 'client',
+        })
+      : undefined;
 
     log(`[cluster] starting etcd on 127.0.0.1:${etcdPort}`);
     const etcdLog = launch('etcd', bin.etcd, [
@@ -190,8 +287,10 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
     log(`[cluster] starting kube-apiserver on ${server}`);
     const apiLog = launch('kube-apiserver', bin['kube-apiserver'], [
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${address}`,
+      // Also the `kubernetes` Service's endpoint; its self-signed certificate names this address and
+      // the Service's.
+      `--advertise-address=${address}`,
       `--secure-port=${apiPort}`,
       `--cert-dir=${pki}`,
       `--token-auth-file=${join(dir, 'tokens.csv')}`,
@@ -200,11 +299,19 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${join(pki, 'sa.pub')}`,
       `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
-      '--service-cluster-ip-range=10.96.0.0/16',
+      `--service-cluster-ip-range=${NODE_NETWORK.serviceCidr}`,
       '--allow-privileged=false',
       '--profiling=false',
       '--max-requests-inflight=1000',
       '--max-mutating-requests-inflight=500',
+      ...(nodeCa && kubeletClient
+        ? [
+            '--kubelet-preferred-address-types=InternalIP',
+            `--kubelet-certificate-authority=${nodeCa.cert}`,
+            `--kubelet-client-certificate=${kubeletClient.cert}`,
+            `--kubelet-client-key=${kubeletClient.key}`,
+          ]
+        : []),
     ]);
     await saveState({});
     const admin = identities['admin'] as Identity;
@@ -296,13 +403,23 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
     const core = kc.makeApiClient(CoreV1Api);
-    const nodes = simulatedNodes(config, options.nodesPerPool ?? 2);
+    const realPools = new Set(realNodes.map((n) => n.pool));
+    const nodes = simulatedNodes(config, options.nodesPerPool ?? 2).filter(
+      (n) => !realPools.has(n.metadata?.labels?.[POOL_LABEL] ?? ''),
+    );
     for (const node of nodes) await core.createNode({ body: node });
     log(`[cluster] created ${nodes.length} simulated nodes: ${nodes.map((n) => n.metadata?.name).join(', ')}`);
 
-    await waitFor('every simulated node to be Ready', 60_000, async () => {
+    if (real && nodeCa) {
+      await startNodes({ real, realNodes, nodeCa, kubeconfigs, launch, config, log, dir, core, kc });
+    }
+
+    await waitFor('every node to be Ready', 120_000, async () => {
       const list = await core.listNode();
-      return list.items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      return (
+        list.items.length === nodes.length + realNodes.length &&
+        list.items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      );
     });
     // The ServiceAccount controller must be up before any pod can be admitted.
     await waitFor('kube-controller-manager to create the default ServiceAccount', 60_000, async () =>
@@ -311,6 +428,16 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
         () => false,
       ),
     );
+    if (real) {
+      await applyOrThrow(kc, clusterDns(real.images.dns, corePlacement(config)) as never[]);
+      await waitFor('the cluster DNS to be ready', 120_000, async () => {
+        const slices = await kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({
+          namespace: 'kube-system',
+          labelSelector: 'kubernetes.io/service-name=kube-dns',
+        });
+        return slices.items.some((s) => (s.endpoints ?? []).some((e) => e.conditions?.ready));
+      });
+    }
 
     const readyMs = Math.round(performance.now() - started);
     const state: ClusterState = {
@@ -324,15 +451,88 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       ),
       binDirs: [...new Set([bin.kubectl, bin['kube-apiserver']].map((b) => dirname(b)))],
       processes,
-      nodes: nodes.map((n) => n.metadata?.name ?? ''),
+      nodes: [...realNodes.map((n) => n.name), ...nodes.map((n) => n.metadata?.name ?? '')],
+      realNodes,
       readyMs,
     };
     await writeAtomic(join(dir, STATE_FILE), JSON.stringify(state, null, 2));
-    log(`[cluster] ready in ${(readyMs / 1000).toFixed(1)}s: ${nodes.length} nodes, API at ${server}`);
+    log(
+      `[cluster] ready in ${(readyMs / 1000).toFixed(1)}s: ${realNodes.length} real and ${nodes.length} simulated nodes, API at ${server}`,
+    );
     return state;
   } catch (error) {
-    await stopProcesses(processes);
+    await stopEverything(processes, realNodes, dir);
     throw error;
+  }
+}
+
+interface NodeStart {
+  readonly real: RealNodeOptions;
+  readonly realNodes: readonly RealNode[];
+  readonly nodeCa: ReturnType<typeof createCertificateAuthority>;
+  readonly kubeconfigs: Record<string, string>;
+  readonly launch: (name: string, path: string, args: readonly string[], namespace?: string) => string;
+  readonly config: ReturnType<typeof validatePlatformConfig>;
+  readonly log: (line: string) => void;
+  readonly dir: string;
+  readonly core: CoreV1Api;
+  readonly kc: KubeConfig;
+}
+
+/**
+ * containerd first, with every image imported (from the cache after the first start), then the
+ * node agents; each node registers itself, and the harness labels it and gives it its pod range.
+ */
+async function startNodes(s: NodeStart): Promise<void> {
+  await applyOrThrow(s.kc, nodeAgentPermissions() as never[]);
+  const containerd = onPath('containerd');
+  if (!containerd) throw new Error('containerd is not installed: apt-get install containerd');
+  const context = {
+    config: s.config,
+    nodes: s.realNodes,
+    ca: s.nodeCa,
+    kubeconfigs: s.kubeconfigs,
+    binaries: s.real.binaries,
+    pauseImage: s.real.images.pause,
+  };
+  const policyAgents = await Promise.all(
+    s.realNodes.map(async (node) => {
+      const { containerd: daemon, agents, networkPolicyAgent } = prepareNode(context, node, containerd);
+      const namespace = namespacePath(node);
+      const [path, ...args] = daemon.argv;
+      s.launch(daemon.name, path, args, namespace);
+      await waitFor(`${node.name}'s containerd socket`, 30_000, () => existsSync(node.containerdSocket));
+      // Images go in before the kubelet starts, so no pod waits on a missing image.
+      const role = s.config.nodePools[node.pool]?.role === 'core' ? 'core' : 'runs';
+      const archives = s.real.images.archives.filter((a) => a.nodes === 'all' || a.nodes === role);
+      await importImages(node, archives, s.log);
+      for (const agent of agents) {
+        const [agentPath, ...agentArgs] = agent.argv;
+        s.launch(agent.name, agentPath, agentArgs, namespace);
+      }
+      return { node, agent: networkPolicyAgent, namespace };
+    }),
+  );
+  s.log(`[cluster] started ${s.realNodes.length} real nodes: ${s.realNodes.map((n) => n.name).join(', ')}`);
+  for (const node of s.realNodes) {
+    await waitFor(`real node ${node.name} to register`, 60_000, () =>
+      s.core.readNode({ name: node.name }).then(
+        () => true,
+        () => false,
+      ),
+    ).catch(async (e: Error) => {
+      throw new Error(
+        `${e.message}\n--- kubelet log ---\n${await tail(join(s.dir, 'logs', `${node.name}-kubelet.log`))}`,
+      );
+    });
+    await s.core.patchNode(
+      { name: node.name, body: nodePatch(node, s.config) },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+  for (const { agent, namespace } of policyAgents) {
+    const [path, ...args] = agent.argv;
+    s.launch(agent.name, path, args, namespace);
   }
 }
 
@@ -348,16 +548,57 @@ async function stopProcesses(processes: ClusterState['processes']): Promise<void
   }
 }
 
-/** Last resort for a test runner that exits without its teardown: SIGKILL, synchronously. */
-export function killClusterSync(dir: string): void {
-  for (const p of readClusterState(dir)?.processes ?? []) {
-    if (processAlive(p.pid, p.bin)) process.kill(p.pid, 'SIGKILL');
+const isContainerd = (p: ClusterState['processes'][number]) => p.name.endsWith('-containerd');
+
+/**
+ * Everything a cluster started, in an order that leaves nothing behind: the node agents and the
+ * control plane, then each node's containers (through its containerd, still running), then
+ * containerd and its shims, then every mount under the nodes' folders, then the node network.
+ */
+async function stopEverything(processes: ClusterState['processes'], realNodes: readonly RealNode[], dir: string) {
+  await stopProcesses(processes.filter((p) => !isContainerd(p)));
+  for (const node of realNodes) killNodeContainers(node);
+  const shims = realNodes.flatMap((node) => shimPids(node));
+  await stopProcesses(processes.filter(isContainerd));
+  for (const pid of shims) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone with its containerd.
+    }
   }
+  removeNodeFilesOutsideItsFolder(realNodes);
+  const problems = [
+    ...unmountAll([join(dir, 'nodes'), ...realNodes.map((n) => n.imageRoot)]),
+    ...removeNodeNetwork(realNodes),
+  ];
+  if (problems.length > 0) throw new Error(`the cluster in ${dir} was not fully removed:\n${problems.join('\n')}`);
 }
 
-/** Stops every process the cluster in `dir` started and removes its state. Safe when nothing runs. */
+/** Last resort for a test runner that exits without its teardown: SIGKILL, synchronously. */
+export function killClusterSync(dir: string): void {
+  const state = readClusterState(dir);
+  for (const p of state?.processes ?? []) {
+    if (processAlive(p.pid, p.bin)) process.kill(p.pid, 'SIGKILL');
+  }
+  for (const node of state?.realNodes ?? []) for (const pid of shimPids(node)) process.kill(pid, 'SIGKILL');
+}
+
+/**
+ * Stops every process the cluster in `dir` started and removes its state, mounts and network.
+ * Safe when nothing runs.
+ */
 export async function stopCluster(dir: string): Promise<void> {
   const state = readClusterState(dir);
-  if (state) await stopProcesses(state.processes);
+  if (state) await stopEverything(state.processes, state.realNodes ?? [], dir);
   await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Removes the node network of a real cluster whose state was lost (its folder removed by hand),
+ * which `up` refuses to start beside. Only for a machine where no real cluster runs.
+ */
+export function removeLeftoverNodeNetwork(): string[] {
+  const config = validatePlatformConfig('local', environments['local']);
+  return removeNodeNetwork(nodeAddresses(realNodePlan(config).map((n) => n.name)));
 }

@@ -9,10 +9,14 @@ export interface Identity {
 }
 
 /**
- * The cluster's users: an admin, the control-plane components, and every member of every team
- * of the environment (a Group member is represented by one user in that group).
+ * The cluster's users: an admin, the control-plane components, the real nodes' agents (`extra`),
+ * and every member of every team of the environment (a Group member is represented by one user in
+ * that group).
  */
-export function identitiesFor(config: PlatformConfig): Record<string, Identity> {
+export function identitiesFor(
+  config: PlatformConfig,
+  extra: Record<string, Omit<Identity, 'token'>> = {},
+): Record<string, Identity> {
   const token = () => randomBytes(24).toString('hex');
   const identities: Record<string, Identity> = {
     admin: { user: 'plinth-admin', groups: ['system:masters'], token: token() },
@@ -20,6 +24,7 @@ export function identitiesFor(config: PlatformConfig): Record<string, Identity> 
     'kube-scheduler': { user: 'system:kube-scheduler', groups: [], token: token() },
     kwok: { user: 'kwok', groups: ['system:masters'], token: token() },
   };
+  for (const [name, identity] of Object.entries(extra)) identities[name] = { ...identity, token: token() };
   for (const team of config.teams) {
     for (const member of team.members) {
       const user = member.kind === 'User' ? member.name : `${member.name}-member`;

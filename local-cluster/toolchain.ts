@@ -32,6 +32,8 @@ interface BinarySpec {
   readonly versionKey: string;
   /** A binary on PATH is taken only if it reports the pinned version; false where it cannot. */
   readonly fromPath: boolean;
+  /** What makes it print its version, where that is not `--version`. */
+  readonly versionArgs?: readonly string[];
 }
 
 export const BINARIES = [
@@ -39,13 +41,19 @@ export const BINARIES = [
   { name: 'kube-apiserver', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION', fromPath: true },
   { name: 'kube-controller-manager', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION', fromPath: true },
   { name: 'kube-scheduler', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION', fromPath: true },
-  { name: 'kubectl', component: 'kubernetes', versionKey: 'KUBERNETES_VERSION', fromPath: true },
+  {
+    name: 'kubectl',
+    component: 'kubernetes',
+    versionKey: 'KUBERNETES_VERSION',
+    fromPath: true,
+    versionArgs: ['version', '--client'],
+  },
   { name: 'kwok', component: 'kwok', versionKey: 'KWOK_VERSION', fromPath: true },
 ] as const satisfies readonly BinarySpec[];
 
 /** The Pulumi engine, its Node.js language host and the Kubernetes provider, for the deploy tests. */
 export const PULUMI_BINARIES = [
-  { name: 'pulumi', component: 'pulumi', versionKey: 'PULUMI_VERSION', fromPath: true },
+  { name: 'pulumi', component: 'pulumi', versionKey: 'PULUMI_VERSION', fromPath: true, versionArgs: ['version'] },
   // Shipped beside the CLI: starts policy packs (`pulumi preview --policy-pack`).
   { name: 'pulumi-analyzer-policy', component: 'pulumi', versionKey: 'PULUMI_VERSION', fromPath: false },
   {
@@ -62,27 +70,46 @@ export const PULUMI_BINARIES = [
   },
 ] as const satisfies readonly BinarySpec[];
 
+/** What each real node runs beside its containerd: the kubelet, Service routing, NetworkPolicy. */
+export const NODE_BINARIES = [
+  { name: 'kubelet', component: 'kubernetes-node', versionKey: 'KUBERNETES_VERSION', fromPath: true },
+  { name: 'kube-proxy', component: 'kubernetes-node', versionKey: 'KUBERNETES_VERSION', fromPath: true },
+  // Run with `--run-firewall=true --run-router=false --run-service-proxy=false`.
+  { name: 'kube-router', component: 'kube-router', versionKey: 'KUBE_ROUTER_VERSION', fromPath: true },
+] as const satisfies readonly BinarySpec[];
+
+/** What the real local platform's services run: cluster DNS, the S3 store and its client, the Postgres operator. */
+export const PLATFORM_BINARIES = [
+  { name: 'coredns', component: 'coredns', versionKey: 'COREDNS_VERSION', fromPath: true, versionArgs: ['-version'] },
+  // Pinned by a pseudo-version, which they do not print: they report the commit's time and hash.
+  { name: 'minio', component: 'minio', versionKey: 'MINIO_VERSION', fromPath: false },
+  { name: 'mc', component: 'mc', versionKey: 'MC_VERSION', fromPath: false },
+  // CloudNativePG's manager, named for its project here; its images keep it at /manager.
+  { name: 'cnpg-manager', component: 'cloudnative-pg', versionKey: 'CLOUDNATIVE_PG_VERSION', fromPath: false },
+] as const satisfies readonly BinarySpec[];
+
 export type BinaryName = (typeof BINARIES)[number]['name'];
 export type Binaries = Record<BinaryName, string>;
 export type PulumiBinaryName = (typeof PULUMI_BINARIES)[number]['name'];
+export type NodeBinaryName = (typeof NODE_BINARIES)[number]['name'];
+export type PlatformBinaryName = (typeof PLATFORM_BINARIES)[number]['name'];
 
 /** PLINTH_KUBE_APISERVER, PLINTH_ETCD, PLINTH_KWOK, ... */
 export function overrideVariable(name: string): string {
   return `PLINTH_${name.toUpperCase().replace(/-/g, '_')}`;
 }
 
-/** True when the binary reports the pinned version (kubectl prints it for `version --client`). */
-function reportsVersion(path: string, name: string, version: string): boolean {
-  const args = name === 'kubectl' ? ['version', '--client'] : name === 'pulumi' ? ['version'] : ['--version'];
-  const out = spawnSync(path, args, { encoding: 'utf8', timeout: 10_000 });
+/** True when the binary reports the pinned version. */
+function reportsVersion(path: string, spec: BinarySpec, version: string): boolean {
+  const out = spawnSync(path, spec.versionArgs ?? ['--version'], { encoding: 'utf8', timeout: 10_000 });
   return new RegExp(`\\bv?${version.replace(/^v/, '').replace(/\./g, '\\.')}\\b`).test(`${out.stdout}${out.stderr}`);
 }
 
 /** A binary on PATH is used only when it is the pinned version: a stray older kubectl is skipped. */
-function onPath(name: string, version: string): string | undefined {
+function onPath(spec: BinarySpec, version: string): string | undefined {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    const candidate = join(dir, name);
-    if (dir && existsSync(candidate) && reportsVersion(candidate, name, version)) return candidate;
+    const candidate = join(dir, spec.name);
+    if (dir && existsSync(candidate) && reportsVersion(candidate, spec, version)) return candidate;
   }
   return undefined;
 }
@@ -105,7 +132,7 @@ function locate<S extends BinarySpec>(specs: readonly S[]): Partial<Record<S['na
     }
     const cached = cachedPath(spec, versions);
     const version = versions[spec.versionKey] ?? '';
-    found[name] = (spec.fromPath ? onPath(spec.name, version) : undefined) ?? (existsSync(cached) ? cached : undefined);
+    found[name] = (spec.fromPath ? onPath(spec, version) : undefined) ?? (existsSync(cached) ? cached : undefined);
   }
   return found;
 }
@@ -131,3 +158,5 @@ function ensure<S extends BinarySpec>(specs: readonly S[]): Record<S['name'], st
 export const locateBinaries = (): Partial<Binaries> => locate(BINARIES);
 export const ensureToolchain = (): Binaries => ensure(BINARIES);
 export const ensurePulumiToolchain = (): Record<PulumiBinaryName, string> => ensure(PULUMI_BINARIES);
+export const ensureNodeToolchain = (): Record<NodeBinaryName, string> => ensure(NODE_BINARIES);
+export const ensurePlatformToolchain = (): Record<PlatformBinaryName, string> => ensure(PLATFORM_BINARIES);

@@ -1,7 +1,8 @@
 import type { V1PodSecurityContext, V1SecurityContext } from '@kubernetes/client-node';
 import type { PlatformConfig } from './config/schema.js';
 
-type Security = PlatformConfig['security'];
+/** The ids the floor's pod-level fields take from the config. */
+type Security = Pick<PlatformConfig['security'], 'runAsUser' | 'runAsGroup' | 'fsGroup'>;
 
 /** The lowest uid or gid that is not root's. */
 export const FIRST_NON_ROOT_ID = 1;

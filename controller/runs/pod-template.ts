@@ -1,3 +1,4 @@
+import { RUN_SCRATCH } from '../../model/run-scratch.js';
 import type {
   V1Container,
   V1ObjectMeta,
@@ -136,7 +137,11 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
       ...params,
     ],
     envFrom: connections.flatMap((c) => c.envFrom),
-    volumeMounts: [...artifacts.volumeMounts, ...connections.flatMap((c) => c.volumeMounts)],
+    volumeMounts: [
+      { name: RUN_SCRATCH.volume, mountPath: RUN_SCRATCH.mountPath },
+      ...artifacts.volumeMounts,
+      ...connections.flatMap((c) => c.volumeMounts),
+    ],
   } as ContainerWiring;
   const userTolerations = (environment.tolerations ?? []) as V1Toleration[];
   const account = environment.serviceAccountName;
@@ -171,7 +176,11 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
         container(c as Record<string, unknown>, `init-${i}`, wiring, defaults),
       ),
       containers: [container(pod.container as Record<string, unknown>, 'main', wiring, defaults)],
-      volumes: [...artifacts.volumes, ...connections.flatMap((c) => c.volumes)],
+      volumes: [
+        { name: RUN_SCRATCH.volume, emptyDir: { sizeLimit: RUN_SCRATCH.sizeLimit } },
+        ...artifacts.volumes,
+        ...connections.flatMap((c) => c.volumes),
+      ],
     },
   };
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleController } from '../../controller/bundle.js';
 import type { ImageDefinition, ImageStep } from '../definition.js';
 import { runCommand } from './command.js';
+import { ensurePlatformToolchain } from '../../local-cluster/toolchain.js';
 import { pipInstall, staleLock, lockLines } from './pip.js';
 import type { Progress } from './progress.js';
 
@@ -28,6 +29,8 @@ function describe(step: ImageStep): string {
       return `Node.js binary -> ${step.to}`;
     case 'controller-bundle':
       return `controller bundle -> ${step.to}`;
+    case 'toolchain-binary':
+      return `toolchain's ${step.binary} -> ${step.to}`;
   }
 }
 
@@ -78,6 +81,12 @@ export async function runSteps(
         }
         case 'controller-bundle':
           return bundleController(inRoot(root, step.to));
+        case 'toolchain-binary': {
+          const target = inRoot(root, step.to);
+          copyFileSync(ensurePlatformToolchain()[step.binary], target);
+          chmodSync(target, 0o755);
+          return;
+        }
       }
     });
   }

@@ -1,9 +1,17 @@
 import type { ImageDefinition } from '../definition.js';
 import { controller } from './controller.js';
+import { coredns } from './coredns.js';
 import { init } from './init.js';
 import { pause } from './pause.js';
 import { python } from './python.js';
 import { tracking } from './tracking.js';
 
 /** Every image `npm run images` builds, in the order it builds them. */
-export const IMAGES = [pause, controller, init, python, tracking] as const satisfies readonly ImageDefinition[];
+export const IMAGES = [
+  pause,
+  coredns,
+  controller,
+  init,
+  python,
+  tracking,
+] as const satisfies readonly ImageDefinition[];

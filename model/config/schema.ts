@@ -30,8 +30,17 @@ const nonRootId = (noun: 'uid' | 'gid') =>
     .default(PLATFORM_ID);
 
 const security = z
-  .strictObject({ runAsUser: nonRootId('uid'), runAsGroup: nonRootId('gid'), fsGroup: nonRootId('gid') })
-  .default({ runAsUser: PLATFORM_ID, runAsGroup: PLATFORM_ID, fsGroup: PLATFORM_ID });
+  .strictObject({
+    runAsUser: nonRootId('uid'),
+    runAsGroup: nonRootId('gid'),
+    fsGroup: nonRootId('gid'),
+    /**
+     * Whether runs' root filesystems are read-only [true]: a run writes its scratch to /tmp and its
+     * outputs to the artifact store. False for platforms whose teams' images write elsewhere.
+     */
+    readOnlyRunRoot: z.boolean().default(true),
+  })
+  .default({ runAsUser: PLATFORM_ID, runAsGroup: PLATFORM_ID, fsGroup: PLATFORM_ID, readOnlyRunRoot: true });
 
 const coreService = (replicas: number, res: Resources) =>
   z

@@ -3,8 +3,9 @@ import { DATASETS, GIT } from './connections.js';
 import { PINNED_IMAGES } from './images.js';
 
 /**
- * The local test control plane (`npm run cluster -- up`): simulated core, cpu and gpu nodes,
- * one Postgres instance, an S3-compatible endpoint, and tiny resource requests.
+ * The local platform (`npm run cluster -- up`): real core and cpu nodes that run containers,
+ * kwok-simulated gpu nodes and a simulated cpu pool `sim` (for scale and for runs that ask to be
+ * simulated), one Postgres instance, an S3-compatible store, and tiny resource requests.
  */
 export const local: PlatformConfigInput = {
   name: 'local',
@@ -13,6 +14,8 @@ export const local: PlatformConfigInput = {
     core: { role: 'core', taints: [{ key: 'plinth.dev/dedicated', value: 'core', effect: 'NoSchedule' }] },
     cpu: { role: 'cpu' },
     gpu: { role: 'gpu', accelerator: 'nvidia-a100', gpusPerNode: 8 },
+    // kwok-simulated: runs here succeed without executing, so tests of scale and scheduling need no image.
+    sim: { role: 'cpu' },
   },
   database: {
     kind: 'cloudnative-pg',

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIMULATED_CPU_POOL } from '../../local-cluster/real-nodes.js';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod, type V1ResourceQuota } from '@kubernetes/client-node';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type RunSpec } from '../../controller/api/run.js';
 import { CONTAINER_LIMITS } from '../../controller/api/container.js';
@@ -21,7 +22,7 @@ const VICTIM = 'plinth-nlp';
 const image = 'ghcr.io/plinth-dev/train:1.0.0';
 /** A job run with `container` fields and `spec` fields of the attacker's choosing, typed loosely as an attacker writes. */
 const job = (container: Record<string, unknown> = {}, spec: Record<string, unknown> = {}) =>
-  ({ kind: 'job', pool: 'cpu', job: { container: { image, ...container } }, ...spec }) as Partial<RunSpec>;
+  ({ kind: 'job', pool: SIMULATED_CPU_POOL, job: { container: { image, ...container } }, ...spec }) as Partial<RunSpec>;
 
 /** Why the API server refuses the attacker's run, as kubectl would send it (unknown fields are errors). */
 async function refusal(spec: Partial<RunSpec>): Promise<string> {
@@ -172,7 +173,7 @@ describe('a hostile team member cannot hurt another team', () => {
       try {
         const service: Partial<RunSpec> = {
           kind: 'service',
-          pool: 'cpu',
+          pool: SIMULATED_CPU_POOL,
           service: {
             container: { image, resources: { requests: { cpu: '10m' } } },
             ports: [{ port: 8080 }],

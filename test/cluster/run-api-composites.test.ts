@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { SIMULATED_CPU_POOL } from '../../local-cluster/real-nodes.js';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { Dag, RUN_GROUP, RUN_PLURAL, RUN_VERSION, RunSpec, type Run } from '../../controller/api/run.js';
 import { applyOrThrow, apiMessage } from '../../local-cluster/server-side-apply.js';
@@ -16,7 +17,7 @@ const runsApi = () => kubeConfigAs('vision-dev').makeApiClient(CustomObjectsApi)
 const image = 'ghcr.io/plinth-dev/train:1.0.0';
 const jobTemplate = { kind: 'job', job: { container: { image } } };
 const grid = { kind: 'grid', params: { lr: { kind: 'choice', value: [0.1, 0.01] } }, concurrency: 2 };
-const sweep = { kind: 'job', pool: 'cpu', job: { container: { image } }, matrix: grid };
+const sweep = { kind: 'job', pool: SIMULATED_CPU_POOL, job: { container: { image } }, matrix: grid };
 const dag = (operations: Record<string, unknown>[]) => ({ kind: 'dag', dag: { operations } });
 const pipeline = dag([
   { name: 'prepare', template: jobTemplate },
@@ -100,7 +101,7 @@ describe('composite runs, as the API server takes them', () => {
       `${at}.pool: Unsupported value: "tpu": supported values: "cpu", "gpu"`,
     );
     const gpuJob = { container: { image, resources: { limits: { 'nvidia.com/gpu': 1 } } } };
-    expect(await refusal(op({ kind: 'job', pool: 'cpu', job: gpuJob }))).toContain(
+    expect(await refusal(op({ kind: 'job', pool: SIMULATED_CPU_POOL, job: gpuJob }))).toContain(
       `${at}.job.container.resources: Invalid value: "object": container.resources asks for nvidia.com/gpu on a CPU pool`,
     );
     expect(await refusal(op({ ...jobTemplate, connections: ['gdrive'] }))).toContain(
@@ -188,7 +189,7 @@ describe('the Run CRD at its limits', () => {
     const full = { image, env, args: Array.from({ length: maxItemsOf(container.args) }, (_, i) => `--a${i}`) };
     const spec = {
       kind: 'job',
-      pool: 'cpu',
+      pool: SIMULATED_CPU_POOL,
       job: { container: full, init: Array.from({ length: maxItemsOf(job.properties.init) }, () => full) },
       params: Array.from({ length: maxItemsOf(RunSpec.properties.params) }, (_, i) => ({ name: `P${i}`, value: 'v' })),
       environment: {

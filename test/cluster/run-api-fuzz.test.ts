@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIMULATED_CPU_POOL } from '../../local-cluster/real-nodes.js';
 import { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
 import { REASON } from '../../controller/api/reasons.js';
 import { RUN_API_VERSION, RUN_GROUP, RUN_KIND, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
@@ -63,7 +64,7 @@ const annotations = { [DURATION_ANNOTATION]: '100ms' };
 const SEEDS: readonly Json[] = [
   {
     kind: 'job',
-    pool: 'cpu',
+    pool: SIMULATED_CPU_POOL,
     environment: { labels: { 'app.kubernetes.io/name': 'train' }, annotations },
     params: [{ name: 'LR', value: '0.01' }],
     job: {
@@ -77,7 +78,7 @@ const SEEDS: readonly Json[] = [
   },
   {
     kind: 'service',
-    pool: 'cpu',
+    pool: SIMULATED_CPU_POOL,
     environment: { annotations },
     service: {
       container: { image: 'ghcr.io/plinth-dev/serve:1.0.0', name: 'server' },

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIMULATED_CPU_POOL } from '../../local-cluster/real-nodes.js';
 import { AppsV1Api, BatchV1Api, HttpMethod, type V1Job } from '@kubernetes/client-node';
 import { CONTROLLER_METRICS, RUN_CONTROLLER_NAME } from '../../controller/api/metrics.js';
 import { RUN_API_VERSION, RUN_KIND, type RunSpec } from '../../controller/api/run.js';
@@ -83,7 +84,7 @@ async function submit(name: string, spec: RunSpec): Promise<void> {
 describe('the Run cache', () => {
   beforeAll(async () => {
     const admin = kubeConfigAs('admin');
-    const largest = await fitLargestRun(admin, NS, { pool: 'cpu', connections: [], annotations: long });
+    const largest = await fitLargestRun(admin, NS, { pool: SIMULATED_CPU_POOL, connections: [], annotations: long });
     const allGpus = { limits: { [GPU_RESOURCE]: 16 } };
     const gpuRun: RunSpec = structuredClone(largest.spec);
     gpuRun.pool = 'gpu';
@@ -94,14 +95,14 @@ describe('the Run cache', () => {
     for (const name of admitted) {
       await submit(name, {
         kind: 'job',
-        pool: 'cpu',
+        pool: SIMULATED_CPU_POOL,
         environment: { annotations: long },
         job: { container: { image, args: argsOf(name) }, init: [{ image, args: argsOf(name) }] },
       });
     }
     await submit(small, {
       kind: 'job',
-      pool: 'cpu',
+      pool: SIMULATED_CPU_POOL,
       environment: { annotations: long },
       job: { container: { image } },
     });
@@ -111,7 +112,7 @@ describe('the Run cache', () => {
     ] as const) {
       await submit(name, {
         kind: 'service',
-        pool: 'cpu',
+        pool: SIMULATED_CPU_POOL,
         service: {
           container: { image, ...(args ? { args: [...args] } : {}) },
           ...(args ? { init: [{ image, args: [...args] }] } : {}),

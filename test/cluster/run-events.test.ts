@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { SIMULATED_CPU_POOL } from '../../local-cluster/real-nodes.js';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventsV1Api, Watch, type EventsV1Event } from '@kubernetes/client-node';
@@ -143,7 +144,7 @@ describe('Events on runs', () => {
 
   it('warns of an unschedulable run with the reason the controller found, once', async () => {
     await submit('events-nowhere', {
-      pool: 'cpu',
+      pool: SIMULATED_CPU_POOL,
       job: { container: { image } },
       environment: { nodeSelector: { 'nvidia.com/gpu.product': 'nvidia-a100' } },
     });

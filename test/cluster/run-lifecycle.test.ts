@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIMULATED_CPU_POOL } from '../../local-cluster/real-nodes.js';
 import { AppsV1Api, BatchV1Api, CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import packageJson from '../../package.json' with { type: 'json' };
 import { GPU_TAINT } from '../../model/pools.js';
@@ -178,7 +179,7 @@ describe('the controller runs jobs and services', () => {
   it('reports a pod the team ResourceQuota refuses, with the quota message, while the Job waits', async () => {
     // 32 CPUs: beyond the team's 16, which admission (GPUs and concurrent runs) does not count.
     await submit('too-much-cpu', {
-      pool: 'cpu',
+      pool: SIMULATED_CPU_POOL,
       job: { container: { image, resources: { requests: { cpu: '32' }, limits: { cpu: '32' } } } },
     });
     const run = await waitForRun(NS, 'too-much-cpu', inPhase('warning'));
@@ -188,7 +189,7 @@ describe('the controller runs jobs and services', () => {
 
   it('names a node selector that no node matches', async () => {
     await submit('no-node', {
-      pool: 'cpu',
+      pool: SIMULATED_CPU_POOL,
       environment: { nodeSelector: { 'nvidia.com/gpu.product': 'nvidia-a100' } },
       job: { container: { image } },
     });
@@ -206,7 +207,7 @@ describe('the controller runs jobs and services', () => {
       namespace: NS,
       body: { metadata: { name: 'huggingface' }, stringData: { HF_TOKEN: 'hf_not_a_real_token' } },
     });
-    await submit('fine-tune', { pool: 'cpu', connections: ['huggingface', 'datasets'], job: { container: { image } } });
+    await submit('fine-tune', { pool: SIMULATED_CPU_POOL, connections: ['huggingface', 'datasets'], job: { container: { image } } });
     const waiting = await waitForRun(NS, 'fine-tune', inPhase('unschedulable'));
     expect(waiting.status?.reason).toBe('VolumeClaimNotFound');
     expect(waiting.status?.message).toMatch(
@@ -271,7 +272,7 @@ describe('the controller runs jobs and services', () => {
 
   it('names the Secret a connection mounts when the kubelet cannot find it', async () => {
     await submit('clone-repo', {
-      pool: 'cpu',
+      pool: SIMULATED_CPU_POOL,
       connections: ['git'],
       environment: { annotations: { [SIMULATE_ANNOTATION]: 'mount-failure' } },
       job: { container: { image } },

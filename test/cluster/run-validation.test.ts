@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { SIMULATED_CPU_POOL } from '../../local-cluster/real-nodes.js';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { SECURITY_FLOOR_RULES } from '../../controller/api/security-floor.js';
 import { RUN_GROUP, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
@@ -36,10 +37,10 @@ async function rejection(spec: Record<string, unknown>, name = 'invalid'): Promi
 }
 
 const image = 'ghcr.io/plinth-dev/train:1.0.0';
-const base = { kind: 'job', pool: 'cpu', job: { container: { image } } };
+const base = { kind: 'job', pool: SIMULATED_CPU_POOL, job: { container: { image } } };
 /** A job run whose job section has `section` too. */
 const job = (section: Record<string, unknown>) => ({ ...base, job: { ...base.job, ...section } });
-const service = { kind: 'service', pool: 'cpu', service: { container: { image }, ports: [{ port: 8080 }] } };
+const service = { kind: 'service', pool: SIMULATED_CPU_POOL, service: { container: { image }, ports: [{ port: 8080 }] } };
 /** A service run whose service section has `section` too. */
 const serving = (section: Record<string, unknown>) => ({ ...service, service: { ...service.service, ...section } });
 
@@ -90,7 +91,7 @@ describe('the API server rejects bad runs at apply time', () => {
   });
 
   it("requires the section of the run's kind, and refuses another kind's, naming both", async () => {
-    expect(await rejection({ kind: 'job', pool: 'cpu' })).toMatch(
+    expect(await rejection({ kind: 'job', pool: SIMULATED_CPU_POOL })).toMatch(
       /spec\.job: Required value: a run of kind job needs its section, job/,
     );
     expect(await rejection({ ...base, service: service.service })).toMatch(

@@ -3,6 +3,7 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/api/platform-defaults.js';
 import { GPU_RESOURCE, GPU_TAINT } from '../../model/pools.js';
 import { podSecurityLabels } from '../../model/labels.js';
+import { SIMULATED_CPU_POOL } from '../../local-cluster/real-nodes.js';
 import { eventually, kubeConfigAs } from '../support/cluster-clients.js';
 
 const NAMESPACE = 'test-scheduling';
@@ -76,10 +77,12 @@ describe('scheduling as the platform intends it', () => {
     expect(await unschedulableMessage('gpu-untolerated')).toMatch(/\d node\(s\) had untolerated taint/);
   });
 
-  it('never puts a CPU workload on a GPU node', async () => {
+  it('never puts a CPU workload on a GPU node (on the simulated CPU pool: placement is what is tested)', async () => {
     const names = Array.from({ length: 6 }, (_, i) => `cpu-run-${i}`);
-    for (const name of names) await core().createNamespacedPod({ namespace: NAMESPACE, body: runPod(name, 'cpu') });
-    for (const name of names) expect(await scheduledNode(name)).toMatch(/^cpu-\d$/);
+    for (const name of names) {
+      await core().createNamespacedPod({ namespace: NAMESPACE, body: runPod(name, SIMULATED_CPU_POOL) });
+    }
+    for (const name of names) expect(await scheduledNode(name)).toMatch(/^sim-\d$/);
   });
 
   it('leaves a pod asking for more GPUs than any node has Pending with Insufficient nvidia.com/gpu', async () => {

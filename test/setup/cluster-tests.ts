@@ -6,16 +6,24 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { objectsOf } from '../support/platform.js';
 import { applyPlatform } from '../../local-cluster/apply-platform.js';
 import { killClusterSync, startCluster, stopCluster } from '../../local-cluster/control-plane.js';
+import { nodeModeFrom, realNodeOptions } from '../../local-cluster/real-node-options.js';
 
 /**
- * One control plane per test run, with the upstream CRDs installed and the `local` platform
- * applied. Torn down after the run, whether the tests passed or not.
+ * One control plane per test run, with real nodes beside the kwok ones (PLINTH_NODES=simulated
+ * for kwok only, where the suites of real execution fail and say why), the upstream CRDs installed
+ * and the `local` platform applied. Torn down after the run, whether the tests passed or not.
  */
 export default async function setup(project: TestProject) {
   const dir = await mkdtemp(join(tmpdir(), 'plinth-test-cluster-'));
   let state;
   try {
-    state = await startCluster({ dir, jobDurationMs: 1000 });
+    const log = (line: string) => console.log(line);
+    state = await startCluster({
+      dir,
+      jobDurationMs: 1000,
+      log,
+      realNodes: nodeModeFrom([]) === 'real' ? await realNodeOptions() : undefined,
+    });
     const kc = new KubeConfig();
     kc.loadFromFile(state.kubeconfig);
     const started = Date.now();

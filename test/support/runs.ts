@@ -16,6 +16,7 @@ import {
   type RunSpec,
 } from '../../controller/api/run.js';
 import { eventually, kubeConfigAs } from './cluster-clients.js';
+import { SIMULATED_CPU_POOL } from '../../local-cluster/real-nodes.js';
 
 const api = (kc: KubeConfig = kubeConfigAs('admin')) => kc.makeApiClient(CustomObjectsApi);
 
@@ -74,7 +75,7 @@ export const inPhase =
   (run: Run) =>
     phases.includes(run.status?.phase ?? '');
 
-/** A Run: a job on the cpu pool unless `spec` says otherwise; a job's section is filled in if missing. */
+/** A Run: a job on the simulated cpu pool unless `spec` says otherwise; a job's section is filled in if missing. */
 export function runObject(name: string, spec: Partial<RunSpec> = {}) {
   const kind = spec.kind ?? 'job';
   const job = kind === 'job' ? { job: { container: { image: 'ghcr.io/plinth-dev/train:1.0.0' } } } : {};
@@ -82,7 +83,7 @@ export function runObject(name: string, spec: Partial<RunSpec> = {}) {
     apiVersion: RUN_API_VERSION,
     kind: RUN_KIND,
     metadata: { name },
-    spec: { kind, pool: 'cpu', ...job, ...spec },
+    spec: { kind, pool: SIMULATED_CPU_POOL, ...job, ...spec },
   };
 }
 

@@ -4,6 +4,7 @@ import type { LeafRun } from '../../../controller/api/composition.js';
 import type { JobSection } from '../../../controller/api/run.js';
 import { jobKind } from '../../../controller/runs/kinds/job.js';
 import { runDefaultsOf } from '../../support/platform.js';
+import { RUN_SCRATCH } from '../../../model/run-scratch.js';
 
 const defaults = runDefaultsOf('local');
 const vision = defaults.teams['plinth-vision']!;
@@ -45,6 +46,15 @@ describe('desiredJob', () => {
       pool: 'cpu',
     })[0] as V1Job;
     expect(unmounted.spec?.template.spec?.automountServiceAccountToken).toBe(false);
+  });
+
+  it('gives every container, init ones too, a bounded writable /tmp, the main one beside its read-only root', () => {
+    const spec = desiredJob(run({}, { init: [{ image: 'git:1' }] })).spec?.template.spec;
+    expect(spec?.volumes).toContainEqual({ name: RUN_SCRATCH.volume, emptyDir: { sizeLimit: RUN_SCRATCH.sizeLimit } });
+    for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+      expect(c.volumeMounts, c.name).toContainEqual({ name: RUN_SCRATCH.volume, mountPath: '/tmp' });
+    }
+    expect(spec?.containers[0]?.securityContext?.readOnlyRootFilesystem).toBe(true);
   });
 
   it('keeps user labels but not over the platform ones', () => {
