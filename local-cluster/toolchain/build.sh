@@ -282,6 +282,23 @@ mc() {
   rm -rf "$work"
 }
 
+# The local platform's S3-compatible store (Apache-2.0): one binary that serves S3 from a folder
+# (its posix backend), keeps its users in another (its internal IAM) and is its own admin client
+# (`versitygw admin`). The module carries no commit, so Build names the release, and the release's
+# commit date is its BuildTime.
+versitygw() {
+  local v=$VERSITYGW_VERSION dir="$cache/versitygw-$VERSITYGW_VERSION" mod=github.com/versity/versitygw
+  if cached "$dir" versitygw; then log "versitygw $v cached in $dir"; return; fi
+  local work; work=$(wrapper versitygw 1.25.0)
+  log "resolving versitygw $v modules"
+  (cd "$work" && go get "$mod/cmd/versitygw@$v" >/dev/null 2>&1)
+  local released; released=$(cd "$work" && go list -m -f '{{.Time}}' "$mod")
+  build_into versitygw "$dir" "$work" -pgo=off -trimpath \
+    -ldflags "-s -w -X main.Version=$v -X main.Build=$v -X main.BuildTime=${released%% *}" \
+    "$mod/cmd/versitygw"
+  rm -rf "$work"
+}
+
 # The CloudNativePG operator's manager: one binary that is both the operator and, copied into each
 # Postgres pod, the instance manager. Upstream images keep it at /manager. The release's config/
 # (every CRD, RBAC, webhooks, the Deployment) is kept beside it: `kubectl kustomize
@@ -305,7 +322,7 @@ cloudnative_pg() {
 }
 
 # Every component, in the order `all` builds them; each is the function of that name (- as _).
-components=(etcd kwok kubernetes kubernetes-node kube-router coredns minio mc cloudnative-pg pulumi-language-nodejs pulumi-kubernetes pulumi)
+components=(etcd kwok kubernetes kubernetes-node kube-router coredns minio mc versitygw cloudnative-pg pulumi-language-nodejs pulumi-kubernetes pulumi)
 
 targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 if [[ ${targets[0]} == --list ]]; then printf '%s\n' "${components[@]}"; exit 0; fi
