@@ -78,12 +78,13 @@ export const NODE_BINARIES = [
   { name: 'kube-router', component: 'kube-router', versionKey: 'KUBE_ROUTER_VERSION', fromPath: true },
 ] as const satisfies readonly BinarySpec[];
 
-/** What the real local platform's services run: cluster DNS, the S3 store and its client, the Postgres operator. */
+/** What the real local platform's services run: cluster DNS, the S3 store (its own admin client), the Postgres operator. */
 export const PLATFORM_BINARIES = [
   { name: 'coredns', component: 'coredns', versionKey: 'COREDNS_VERSION', fromPath: true, versionArgs: ['-version'] },
-  // Pinned by a pseudo-version, which they do not print: they report the commit's time and hash.
-  { name: 'minio', component: 'minio', versionKey: 'MINIO_VERSION', fromPath: false },
-  { name: 'mc', component: 'mc', versionKey: 'MC_VERSION', fromPath: false },
+  // Served as `versitygw --iam-dir <users> posix --sidecar <metadata> <data>`: without a sidecar
+  // folder the bucket policy lives in one extended attribute, which ext4 caps near 4 KB (about five
+  // teams' statements).
+  { name: 'versitygw', component: 'versitygw', versionKey: 'VERSITYGW_VERSION', fromPath: true },
   // CloudNativePG's manager, named for its project here; its images keep it at /manager.
   { name: 'cnpg-manager', component: 'cloudnative-pg', versionKey: 'CLOUDNATIVE_PG_VERSION', fromPath: false },
 ] as const satisfies readonly BinarySpec[];

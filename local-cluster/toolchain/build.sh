@@ -248,37 +248,20 @@ kube_router() {
   rm -rf "$work"
 }
 
-# minio_ldflags <main module> <pseudo-version>: the version variables MinIO's own build sets (both
-# projects' cmd packages), from the commit the pseudo-version names. That commit is no release, so
-# the tag says DEVELOPMENT, as MinIO's build does for an untagged commit.
-minio_ldflags() {
-  local mod=$1 v=$2 stamp commit
-  stamp=$(sed -E 's/^v0\.0\.0-([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})-.*/\1-\2-\3T\4:\5:\6Z/' <<<"$v")
-  commit=${v##*-}
-  echo "-s -w -X $mod/cmd.Version=$stamp -X $mod/cmd.ReleaseTag=DEVELOPMENT.${stamp//:/-}" \
-    "-X $mod/cmd.CommitID=$commit -X $mod/cmd.ShortCommitID=$commit"
-}
-
-# The local platform's S3-compatible store (per-user credentials, prefix-scoped policies). MinIO
-# tags releases outside semantic versioning, so the module is pinned by a pseudo-version.
-minio() {
-  local v=$MINIO_VERSION dir="$cache/minio-$MINIO_VERSION" mod=github.com/minio/minio
-  if cached "$dir" minio; then log "minio $v cached in $dir"; return; fi
-  local work; work=$(wrapper minio 1.24.0)
-  log "resolving minio $v modules"
-  (cd "$work" && go get "$mod@$v" >/dev/null 2>&1)
-  build_into minio "$dir" "$work" -pgo=off -trimpath -ldflags "$(minio_ldflags "$mod" "$v")" "$mod"
-  rm -rf "$work"
-}
-
-# The store's client: the harness and the platform's store-users Job run `mc admin` with it.
-mc() {
-  local v=$MC_VERSION dir="$cache/mc-$MC_VERSION" mod=github.com/minio/mc
-  if cached "$dir" mc; then log "mc $v cached in $dir"; return; fi
-  local work; work=$(wrapper mc 1.23.0)
-  log "resolving mc $v modules"
-  (cd "$work" && go get "$mod@$v" >/dev/null 2>&1)
-  build_into mc "$dir" "$work" -pgo=off -trimpath -ldflags "$(minio_ldflags "$mod" "$v")" "$mod"
+# The local platform's S3-compatible store (Apache-2.0): one binary that serves S3 from a folder
+# (its posix backend), keeps its users in another (its internal IAM) and is its own admin client
+# (`versitygw admin`). The module carries no commit, so Build names the release, and the release's
+# commit date is its BuildTime.
+versitygw() {
+  local v=$VERSITYGW_VERSION dir="$cache/versitygw-$VERSITYGW_VERSION" mod=github.com/versity/versitygw
+  if cached "$dir" versitygw; then log "versitygw $v cached in $dir"; return; fi
+  local work; work=$(wrapper versitygw 1.25.0)
+  log "resolving versitygw $v modules"
+  (cd "$work" && go get "$mod/cmd/versitygw@$v" >/dev/null 2>&1)
+  local released; released=$(cd "$work" && go list -m -f '{{.Time}}' "$mod")
+  build_into versitygw "$dir" "$work" -pgo=off -trimpath \
+    -ldflags "-s -w -X main.Version=$v -X main.Build=$v -X main.BuildTime=${released%% *}" \
+    "$mod/cmd/versitygw"
   rm -rf "$work"
 }
 
@@ -305,7 +288,7 @@ cloudnative_pg() {
 }
 
 # Every component, in the order `all` builds them; each is the function of that name (- as _).
-components=(etcd kwok kubernetes kubernetes-node kube-router coredns minio mc cloudnative-pg pulumi-language-nodejs pulumi-kubernetes pulumi)
+components=(etcd kwok kubernetes kubernetes-node kube-router coredns versitygw cloudnative-pg pulumi-language-nodejs pulumi-kubernetes pulumi)
 
 targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 if [[ ${targets[0]} == --list ]]; then printf '%s\n' "${components[@]}"; exit 0; fi
