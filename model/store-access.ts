@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { outputsPrefix, teamLogsPrefix, teamOutputsPrefix, trackingPrefix } from './store-layout.js';
 
 /**
@@ -67,4 +68,16 @@ export function trackingStorePolicy(bucketArn: string, prefix: string): PolicyDo
       { Sid: 'ReadWriteTracked', Effect: 'Allow', Action: WRITE, Resource: prefixes.map((p) => `${bucketArn}/${p}*`) },
     ],
   };
+}
+
+/**
+ * A team's secret key, derived from the admin's: the same on every `pulumi up`, so nothing churns,
+ * different for each environment and team, and no team's reveals the admin's or another team's.
+ * A new admin key makes new team keys, and the Job gives them to the store.
+ */
+export function teamSecretKey(adminSecretAccessKey: string, environment: string, team: string): string {
+  return createHmac('sha256', adminSecretAccessKey)
+    .update(`plinth/artifact-store/${environment}/${team}`)
+    .digest('hex')
+    .slice(0, 40);
 }

@@ -2,13 +2,13 @@ import { PLATFORM_ID } from '../../model/config/schema.js';
 import type { ImageDefinition } from '../definition.js';
 
 /**
- * The platform's init steps: fetching sources with git over HTTPS, and objects from the artifact
- * store with MinIO's S3 client, `mc`, as the toolchain builds it.
+ * The platform's init steps: fetching sources with git over HTTPS. The S3 client for the
+ * artifact store (and the store's admin steps) come with the local store, versitygw.
  */
 export const init: ImageDefinition = {
   name: 'init',
   base: { kind: 'debian', packages: ['ca-certificates', 'git'] },
-  steps: [{ kind: 'toolchain-binary', binary: 'mc', to: '/usr/local/bin/mc' }],
+  steps: [],
   user: { uid: PLATFORM_ID, gid: PLATFORM_ID, account: 'plinth' },
   env: { LANG: 'C.UTF-8' },
   entrypoint: [],

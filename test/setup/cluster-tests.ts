@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,10 @@ import { objectsOf } from '../support/platform.js';
 import { applyPlatform } from '../../local-cluster/apply-platform.js';
 import { killClusterSync, startCluster, stopCluster } from '../../local-cluster/control-plane.js';
 import { nodeModeFrom, realNodeOptions } from '../../local-cluster/real-node-options.js';
+import { applyOrThrow } from '../../local-cluster/server-side-apply.js';
+import { teamStoreSecrets } from '../../local-cluster/team-store-secrets.js';
+import { validatePlatformConfig } from '../../model/config/validate.js';
+import { environments } from '../../stacks/environments/index.js';
 
 /**
  * One control plane per test run, with real nodes beside the kwok ones (PLINTH_NODES=simulated
@@ -28,6 +33,9 @@ export default async function setup(project: TestProject) {
     kc.loadFromFile(state.kubeconfig);
     const started = Date.now();
     await applyPlatform(kc, objectsOf('local'));
+    // The store admin's key of this cluster only: each team's store Secret is derived from it.
+    const config = validatePlatformConfig('local', environments['local']);
+    await applyOrThrow(kc, teamStoreSecrets(config, randomBytes(24).toString('hex')) as never[]);
     console.log(`[cluster] platform applied, team quotas counted, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {
     await stopCluster(dir);

@@ -1,4 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { teamSecretKey } from '../../../model/store-access.js';
 import * as pulumi from '@pulumi/pulumi';
 import type { PlatformConfig } from '../../../model/config/schema.js';
 import { STORE_USERS_COMPONENT, teamArtifactStoreSecretName, teamNamespaceName } from '../../../model/names.js';
@@ -11,18 +12,6 @@ import { PlatformSecret } from './platform-secret.js';
 export interface StoreAdminKeys {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
-}
-
-/**
- * A team's secret key, derived from the admin's: the same on every `pulumi up`, so nothing churns,
- * different for each environment and team, and no team's reveals the admin's or another team's.
- * A new admin key makes new team keys, and the Job gives them to the store.
- */
-export function teamSecretKey(adminSecretAccessKey: string, environment: string, team: string): string {
-  return createHmac('sha256', adminSecretAccessKey)
-    .update(`plinth/artifact-store/${environment}/${team}`)
-    .digest('hex')
-    .slice(0, 40);
 }
 
 /** Stands in for the keys' revision in the Job until it is known. */

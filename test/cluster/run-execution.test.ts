@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { PLINTH_LABELS } from '../../model/labels.js';
+import { imageReference, LOCAL_REGISTRY } from '../../images/reference.js';
+import { cluster, kubeConfigAs } from '../support/cluster-clients.js';
+import { startSyncedController, type ControllerProcess } from '../support/controller.js';
+import { deleteRuns, inPhase, submittedRuns, waitForRun } from '../support/runs.js';
+
+/**
+ * Runs that really execute: a Python script in the platform's runtime image, on the real `cpu`
+ * node, under the security floor. What the script prints is read back through the API server
+ * (`kubectl logs`), so each figure here was computed by the run, not by a simulator.
+ */
+const NS = 'plinth-vision';
+const admin = () => kubeConfigAs('admin');
+const python = imageReference('python', LOCAL_REGISTRY);
+const { names: created, submit } = submittedRuns(NS);
+let controller: ControllerProcess;
+/** A real pod starts in seconds, but the first on a node after `up` waits for its images to unpack. */
+const RUN_TIMEOUT_MS = 180_000;
+
+/** A job run of `script` on the real cpu pool. */
+const script = (source: string, resources?: object) => ({
+  pool: 'cpu',
+  job: { container: { image: python, command: ['python3', '-c', source], ...(resources ? { resources } : {}) } },
+});
+
+async function logsOf(run: string): Promise<string> {
+  const core = admin().makeApiClient(CoreV1Api);
+  const pods = await core.listNamespacedPod({ namespace: NS, labelSelector: `${PLINTH_LABELS.run}=${run}` });
+  const pod = pods.items[0]?.metadata?.name;
+  if (!pod) throw new Error(`run ${run} has no pod`);
+  return core.readNamespacedPodLog({ name: pod, namespace: NS, container: 'main' });
+}
+
+describe('runs on real nodes', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
+  beforeAll(async () => {
+    if (cluster().realNodes.length === 0) {
+      throw new Error('these runs execute on real nodes, and the cluster has none (PLINTH_NODES=simulated?)');
+    }
+    controller = await startSyncedController('execution');
+  });
+  afterAll(async () => {
+    await deleteRuns(admin(), NS, created);
+    expect(await controller.stop()).toBe(0);
+  });
+
+  it("runs the user's Python in the runtime image, with numpy, and its output reaches kubectl logs", async () => {
+    await submit(
+      'hello',
+      script(
+        [
+          'import numpy, sklearn',
+          'for i in range(3): print(f"line {i}")',
+          'print("sum", int(numpy.arange(10).sum()))',
+        ].join('\n'),
+      ),
+    );
+    const run = await waitForRun(NS, 'hello', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
+    expect(run.status?.phase, JSON.stringify(run.status)).toBe('succeeded');
+    expect(await logsOf('hello')).toBe('line 0\nline 1\nline 2\nsum 45\n');
+  });
+
+  it('runs as the platform uid with a read-only root, writing only to its scratch /tmp', async () => {
+    await submit(
+      'floor',
+      script(
+        [
+          'import os, pathlib',
+          'print("uid", os.getuid(), "gid", os.getgid())',
+          'for path in ["/usr/local/owned", "/owned"]:',
+          '    try:',
+          '        pathlib.Path(path).write_text("x"); print("wrote", path)',
+          '    except OSError as e:',
+          '        print("refused", path, e.strerror)',
+          'pathlib.Path("/tmp/scratch").write_text("x"); print("wrote /tmp/scratch")',
+        ].join('\n'),
+      ),
+    );
+    const run = await waitForRun(NS, 'floor', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
+    expect(run.status?.phase, JSON.stringify(run.status)).toBe('succeeded');
+    const lines = (await logsOf('floor')).trim().split('\n');
+    expect(lines[0]).toBe('uid 10001 gid 10001');
+    expect(lines).toContain('refused /usr/local/owned Read-only file system');
+    expect(lines).toContain('refused /owned Read-only file system');
+    expect(lines.filter((l) => l.startsWith('wrote'))).toEqual(['wrote /tmp/scratch']);
+  });
+
+  it('fails a script that exits 3, naming the exit code', async () => {
+    await submit('exit-3', script('import sys; print("giving up"); sys.exit(3)'));
+    const run = await waitForRun(NS, 'exit-3', inPhase('failed'), RUN_TIMEOUT_MS);
+    expect(run.status?.message).toContain('exited with code 3');
+    expect(await logsOf('exit-3')).toBe('giving up\n');
+  });
+
+  it('diagnoses a script that outgrows its memory limit as OOMKilled', async () => {
+    await submit(
+      'oom',
+      script('import numpy; chunks = [numpy.ones(16 * 2**20) for _ in range(64)]', {
+        requests: { cpu: '100m', memory: '64Mi' },
+        limits: { memory: '96Mi' },
+      }),
+    );
+    const run = await waitForRun(NS, 'oom', inPhase('failed'), RUN_TIMEOUT_MS);
+    expect(run.status?.reason).toBe('OOMKilled');
+    expect(run.status?.message).toContain('OOMKilled');
+  });
+});
