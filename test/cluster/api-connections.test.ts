@@ -27,7 +27,8 @@ beforeAll(async () => {
     client.on('error', () => server.destroy());
     server.on('error', () => client.destroy());
   });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  // On the API server's own address, which its certificate names.
+  await new Promise<void>((resolve) => relay.listen(0, upstream.hostname, resolve));
 });
 
 afterAll(async () => {
@@ -43,7 +44,7 @@ function throughRelay(): KubeConfig {
   admin.loadFromFile(cluster().kubeconfigs['admin'] ?? '');
   const kc = new KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ ...admin.getCurrentCluster()!, server: `https://127.0.0.1:${address.port}` }],
+    clusters: [{ ...admin.getCurrentCluster()!, server: `https://${address.address}:${address.port}` }],
     users: admin.users,
     contexts: admin.contexts,
     currentContext: admin.currentContext,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiException, CoreV1Api } from '@kubernetes/client-node';
 import { KWOK_NODE_ANNOTATION } from '../../local-cluster/simulated-nodes.js';
+import { SIMULATED_CPU_POOL } from '../../local-cluster/real-nodes.js';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import { POOL_LABEL } from '../../model/pools.js';
 import { eventually, kubeConfigAs } from '../support/cluster-clients.js';
@@ -76,7 +77,11 @@ describe('runs that another pod or a full node keeps out', () => {
         metadata: {
           name: SLOT_NODE,
           annotations: { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value },
-          labels: { [POOL_LABEL]: 'cpu', 'kubernetes.io/hostname': SLOT_NODE, 'kubernetes.io/os': 'linux' },
+          labels: {
+            [POOL_LABEL]: SIMULATED_CPU_POOL,
+            'kubernetes.io/hostname': SLOT_NODE,
+            'kubernetes.io/os': 'linux',
+          },
         },
         spec: { taints: [SLOT_TAINT] },
         status: { capacity, allocatable: capacity },

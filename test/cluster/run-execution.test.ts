@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import { imageReference, LOCAL_REGISTRY } from '../../images/reference.js';
+import { validatePlatformConfig } from '../../model/config/validate.js';
+import { environments } from '../../stacks/environments/index.js';
 import { cluster, kubeConfigAs } from '../support/cluster-clients.js';
 import { startSyncedController, type ControllerProcess } from '../support/controller.js';
 import { deleteRuns, inPhase, submittedRuns, waitForRun } from '../support/runs.js';
@@ -14,15 +16,19 @@ import { deleteRuns, inPhase, submittedRuns, waitForRun } from '../support/runs.
 const NS = 'plinth-vision';
 const admin = () => kubeConfigAs('admin');
 const python = imageReference('python', LOCAL_REGISTRY);
+/** The ids the platform runs every run as, from the environment's config. */
+const { security } = validatePlatformConfig('local', environments['local']);
 const { names: created, submit } = submittedRuns(NS);
 let controller: ControllerProcess;
 /** A real pod starts in seconds, but the first on a node after `up` waits for its images to unpack. */
 const RUN_TIMEOUT_MS = 180_000;
 
-/** A job run of `script` on the real cpu pool. */
-const script = (source: string, resources?: object) => ({
+/** A job run of a Python script, given line by line, on the real cpu pool. */
+const script = (lines: readonly string[], resources?: object) => ({
   pool: 'cpu',
-  job: { container: { image: python, command: ['python3', '-c', source], ...(resources ? { resources } : {}) } },
+  job: {
+    container: { image: python, command: ['python3', '-c', lines.join('\n')], ...(resources ? { resources } : {}) },
+  },
 });
 
 async function logsOf(run: string): Promise<string> {
@@ -48,46 +54,42 @@ describe('runs on real nodes', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
   it("runs the user's Python in the runtime image, with numpy, and its output reaches kubectl logs", async () => {
     await submit(
       'hello',
-      script(
-        [
-          'import numpy, sklearn',
-          'for i in range(3): print(f"line {i}")',
-          'print("sum", int(numpy.arange(10).sum()))',
-        ].join('\n'),
-      ),
+      script([
+        'import numpy, sklearn',
+        'for i in range(3): print(f"line {i}")',
+        'print("sum", int(numpy.arange(10).sum()))',
+      ]),
     );
     const run = await waitForRun(NS, 'hello', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
     expect(run.status?.phase, JSON.stringify(run.status)).toBe('succeeded');
     expect(await logsOf('hello')).toBe('line 0\nline 1\nline 2\nsum 45\n');
   });
 
-  it('runs as the platform uid with a read-only root, writing only to its scratch /tmp', async () => {
+  it('runs as the configured uid and gid with a read-only root, writing only to its scratch /tmp', async () => {
     await submit(
       'floor',
-      script(
-        [
-          'import os, pathlib',
-          'print("uid", os.getuid(), "gid", os.getgid())',
-          'for path in ["/usr/local/owned", "/owned"]:',
-          '    try:',
-          '        pathlib.Path(path).write_text("x"); print("wrote", path)',
-          '    except OSError as e:',
-          '        print("refused", path, e.strerror)',
-          'pathlib.Path("/tmp/scratch").write_text("x"); print("wrote /tmp/scratch")',
-        ].join('\n'),
-      ),
+      script([
+        'import os, pathlib',
+        'print("uid", os.getuid(), "gid", os.getgid())',
+        'for path in ["/usr/local/owned", "/owned"]:',
+        '    try:',
+        '        pathlib.Path(path).write_text("x"); print("wrote", path)',
+        '    except OSError as e:',
+        '        print("refused", path, e.strerror)',
+        'pathlib.Path("/tmp/scratch").write_text("x"); print("wrote /tmp/scratch")',
+      ]),
     );
     const run = await waitForRun(NS, 'floor', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
     expect(run.status?.phase, JSON.stringify(run.status)).toBe('succeeded');
     const lines = (await logsOf('floor')).trim().split('\n');
-    expect(lines[0]).toBe('uid 10001 gid 10001');
+    expect(lines[0]).toBe(`uid ${security.runAsUser} gid ${security.runAsGroup}`);
     expect(lines).toContain('refused /usr/local/owned Read-only file system');
     expect(lines).toContain('refused /owned Read-only file system');
     expect(lines.filter((l) => l.startsWith('wrote'))).toEqual(['wrote /tmp/scratch']);
   });
 
   it('fails a script that exits 3, naming the exit code', async () => {
-    await submit('exit-3', script('import sys; print("giving up"); sys.exit(3)'));
+    await submit('exit-3', script(['import sys', 'print("giving up")', 'sys.exit(3)']));
     const run = await waitForRun(NS, 'exit-3', inPhase('failed'), RUN_TIMEOUT_MS);
     expect(run.status?.message).toContain('exited with code 3');
     expect(await logsOf('exit-3')).toBe('giving up\n');
@@ -96,7 +98,7 @@ describe('runs on real nodes', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
   it('diagnoses a script that outgrows its memory limit as OOMKilled', async () => {
     await submit(
       'oom',
-      script('import numpy; chunks = [numpy.ones(16 * 2**20) for _ in range(64)]', {
+      script(['import numpy', 'chunks = [numpy.ones(16 * 2**20) for _ in range(64)]'], {
         requests: { cpu: '100m', memory: '64Mi' },
         limits: { memory: '96Mi' },
       }),

@@ -196,7 +196,7 @@ describe('the controller runs jobs and services', () => {
     const run = await waitForRun(NS, 'no-node', inPhase('unschedulable'));
     expect(run.status?.reason).toBe('NoMatchingNode');
     expect(run.status?.message).toBe(
-      'no node has all of the labels the pod selects: nvidia.com/gpu.product=nvidia-a100, plinth.dev/pool=cpu',
+      `no node has all of the labels the pod selects: nvidia.com/gpu.product=nvidia-a100, plinth.dev/pool=${SIMULATED_CPU_POOL}`,
     );
   });
 
@@ -207,7 +207,11 @@ describe('the controller runs jobs and services', () => {
       namespace: NS,
       body: { metadata: { name: 'huggingface' }, stringData: { HF_TOKEN: 'hf_not_a_real_token' } },
     });
-    await submit('fine-tune', { pool: SIMULATED_CPU_POOL, connections: ['huggingface', 'datasets'], job: { container: { image } } });
+    await submit('fine-tune', {
+      pool: SIMULATED_CPU_POOL,
+      connections: ['huggingface', 'datasets'],
+      job: { container: { image } },
+    });
     const waiting = await waitForRun(NS, 'fine-tune', inPhase('unschedulable'));
     expect(waiting.status?.reason).toBe('VolumeClaimNotFound');
     expect(waiting.status?.message).toMatch(

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { GPU_RESOURCE, POOL_LABEL } from '../../model/pools.js';
+import { imageReference, LOCAL_REGISTRY } from '../../images/reference.js';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import { kubeConfigAs } from '../support/cluster-clients.js';
 import { startSyncedController, type ControllerProcess } from '../support/controller.js';
@@ -31,8 +32,12 @@ describe('runs that name no pool', () => {
   });
 
   it("run on the team's default pool, shown in status.pool", async () => {
-    await submit('no-pool', { pool: undefined });
-    const run = await waitForRun(NS, 'no-pool', inPhase('succeeded', 'failed'));
+    // The default pool is the real cpu pool: the run's code really runs there, in an image built here.
+    await submit('no-pool', {
+      pool: undefined,
+      job: { container: { image: imageReference('python', LOCAL_REGISTRY), command: ['python3', '-c', 'pass'] } },
+    });
+    const run = await waitForRun(NS, 'no-pool', inPhase('succeeded', 'failed'), 120_000);
     expect(run.spec.pool).toBeUndefined();
     expect(run.status).toMatchObject({ phase: 'succeeded', pool: 'cpu' });
     expect(await nodePoolOf('no-pool')).toBe('cpu');

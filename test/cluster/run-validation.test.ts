@@ -40,7 +40,11 @@ const image = 'ghcr.io/plinth-dev/train:1.0.0';
 const base = { kind: 'job', pool: SIMULATED_CPU_POOL, job: { container: { image } } };
 /** A job run whose job section has `section` too. */
 const job = (section: Record<string, unknown>) => ({ ...base, job: { ...base.job, ...section } });
-const service = { kind: 'service', pool: SIMULATED_CPU_POOL, service: { container: { image }, ports: [{ port: 8080 }] } };
+const service = {
+  kind: 'service',
+  pool: SIMULATED_CPU_POOL,
+  service: { container: { image }, ports: [{ port: 8080 }] },
+};
 /** A service run whose service section has `section` too. */
 const serving = (section: Record<string, unknown>) => ({ ...service, service: { ...service.service, ...section } });
 
