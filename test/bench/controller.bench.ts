@@ -33,7 +33,7 @@ import { environments } from '../../stacks/environments/index.js';
 import { withPooledConnections } from '../../controller/runtime/kube-config.js';
 import { applyPlatform } from '../../local-cluster/apply-platform.js';
 import { kubeconfigYaml, startCluster, stopCluster } from '../../local-cluster/control-plane.js';
-import { cpuSeconds, inParallel, memoryMiB } from '../support/process-figures.js';
+import { cpuSeconds, inParallel, memoryMiB, percentile } from '../support/process-figures.js';
 
 const N = Number(process.env['BENCH_RUNS'] ?? 500);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
@@ -58,8 +58,6 @@ const median = (values: number[]) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 };
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
 
 /** The local platform, plus a team with room for the whole benchmark and one with a small quota for the backlog. */
 function benchConfig() {

@@ -23,3 +23,7 @@ export function memoryMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
     .find((l) => l.startsWith(`${field}:`));
   return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024;
 }
+
+/** The p-th percentile of `values`, nearest rank. */
+export const percentile = (values: readonly number[], p: number): number =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
