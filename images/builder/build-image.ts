@@ -3,8 +3,9 @@
  * layout (`layout/`) and as one tar of it (`image.tar`). An image whose folder exists is not built
  * again: its hash covers everything it is made from.
  */
+import { onPath } from '../../local-cluster/real-node-preflight.js';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { ImageDefinition } from '../definition.js';
 import { imageDefinition, imageInputHash, LOCAL_REGISTRY } from '../reference.js';
 import { addAccount } from './account.js';
@@ -42,10 +43,6 @@ function builtAt(name: string, folder: string): BuiltImage {
 export function builtImage(name: string): BuiltImage | undefined {
   const folder = imageFolder(imageDefinition(name));
   return existsSync(folder) ? builtAt(name, folder) : undefined;
-}
-
-function onPath(tool: string): boolean {
-  return (process.env['PATH'] ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, tool)));
 }
 
 /** Throws, before anything is built, if the image cannot be built on this machine, saying what it lacks. */
