@@ -1,8 +1,11 @@
 import type { ImageDefinition } from '../definition.js';
+import { cloudnativePg } from './cloudnative-pg.js';
 import { controller } from './controller.js';
 import { coredns } from './coredns.js';
 import { init } from './init.js';
+import { objectStore } from './object-store.js';
 import { pause } from './pause.js';
+import { postgres } from './postgres.js';
 import { python } from './python.js';
 import { tracking } from './tracking.js';
 
@@ -14,4 +17,7 @@ export const IMAGES = [
   init,
   python,
   tracking,
+  postgres,
+  cloudnativePg,
+  objectStore,
 ] as const satisfies readonly ImageDefinition[];

@@ -58,11 +58,19 @@ export const platformConfigSchema = z
     production: z.boolean().default(false),
     /** Namespace of the platform's own services. */
     namespace: dnsLabel.default('plinth'),
+    /**
+     * The platform's images, each `<registry>/<name>:<hash>` as `npm run images` builds them
+     * (stacks/environments/images.ts), or pinned by digest.
+     */
     images: z.strictObject({
       controller: pinnedImage,
       trackingServer: pinnedImage,
       /** Postgres operand image for CloudNativePG. */
       postgres: pinnedImage,
+      /** The platform's Jobs: git for sources, and the artifact store's admin clients. */
+      init: pinnedImage,
+      /** The S3 server the platform deploys when `artifacts.server` asks for one. */
+      objectStore: pinnedImage,
     }),
     nodePools: z.record(dnsLabel, nodePool),
     database,

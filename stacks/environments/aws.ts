@@ -1,6 +1,6 @@
 import type { PlatformConfigInput } from '../../model/config/schema.js';
 import type { TeamInput } from '../../model/config/teams.js';
-import { PINNED_IMAGES } from './images.js';
+import { EXAMPLE_REGISTRY, platformImages } from './images.js';
 
 /** What the AWS stack provisions and hands to the platform. */
 export interface AwsOutputs {
@@ -36,7 +36,7 @@ const TEAMS: TeamInput[] = [
 export function aws(outputs: AwsOutputs = AWS_PLACEHOLDER_OUTPUTS): PlatformConfigInput {
   return {
     name: 'aws',
-    images: PINNED_IMAGES,
+    images: platformImages(EXAMPLE_REGISTRY),
     nodePools: {
       core: {
         role: 'core',

@@ -1,6 +1,7 @@
 import type { PlatformConfigInput } from '../../model/config/schema.js';
 import { DATASETS, GIT } from './connections.js';
-import { PINNED_IMAGES } from './images.js';
+import { LOCAL_REGISTRY } from '../../images/reference.js';
+import { platformImages } from './images.js';
 
 /**
  * The local platform (`npm run cluster -- up`): real core and cpu nodes that run containers,
@@ -9,7 +10,7 @@ import { PINNED_IMAGES } from './images.js';
  */
 export const local: PlatformConfigInput = {
   name: 'local',
-  images: PINNED_IMAGES,
+  images: platformImages(LOCAL_REGISTRY),
   nodePools: {
     core: { role: 'core', taints: [{ key: 'plinth.dev/dedicated', value: 'core', effect: 'NoSchedule' }] },
     cpu: { role: 'cpu' },

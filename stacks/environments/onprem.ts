@@ -1,6 +1,6 @@
 import type { PlatformConfigInput } from '../../model/config/schema.js';
 import { DATASETS, GIT } from './connections.js';
-import { PINNED_IMAGES } from './images.js';
+import { EXAMPLE_REGISTRY, platformImages } from './images.js';
 
 /**
  * Any conformant cluster: HA Postgres in-cluster with CloudNativePG, artifacts in an
@@ -8,7 +8,7 @@ import { PINNED_IMAGES } from './images.js';
  */
 export const onprem: PlatformConfigInput = {
   name: 'onprem',
-  images: PINNED_IMAGES,
+  images: platformImages(EXAMPLE_REGISTRY),
   nodePools: {
     core: { role: 'core', taints: [{ key: 'plinth.dev/dedicated', value: 'core', effect: 'NoSchedule' }] },
     cpu: { role: 'cpu' },

@@ -71,7 +71,7 @@ describe('imageReference', () => {
     expect(() => imageReference('cuda', LOCAL_REGISTRY)).toThrow(
       `unknown image "cuda"; allowed: ${IMAGE_NAMES.join(', ')}`,
     );
-    expect(IMAGE_NAMES.join(', ')).toMatch(/^pause, .*tracking$/);
+    expect(IMAGE_NAMES.join(', ')).toMatch(/^pause, .*object-store$/);
   });
 
   it('refuses a registry with a scheme or a trailing slash', () => {
