@@ -12,11 +12,13 @@ import {
   ClusterSpecResourcesRequests,
   type ClusterSpecBackupBarmanObjectStore,
 } from './imports/cnpg-cluster-postgresql.cnpg.io.js';
+import { ImageCatalog } from './imports/cnpg-imagecatalog-postgresql.cnpg.io.js';
 import {
   ScheduledBackup,
   ScheduledBackupSpecBackupOwnerReference,
   ScheduledBackupSpecMethod,
 } from './imports/cnpg-scheduledbackup-postgresql.cnpg.io.js';
+import { POSTGRES_MAJOR } from '../images/definitions/postgres.js';
 import { componentLabels, selectorLabels } from '../model/labels.js';
 import { hostDestination } from '../model/network-destination.js';
 import { TRACKING_COMPONENT } from '../model/names.js';
@@ -118,11 +120,24 @@ export class Database extends Construct {
     const placement = corePlacement(config);
     const backup = db.backup.enabled ? barmanObjectStore(config) : undefined;
 
+    // The operator reads the major version from an image's tag unless a catalog states it, and the
+    // platform's images are tagged by the hash of their inputs.
+    new ImageCatalog(this, 'image-catalog', {
+      metadata: { name: CLUSTER_NAME, namespace: config.namespace, labels },
+      spec: { images: [{ major: POSTGRES_MAJOR, image: config.images.postgres }] },
+    });
+
     new Cluster(this, 'cluster', {
       metadata: { name: CLUSTER_NAME, namespace: config.namespace, labels },
       spec: {
         instances: db.instances,
-        imageName: config.images.postgres,
+        imageCatalogRef: {
+          apiGroup: 'postgresql.cnpg.io',
+          kind: 'ImageCatalog',
+          name: CLUSTER_NAME,
+          major: POSTGRES_MAJOR,
+        },
+        imagePullPolicy: 'IfNotPresent',
         primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
         postgresUid: config.security.runAsUser,
         postgresGid: config.security.runAsGroup,
