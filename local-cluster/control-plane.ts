@@ -38,7 +38,10 @@ import {
   type RealNode,
 } from './real-nodes.js';
 import { clusterDns, KUBELET_CLIENT_USER, NETWORK_POLICY_AGENT_USER, nodeAgentPermissions } from './node-addons.js';
-import { applyOrThrow } from './server-side-apply.js';
+import { applyOrThrow, installCrds } from './server-side-apply.js';
+import { CLOUDNATIVE_PG_DEPLOYMENT, CLOUDNATIVE_PG_NAMESPACE, cloudNativePgInstall } from './cloudnative-pg.js';
+import { waitForDeploymentAvailable } from './deployment-readiness.js';
+import { localStorage } from './local-storage.js';
 import { onPath } from './real-node-preflight.js';
 
 /**
@@ -55,6 +58,8 @@ export interface ClusterImages {
   readonly pause: string;
   /** The cluster DNS image. */
   readonly dns: string;
+  /** CloudNativePG's operator image, which also copies its instance manager into Postgres pods. */
+  readonly cloudNativePg: string;
   /**
    * Every image to load into the real nodes (including the two above): reference, OCI archive, and
    * which nodes need it: core nodes run the platform, the others runs.
@@ -247,7 +252,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
     const [etcdPort, peerPort, apiPort, kcmPort, schedulerPort, kwokPort] = await Promise.all([
       freePort(),
       freePort(),
-      freePort(),
+      real ? NODE_NETWORK.apiServerPort : freePort(),
       freePort(),
       freePort(),
       freePort(),
@@ -306,6 +311,9 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       '--max-mutating-requests-inflight=500',
       ...(nodeCa && kubeletClient
         ? [
+            // Webhooks (CloudNativePG's) are called at their pods' addresses, which the host routes
+            // to; a Service's cluster IP exists only inside the nodes, where kube-proxy runs.
+            '--enable-aggregator-routing=true',
             '--kubelet-preferred-address-types=InternalIP',
             `--kubelet-certificate-authority=${nodeCa.cert}`,
             `--kubelet-client-certificate=${kubeletClient.cert}`,
@@ -437,6 +445,16 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
         });
         return slices.items.some((s) => (s.endpoints ?? []).some((e) => e.conditions?.ready));
       });
+      const coreNodes = realNodes.filter((n) => config.nodePools[n.pool]?.role === 'core');
+      await applyOrThrow(kc, localStorage(coreNodes) as never[]);
+      log('[cluster] installing CloudNativePG');
+      const operator = cloudNativePgInstall(bin.kubectl, real.images.cloudNativePg, corePlacement(config));
+      await installCrds(
+        kc,
+        operator.filter((o) => o.kind === 'CustomResourceDefinition'),
+      );
+      await applyOrThrow(kc, operator.filter((o) => o.kind !== 'CustomResourceDefinition') as never[]);
+      await waitForDeploymentAvailable(kc, CLOUDNATIVE_PG_NAMESPACE, CLOUDNATIVE_PG_DEPLOYMENT, 120_000);
     }
 
     const readyMs = Math.round(performance.now() - started);

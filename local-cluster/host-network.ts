@@ -14,6 +14,11 @@ export const NODE_NETWORK = {
   bridge: 'plinth0',
   /** The host's address on the bridge: the API server and the nodes' default gateway. */
   hostAddress: '10.250.0.1',
+  /**
+   * Where the API server listens on the bridge: the port clusters serve it on, which the platform's
+   * NetworkPolicies let pods out to (a policy sees the address after the `kubernetes` Service's).
+   */
+  apiServerPort: 6443,
   prefixLength: 24,
   /** Pod ranges are 10.244.<n>.0/24, one per real node (kwok's simulated pods use 10.64.0.0/16). */
   clusterCidr: '10.244.0.0/16',

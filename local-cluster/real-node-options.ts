@@ -40,6 +40,7 @@ export async function realNodeOptions(): Promise<RealNodeOptions> {
   const images: ClusterImages = {
     pause: reference('pause'),
     dns: reference('coredns'),
+    cloudNativePg: reference('cloudnative-pg'),
     archives: built.map(({ name, reference, archive }) => ({ reference, archive, nodes: nodesNeeding(name) })),
   };
   return { binaries, images };

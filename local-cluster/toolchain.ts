@@ -161,3 +161,14 @@ export const ensureToolchain = (): Binaries => ensure(BINARIES);
 export const ensurePulumiToolchain = (): Record<PulumiBinaryName, string> => ensure(PULUMI_BINARIES);
 export const ensureNodeToolchain = (): Record<NodeBinaryName, string> => ensure(NODE_BINARIES);
 export const ensurePlatformToolchain = (): Record<PlatformBinaryName, string> => ensure(PLATFORM_BINARIES);
+
+/**
+ * CloudNativePG's release configuration (its kustomization of every CRD, RBAC, the webhooks and the
+ * operator Deployment), which the toolchain keeps beside the manager it builds.
+ */
+export function cloudNativePgReleaseConfig(): string {
+  const dir = join(cacheDir(), `cloudnative-pg-${toolchainVersions()['CLOUDNATIVE_PG_VERSION']}`, 'config', 'default');
+  if (!existsSync(dir)) ensure(PLATFORM_BINARIES.filter((b) => b.component === 'cloudnative-pg'));
+  if (!existsSync(dir)) throw new Error(`CloudNativePG's release configuration is missing from ${dir}`);
+  return dir;
+}
