@@ -5,9 +5,12 @@ import { trackingArtifactConnection } from '../model/artifacts.js';
 import { CoreService } from './core-service.js';
 import { databaseConnection, databaseEgress } from './database.js';
 import { componentLabels, selectorLabels } from '../model/labels.js';
-import { teamNamespaceName, TRACKING_COMPONENT, TRACKING_PORT } from '../model/names.js';
+import { teamNamespaceName, trackingAllowedHosts, TRACKING_COMPONENT, TRACKING_PORT } from '../model/names.js';
 import { cdk8sEnv, cdk8sVolumes } from './k8s-boundary.js';
 import { AllowTraffic, artifactStoreEgress, egressTo, namespacePeer, tcp } from './network-policies.js';
+
+/** Worker processes per replica: two keep one busy request from stalling the health probe. */
+const TRACKING_WORKERS = 2;
 
 export interface TrackingServerProps {
   readonly config: PlatformConfig;
@@ -57,6 +60,9 @@ export class TrackingServer extends Construct {
         `--port=${TRACKING_PORT}`,
         `--default-artifact-root=${artifacts.uri}`,
         '--expose-prometheus=/tmp/metrics',
+        `--allowed-hosts=${trackingAllowedHosts(config).join(',')}`,
+        // Each worker is a whole MLflow process; replicas, not workers, are how it scales here.
+        `--workers=${TRACKING_WORKERS}`,
       ],
       env: [
         { name: 'DB_USER', valueFrom: { secretKeyRef: { name: db.credentialsSecret, key: 'username' } } },

@@ -87,6 +87,17 @@ export function trackingUri(config: PlatformConfig): string {
 }
 
 /**
+ * The Host headers the tracking server answers (MLflow's `--allowed-hosts`, which guards against
+ * DNS rebinding): its Service's names, as runs call it, and its ingress host. Private addresses
+ * too, as MLflow allows by default, since probes and metrics scrapes call a pod by its IP.
+ */
+export function trackingAllowedHosts(config: PlatformConfig): string[] {
+  const service = `${TRACKING_COMPONENT}.${config.namespace}.svc`;
+  const privateAddresses = ['10.*', '192.168.*', ...Array.from({ length: 16 }, (_, i) => `172.${16 + i}.*`)];
+  return [service, `${service}:*`, `${service}.cluster.local:*`, trackingHost(config), ...privateAddresses];
+}
+
+/**
  * The longest run name the API server accepts. A run's children are named after it, and a name
  * ends up in 63-character fields (a Service name, a label value); 52 leaves 11 characters for the
  * suffixes that run kinds with several children per run will add (`-worker-12`).

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { KubeConfig } from '@kubernetes/client-node';
-import { objectsOf } from '../support/platform.js';
+import { sharedPlatformObjects } from '../support/platform.js';
 import { applyPlatform } from '../../local-cluster/apply-platform.js';
 import { killClusterSync, startCluster, stopCluster } from '../../local-cluster/control-plane.js';
 import { nodeModeFrom, realNodeOptions } from '../../local-cluster/real-node-options.js';
@@ -32,7 +32,7 @@ export default async function setup(project: TestProject) {
     const kc = new KubeConfig();
     kc.loadFromFile(state.kubeconfig);
     const started = Date.now();
-    await applyPlatform(kc, objectsOf('local'));
+    await applyPlatform(kc, sharedPlatformObjects());
     // The store admin's key of this cluster only: each team's store Secret is derived from it.
     const config = validatePlatformConfig('local', environments['local']);
     await applyOrThrow(kc, teamStoreSecrets(config, randomBytes(24).toString('hex')) as never[]);

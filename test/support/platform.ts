@@ -3,6 +3,7 @@ import { PLATFORM_DEFAULTS_KEY, type PlatformDefaults } from '../../controller/a
 import { validatePlatformConfig } from '../../model/config/validate.js';
 import { renderPlatform } from '../../constructs/platform.js';
 import { environments } from '../../stacks/environments/index.js';
+import { CONTROLLER_COMPONENT } from '../../model/names.js';
 
 /** A Kubernetes object as synthesized: loosely typed, read by field path in tests. */
 export type K8sObject = {
@@ -20,6 +21,19 @@ export function configOf(env: string) {
 
 export function objectsOf(env: string): K8sObject[] {
   return renderPlatform(configOf(env)).flatMap((c) => c.objects as K8sObject[]);
+}
+
+/**
+ * The local platform as the cluster suites share it: the in-cluster controller at no replicas, so
+ * that each suite's own controller (test/support/controller.ts) is the only one reconciling Runs.
+ * The platform suite runs the in-cluster one on the real core nodes, then puts this back.
+ */
+export function sharedPlatformObjects(): K8sObject[] {
+  return objectsOf('local').map((object) =>
+    object.kind === 'Deployment' && object.metadata.name === CONTROLLER_COMPONENT
+      ? { ...object, spec: { ...(object['spec'] as object), replicas: 0 } }
+      : object,
+  );
 }
 
 export function renderInput(input: PlatformConfigInput): K8sObject[] {
