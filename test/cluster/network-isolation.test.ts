@@ -1,0 +1,156 @@
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { imageReference, LOCAL_REGISTRY } from '../../images/reference.js';
+import { NODE_NETWORK } from '../../local-cluster/host-network.js';
+import { PLINTH_LABELS } from '../../model/labels.js';
+import { validatePlatformConfig } from '../../model/config/validate.js';
+import { environments } from '../../stacks/environments/index.js';
+import { cluster, eventually, kubeConfigAs } from '../support/cluster-clients.js';
+import { startSyncedController, type ControllerProcess } from '../support/controller.js';
+import { deleteRuns, inPhase, submittedRuns, waitForRun } from '../support/runs.js';
+
+/**
+ * The team namespaces' NetworkPolicies, enforced on real nodes by their policy agent: each probe
+ * here is a TCP connection a run really opens, and each "blocked" has a positive control that
+ * shows the same address answers whoever is let through.
+ */
+const VISION = 'plinth-vision';
+const NLP = 'plinth-nlp';
+const admin = () => kubeConfigAs('admin');
+const python = imageReference('python', LOCAL_REGISTRY);
+const config = validatePlatformConfig('local', environments['local']);
+/** A connection of the local environment open to any address on 443, with a Secret the runs read. */
+const CONNECTION = config.connections.find((c) => c.name === 'huggingface');
+const RUN_TIMEOUT_MS = 180_000;
+const SERVER_PORT = 8080;
+/** The host, on the node bridge, stands in for an outside service on the connection's port. */
+const OUTSIDE = { host: NODE_NETWORK.hostAddress, port: 443 };
+
+const vision = submittedRuns(VISION);
+const nlp = submittedRuns(NLP);
+let controller: ControllerProcess;
+let outside: Server;
+let outsideConnections = 0;
+
+/** Python that prints `<label> reached` or `<label> blocked` for each TCP probe. */
+const probes = (targets: readonly [label: string, host: string, port: number][]) => [
+  'import socket',
+  'def probe(label, host, port):',
+  '    try:',
+  '        socket.create_connection((host, port), timeout=5).close(); print(label, "reached")',
+  '    except OSError:',
+  '        print(label, "blocked")',
+  ...targets.map(([label, host, port]) => `probe(${JSON.stringify(label)}, ${JSON.stringify(host)}, ${port})`),
+];
+
+const job = (lines: readonly string[], extra: object = {}) => ({
+  pool: 'cpu',
+  ...extra,
+  job: { container: { image: python, command: ['python3', '-c', lines.join('\n')] } },
+});
+
+async function podOf(namespace: string, run: string) {
+  const pods = await admin()
+    .makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace, labelSelector: `${PLINTH_LABELS.run}=${run}` });
+  return pods.items[0];
+}
+
+async function logsOf(namespace: string, run: string): Promise<string[]> {
+  const pod = await podOf(namespace, run);
+  if (!pod?.metadata?.name) throw new Error(`run ${namespace}/${run} has no pod`);
+  const text = await admin()
+    .makeApiClient(CoreV1Api)
+    .readNamespacedPodLog({ name: pod.metadata.name, namespace, container: 'main' });
+  return text.trim().split('\n');
+}
+
+describe('network isolation on real nodes', { timeout: RUN_TIMEOUT_MS * 2 }, () => {
+  beforeAll(async () => {
+    if (cluster().realNodes.length === 0) {
+      throw new Error('these probes run on real nodes, and the cluster has none (PLINTH_NODES=simulated?)');
+    }
+    if (!CONNECTION) throw new Error('the local environment has no huggingface connection');
+    outside = createServer((socket) => {
+      outsideConnections += 1;
+      socket.end();
+    });
+    await new Promise<void>((resolve) => outside.listen(OUTSIDE.port, OUTSIDE.host, resolve));
+    await admin()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedSecret({
+        namespace: VISION,
+        body: { metadata: { name: CONNECTION.secret?.name ?? '' }, stringData: { HF_TOKEN: 'not-a-real-token' } },
+      });
+    controller = await startSyncedController('isolation');
+  });
+  afterAll(async () => {
+    await deleteRuns(admin(), VISION, vision.names);
+    await deleteRuns(admin(), NLP, nlp.names);
+    await admin()
+      .makeApiClient(CoreV1Api)
+      .deleteNamespacedSecret({ namespace: VISION, name: CONNECTION?.secret?.name ?? '' })
+      .catch(() => undefined);
+    outside?.close();
+    expect(await controller.stop()).toBe(0);
+  });
+
+  it("keeps a team's runs from another team's pods and from Postgres, and lets them reach the tracking server and the store", async () => {
+    // Team nlp serves on a port and reaches itself at its own address: the server answers there.
+    await nlp.submit(
+      'server',
+      job([
+        'import http.server, threading, socket, time',
+        `server = http.server.ThreadingHTTPServer(("0.0.0.0", ${SERVER_PORT}), http.server.SimpleHTTPRequestHandler)`,
+        'threading.Thread(target=server.serve_forever, daemon=True).start()',
+        ...probes([]),
+        `probe("self", socket.gethostbyname(socket.gethostname()), ${SERVER_PORT})`,
+        'time.sleep(600)',
+      ]),
+    );
+    const address = await eventually(
+      'team nlp server to run',
+      async () => {
+        const pod = await podOf(NLP, 'server');
+        return pod?.status?.phase === 'Running' ? pod.status.podIP : undefined;
+      },
+      RUN_TIMEOUT_MS,
+    );
+    const store = new URL(config.artifacts.kind === 's3' ? (config.artifacts.endpoint ?? '') : '');
+    await vision.submit(
+      'probe',
+      job(
+        probes([
+          ['other-team', String(address), SERVER_PORT],
+          ['postgres', `plinth-db-rw.${config.namespace}.svc`, 5432],
+          ['tracking', `tracking.${config.namespace}.svc`, 5000],
+          ['store', store.hostname, Number(store.port)],
+          ['outside', OUTSIDE.host, OUTSIDE.port],
+        ]),
+      ),
+    );
+    const run = await waitForRun(VISION, 'probe', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
+    expect(run.status?.phase, JSON.stringify(run.status)).toBe('succeeded');
+    expect(await logsOf(VISION, 'probe')).toEqual([
+      'other-team blocked',
+      'postgres blocked',
+      'tracking reached',
+      'store reached',
+      'outside blocked',
+    ]);
+    expect(await logsOf(NLP, 'server')).toContain('self reached');
+  });
+
+  it('lets out to a connection only the runs that name it', async () => {
+    const before = outsideConnections;
+    await vision.submit(
+      'named',
+      job(probes([['outside', OUTSIDE.host, OUTSIDE.port]]), { connections: [CONNECTION?.name] }),
+    );
+    const run = await waitForRun(VISION, 'named', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
+    expect(run.status?.phase, JSON.stringify(run.status)).toBe('succeeded');
+    expect(await logsOf(VISION, 'named')).toEqual(['outside reached']);
+    expect(outsideConnections).toBeGreaterThan(before);
+  });
+});
