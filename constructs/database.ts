@@ -18,6 +18,7 @@ import {
   ScheduledBackupSpecMethod,
 } from './imports/cnpg-scheduledbackup-postgresql.cnpg.io.js';
 import { componentLabels, selectorLabels } from '../model/labels.js';
+import { PLATFORM_IMAGE_PULL_POLICY } from '../model/images.js';
 import { hostDestination } from '../model/network-destination.js';
 import { TRACKING_COMPONENT } from '../model/names.js';
 import { databaseBackupsPrefix, storeUri } from '../model/store-layout.js';
@@ -123,6 +124,7 @@ export class Database extends Construct {
       spec: {
         instances: db.instances,
         imageName: config.images.postgres,
+        imagePullPolicy: PLATFORM_IMAGE_PULL_POLICY,
         primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
         postgresUid: config.security.runAsUser,
         postgresGid: config.security.runAsGroup,
