@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_REGISTRY } from '../../images/reference.js';
 import { imagePinning } from '../../model/images.js';
@@ -104,6 +105,10 @@ describe('stack config', () => {
       expect(error.issues[0]!.message).toContain('build the images with npm run images, push them there');
       expect(error.issues[0]!.message).toContain('pulumi config set --path plinth:images.registry <registry>');
     }
+    // The section the message sends the reader to.
+    expect(readFileSync(new URL('../../README.md', import.meta.url), 'utf8')).toContain(
+      '\n### Pushing to your registry\n',
+    );
     const bad = errorOf(() =>
       readStackConfig('onprem', { ...stackFile('onprem'), 'plinth:images': '{"registry":"https://registry.corp/"}' }),
     );
