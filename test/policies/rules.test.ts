@@ -66,6 +66,26 @@ describe('policy rules', () => {
     expect(pinning(pinned, true)).toEqual([]);
   });
 
+  it("holds a CloudNativePG Cluster's operand image to the same pinning", () => {
+    const database = objectsOf('local').find((o) => o.kind === 'Cluster')!;
+    const withImage = (imageName: string) =>
+      fromManifest({ ...structuredClone(database), spec: { ...(database as any).spec, imageName } });
+    const pinning = (imageName: string, production: boolean) =>
+      violations(check([withImage(imageName)], production))
+        .filter((r) => r.rule.id === 'image-pinned')
+        .map((r) => `${r.finding.field}: ${r.finding.message}`);
+    const tagged = (database as any).spec.imageName as string;
+    expect(tagged).toMatch(/^plinth\.local\/postgres:[0-9a-f]{16}$/);
+    expect(pinning(tagged, false)).toEqual([]);
+    expect(pinning(tagged, true)).toEqual([
+      `spec.imageName: image "${tagged}" is not pinned by digest, as production requires`,
+    ]);
+    expect(pinning(`${tagged}@sha256:${'0'.repeat(64)}`, true)).toEqual([]);
+    expect(pinning('ghcr.io/cloudnative-pg/postgresql:latest', false)).toEqual([
+      'spec.imageName: image "ghcr.io/cloudnative-pg/postgresql:latest" uses latest',
+    ]);
+  });
+
   it.each(ENVIRONMENTS)('passes the whole synthesized %s platform with zero violations', (env) => {
     const resources = objectsOf(env).map((o) => fromManifest(o as Record<string, unknown>));
     const results = check(resources);
