@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import type { PlatformConfig } from '../model/config/schema.js';
 import type { Resources } from '../model/config/resources.js';
+import { PLATFORM_IMAGE_PULL_POLICY } from '../model/images.js';
 import { componentLabels, selectorLabels } from '../model/labels.js';
 import { corePlacement } from '../model/pools.js';
 import { containerSecurityContext, podSecurityContext } from '../model/security-floor.js';
@@ -81,6 +82,7 @@ export class CoreService extends Construct {
               {
                 name: component,
                 image: props.image,
+                imagePullPolicy: PLATFORM_IMAGE_PULL_POLICY,
                 command: props.command,
                 args: props.args,
                 env: props.env,

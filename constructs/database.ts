@@ -20,6 +20,7 @@ import {
 } from './imports/cnpg-scheduledbackup-postgresql.cnpg.io.js';
 import { POSTGRES_MAJOR } from '../images/definitions/postgres.js';
 import { componentLabels, selectorLabels } from '../model/labels.js';
+import { PLATFORM_IMAGE_PULL_POLICY } from '../model/images.js';
 import { hostDestination } from '../model/network-destination.js';
 import { TRACKING_COMPONENT } from '../model/names.js';
 import { databaseBackupsPrefix, storeUri } from '../model/store-layout.js';
@@ -137,7 +138,7 @@ export class Database extends Construct {
           name: CLUSTER_NAME,
           major: POSTGRES_MAJOR,
         },
-        imagePullPolicy: 'IfNotPresent',
+        imagePullPolicy: PLATFORM_IMAGE_PULL_POLICY,
         primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
         postgresUid: config.security.runAsUser,
         postgresGid: config.security.runAsGroup,

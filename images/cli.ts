@@ -1,8 +1,9 @@
 /**
  * `npm run images`: builds the images (those named, or all) without Docker or a registry, and
  * prints each one's reference. `npm run -s images -- list` prints `name<TAB>reference` without
- * building; `--digests` pins each to its manifest digest, for built images only. `lock <name>`
- * rewrites an image's pip lock from its requirements.
+ * building; `--digests` pins each to its manifest digest and `--layouts` adds the folder of its OCI
+ * layout (what a push copies from), for built images only. `lock <name>` rewrites an image's pip
+ * lock from its requirements.
  */
 import { parseArgs } from 'node:util';
 import { buildImages, builtImage } from './builder/build-image.js';
@@ -11,7 +12,7 @@ import { checkRegistry, IMAGE_NAMES, imageDefinition, imageReference, LOCAL_REGI
 
 const USAGE = [
   'usage: npm run images [-- build [name...]]',
-  '       npm run -s images -- list [--digests] [--registry <host/path>]',
+  '       npm run -s images -- list [--digests] [--layouts] [--registry <host/path>]',
   '       npm run images -- lock <name>',
   `names: ${IMAGE_NAMES.join(', ')}`,
 ].join('\n');
@@ -20,7 +21,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { digests: { type: 'boolean', default: false }, registry: { type: 'string', default: LOCAL_REGISTRY } },
+    options: {
+      digests: { type: 'boolean', default: false },
+      layouts: { type: 'boolean', default: false },
+      registry: { type: 'string', default: LOCAL_REGISTRY },
+    },
   });
   const [command = 'build', ...names] = positionals;
   checkRegistry(values.registry);
@@ -33,7 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'list': {
       const listed = names.length > 0 ? names : IMAGE_NAMES;
       const reference = (name: string) => imageReference(name, values.registry);
-      if (!values.digests) {
+      if (!values.digests && !values.layouts) {
         for (const name of listed) console.log(`${name}\t${reference(name)}`);
         return 0;
       }
@@ -45,7 +50,10 @@ async function main(argv: readonly string[]): Promise<number> {
         );
         return 1;
       }
-      for (const { name, image } of built) console.log(`${name}\t${reference(name)}@${image?.manifestDigest}`);
+      for (const { name, image } of built) {
+        const pinned = values.digests ? `${reference(name)}@${image?.manifestDigest}` : reference(name);
+        console.log([name, pinned, ...(values.layouts ? [image?.layout] : [])].join('\t'));
+      }
       return 0;
     }
     case 'lock': {

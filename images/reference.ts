@@ -104,11 +104,16 @@ export function imageInputHash(image: ImageDefinition, root = REPOSITORY): strin
   return tag;
 }
 
+/** What a registry may be, as errors say it. */
+export const REGISTRY_ALLOWED = `a registry host with an optional path, like ${LOCAL_REGISTRY} or registry.example.com/plinth (no scheme, no trailing slash, lowercase path)`;
+
+export function isRegistry(registry: string): boolean {
+  return REGISTRY.test(registry);
+}
+
 export function checkRegistry(registry: string): void {
-  if (!REGISTRY.test(registry)) {
-    throw new Error(
-      `image registry "${registry}" is not a registry host with an optional path; allowed: like ${LOCAL_REGISTRY} or registry.example.com/plinth (no scheme, no trailing slash, lowercase path)`,
-    );
+  if (!isRegistry(registry)) {
+    throw new Error(`image registry "${registry}" is not ${REGISTRY_ALLOWED}`);
   }
 }
 

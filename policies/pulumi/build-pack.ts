@@ -7,9 +7,25 @@
 import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * A CommonJS bundle has no import.meta: each of the repository's modules gets its own source's URL
+ * in its place, as it has when run from source. The environments the rules consult name their
+ * images by hashes of repository files (images/reference.ts), so the pack reads this checkout.
+ */
+const sourceUrls: Plugin = {
+  name: 'source-urls',
+  setup(build) {
+    build.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
+      if (!path.startsWith(repo) || path.includes('/node_modules/')) return undefined;
+      const source = await readFile(path, 'utf8');
+      return { contents: source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(path).href)), loader: 'ts' };
+    });
+  },
+};
 
 /** Writes the pack into `target`, which must sit where @pulumi/pulumi and @pulumi/policy resolve. */
 export async function buildPolicyPack(target: string): Promise<void> {
@@ -26,6 +42,7 @@ export async function buildPolicyPack(target: string): Promise<void> {
       format: 'cjs',
       target: 'node22',
       external: ['@pulumi/pulumi', '@pulumi/policy'],
+      plugins: [sourceUrls],
       logLevel: 'warning',
     });
     await cp(join(repo, 'policies', 'PulumiPolicy.yaml'), join(stage, 'PulumiPolicy.yaml'));

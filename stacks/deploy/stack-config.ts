@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { isRegistry, LOCAL_REGISTRY, REGISTRY_ALLOWED } from '../../images/reference.js';
+import { imagePinning } from '../../model/images.js';
 import { domainName, pinnedImage } from '../../model/config/primitives.js';
 import { poolSize } from '../../model/config/node-pools.js';
 import { teamQuota } from '../../model/config/teams.js';
 import type { PlatformConfigInput } from '../../model/config/schema.js';
 import { formatPath } from '../../model/config/validate.js';
+import { PLATFORM_IMAGE_NAMES, platformImages } from '../environments/images.js';
 
 /**
  * A stack's own config (`Pulumi.<stack>.yaml`, key namespace `plinth:`), typed and validated before
@@ -86,17 +89,34 @@ const awsConfig = z.strictObject({
 });
 export type AwsStackConfig = z.output<typeof awsConfig>;
 
+type PlatformImageKey = keyof typeof PLATFORM_IMAGE_NAMES;
+const PLATFORM_IMAGE_KEYS = Object.keys(PLATFORM_IMAGE_NAMES) as PlatformImageKey[];
+
+const stackImages = z
+  .strictObject({
+    registry: z.string().refine(isRegistry, { error: `must be ${REGISTRY_ALLOWED}` }),
+    ...(Object.fromEntries(PLATFORM_IMAGE_KEYS.map((key) => [key, pinnedImage])) as Record<
+      PlatformImageKey,
+      typeof pinnedImage
+    >),
+  })
+  .partial();
+type ImagePins = Omit<z.output<typeof stackImages>, 'registry'>;
+
+/** Where the stack's nodes pull from when it names no registry; only the local cluster has its images loaded. */
+const DEFAULT_REGISTRY: Partial<Record<StackEnvironment, string>> = { local: LOCAL_REGISTRY };
+
 export const stackConfigSchema = z.strictObject({
   /** Overrides the environment derived from the stack name. */
   environment: z.enum(STACK_ENVIRONMENTS, { error: `must be one of ${STACK_ENVIRONMENTS.join(', ')}` }).optional(),
   /** local and onprem: the kubeconfig context of the target cluster (KUBECONFIG says which file). */
   kubeContext: z.string().min(1).optional(),
   domain: domainName.optional(),
-  /** Production stacks pin every image by digest. */
-  images: z
-    .strictObject({ controller: pinnedImage, trackingServer: pinnedImage, postgres: pinnedImage })
-    .partial()
-    .optional(),
+  /**
+   * `registry` names every platform image `<registry>/<name>:<hash>` (required outside local); an
+   * image's own key pins it, by digest in production, to a reference in that registry.
+   */
+  images: stackImages.optional(),
   /** Per pool: node count range and instance types. */
   nodePools: z
     .record(
@@ -126,10 +146,12 @@ export const stackConfigSchema = z.strictObject({
   /** aws-* stacks: what to provision; every field has a default. */
   aws: awsConfig.prefault({}),
 });
-export type StackConfig = z.output<typeof stackConfigSchema> & {
+export type StackConfig = Omit<z.output<typeof stackConfigSchema>, 'images'> & {
   readonly stack: string;
   readonly environment: StackEnvironment;
   readonly production: boolean;
+  /** The registry every platform image is named in, and the images the stack pins there. */
+  readonly images: ImagePins & { readonly registry: string };
 };
 
 /** Raised before any resource is registered; names each bad key as it is written in Pulumi.<stack>.yaml. */
@@ -189,10 +211,22 @@ export function readStackConfig(stack: string, allConfig: Record<string, string>
       },
     ]);
   }
-  const config = { ...result.data, stack, environment, production: isProductionStack(stack) };
+  const production = isProductionStack(stack);
   const issues: { key: string; message: string }[] = [];
+  const { registry = DEFAULT_REGISTRY[environment], ...pins } = result.data.images ?? {};
+  if (registry) {
+    issues.push(...imagePinIssues(registry, pins, production));
+  } else {
+    issues.push({
+      key: configKey(['images', 'registry']),
+      message:
+        `must be set for the ${environment} environment: the registry the cluster pulls the platform's images from, ` +
+        `${REGISTRY_ALLOWED}; build the images with npm run images, push them there (README, "Pushing to your registry") ` +
+        `and set it with: pulumi config set --path ${configKey(['images', 'registry'])} <registry>`,
+    });
+  }
   if (environment === 'aws') {
-    if (!config.databasePassword) {
+    if (!result.data.databasePassword) {
       issues.push({
         key: configKey(['databasePassword']),
         message: `must be set for an aws stack, as a secret: pulumi config set --secret ${configKey(['databasePassword'])}`,
@@ -203,7 +237,7 @@ export function readStackConfig(stack: string, allConfig: Record<string, string>
       if (key in raw) issues.push({ key: configKey([key]), message: 'applies to local and onprem stacks only' });
     }
   } else {
-    if (!config.kubeContext) {
+    if (!result.data.kubeContext) {
       issues.push({
         key: configKey(['kubeContext']),
         message: `must be set: the ${environment} environment deploys to an existing cluster`,
@@ -213,8 +247,37 @@ export function readStackConfig(stack: string, allConfig: Record<string, string>
       if (key in raw) issues.push({ key: configKey([key]), message: 'applies to aws stacks only' });
     }
   }
-  if (issues.length > 0) throw new StackConfigError(stack, issues);
-  return config;
+  if (issues.length > 0 || !registry) throw new StackConfigError(stack, issues);
+  return { ...result.data, stack, environment, production, images: { ...pins, registry } };
+}
+
+/**
+ * A pin names its image in the stack's registry, so that no image comes from elsewhere unnoticed;
+ * production pins every image by digest, since a tag can be pushed again.
+ */
+function imagePinIssues(registry: string, pins: ImagePins, production: boolean): { key: string; message: string }[] {
+  const list = `npm run -s images -- list --digests --registry ${registry}`;
+  return PLATFORM_IMAGE_KEYS.flatMap((key) => {
+    const name = PLATFORM_IMAGE_NAMES[key];
+    const repository = `${registry}/${name}`;
+    const image = pins[key];
+    const issues: { key: string; message: string }[] = [];
+    if (image !== undefined && !image.startsWith(`${repository}:`) && !image.startsWith(`${repository}@`)) {
+      issues.push({
+        key: configKey(['images', key]),
+        message: `image "${image}" is not in the stack's registry; allowed: ${repository}:<tag>@sha256:<digest>, the "${name}" line of ${list}`,
+      });
+    }
+    if (production && (image === undefined || !imagePinning(image).digest)) {
+      issues.push({
+        key: configKey(['images', key]),
+        message:
+          `${image === undefined ? 'must be set, pinned' : `image "${image}" must be pinned`} by @sha256 digest, in a production stack: ` +
+          `build and push the images (README, "Pushing to your registry"), then set it to the "${name}" line of ${list}`,
+      });
+    }
+    return issues;
+  });
 }
 
 /**
@@ -227,7 +290,8 @@ export function applyStackOverrides(base: PlatformConfigInput, config: StackConf
   input.name = config.stack;
   input.production = config.production;
   if (config.domain) input.ingress = { ...input.ingress, domain: config.domain };
-  if (config.images) input.images = { ...input.images, ...config.images };
+  const { registry, ...pins } = config.images;
+  input.images = { ...platformImages(registry), ...pins };
 
   const pools = Object.keys(input.nodePools);
   for (const [name, override] of Object.entries(config.nodePools ?? {})) {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltImage, buildDefinitions, buildImages, builtImage } from '../../images/builder/build-image.js';
@@ -111,6 +112,41 @@ describe('the pause image as built', () => {
         .filter((entry) => !entry.endsWith('/')),
     ).toEqual(expect.arrayContaining(['oci-layout', 'index.json', ...blobs]));
   });
+
+  // Each listing starts the CLI through tsx: a second alone, more beside the other test files.
+  it(
+    'is listed with its digest and the layout a push copies from (npm run -s images -- list)',
+    { timeout: 60_000 },
+    () => {
+      const list = (...args: string[]) => {
+        const run = spawnSync(
+          join(fileURLToPath(new URL('../../node_modules/.bin', import.meta.url)), 'tsx'),
+          ['images/cli.ts', 'list', ...args],
+          {
+            cwd: fileURLToPath(new URL('../..', import.meta.url)),
+            env: { ...process.env, PLINTH_CACHE_DIR: cache },
+            encoding: 'utf8',
+          },
+        );
+        return { status: run.status, lines: run.stdout.trim().split('\n'), stderr: run.stderr };
+      };
+      const registry = 'registry.example.com/plinth';
+      const reference = imageReference('pause', registry);
+      expect(list('--layouts', '--registry', registry, 'pause')).toMatchObject({
+        status: 0,
+        lines: [`pause\t${reference}\t${image.layout}`],
+      });
+      expect(list('--digests', '--layouts', '--registry', registry, 'pause').lines).toEqual([
+        `pause\t${reference}@${image.manifestDigest}\t${image.layout}`,
+      ]);
+      // Only a built image has a layout to push from.
+      const unbuilt = list('--layouts', 'controller');
+      expect(unbuilt.status).toBe(1);
+      expect(unbuilt.stderr).toContain(
+        'not built for their current inputs: controller; run: npm run images -- build controller',
+      );
+    },
+  );
 
   it('is not built again while its inputs stay the same', async () => {
     const lines: string[] = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WAIVER_RULE, checkResources, violations } from '../../policies/check.js';
 import { createContext } from '../../policies/context.js';
-import { describeResource, fromManifest } from '../../policies/resource.js';
+import { describeResource, fromManifest, type PolicyResource } from '../../policies/resource.js';
 import { ALL_RULES } from '../../policies/rules/index.js';
 import { teamCredentialKind } from '../../model/artifacts.js';
 import { ENVIRONMENTS, configOf, objectsOf } from '../support/platform.js';
@@ -49,11 +49,49 @@ describe('policy rules', () => {
   });
 
   it('requires digests only in production', () => {
+    const pinning = (resources: PolicyResource[], production: boolean) =>
+      violations(check(resources, production))
+        .filter((r) => r.rule.id === 'image-pinned')
+        .map((r) => r.finding.message);
     const tagged = FIXTURES['image-pinned']!.passing.resources;
-    expect(violations(check(tagged, false)).filter((r) => r.rule.id === 'image-pinned')).toEqual([]);
-    expect(violations(check(tagged, true)).map((r) => r.finding.message)).toContain(
-      'image "ghcr.io/plinth-dev/controller:0.1.0" is not pinned by digest, as production requires',
-    );
+    const container = (resources: PolicyResource[]) =>
+      (resources.find((r) => r.kind === 'Deployment')!.body as any).spec.template.spec.containers[0];
+    // The platform's own images are tagged by the hash of their inputs.
+    const image = container(tagged).image as string;
+    expect(image).toMatch(/^plinth\.local\/controller:[0-9a-f]{16}$/);
+    expect(pinning(tagged, false)).toEqual([]);
+    expect(pinning(tagged, true)).toEqual([`image "${image}" is not pinned by digest, as production requires`]);
+    const pinned = structuredClone(tagged);
+    container(pinned).image = `${image}@sha256:${'0'.repeat(64)}`;
+    expect(pinning(pinned, true)).toEqual([]);
+  });
+
+  it("holds a CloudNativePG Cluster's operand image, and an image catalog's, to the same pinning", () => {
+    const database = objectsOf('local').find((o) => o.kind === 'Cluster')!;
+    const catalog = objectsOf('local').find((o) => o.kind === 'ImageCatalog')!;
+    const withClusterImage = (imageName: string) =>
+      fromManifest({ ...structuredClone(database), spec: { ...(database as any).spec, imageName } });
+    const withCatalogImage = (image: string) =>
+      fromManifest({ ...structuredClone(catalog), spec: { images: [{ major: 15, image }] } });
+    const pinning = (resource: ReturnType<typeof fromManifest>, production: boolean) =>
+      violations(check([resource], production))
+        .filter((r) => r.rule.id === 'image-pinned')
+        .map((r) => `${r.finding.field}: ${r.finding.message}`);
+    const tagged = (catalog as any).spec.images[0].image as string;
+    expect(tagged).toMatch(/^plinth\.local\/postgres:[0-9a-f]{16}$/);
+    for (const [resource, field] of [
+      [withClusterImage, 'spec.imageName'],
+      [withCatalogImage, 'spec.images[0].image'],
+    ] as const) {
+      expect(pinning(resource(tagged), false)).toEqual([]);
+      expect(pinning(resource(tagged), true)).toEqual([
+        `${field}: image "${tagged}" is not pinned by digest, as production requires`,
+      ]);
+      expect(pinning(resource(`${tagged}@sha256:${'0'.repeat(64)}`), true)).toEqual([]);
+      expect(pinning(resource('ghcr.io/cloudnative-pg/postgresql:latest'), false)).toEqual([
+        `${field}: image "ghcr.io/cloudnative-pg/postgresql:latest" uses latest`,
+      ]);
+    }
   });
 
   it.each(ENVIRONMENTS)('passes the whole synthesized %s platform with zero violations', (env) => {

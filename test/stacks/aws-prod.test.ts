@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mockStack, ofType, settled, type RecordedResource } from '../support/pulumi-mocks.js';
-import { DIGEST_PINNED_IMAGES, stackFileConfig } from '../support/stack-files.js';
+import { PLATFORM_IMAGE_PULL_POLICY } from '../../model/images.js';
+import { stackFileConfig, stackFileImages } from '../support/stack-files.js';
 
 // AWS is out of reach here: Pulumi's runtime mocks stand in for it (see test/support/pulumi-mocks.ts).
 let recorded: RecordedResource[];
@@ -9,7 +10,6 @@ beforeAll(async () => {
   const config = {
     ...stackFileConfig('aws-prod'),
     'plinth:databasePassword': 'a-long-production-password',
-    'plinth:images': JSON.stringify(DIGEST_PINNED_IMAGES),
   };
   recorded = await mockStack('aws-prod', config, ['plinth:databasePassword']);
   const { deployAws } = await import('../../stacks/deploy/aws/deploy-aws.js');
@@ -40,8 +40,19 @@ describe('the aws-prod stack (Pulumi mocks)', () => {
     expect(ofType(recorded, 'aws:ec2/natGateway:NatGateway')).toHaveLength(3);
   });
 
-  it('deploys the images pinned by digest', () => {
-    const deployments = recorded.filter((r) => r.type === 'kubernetes:apps/v1:Deployment');
-    expect(JSON.stringify(deployments.map((d) => d.inputs))).toContain(DIGEST_PINNED_IMAGES.controller);
+  it('deploys the images its stack file pins by digest', () => {
+    const pins = stackFileImages('aws-prod');
+    const containers = (name: string) => {
+      const deployment = recorded.find(
+        (r) => r.type === 'kubernetes:apps/v1:Deployment' && (r.inputs as any).metadata?.name === name,
+      );
+      return (deployment?.inputs as any)?.spec.template.spec.containers as { image: string; imagePullPolicy: string }[];
+    };
+    expect(containers('controller')).toMatchObject([
+      { image: pins['controller'], imagePullPolicy: PLATFORM_IMAGE_PULL_POLICY },
+    ]);
+    expect(containers('tracking')).toMatchObject([
+      { image: pins['trackingServer'], imagePullPolicy: PLATFORM_IMAGE_PULL_POLICY },
+    ]);
   });
 });

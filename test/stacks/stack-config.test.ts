@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { LOCAL_REGISTRY } from '../../images/reference.js';
+import { imagePinning } from '../../model/images.js';
 import { validatePlatformConfig } from '../../model/config/validate.js';
 import { aws } from '../../stacks/environments/aws.js';
+import { EXAMPLE_REGISTRY, PLATFORM_IMAGE_NAMES, platformImages } from '../../stacks/environments/images.js';
 import { environments } from '../../stacks/environments/index.js';
 import {
   applyStackOverrides,
@@ -9,7 +13,7 @@ import {
   StackConfigError,
   type StackConfig,
 } from '../../stacks/deploy/stack-config.js';
-import { DIGEST_PINNED_IMAGES, stackFileConfig as stackFile } from '../support/stack-files.js';
+import { stackFileConfig as stackFile, stackFileImages } from '../support/stack-files.js';
 
 const STACKS = ['local', 'onprem', 'aws-dev', 'aws-prod'];
 
@@ -40,31 +44,120 @@ describe('stack config', () => {
     expect(environmentOfStack('staging')).toBeUndefined();
   });
 
-  it.each(['local', 'onprem', 'aws-dev'])('the committed %s stack validates into a platform config', (stack) => {
+  it.each([
+    ['local', LOCAL_REGISTRY],
+    ['onprem', EXAMPLE_REGISTRY],
+    ['aws-dev', EXAMPLE_REGISTRY],
+  ])('the committed %s stack validates into a platform config with every image from %s', (stack, registry) => {
     const config = readStackConfig(stack, withSecrets(stack));
     const platform = platformOf(config);
     expect(platform.name).toBe(stack);
     expect(platform.production).toBe(false);
+    expect(config.images.registry).toBe(registry);
+    expect(platform.images).toEqual(platformImages(registry));
   });
 
-  it('aws-prod is production, and refuses images not pinned by digest until they are', () => {
+  it('aws-prod is production and pins every platform image by digest in its registry', () => {
     const config = readStackConfig('aws-prod', withSecrets('aws-prod'));
     expect(config.production).toBe(true);
-    expect(() => platformOf(config)).toThrow(/images\.controller: .* must be pinned by @sha256 digest/);
-    const images = DIGEST_PINNED_IMAGES;
-    const pinned = readStackConfig('aws-prod', { ...withSecrets('aws-prod'), 'plinth:images': JSON.stringify(images) });
-    expect(platformOf(pinned).images).toEqual(images);
+    const { registry, ...pins } = stackFileImages('aws-prod');
+    expect(registry).toBe(EXAMPLE_REGISTRY);
+    expect(Object.keys(pins).sort()).toEqual(Object.keys(PLATFORM_IMAGE_NAMES).sort());
+    const images = platformOf(config).images;
+    expect(images).toEqual(pins);
+    for (const [key, name] of Object.entries(PLATFORM_IMAGE_NAMES)) {
+      const image = images[key as keyof typeof images];
+      expect(image.startsWith(`${EXAMPLE_REGISTRY}/${name}:`), image).toBe(true);
+      expect(imagePinning(image).digest, image).toBe(true);
+    }
+  });
+
+  it('refuses a production stack an image not pinned by digest, saying what prints the digests', () => {
+    const tagOnly: Record<string, string> = {
+      ...stackFileImages('aws-prod'),
+      trackingServer: platformImages(EXAMPLE_REGISTRY).trackingServer,
+    };
+    delete tagOnly['controller'];
+    const error = errorOf(() =>
+      readStackConfig('aws-prod', { ...withSecrets('aws-prod'), 'plinth:images': JSON.stringify(tagOnly) }),
+    );
+    expect(error.issues.map((i) => i.key)).toEqual(['plinth:images.controller', 'plinth:images.trackingServer']);
+    const list = `npm run -s images -- list --digests --registry ${EXAMPLE_REGISTRY}`;
+    expect(error.issues[0]!.message).toBe(
+      `must be set, pinned by @sha256 digest, in a production stack: build and push the images (README, "Pushing to your registry"), then set it to the "controller" line of ${list}`,
+    );
+    expect(error.issues[1]!.message).toContain(
+      `image "${tagOnly.trackingServer}" must be pinned by @sha256 digest, in a production stack`,
+    );
+    expect(error.issues[1]!.message).toContain(`the "tracking" line of ${list}`);
+  });
+
+  it('needs a registry for onprem and aws stacks, and takes every image from the one set', () => {
+    for (const stack of ['onprem', 'aws-dev']) {
+      const noRegistry = withSecrets(stack);
+      delete noRegistry['plinth:images'];
+      const error = errorOf(() => readStackConfig(stack, noRegistry));
+      expect(error.message).toMatch(new RegExp(`^invalid config for stack "${stack}":`));
+      expect(error.issues.map((i) => i.key)).toEqual(['plinth:images.registry']);
+      expect(error.issues[0]!.message).toMatch(/^must be set for the (onprem|aws) environment: the registry/);
+      expect(error.issues[0]!.message).toContain('a registry host with an optional path, like');
+      expect(error.issues[0]!.message).toContain('registry.example.com/plinth');
+      expect(error.issues[0]!.message).toContain('build the images with npm run images, push them there');
+      expect(error.issues[0]!.message).toContain('pulumi config set --path plinth:images.registry <registry>');
+    }
+    // The section the message sends the reader to.
+    expect(readFileSync(new URL('../../README.md', import.meta.url), 'utf8')).toContain(
+      '\n### Pushing to your registry\n',
+    );
+    const bad = errorOf(() =>
+      readStackConfig('onprem', { ...stackFile('onprem'), 'plinth:images': '{"registry":"https://registry.corp/"}' }),
+    );
+    expect(bad.issues.map((i) => `${i.key}: ${i.message.slice(0, 45)}`)).toEqual([
+      'plinth:images.registry: must be a registry host with an optional path',
+    ]);
+    const registry = 'registry.corp.example:5000/ml';
+    const config = readStackConfig('onprem', { ...stackFile('onprem'), 'plinth:images': JSON.stringify({ registry }) });
+    const images = platformOf(config).images;
+    expect(images).toEqual(platformImages(registry));
+    for (const [key, reference] of Object.entries(platformImages(EXAMPLE_REGISTRY))) {
+      // The same image, by the same hash of its inputs, named in the stack's registry.
+      expect(images[key as keyof typeof images]).toBe(reference.replace(EXAMPLE_REGISTRY, registry));
+    }
+  });
+
+  it('pins one image within the stack registry, local stacks defaulting to the local one', () => {
+    const digest = `@sha256:${'a'.repeat(64)}`;
+    const pinned = `${LOCAL_REGISTRY}/postgres:15.13${digest}`;
+    const local = readStackConfig('local', {
+      ...stackFile('local'),
+      'plinth:images': JSON.stringify({ postgres: pinned }),
+    });
+    expect(platformOf(local).images).toEqual({ ...platformImages(LOCAL_REGISTRY), postgres: pinned });
+    const elsewhere = `ghcr.io/cloudnative-pg/postgresql:17.5${digest}`;
+    const wrongName = `${LOCAL_REGISTRY}/tracking:1${digest}`;
+    const error = errorOf(() =>
+      readStackConfig('local', {
+        ...stackFile('local'),
+        'plinth:images': JSON.stringify({ postgres: elsewhere, controller: wrongName }),
+      }),
+    );
+    expect(error.issues).toEqual([
+      {
+        key: 'plinth:images.controller',
+        message: `image "${wrongName}" is not in the stack's registry; allowed: ${LOCAL_REGISTRY}/controller:<tag>@sha256:<digest>, the "controller" line of npm run -s images -- list --digests --registry ${LOCAL_REGISTRY}`,
+      },
+      {
+        key: 'plinth:images.postgres',
+        message: expect.stringContaining(
+          `image "${elsewhere}" is not in the stack's registry; allowed: ${LOCAL_REGISTRY}/postgres:`,
+        ),
+      },
+    ]);
   });
 
   it('applies quota, pool and domain overrides to the environment', () => {
     const config = readStackConfig('aws-prod', withSecrets('aws-prod'));
-    const platform = validatePlatformConfig(
-      'aws-prod',
-      applyStackOverrides(aws(), {
-        ...config,
-        images: DIGEST_PINNED_IMAGES,
-      }),
-    );
+    const platform = validatePlatformConfig('aws-prod', applyStackOverrides(aws(), config));
     expect(platform.teams.find((t) => t.name === 'vision')?.quota).toMatchObject({
       gpu: 64,
       maxConcurrentRuns: 200,
@@ -129,8 +222,12 @@ describe('stack config', () => {
     expect(errorOf(() => readStackConfig('staging', {})).message).toContain(
       'plinth:environment: stack "staging" does not name an environment',
     );
-    expect(readStackConfig('staging', { 'plinth:environment': 'onprem', 'plinth:kubeContext': 'x' }).environment).toBe(
-      'onprem',
-    );
+    expect(
+      readStackConfig('staging', {
+        'plinth:environment': 'onprem',
+        'plinth:kubeContext': 'x',
+        'plinth:images': JSON.stringify({ registry: EXAMPLE_REGISTRY }),
+      }).environment,
+    ).toBe('onprem');
   });
 });

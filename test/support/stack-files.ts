@@ -11,10 +11,8 @@ export function stackFileConfig(stack: string): Record<string, string> {
   );
 }
 
-/** Images pinned by digest, as a production stack must set them. */
-const DIGEST = `@sha256:${'a'.repeat(64)}`;
-export const DIGEST_PINNED_IMAGES = {
-  controller: `ghcr.io/plinth-dev/controller:0.1.0${DIGEST}`,
-  trackingServer: `ghcr.io/mlflow/mlflow:v2.22.1${DIGEST}`,
-  postgres: `ghcr.io/cloudnative-pg/postgresql:17.5${DIGEST}`,
-};
+/** The images a stack file pins, by their platform config key, and the registry it names them in. */
+export function stackFileImages(stack: string): Record<string, string> {
+  const images = stackFileConfig(stack)['plinth:images'];
+  return images ? (JSON.parse(images) as Record<string, string>) : {};
+}
