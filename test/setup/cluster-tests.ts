@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { KubeConfig } from '@kubernetes/client-node';
+import { objectStoreVolume } from '../support/object-store-volume.js';
 import { objectsOf } from '../support/platform.js';
 import { applyPlatform } from '../../local-cluster/apply-platform.js';
 import { killClusterSync, startCluster, stopCluster } from '../../local-cluster/control-plane.js';
@@ -32,9 +33,11 @@ export default async function setup(project: TestProject) {
     const kc = new KubeConfig();
     kc.loadFromFile(state.kubeconfig);
     const started = Date.now();
+    const config = validatePlatformConfig('local', environments['local']);
+    // Before the claim, so that the store's pod is scheduled as soon as it is made.
+    await applyOrThrow(kc, objectStoreVolume(config, join(dir, 'object-store')) as never[]);
     await applyPlatform(kc, objectsOf('local'));
     // The store admin's key of this cluster only: each team's store Secret is derived from it.
-    const config = validatePlatformConfig('local', environments['local']);
     await applyOrThrow(kc, teamStoreSecrets(config, randomBytes(24).toString('hex')) as never[]);
     console.log(`[cluster] platform applied, team quotas counted, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {
