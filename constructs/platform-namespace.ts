@@ -25,12 +25,13 @@ export class PlatformNamespace extends Construct {
     });
     new DenyByDefault(this, 'deny-by-default', { namespace: config.namespace, labels });
 
-    // An in-cluster store may run here too (the local environment's does): its clients are
-    // admitted on its port. Its pods are not the platform's, so they are selected as every pod
-    // but the platform's own services, which never get the store's port opened to them.
+    // An in-cluster store the platform does not deploy may run here too: its clients are admitted
+    // on its port. Its pods are not the platform's, so they are selected as every pod but the
+    // platform's own services, which never get the store's port opened to them. The platform's
+    // own store (artifacts.server) admits its clients itself, in allow-object-store.
     const store = artifactStoreEgress(config);
     if (store?.kind !== 'namespace' || store.namespace !== config.namespace) return;
-    const db = config.database;
+    if (config.artifacts.kind === 's3' && config.artifacts.server) return;
     new AllowTraffic(this, 'allow-artifact-store', {
       metadata: { name: 'allow-artifact-store', namespace: config.namespace, labels },
       podSelector: {
@@ -39,18 +40,22 @@ export class PlatformNamespace extends Construct {
           { key: CNPG_CLUSTER_LABEL, operator: 'DoesNotExist' },
         ],
       },
-      ingress: [
-        {
-          from: [
-            ...config.teams.map((t) => namespacePeer(teamNamespaceName(config, t.name))),
-            podsPeer(selectorLabels(TRACKING_COMPONENT)),
-            // The Job `pulumi up` runs to make each team's user through the store's admin API.
-            podsPeer(selectorLabels(STORE_USERS_COMPONENT)),
-            ...(db.kind === 'cloudnative-pg' && db.backup.enabled ? [podsPeer(DATABASE_POD_LABELS)] : []),
-          ],
-          ports: [tcp(store.port)],
-        },
-      ],
+      ingress: [{ from: artifactStoreClients(config), ports: [tcp(store.port)] }],
     });
   }
+}
+
+/**
+ * Every client of an artifact store that runs in the platform namespace, which admits them on its
+ * S3 port: the team namespaces (runs), the tracking server, Postgres (its backups) and the Job that
+ * makes each team's user.
+ */
+export function artifactStoreClients(config: PlatformConfig): k8s.NetworkPolicyPeer[] {
+  const db = config.database;
+  return [
+    ...config.teams.map((t) => namespacePeer(teamNamespaceName(config, t.name))),
+    podsPeer(selectorLabels(TRACKING_COMPONENT)),
+    podsPeer(selectorLabels(STORE_USERS_COMPONENT)),
+    ...(db.kind === 'cloudnative-pg' && db.backup.enabled ? [podsPeer(DATABASE_POD_LABELS)] : []),
+  ];
 }

@@ -5,8 +5,10 @@ import { ControllerDeployment } from './controller-deployment.js';
 import { Database } from './database.js';
 import { PlatformIngress } from './ingress.js';
 import { Monitoring } from './monitoring.js';
+import { ObjectStore } from './object-store.js';
 import { PlatformNamespace } from './platform-namespace.js';
 import { TeamRoles } from './rbac.js';
+import { StoreUsers } from './store-users.js';
 import { TeamAdminGuard } from './team-admin-guard.js';
 import { TeamNamespace } from './team-namespace.js';
 import { TrackingServer } from './tracking-server.js';
@@ -14,6 +16,11 @@ import { TrackingServer } from './tracking-server.js';
 export interface PlatformProps {
   /** A validated config: see validatePlatformConfig. */
   readonly config: PlatformConfig;
+  /**
+   * A digest of the store's keys, where the deployer knows them (`pulumi up`): the platform's own
+   * store's users are made again whenever it changes. Synth leaves it out.
+   */
+  readonly storeKeysRevision?: string;
 }
 
 /**
@@ -41,6 +48,14 @@ export class Platform extends Construct {
     chart('20-teams', (c) => {
       for (const team of config.teams) new TeamNamespace(c, team.name, { config, team });
     });
+    // Before the database and tracking, which keep their backups and artifacts there.
+    const store = config.artifacts;
+    if (store.kind === 's3' && store.server) {
+      chart('25-object-store', (c) => {
+        new ObjectStore(c, 'object-store', { config });
+        new StoreUsers(c, 'store-users', { config, keysRevision: props.storeKeysRevision });
+      });
+    }
     chart('30-database', (c) => new Database(c, 'database', { config }));
     chart('40-controller', (c) => new ControllerDeployment(c, 'controller', { config }));
     chart('50-tracking', (c) => new TrackingServer(c, 'tracking', { config }));
@@ -56,8 +71,11 @@ export interface RenderedChart {
 }
 
 /** Builds the platform in memory: what synth writes and what Pulumi deploys. Empty charts are left out. */
-export function renderPlatform(config: PlatformConfig): RenderedChart[] {
-  const platform = new Platform(new App(), 'platform', { config });
+export function renderPlatform(
+  config: PlatformConfig,
+  options: Pick<PlatformProps, 'storeKeysRevision'> = {},
+): RenderedChart[] {
+  const platform = new Platform(new App(), 'platform', { config, ...options });
   return platform.charts
     .map((chart) => ({ name: chart.node.id, objects: chart.toJson() as Record<string, unknown>[] }))
     .filter((chart) => chart.objects.length > 0);

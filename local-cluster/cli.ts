@@ -1,8 +1,9 @@
 /**
- * `npm run cluster -- up [--simulated] | env | status | down`: the local control plane for trying
- * the platform on one machine. State lives in .plinth/cluster (or PLINTH_CLUSTER_DIR).
+ * `npm run cluster -- up [--simulated] | env | status | store-secrets | down`: the local control
+ * plane for trying the platform on one machine. State lives in .plinth/cluster (or PLINTH_CLUSTER_DIR).
  */
 import { resolve } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import {
   exportLines,
   readClusterState,
@@ -11,9 +12,13 @@ import {
   stopCluster,
 } from './control-plane.js';
 import { nodeModeFrom, realNodeOptions } from './real-node-options.js';
+import { applyOrThrow } from './server-side-apply.js';
+import { freshStoreAdminKeys, storeSecretObjects } from './store-secrets.js';
+import { validatePlatformConfig } from '../model/config/validate.js';
+import { environments } from '../stacks/environments/index.js';
 
 const dir = resolve(process.env['PLINTH_CLUSTER_DIR'] ?? '.plinth/cluster');
-const usage = 'usage: npm run cluster -- up [--simulated] | env | status | down';
+const usage = 'usage: npm run cluster -- up [--simulated] | env | status | store-secrets | down';
 
 async function main(command: string | undefined, args: readonly string[]): Promise<number> {
   switch (command) {
@@ -38,6 +43,22 @@ async function main(command: string | undefined, args: readonly string[]): Promi
         return 1;
       }
       console.log(exportLines(state).join('\n'));
+      return 0;
+    }
+    case 'store-secrets': {
+      // For `kubectl apply` of dist/local, which cannot carry them; `pulumi up -s local` writes its own.
+      const state = readClusterState(dir);
+      if (!state) {
+        console.error(`no cluster is running from ${dir}; start one with: npm run cluster -- up`);
+        return 1;
+      }
+      const kc = new KubeConfig();
+      kc.loadFromFile(state.kubeconfig);
+      const config = validatePlatformConfig('local', environments['local']);
+      const objects = storeSecretObjects(config, freshStoreAdminKeys());
+      await applyOrThrow(kc, objects as never[]);
+      const secrets = objects.filter((o) => o.kind === 'Secret');
+      console.error(`[cluster] wrote ${secrets.map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`).join(', ')}`);
       return 0;
     }
     case 'status': {

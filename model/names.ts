@@ -59,10 +59,43 @@ export function teamArtifactStoreSecretName(team: string): string {
 }
 
 /**
- * The Job `pulumi up` runs in the platform namespace to make each team's user and prefix policy in
- * an S3-compatible store through its admin API, and the Secret and ConfigMap it reads.
+ * The Job that makes each team's user and its prefix policy in an S3-compatible store through the
+ * store's admin API, in the platform namespace, and the Secret and ConfigMap it reads: `pulumi up`
+ * runs it beside an outside store (MinIO), and the platform chart carries it with its own store.
  */
 export const STORE_USERS_COMPONENT = 'artifact-store-users';
+
+/**
+ * The S3 store the platform deploys when `artifacts.server` asks for one: its Deployment, Service,
+ * claim and NetworkPolicy (`allow-object-store`).
+ */
+export const OBJECT_STORE_COMPONENT = 'object-store';
+
+/**
+ * Its ports: S3 for every client of the store, and the admin API (users) apart, so that only the
+ * store-users Job is let in to it. The Service forwards each to the same port on the pod, as
+ * NetworkPolicies match the pod's port.
+ */
+export const OBJECT_STORE_PORTS = { s3: 9000, admin: 9001 } as const;
+
+/** Where the store answers its health checks, on its S3 port, without credentials. */
+export const OBJECT_STORE_HEALTH_PATH = '/health';
+
+/** The keys of the store's root Secret (`artifacts.server.rootSecret`), named as versitygw reads them from its env. */
+export const OBJECT_STORE_ROOT_KEYS = {
+  accessKeyId: 'ROOT_ACCESS_KEY_ID',
+  secretAccessKey: 'ROOT_SECRET_ACCESS_KEY',
+} as const;
+
+/** The URL every client of the platform's own store names it by: `artifacts.endpoint` must be exactly this. */
+export function objectStoreEndpoint(namespace: string): string {
+  return `http://${OBJECT_STORE_COMPONENT}.${namespace}.svc:${OBJECT_STORE_PORTS.s3}`;
+}
+
+/** Its admin API, which the store-users Job alone calls. */
+export function objectStoreAdminEndpoint(namespace: string): string {
+  return `http://${OBJECT_STORE_COMPONENT}.${namespace}.svc:${OBJECT_STORE_PORTS.admin}`;
+}
 
 /** Host names the platform serves. Run services of a team live under that team's host. */
 export function trackingHost(config: PlatformConfig): string {

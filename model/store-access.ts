@@ -1,5 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { outputsPrefix, teamLogsPrefix, teamOutputsPrefix, trackingPrefix } from './store-layout.js';
+import {
+  databaseBackupsPrefix,
+  outputsPrefix,
+  teamLogsPrefix,
+  teamOutputsPrefix,
+  trackingPrefix,
+} from './store-layout.js';
 
 /**
  * What each credential of the artifact store may do, as S3 policy documents: the same data becomes
@@ -71,6 +77,67 @@ export function trackingStorePolicy(bucketArn: string, prefix: string): PolicyDo
 }
 
 /**
+ * Postgres's base backups and WAL (CloudNativePG's barman-cloud), under their own prefix. barman-cloud
+ * first asks whether the bucket exists (HeadBucket), which S3 authorizes as listing the bucket with
+ * no prefix: so this credential lists every key's name, and reads and writes only the backups.
+ */
+export function databaseBackupStorePolicy(bucketArn: string, prefix: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'FindBucket', Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn },
+      {
+        Sid: 'ReadWriteBackups',
+        Effect: 'Allow',
+        Action: WRITE,
+        Resource: `${bucketArn}/${databaseBackupsPrefix(prefix)}*`,
+      },
+    ],
+  };
+}
+
+/**
+ * The platform's credential (`artifacts.credentials.secret`), which the tracking server and
+ * Postgres's backups share: both policies, and nothing of the logs.
+ */
+export function platformStorePolicy(bucketArn: string, prefix: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      ...trackingStorePolicy(bucketArn, prefix).Statement,
+      ...databaseBackupStorePolicy(bucketArn, prefix).Statement,
+    ],
+  };
+}
+
+/** One store user and what it may do, for a store that scopes users by its bucket policy. */
+export interface PrincipalGrant {
+  /** How the store names the user in a policy's Principal: its access key id. */
+  readonly principal: string;
+  /** Set apart each grant's statement ids, which a policy must not repeat. */
+  readonly sidSuffix: string;
+  readonly policy: PolicyDocument;
+}
+
+/**
+ * One bucket policy holding every grant's statements, each naming its user as Principal: the form
+ * stores take that have per-user keys but no user policies (versitygw), where what a user may do
+ * is said once, on the bucket. The statements are the same as the user or role policies elsewhere.
+ */
+export function bucketPolicyOf(grants: readonly PrincipalGrant[]): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: grants.flatMap((grant) =>
+      grant.policy.Statement.map((statement) => ({
+        ...statement,
+        Sid: `${statement.Sid ?? 'Statement'}${grant.sidSuffix}`,
+        Principal: { AWS: [grant.principal] },
+      })),
+    ),
+  };
+}
+
+/**
  * A team's secret key, derived from the admin's: the same on every `pulumi up`, so nothing churns,
  * different for each environment and team, and no team's reveals the admin's or another team's.
  * A new admin key makes new team keys, and the Job gives them to the store.
@@ -78,6 +145,17 @@ export function trackingStorePolicy(bucketArn: string, prefix: string): PolicyDo
 export function teamSecretKey(adminSecretAccessKey: string, environment: string, team: string): string {
   return createHmac('sha256', adminSecretAccessKey)
     .update(`plinth/artifact-store/${environment}/${team}`)
+    .digest('hex')
+    .slice(0, 40);
+}
+
+/**
+ * The platform's own secret key (tracking, backups), when the platform deploys the store: derived
+ * like a team's, from a text no team's can be (a team name is a DNS label, without `#`).
+ */
+export function platformSecretKey(adminSecretAccessKey: string, environment: string): string {
+  return createHmac('sha256', adminSecretAccessKey)
+    .update(`plinth/artifact-store/${environment}#platform`)
     .digest('hex')
     .slice(0, 40);
 }

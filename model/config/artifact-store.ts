@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dnsLabel, namedCidr, quantity } from './primitives.js';
+import { resources } from './resources.js';
 
 /** artifacts: where runs, logs, the tracking server and database backups write. */
 
@@ -9,12 +10,41 @@ import { dnsLabel, namedCidr, quantity } from './primitives.js';
  */
 const egressCidrs = z.array(namedCidr).min(1, { error: 'must list at least one CIDR' }).optional();
 
+/**
+ * The S3-compatible store the platform deploys itself, in its own namespace
+ * (constructs/object-store.ts): versitygw on one claim, with a user per team and a bucket policy
+ * that scopes each to its prefixes. The platform's own keys and each team's are derived from the
+ * root keys, which the deployer writes into `rootSecret`; no key is ever in a manifest.
+ */
+export const objectStoreServer = z.strictObject({
+  /** The claim every object, the bucket policy and the users live on. */
+  storage: z
+    .strictObject({ size: quantity.default('10Gi'), storageClass: z.string().min(1).optional() })
+    .default({ size: '10Gi' }),
+  /**
+   * The Secret of the store's root keys, keys ROOT_ACCESS_KEY_ID and ROOT_SECRET_ACCESS_KEY
+   * (model/names.ts OBJECT_STORE_ROOT_KEYS), in the platform namespace: `pulumi up` writes it from
+   * `plinth:artifactStoreAdmin`, the local harness from a key of its own.
+   */
+  rootSecret: dnsLabel.default('object-store-admin'),
+  resources: resources.default({
+    requests: { cpu: '100m', memory: '128Mi' },
+    limits: { cpu: '1', memory: '1Gi' },
+  }),
+});
+export type ObjectStoreServer = z.infer<typeof objectStoreServer>;
+
 export const s3Store = z.strictObject({
   kind: z.literal('s3'),
   bucket: z.string().min(3),
   region: z.string().min(1),
-  /** For MinIO or another S3-compatible store. */
+  /**
+   * For MinIO or another S3-compatible store; with `server`, exactly the platform's own store's
+   * Service URL (model/names.ts objectStoreEndpoint).
+   */
   endpoint: z.url().optional(),
+  /** The platform deploys the store itself, in its namespace; without it the store is outside the platform's. */
+  server: objectStoreServer.optional(),
   /** Prefix inside the bucket under which runs, logs and backups are written. */
   prefix: z.string().default('plinth'),
   egressCidrs,

@@ -11,7 +11,7 @@ import { resources, type Resources } from './resources.js';
 import { FIRST_NON_ROOT_ID } from '../security-floor.js';
 import { team, type Team } from './teams.js';
 import { runs } from './runs.js';
-import { RUN_SERVICE_ACCOUNT } from '../names.js';
+import { objectStoreEndpoint, RUN_SERVICE_ACCOUNT } from '../names.js';
 
 /**
  * The PlatformConfig schema: the one typed description of an environment.
@@ -186,6 +186,7 @@ export const platformConfigSchema = z
     });
     checkConnections(config.connections, ctx);
     checkTeamIdentities(config.artifacts, config.teams, ctx);
+    checkObjectStoreServer(config.artifacts, config.namespace, ctx);
     const store = artifactStoreDestination(config.artifacts);
     if (store?.kind === 'unnamed') {
       ctx.addIssue({ code: 'custom', path: ['artifacts', 'egressCidrs'], message: store.problem });
@@ -292,6 +293,38 @@ function checkTeamIdentities(store: ArtifactStore, teams: readonly Team[], ctx: 
         message: `"${team}" is not a team; defined: ${names.join(', ') || 'none'}`,
       });
     }
+  }
+}
+
+/**
+ * A store the platform deploys is reached at its own Service, by keys the platform derives: the
+ * config may name no other address, no CIDRs and no workload identity for it.
+ */
+function checkObjectStoreServer(store: ArtifactStore, namespace: string, ctx: z.RefinementCtx): void {
+  if (store.kind !== 's3' || !store.server) return;
+  const endpoint = objectStoreEndpoint(namespace);
+  if (store.endpoint !== endpoint) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['artifacts', 'endpoint'],
+      message: `must be "${endpoint}" with artifacts.server: the platform serves its store at that Service (got ${store.endpoint === undefined ? 'none' : `"${store.endpoint}"`})`,
+    });
+  }
+  if (store.egressCidrs) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['artifacts', 'egressCidrs'],
+      message:
+        "must be left out with artifacts.server: the store's pods are the platform's, which the NetworkPolicies select by namespace",
+    });
+  }
+  if (!('secret' in store.credentials)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['artifacts', 'credentials'],
+      message:
+        "must be { secret: { name } } with artifacts.server: the platform's store knows its users by keys, not by a workload identity",
+    });
   }
 }
 

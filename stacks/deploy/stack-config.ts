@@ -131,14 +131,19 @@ export const stackConfigSchema = z.strictObject({
    * (the local harness), or `pulumi up` waits for its timeout.
    */
   awaitIngress: z.boolean().default(true),
-  /** local and onprem, with an S3 store whose keys are a Secret: set with `pulumi config set --secret`. */
+  /**
+   * onprem (and local, were its store outside the platform), with an S3 store whose keys are a
+   * Secret: set with `pulumi config set --secret`. The platform's own store (`artifacts.server`)
+   * derives them from artifactStoreAdmin instead, and refuses them.
+   */
   artifactCredentials: z
     .strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })
     .optional(),
   /**
-   * local and onprem, with a MinIO store: keys of a MinIO user with admin rights, set with `pulumi
-   * config set --secret`. With them, `pulumi up` makes each team's user and policy and writes the
-   * team's Secret artifact-store-<team>.
+   * local and onprem, set with `pulumi config set --secret`: with a MinIO store, keys of a MinIO
+   * user with admin rights; with the platform's own store (`artifacts.server`, required there), its
+   * root keys, of the access key id and secret key you choose. With them, `pulumi up` makes each
+   * team's user and policy and writes the team's Secret artifact-store-<team>.
    */
   artifactStoreAdmin: z.strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(8) }).optional(),
   /** aws-* stacks: the RDS master password, set with `pulumi config set --secret`. */

@@ -2,11 +2,12 @@ import type { PlatformConfigInput } from '../../model/config/schema.js';
 import { DATASETS, GIT } from './connections.js';
 import { LOCAL_REGISTRY } from '../../images/reference.js';
 import { platformImages } from './images.js';
+import { objectStoreEndpoint } from '../../model/names.js';
 
 /**
  * The local platform (`npm run cluster -- up`): real core and cpu nodes that run containers,
  * kwok-simulated gpu nodes and a simulated cpu pool `sim` (for scale and for runs that ask to be
- * simulated), one Postgres instance, an S3-compatible store, and tiny resource requests.
+ * simulated), one Postgres instance, the platform's own S3-compatible store, and tiny resource requests.
  */
 export const local: PlatformConfigInput = {
   name: 'local',
@@ -29,7 +30,12 @@ export const local: PlatformConfigInput = {
     kind: 's3',
     bucket: 'plinth-local',
     region: 'us-east-1',
-    endpoint: 'http://minio.plinth.svc:9000',
+    endpoint: objectStoreEndpoint('plinth'),
+    // The platform's own store (versitygw), on a small claim; its root keys are the harness's.
+    server: {
+      storage: { size: '1Gi' },
+      resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+    },
     credentials: { secret: { name: 'artifact-store' } },
   },
   connections: [

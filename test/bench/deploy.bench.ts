@@ -8,6 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killClusterSync, startCluster, stopCluster } from '../../local-cluster/control-plane.js';
+import { KubeConfig } from '@kubernetes/client-node';
+import { applyOrThrow } from '../../local-cluster/server-side-apply.js';
+import { objectStoreVolume } from '../support/object-store-volume.js';
+import { configOf } from '../support/platform.js';
 import { PulumiCli } from '../support/pulumi-cli.js';
 
 const log = (line: string) => console.error(`[bench] ${line}`);
@@ -18,9 +22,13 @@ async function main(): Promise<void> {
   process.once('exit', () => killClusterSync(clusterDir));
   try {
     const cluster = await startCluster({ dir: clusterDir, log });
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfig);
+    await applyOrThrow(kc, objectStoreVolume(configOf('local'), join(dir, 'object-store')) as never[]);
     const pulumi = await PulumiCli.create('local', join(dir, 'pulumi'), cluster.kubeconfig);
-    await pulumi.configSet('plinth:artifactCredentials.accessKeyId', 'AKIABENCH', true);
-    await pulumi.configSet('plinth:artifactCredentials.secretAccessKey', 'bench-secret-key', true);
+    // The root keys of the platform's own store, from which the platform's and the teams' derive.
+    await pulumi.configSet('plinth:artifactStoreAdmin.accessKeyId', 'BENCHROOT', true);
+    await pulumi.configSet('plinth:artifactStoreAdmin.secretAccessKey', 'bench-root-secret-key', true);
 
     log('pulumi preview (empty stack)');
     const first = await pulumi.ok(['preview', '--json']);

@@ -9,7 +9,6 @@
  * The controller runs as `npm run controller` does, on the host.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,11 +20,11 @@ import { applyPlatform } from '../../local-cluster/apply-platform.js';
 import { startCluster, stopCluster } from '../../local-cluster/control-plane.js';
 import { realNodeOptions } from '../../local-cluster/real-node-options.js';
 import { applyOrThrow } from '../../local-cluster/server-side-apply.js';
-import { teamStoreSecrets } from '../../local-cluster/team-store-secrets.js';
+import { freshStoreAdminKeys, storeSecretObjects } from '../../local-cluster/store-secrets.js';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import { validatePlatformConfig } from '../../model/config/validate.js';
 import { environments } from '../../stacks/environments/index.js';
-import { objectsOf } from '../support/platform.js';
+import { sharedPlatformObjects } from '../support/platform.js';
 import { controllerArgs } from '../support/controller.js';
 import { percentile } from '../support/process-figures.js';
 
@@ -48,9 +47,9 @@ try {
 
   const kc = new KubeConfig();
   kc.loadFromFile(state.kubeconfig);
-  await applyPlatform(kc, objectsOf('local'));
   const config = validatePlatformConfig('local', environments['local']);
-  await applyOrThrow(kc, teamStoreSecrets(config, randomBytes(24).toString('hex')) as never[]);
+  await applyOrThrow(kc, storeSecretObjects(config, freshStoreAdminKeys()) as never[]);
+  await applyPlatform(kc, sharedPlatformObjects());
 
   controller = spawn(process.execPath, controllerArgs(['--identity=bench-real']), {
     env: { ...process.env, KUBECONFIG: state.kubeconfig, LOG_LEVEL: 'warn' },

@@ -7,7 +7,7 @@ import {
   PLINTH_LABELS,
   POLICY_WAIVER_ANNOTATION,
 } from '../../model/labels.js';
-import { TRACKING_PORT } from '../../model/names.js';
+import { OBJECT_STORE_COMPONENT, OBJECT_STORE_PORTS, STORE_USERS_COMPONENT, TRACKING_PORT } from '../../model/names.js';
 import { NetworkPolicies, selects, type PodEndpoint } from '../support/network-policies.js';
 import {
   ENVIRONMENTS,
@@ -24,6 +24,14 @@ import {
 const podLabels = (objects: K8sObject[], name: string, namespace: string) =>
   (
     find(objects, 'Deployment', name, namespace) as unknown as {
+      spec: { template: { metadata: { labels: Record<string, string> } } };
+    }
+  ).spec.template.metadata.labels;
+
+/** The labels of the pods a Job makes. */
+const jobLabels = (objects: K8sObject[], name: string, namespace: string) =>
+  (
+    find(objects, 'Job', name, namespace) as unknown as {
       spec: { template: { metadata: { labels: Record<string, string> } } };
     }
   ).spec.template.metadata.labels;
@@ -154,19 +162,32 @@ describe.each(['local', 'onprem'])('Postgres (CloudNativePG) in %s', (env) => {
 });
 
 describe('the artifact store', () => {
-  it('in local is an in-cluster Service of the platform namespace: runs, tracking and Postgres reach it there, on its port', () => {
+  it("in local is the platform's own store: runs, tracking, Postgres and the users' Job reach it on its S3 port, only the Job its admin port", () => {
     const objects = objectsOf('local');
     const net = new NetworkPolicies(objects);
     const e = endpointsOf('local', objects);
-    const minio = { namespace: e.config.namespace, labels: { app: 'minio' } };
-    for (const client of [e.run, e.otherTeamRun, e.tracking, e.postgres])
-      expect(net.allows(client, minio, 9000)).toBe(true);
-    expect(net.allows(e.run, minio, 443)).toBe(false);
-    expect(net.allows(e.elsewhere, minio, 9000)).toBe(false);
-    expect(net.allows(e.controller, minio, 9000)).toBe(false);
+    const ns = e.config.namespace;
+    const store = { namespace: ns, labels: podLabels(objects, OBJECT_STORE_COMPONENT, ns) };
+    const storeUsers = { namespace: ns, labels: jobLabels(objects, STORE_USERS_COMPONENT, ns) };
+    const { s3, admin } = OBJECT_STORE_PORTS;
+    for (const client of [e.run, e.otherTeamRun, e.tracking, e.postgres, storeUsers])
+      expect(net.allows(client, store, s3)).toBe(true);
+    expect(net.allows(storeUsers, store, admin)).toBe(true);
+    for (const client of [e.run, e.tracking, e.postgres, e.controller])
+      expect(net.allows(client, store, admin)).toBe(false);
+    expect(net.allows(e.run, store, 443)).toBe(false);
+    expect(net.allows(e.elsewhere, store, s3)).toBe(false);
+    expect(net.allows(e.stranger, store, s3)).toBe(false);
+    expect(net.allows(e.controller, store, s3)).toBe(false);
+    // The store has nowhere to go but DNS, and its users' Job nowhere but the store.
+    expect(net.allows(store, e.internet, 443)).toBe(false);
+    expect(net.allows(store, e.apiServer, 6443)).toBe(false);
+    expect(net.allows(storeUsers, e.tracking, TRACKING_PORT)).toBe(false);
+    expect(net.allows(storeUsers, e.apiServer, 6443)).toBe(false);
     // The store's port is opened to no platform service: they are not the store.
-    expect(net.allows(e.run, e.controller, 9000)).toBe(false);
-    expect(net.allows(e.run, e.postgres, 9000)).toBe(false);
+    expect(net.allows(e.run, e.controller, s3)).toBe(false);
+    expect(net.allows(e.run, e.postgres, s3)).toBe(false);
+    expect(net.allows(e.run, e.stranger, s3)).toBe(false);
     expect(net.allows(e.run, e.internet, 443)).toBe(false);
     const policy = find(objects, 'NetworkPolicy', 'allow-artifact-store', 'plinth-vision');
     expect(policy['spec']).toEqual({
@@ -179,6 +200,23 @@ describe('the artifact store', () => {
         },
       ],
     });
+  });
+
+  it('in the platform namespace but not deployed by the platform, is every pod there but its services, on its port', () => {
+    const input = inputOf('local');
+    if (input.artifacts.kind !== 's3') throw new Error('local stores artifacts in S3');
+    input.artifacts.endpoint = 'http://minio.plinth.svc:9000';
+    delete input.artifacts.server;
+    const objects = renderInput(input);
+    const net = new NetworkPolicies(objects);
+    const e = endpointsOf('local', objects);
+    const minio = { namespace: e.config.namespace, labels: { app: 'minio' } };
+    for (const client of [e.run, e.otherTeamRun, e.tracking, e.postgres])
+      expect(net.allows(client, minio, 9000)).toBe(true);
+    expect(net.allows(e.elsewhere, minio, 9000)).toBe(false);
+    expect(net.allows(e.run, e.controller, 9000)).toBe(false);
+    expect(net.allows(e.run, e.postgres, 9000)).toBe(false);
+    expect(ofKind(objects, 'Deployment').map((d) => d.metadata.name)).not.toContain(OBJECT_STORE_COMPONENT);
   });
 
   it('in onprem is named by a host outside the cluster: runs reach only the CIDRs the config gives, on its port', () => {

@@ -7,7 +7,10 @@ describe.each(ENVIRONMENTS)('security floor in %s', (env) => {
   const config = configOf(env);
 
   it('has platform workloads to check', () => {
-    expect(pods.map((p) => p.owner.metadata.name).sort()).toEqual(['controller', 'tracking']);
+    const ownStore = config.artifacts.kind === 's3' && config.artifacts.server !== undefined;
+    expect(pods.map((p) => p.owner.metadata.name).sort()).toEqual(
+      ownStore ? ['artifact-store-users', 'controller', 'object-store', 'tracking'] : ['controller', 'tracking'],
+    );
   });
 
   it.each(pods.map((p) => [p.owner.metadata.name, p.spec] as const))(
@@ -27,7 +30,7 @@ describe.each(ENVIRONMENTS)('security floor in %s', (env) => {
   it.each(pods.map((p) => [p.owner.metadata.name, p.spec] as const))(
     '%s containers drop every privilege',
     (_, spec) => {
-      for (const container of spec.containers) {
+      for (const container of [...(spec.initContainers ?? []), ...spec.containers]) {
         expect(container.securityContext).toEqual({
           runAsNonRoot: true,
           allowPrivilegeEscalation: false,

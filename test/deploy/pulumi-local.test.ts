@@ -15,7 +15,9 @@ import { buildPolicyPack } from '../../policies/pulumi/build-pack.js';
 import { crdsFor } from '../../stacks/deploy/components/operator-crds.js';
 import { killClusterSync, startCluster, stopCluster, type ClusterState } from '../../local-cluster/control-plane.js';
 import { eventually } from '../support/cluster-clients.js';
-import { objectsOf, type K8sObject } from '../support/platform.js';
+import { objectStoreVolume } from '../support/object-store-volume.js';
+import { configOf, objectsOf, type K8sObject } from '../support/platform.js';
+import { applyOrThrow } from '../../local-cluster/server-side-apply.js';
 import { PulumiCli, urnName } from '../support/pulumi-cli.js';
 
 /**
@@ -52,9 +54,9 @@ beforeAll(async () => {
   process.once('exit', () => killClusterSync(join(dir, 'cluster')));
   kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);
+  await applyOrThrow(kc, objectStoreVolume(configOf('local'), join(dir, 'object-store')) as never[]);
   pulumi = await PulumiCli.create('local', join(dir, 'pulumi'), cluster.kubeconfig);
-  await pulumi.configSet('plinth:artifactCredentials.accessKeyId', 'AKIAPLINTHTEST', true);
-  await pulumi.configSet('plinth:artifactCredentials.secretAccessKey', 'not-a-real-secret-key', true);
+  // The root keys of the platform's own store: the platform's keys and each team's are derived.
   await pulumi.configSet('plinth:artifactStoreAdmin.accessKeyId', 'STOREADMINTEST', true);
   await pulumi.configSet('plinth:artifactStoreAdmin.secretAccessKey', 'not-a-real-admin-key', true);
 });
@@ -83,18 +85,23 @@ describe('pulumi up -s local against the harness control plane', () => {
 
     // The provider waited for the Deployments; their pods run on the simulated core nodes.
     const apps = kc.makeApiClient(AppsV1Api);
-    for (const name of ['controller', 'tracking']) {
+    for (const name of ['controller', 'tracking', 'object-store']) {
       const d = await apps.readNamespacedDeployment({ name, namespace: 'plinth' });
       expect(d.status?.readyReplicas).toBe(d.spec?.replicas);
     }
 
-    // The platform's keys came from Pulumi secrets, into the platform namespace only; each team got
-    // its own, once the Job that makes its user in the store had run (kwok completes it).
+    // The store's root keys came from Pulumi secrets; the platform's keys, derived from them, went
+    // into the platform namespace only, and each team got its own, once the chart's Job that makes
+    // the users in the store had run (kwok completes it).
     const core = kc.makeApiClient(CoreV1Api);
     const text = (data: Record<string, string> | undefined, key: string) =>
       Buffer.from(data?.[key] ?? '', 'base64').toString();
+    const root = await core.readNamespacedSecret({ name: 'object-store-admin', namespace: 'plinth' });
+    expect(text(root.data, 'ROOT_ACCESS_KEY_ID')).toBe('STOREADMINTEST');
     const platformKeys = await core.readNamespacedSecret({ name: 'artifact-store', namespace: 'plinth' });
-    expect(text(platformKeys.data, 'AWS_ACCESS_KEY_ID')).toBe('AKIAPLINTHTEST');
+    expect(text(platformKeys.data, 'AWS_ACCESS_KEY_ID')).toBe('plinth-local');
+    const platformSecretKey = text(platformKeys.data, 'AWS_SECRET_ACCESS_KEY');
+    expect(platformSecretKey).toMatch(/^[0-9a-f]{40}$/);
     const job = await kc
       .makeApiClient(BatchV1Api)
       .readNamespacedJob({ name: 'artifact-store-users', namespace: 'plinth' });
@@ -109,15 +116,15 @@ describe('pulumi up -s local against the harness control plane', () => {
       expect(text(own.data, 'AWS_ACCESS_KEY_ID')).toBe(`plinth-local-${team}`);
       teamKeys.push(text(own.data, 'AWS_SECRET_ACCESS_KEY'));
     }
-    expect(new Set(teamKeys).size).toBe(2);
-    for (const secret of ['not-a-real-secret-key', 'not-a-real-admin-key', ...teamKeys])
+    expect(new Set([...teamKeys, platformSecretKey]).size).toBe(3);
+    for (const secret of ['not-a-real-admin-key', platformSecretKey, ...teamKeys])
       expect(up.stdout).not.toContain(secret);
 
     const outputs = await pulumi.outputs();
     expect(outputs).toMatchObject({ environment: 'local', platformNamespace: 'plinth' });
-    // The chart, the operators' CRDs, the platform's Secret, and the team users' plan (ConfigMap,
-    // NetworkPolicy, Job, the Job's Secret) with each team's Secret.
-    expect(outputs['objectCount']).toBe(objects.length + crdsFor(objects).length + 1 + 4 + 2);
+    // The chart (the store and its users' Job among it), the operators' CRDs, and the Secrets: the
+    // store's root keys, the Job's, the platform's keys and each team's.
+    expect(outputs['objectCount']).toBe(objects.length + crdsFor(objects).length + 3 + 2);
   });
 
   it('then previews no changes, and passes the policy pack over its real resources', async () => {

@@ -321,6 +321,44 @@ describe('PlatformConfig validation', () => {
     });
   });
 
+  describe("the platform's own store (artifacts.server)", () => {
+    const s3 = (c: PlatformConfigInput) => {
+      if (c.artifacts.kind !== 's3') throw new Error('local stores artifacts in S3');
+      return c.artifacts;
+    };
+
+    it('takes only its own Service as the endpoint, naming the one allowed', () => {
+      const expected =
+        'artifacts.endpoint: must be "http://object-store.plinth.svc:9000" with artifacts.server: the platform serves its store at that Service';
+      expect(errorFor('local', (c) => (s3(c).endpoint = 'http://minio.plinth.svc:9000'))).toContain(
+        `${expected} (got "http://minio.plinth.svc:9000")`,
+      );
+      expect(errorFor('local', (c) => delete s3(c).endpoint)).toContain(`${expected} (got none)`);
+      // The Service is in the platform namespace, whatever it is named.
+      expect(errorFor('local', (c) => (c.namespace = 'ml'))).toContain(
+        'artifacts.endpoint: must be "http://object-store.ml.svc:9000"',
+      );
+    });
+
+    it('refuses CIDRs and a workload identity, which a store of the platform has no use for', () => {
+      const message = errorFor('local', (c) => {
+        s3(c).egressCidrs = ['10.30.0.0/24'];
+        s3(c).credentials = { workloadIdentity: { roleArn: 'arn:aws:iam::1:role/t', teamRoleArns: {} } };
+      });
+      expect(message).toContain('artifacts.egressCidrs: must be left out with artifacts.server');
+      expect(message).toContain('artifacts.credentials: must be { secret: { name } } with artifacts.server');
+    });
+
+    it('defaults its claim to 10Gi and its root Secret to object-store-admin', () => {
+      const input = inputOf('local');
+      s3(input).server = {};
+      const config = validatePlatformConfig('local', input);
+      if (config.artifacts.kind !== 's3') throw new Error('local stores artifacts in S3');
+      expect(config.artifacts.server).toMatchObject({ storage: { size: '10Gi' }, rootSecret: 'object-store-admin' });
+      expect(config.artifacts.server?.storage.storageClass).toBeUndefined();
+    });
+  });
+
   describe("each team's workload identity", () => {
     it('refuses a store identity without one for every team, or with one for a team that does not exist', () => {
       const message = errorFor('local', (c) => {

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { teamStorePolicy, trackingStorePolicy, arnOfBucket, type PolicyDocument } from '../../model/store-access.js';
+import {
+  arnOfBucket,
+  bucketPolicyOf,
+  platformSecretKey,
+  platformStorePolicy,
+  teamSecretKey,
+  teamStorePolicy,
+  trackingStorePolicy,
+  type PolicyDocument,
+} from '../../model/store-access.js';
 import {
   databaseBackupsPrefix,
   logsPrefix,
@@ -49,7 +58,8 @@ function allows(policy: PolicyDocument, action: string, key: string): boolean {
   return policy.Statement.some((s) => {
     if (s.Effect !== 'Allow' || ![s.Action].flat().includes(action)) return false;
     if (action === 's3:ListBucket') {
-      const prefixes = s.Condition?.['StringLike']?.['s3:prefix'] as string[];
+      // Without a condition, a listing of any prefix, or of none (HeadBucket).
+      const prefixes = (s.Condition?.['StringLike']?.['s3:prefix'] as string[] | undefined) ?? ['*'];
       return s.Resource === bucket && prefixes.some((p) => like(p, key));
     }
     return [s.Resource ?? []].flat().some((r) => like(r, `${bucket}/${key}`));
@@ -94,5 +104,53 @@ describe('what each credential of the store may do', () => {
     expect(allows(tracking, 's3:PutObject', 'plinth/outputs/nlp/1/artifacts/model.pkl')).toBe(true);
     expect(allows(tracking, 's3:PutObject', 'plinth/mlflow/0/abc/artifacts/x')).toBe(true);
     expect(allows(tracking, 's3:GetObject', 'plinth/logs/vision/uid-1/main.log')).toBe(false);
+  });
+});
+
+describe("the platform's credential, where the platform makes it (its own store)", () => {
+  const platform = platformStorePolicy(arnOfBucket('b'), 'plinth');
+  const backup = `${databaseBackupsPrefix('plinth')}plinth-db/wals/0000000100000000/000000010000000000000001.gz`;
+
+  it("serves tracking and Postgres's backups alike, and reads no logs", () => {
+    for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']) {
+      expect(allows(platform, action, backup)).toBe(true);
+      expect(allows(platform, action, 'plinth/mlflow/0/abc/artifacts/x')).toBe(true);
+      expect(allows(platform, action, 'plinth/outputs/vision/uid-1/model.pt')).toBe(true);
+      expect(allows(platform, action, 'plinth/logs/vision/uid-1/main.log')).toBe(false);
+    }
+  });
+
+  it('lists the bucket with no prefix, as barman-cloud asks whether the bucket exists', () => {
+    expect(allows(platform, 's3:ListBucket', '')).toBe(true);
+  });
+});
+
+describe('one bucket policy for every user', () => {
+  const bucket = arnOfBucket('b');
+  const policy = bucketPolicyOf([
+    { principal: 'plinth-x', sidSuffix: 'Platform', policy: platformStorePolicy(bucket, 'plinth') },
+    { principal: 'plinth-x-vision', sidSuffix: 'TeamVision', policy: teamStorePolicy(bucket, 'plinth', 'vision') },
+  ]);
+
+  it("names each grant's user as Principal of its statements, which are otherwise the same", () => {
+    const team = teamStorePolicy(bucket, 'plinth', 'vision').Statement;
+    expect(policy.Statement.slice(-team.length)).toEqual(
+      team.map((s) => ({ ...s, Sid: `${s.Sid}TeamVision`, Principal: { AWS: ['plinth-x-vision'] } })),
+    );
+    expect(policy.Statement.filter((s) => JSON.stringify(s.Principal).includes('"plinth-x"'))).toHaveLength(
+      platformStorePolicy(bucket, 'plinth').Statement.length,
+    );
+    const sids = policy.Statement.map((s) => s.Sid);
+    expect(new Set(sids).size).toBe(sids.length);
+  });
+});
+
+describe('derived keys', () => {
+  it("gives the platform a key of its own, which no team's is, even a team named platform", () => {
+    const admin = 'an-admin-secret';
+    expect(platformSecretKey(admin, 'local')).toMatch(/^[0-9a-f]{40}$/);
+    expect(platformSecretKey(admin, 'local')).not.toBe(teamSecretKey(admin, 'local', 'platform'));
+    expect(platformSecretKey(admin, 'local')).not.toBe(platformSecretKey(admin, 'onprem'));
+    expect(platformSecretKey(admin, 'local')).toBe(platformSecretKey(admin, 'local'));
   });
 });

@@ -1,15 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { KubeConfig } from '@kubernetes/client-node';
+import { objectStoreVolume } from '../support/object-store-volume.js';
 import { sharedPlatformObjects } from '../support/platform.js';
 import { applyPlatform } from '../../local-cluster/apply-platform.js';
 import { killClusterSync, startCluster, stopCluster } from '../../local-cluster/control-plane.js';
 import { nodeModeFrom, realNodeOptions } from '../../local-cluster/real-node-options.js';
 import { applyOrThrow } from '../../local-cluster/server-side-apply.js';
-import { teamStoreSecrets } from '../../local-cluster/team-store-secrets.js';
+import { freshStoreAdminKeys, storeSecretObjects } from '../../local-cluster/store-secrets.js';
 import { validatePlatformConfig } from '../../model/config/validate.js';
 import { environments } from '../../stacks/environments/index.js';
 
@@ -32,10 +32,14 @@ export default async function setup(project: TestProject) {
     const kc = new KubeConfig();
     kc.loadFromFile(state.kubeconfig);
     const started = Date.now();
-    await applyPlatform(kc, sharedPlatformObjects());
-    // The store admin's key of this cluster only: each team's store Secret is derived from it.
     const config = validatePlatformConfig('local', environments['local']);
-    await applyOrThrow(kc, teamStoreSecrets(config, randomBytes(24).toString('hex')) as never[]);
+    // The store's keys first, fresh for this cluster: the platform's pods start from them.
+    await applyOrThrow(kc, storeSecretObjects(config, freshStoreAdminKeys()) as never[]);
+    // Real nodes have local volumes; kwok-only, the store's claim gets a folder of its own.
+    if (state.realNodes.length === 0) {
+      await applyOrThrow(kc, objectStoreVolume(config, join(dir, 'object-store')) as never[]);
+    }
+    await applyPlatform(kc, sharedPlatformObjects());
     console.log(`[cluster] platform applied, team quotas counted, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {
     await stopCluster(dir);

@@ -14,14 +14,14 @@ const PLATFORM = { accessKeyId: 'STOREPLATFORM0001', secretAccessKey: 'a-platfor
 
 beforeAll(async () => {
   const config = {
-    ...stackFileConfig('local'),
+    ...stackFileConfig('onprem'),
     'plinth:artifactCredentials': JSON.stringify(PLATFORM),
     'plinth:artifactStoreAdmin': JSON.stringify(ADMIN),
   };
-  recorded = await mockStack('local', config, ['plinth:artifactCredentials', 'plinth:artifactStoreAdmin']);
+  recorded = await mockStack('onprem', config, ['plinth:artifactCredentials', 'plinth:artifactStoreAdmin']);
   const { deployToCluster } = await import('../../stacks/deploy/deploy-to-cluster.js');
   const { readStackConfig } = await import('../../stacks/deploy/stack-config.js');
-  deployToCluster(readStackConfig('local', config));
+  deployToCluster(readStackConfig('onprem', config));
   await settled(recorded);
 });
 
@@ -37,7 +37,7 @@ const secretOf = (name: string) => {
 const objectOf = (kind: string, name: string) =>
   recorded.find((r) => r.type.endsWith(`:${kind}`) && r.name === name)?.inputs as Record<string, any> | undefined;
 
-describe('pulumi up -s local with the store admin keys (Pulumi mocks of the cluster)', () => {
+describe('pulumi up -s onprem with MinIO admin keys (Pulumi mocks of the cluster)', () => {
   it("writes the platform's keys into the platform namespace only", () => {
     expect(secretOf('plinth/artifact-store')).toEqual({
       AWS_ACCESS_KEY_ID: PLATFORM.accessKeyId,
@@ -50,8 +50,8 @@ describe('pulumi up -s local with the store admin keys (Pulumi mocks of the clus
   it('writes each team a Secret of its own, with a user of its own and a key no other team has', () => {
     const vision = secretOf('plinth-vision/artifact-store-vision');
     const nlp = secretOf('plinth-nlp/artifact-store-nlp');
-    expect(vision['AWS_ACCESS_KEY_ID']).toBe('plinth-local-vision');
-    expect(nlp['AWS_ACCESS_KEY_ID']).toBe('plinth-local-nlp');
+    expect(vision['AWS_ACCESS_KEY_ID']).toBe('plinth-onprem-vision');
+    expect(nlp['AWS_ACCESS_KEY_ID']).toBe('plinth-onprem-nlp');
     for (const key of [vision['AWS_SECRET_ACCESS_KEY'], nlp['AWS_SECRET_ACCESS_KEY']])
       expect(key).toMatch(/^[0-9a-f]{40}$/);
     expect(vision['AWS_SECRET_ACCESS_KEY']).not.toBe(nlp['AWS_SECRET_ACCESS_KEY']);
@@ -66,10 +66,10 @@ describe('pulumi up -s local with the store admin keys (Pulumi mocks of the clus
 
   it("plans each team's user with a policy on the team's prefixes only", () => {
     const plan = objectOf('ConfigMap', 'ConfigMap/plinth/artifact-store-users')!['data'] as Record<string, string>;
-    expect(plan['teams']).toBe('vision plinth-local-vision\nnlp plinth-local-nlp\n');
+    expect(plan['teams']).toBe('vision plinth-onprem-vision\nnlp plinth-onprem-nlp\n');
     for (const team of ['vision', 'nlp']) {
       expect(JSON.parse(plan[`policy-${team}.json`]!)).toEqual(
-        teamStorePolicy(arnOfBucket('plinth-local'), 'plinth', team),
+        teamStorePolicy(arnOfBucket('plinth-artifacts'), 'plinth', team),
       );
     }
   });
@@ -80,16 +80,13 @@ describe('pulumi up -s local with the store admin keys (Pulumi mocks of the clus
     expect(pod.spec.automountServiceAccountToken).toBe(false);
     expect(pod.spec.nodeSelector).toEqual({ 'plinth.dev/pool': 'core' });
     expect(pod.spec.containers[0].env).toEqual([
-      { name: 'STORE_ENDPOINT', value: 'http://minio.plinth.svc:9000' },
+      { name: 'STORE_ENDPOINT', value: 'https://s3.storage.internal:9000' },
       { name: 'MC_CONFIG_DIR', value: '/tmp/mc' },
     ]);
     expect(pod.metadata.annotations['plinth.dev/keys-revision']).toMatch(/^[0-9a-f]{16}$/);
     const policy = objectOf('NetworkPolicy', 'NetworkPolicy/plinth/allow-artifact-store-users')!;
     expect(policy['spec']['egress']).toEqual([
-      {
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'plinth' } } }],
-        ports: [{ protocol: 'TCP', port: 9000 }],
-      },
+      { to: [{ ipBlock: { cidr: '10.30.0.0/24' } }], ports: [{ protocol: 'TCP', port: 9000 }] },
     ]);
   });
 

@@ -76,6 +76,7 @@ export interface PodSpec {
   securityContext?: Record<string, unknown>;
   automountServiceAccountToken?: boolean;
   serviceAccountName?: string;
+  initContainers?: Container[];
   containers: Container[];
   volumes?: Record<string, unknown>[];
 }

@@ -35,6 +35,7 @@ describe('synth', () => {
       '00-namespace.k8s.yaml',
       '10-rbac.k8s.yaml',
       '20-teams.k8s.yaml',
+      '25-object-store.k8s.yaml',
       '30-database.k8s.yaml',
       '40-controller.k8s.yaml',
       '50-tracking.k8s.yaml',

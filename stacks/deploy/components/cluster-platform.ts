@@ -20,19 +20,29 @@ export interface ClusterPlatformArgs {
    * carries in their place: each is put into the objects as a Pulumi output.
    */
   readonly outputs?: Record<string, pulumi.Input<string>>;
+  /** The digest of the platform's own store's keys (storeKeysRevision): its users are made again when it changes. */
+  readonly storeKeysRevision?: pulumi.Output<string>;
 }
+
+/** Stands in for the store keys' revision in the objects until it is known. */
+export const STORE_KEYS_REVISION = 'pulumi-output-keysRevision';
 
 /** Everything the platform puts into one cluster: operator CRDs, the chart, and the Secrets it refers to. */
 export class ClusterPlatform extends pulumi.ComponentResource {
   readonly objectCount: number;
   /** The chart's Namespaces: what anything else placed in them must wait for. */
   readonly namespaces: pulumi.Resource[];
+  /** Every object of the chart, by `<Kind>/<namespace>/<name>`: what a resource outside it may wait for. */
+  readonly resources: ReadonlyMap<string, pulumi.CustomResource>;
 
   constructor(name: string, args: ClusterPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super('plinth:kubernetes:ClusterPlatform', name, {}, opts);
-    const charts = renderPlatform(args.config).map((chart) => ({
+    const revision = args.storeKeysRevision;
+    const outputs = { ...args.outputs, ...(revision ? { [STORE_KEYS_REVISION]: revision } : {}) };
+    const rendered = renderPlatform(args.config, revision ? { storeKeysRevision: STORE_KEYS_REVISION } : {});
+    const charts = rendered.map((chart) => ({
       ...chart,
-      objects: chart.objects.map((o) => withOutputs(o, args.outputs ?? {}) as Record<string, unknown>),
+      objects: chart.objects.map((o) => withOutputs(o, outputs) as Record<string, unknown>),
     }));
     const objects = charts.flatMap((c) => c.objects as unknown as KubernetesObject[]);
     const crds = new OperatorCrds(
@@ -47,6 +57,7 @@ export class ClusterPlatform extends pulumi.ComponentResource {
     );
     const namespaces = [...chart.namespaces.values()];
     this.namespaces = namespaces;
+    this.resources = chart.resources;
     const secrets = (args.secrets ?? []).map(
       (spec) =>
         new PlatformSecret(spec.name, { ...spec, config: args.config, dependsOn: namespaces }, { parent: this }),
