@@ -9,8 +9,11 @@ import { teamNamespaceName, trackingAllowedHosts, TRACKING_COMPONENT, TRACKING_P
 import { cdk8sEnv, cdk8sVolumes } from './k8s-boundary.js';
 import { AllowTraffic, artifactStoreEgress, egressTo, namespacePeer, tcp } from './network-policies.js';
 
-/** Worker processes per replica: two keep one busy request from stalling the health probe. */
-const TRACKING_WORKERS = 2;
+/**
+ * Worker processes per replica. Each is a whole MLflow server of a few hundred MB (uvicorn serves
+ * its requests from a thread pool), so the platform scales MLflow by replicas, within their limits.
+ */
+const TRACKING_WORKERS = 1;
 
 export interface TrackingServerProps {
   readonly config: PlatformConfig;
@@ -68,10 +71,15 @@ export class TrackingServer extends Construct {
         { name: 'DB_USER', valueFrom: { secretKeyRef: { name: db.credentialsSecret, key: 'username' } } },
         { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: db.credentialsSecret, key: 'password' } } },
         // $(VAR) is expanded by the kubelet from the entries above, so the URI never holds the password.
+        // The driver is named: SQLAlchemy 2.1 takes a bare postgresql:// to mean psycopg 3, and the
+        // image has psycopg2.
         {
           name: 'MLFLOW_BACKEND_STORE_URI',
-          value: `postgresql://$(DB_USER):$(DB_PASSWORD)@${db.host}:${db.port}/${db.database}?sslmode=${db.sslMode}`,
+          value: `postgresql+psycopg2://$(DB_USER):$(DB_PASSWORD)@${db.host}:${db.port}/${db.database}?sslmode=${db.sslMode}`,
         },
+        // MLflow's server-side jobs (GenAI scorers and their periodic tasks) start a Python process
+        // each, hundreds of MB apiece; the platform runs workloads as Runs, not inside MLflow.
+        { name: 'MLFLOW_SERVER_ENABLE_JOB_EXECUTION', value: 'false' },
         ...cdk8sEnv(artifacts.env),
       ],
       volumes: cdk8sVolumes(artifacts.volumes),
