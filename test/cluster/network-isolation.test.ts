@@ -33,14 +33,24 @@ let controller: ControllerProcess;
 let outside: Server;
 let outsideConnections = 0;
 
-/** Python that prints `<label> reached` or `<label> blocked` for each TCP probe. */
+/**
+ * Python that prints `<label> reached` or `<label> blocked` for each TCP probe. It first waits
+ * until the tracking server answers: the policy agent applies a new pod's rules (and adds it to the
+ * peers other pods admit) a moment after the pod starts, and until then its traffic is judged as
+ * no one's. A name that does not resolve fails the run rather than reading as blocked.
+ */
 const probes = (targets: readonly [label: string, host: string, port: number][]) => [
-  'import socket',
-  'def probe(label, host, port):',
+  'import socket, time',
+  'def connects(host, port):',
+  '    address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4]',
   '    try:',
-  '        socket.create_connection((host, port), timeout=5).close(); print(label, "reached")',
+  '        socket.create_connection(address, timeout=5).close(); return True',
   '    except OSError:',
-  '        print(label, "blocked")',
+  '        return False',
+  'deadline = time.time() + 60',
+  `while not connects("tracking.${config.namespace}.svc", 5000) and time.time() < deadline: time.sleep(1)`,
+  'def probe(label, host, port):',
+  '    print(label, "reached" if connects(host, port) else "blocked")',
   ...targets.map(([label, host, port]) => `probe(${JSON.stringify(label)}, ${JSON.stringify(host)}, ${port})`),
 ];
 

@@ -65,6 +65,45 @@ describe('runs on real nodes', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
     expect(await logsOf('hello')).toBe('line 0\nline 1\nline 2\nsum 45\n');
   });
 
+  it('logs a param and a metric to the tracking server and writes a file to the artifact store, both read back', async () => {
+    await submit(
+      'tracked',
+      script([
+        'import os, boto3, mlflow',
+        'mlflow.set_experiment("real-execution")',
+        'with mlflow.start_run() as run:',
+        '    mlflow.log_param("alpha", "0.5")',
+        '    mlflow.log_metric("loss", 0.25)',
+        'bucket, _, prefix = os.environ["PLINTH_ARTIFACTS_URI"].removeprefix("s3://").partition("/")',
+        'key = prefix.rstrip("/") + "/real-execution/" + run.info.run_id + ".txt"',
+        'boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"written by a run")',
+        'print(run.info.run_id, bucket, key)',
+      ]),
+    );
+    const written = await waitForRun(NS, 'tracked', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
+    expect(written.status?.phase, JSON.stringify(written.status)).toBe('succeeded');
+    // The last line is the script's; MLflow's client logs above it.
+    const [runId, bucket, key] = (await logsOf('tracked')).trim().split('\n').at(-1)?.split(' ') ?? [];
+    expect(key).toMatch(/\/real-execution\//);
+    // Read back by another run, through MLflow's REST API and the S3 API, as the team's code would.
+    await submit(
+      'reader',
+      script([
+        'import json, os, urllib.request, boto3',
+        `url = os.environ["MLFLOW_TRACKING_URI"] + "/api/2.0/mlflow/runs/get?run_id=${runId}"`,
+        'data = json.load(urllib.request.urlopen(url, timeout=30))["run"]["data"]',
+        'print("param", {p["key"]: p["value"] for p in data["params"]}["alpha"])',
+        'print("metric", {m["key"]: m["value"] for m in data["metrics"]}["loss"])',
+        `body = boto3.client("s3").get_object(Bucket=${JSON.stringify(bucket)}, Key=${JSON.stringify(key)})["Body"].read()`,
+        'print("file", body.decode())',
+      ]),
+    );
+    const read = await waitForRun(NS, 'reader', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
+    expect(read.status?.phase, JSON.stringify(read.status)).toBe('succeeded');
+    const lines = (await logsOf('reader')).trim().split('\n');
+    expect(lines.slice(-3)).toEqual(['param 0.5', 'metric 0.25', 'file written by a run']);
+  });
+
   it('runs as the configured uid and gid with a read-only root, writing only to its scratch /tmp', async () => {
     await submit(
       'floor',
