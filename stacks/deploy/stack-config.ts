@@ -36,6 +36,27 @@ const cidr = z.string().regex(/^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[
   error: 'must be an IPv4 CIDR block such as "10.0.0.0/16"',
 });
 
+/** EKS minors the stack deploys: each has a cluster-autoscaler of the same minor pinned (cluster-operators.ts). */
+export const EKS_KUBERNETES_VERSIONS = ['1.33', '1.34', '1.35'] as const;
+
+const SSO_ROLE_PATH =
+  /^(arn:aws[a-z-]*:iam::[0-9]{12}:role)\/aws-reserved\/sso\.amazonaws\.com\/(?:[a-z0-9-]+\/)?(AWSReservedSSO_.+)$/;
+
+const iamPrincipalArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)\/[\w+=,.@/-]+$/, {
+    error: 'must be the ARN of an IAM role or user, such as "arn:aws:iam::123456789012:role/ml-vision"',
+  })
+  .superRefine((arn, ctx) => {
+    const sso = SSO_ROLE_PATH.exec(arn);
+    if (sso) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `EKS matches an IAM Identity Center role by its ARN without the path: write "${sso[1]}/${sso[2]}"`,
+      });
+    }
+  });
+
 const awsConfig = z.strictObject({
   /** An existing VPC (with at least two private subnets in different zones), or a new one. */
   vpc: z
@@ -57,10 +78,18 @@ const awsConfig = z.strictObject({
       { error: 'must be { id, privateSubnetIds } for an existing VPC, or { cidr, availabilityZones } for a new one' },
     )
     .default({ cidr: '10.0.0.0/16', availabilityZones: 3 }),
+  /** Only minors the node autoscaler is pinned for: it must match the control plane's minor. */
   kubernetesVersion: z
-    .string()
-    .regex(/^1\.[0-9]+$/, { error: 'must be a minor version such as "1.34"' })
+    .enum(EKS_KUBERNETES_VERSIONS, {
+      error: `must be one of ${EKS_KUBERNETES_VERSIONS.join(', ')}, the minors a cluster-autoscaler is pinned for`,
+    })
     .default('1.34'),
+  /**
+   * Who is in which team: for each Kubernetes group a team's members name (`teams[].members`, kind
+   * Group), the IAM roles or users whose EKS access entries carry that group. An IAM Identity
+   * Center permission set's role is named without its path, as EKS matches it.
+   */
+  groupPrincipals: z.record(z.string().min(1), z.array(iamPrincipalArn).min(1)).default({}),
   database: z
     .strictObject({
       instanceClass: z.string().regex(/^db\./, { error: 'must be an RDS instance class such as "db.r6g.large"' }),
@@ -82,10 +111,11 @@ const awsConfig = z.strictObject({
     .strictObject({
       certManager: z.boolean().default(true),
       cloudNativePg: z.boolean().default(false),
+      clusterAutoscaler: z.boolean().default(true),
       ingressNginx: z.boolean().default(true),
       nvidiaDevicePlugin: z.boolean().default(true),
     })
-    .default({ certManager: true, cloudNativePg: false, ingressNginx: true, nvidiaDevicePlugin: true }),
+    .prefault({}),
 });
 export type AwsStackConfig = z.output<typeof awsConfig>;
 

@@ -34,8 +34,12 @@ describe('the aws-dev stack (Pulumi mocks)', () => {
         .sort(),
     );
     for (const name of ['gpu', 'gpu-a100']) {
+      const pool = pools[name]!;
       const group = groups.find((g) => g.name === `plinth-aws-dev-${name}`)!.inputs;
-      expect(group['labels']).toEqual(nodeLabels(name, pools[name]!));
+      expect(group['labels']).toEqual({
+        ...nodeLabels(name, pool),
+        'k8s.amazonaws.com/accelerator': pool.role === 'gpu' ? pool.accelerator : undefined,
+      });
       expect(group['taints']).toEqual([{ key: 'nvidia.com/gpu', value: 'present', effect: 'NO_SCHEDULE' }]);
       expect(group['amiType']).toBe('AL2023_x86_64_NVIDIA');
       expect(group['scalingConfig']).toMatchObject({ minSize: 0 });
@@ -97,11 +101,13 @@ describe('the aws-dev stack (Pulumi mocks)', () => {
       return policyOf(found!.inputs).Statement as { Sid: string; Action: unknown; Resource: unknown }[];
     };
     const resources = (name: string) => policy(name).flatMap((s) => [s.Resource].flat());
-    expect(
-      ofType(recorded, 'aws:iam/rolePolicy:RolePolicy')
-        .map((r) => r.name)
-        .sort(),
-    ).toEqual(['plinth-aws-dev-artifacts-vision', 'plinth-aws-dev-tracking-artifacts']);
+    const artifactPolicies = ofType(recorded, 'aws:iam/rolePolicy:RolePolicy').filter((r) =>
+      r.name.includes('artifacts'),
+    );
+    expect(artifactPolicies.map((r) => r.name).sort()).toEqual([
+      'plinth-aws-dev-artifacts-vision',
+      'plinth-aws-dev-tracking-artifacts',
+    ]);
     const bucket = 'arn:aws:s3:::plinth-aws-dev-artifacts-bucket';
     const key = 'arn:aws:kms:us-east-1:123456789012:plinth-aws-dev-artifacts';
     expect(resources('plinth-aws-dev-tracking-artifacts').sort()).toEqual(
@@ -114,7 +120,7 @@ describe('the aws-dev stack (Pulumi mocks)', () => {
     expect(policy('plinth-aws-dev-artifacts-vision').find((s) => s.Sid === 'ReadTeamLogs')?.Action).toEqual([
       's3:GetObject',
     ]);
-    const all = JSON.stringify(ofType(recorded, 'aws:iam/rolePolicy:RolePolicy').map((r) => r.inputs));
+    const all = JSON.stringify(artifactPolicies.map((r) => r.inputs));
     expect(all).not.toMatch(/"Resource":"\*"|s3:\*|postgres/);
   });
 
@@ -161,9 +167,135 @@ describe('the aws-dev stack (Pulumi mocks)', () => {
       inCluster.filter((r) => !r.provider?.includes('pulumi:providers:kubernetes::eks::')).map((r) => r.name),
     ).toEqual([]);
     const releases = inputsOf('kubernetes:helm.sh/v3:Release').map((r) => `${r['chart']}@${r['version']}`);
-    expect(releases.sort()).toEqual(['cert-manager@v1.21.1', 'ingress-nginx@4.13.3', 'nvidia-device-plugin@0.18.0']);
+    expect(releases.sort()).toEqual([
+      'cert-manager@v1.21.1',
+      'cluster-autoscaler@9.59.0',
+      'ingress-nginx@4.13.3',
+      'nvidia-device-plugin@0.18.0',
+    ]);
     // The ingress controller goes where the platform's NetworkPolicies admit it from.
     const ingress = inputsOf('kubernetes:helm.sh/v3:Release').find((r) => r['chart'] === 'ingress-nginx');
     expect(ingress?.['namespace']).toBe(validatePlatformConfig('aws', aws()).ingress.controllerNamespace);
+  });
+
+  it('scales every pool with the cluster autoscaler, from zero for GPU pools, knowing each group at zero by its tags', () => {
+    const pools = validatePlatformConfig('aws', aws()).nodePools;
+    const tags = ofType(recorded, 'aws:autoscaling/tag:Tag').map(
+      (t) =>
+        t.inputs as { autoscalingGroupName: string; tag: { key: string; value: string; propagateAtLaunch: boolean } },
+    );
+    const template = (pool: string) =>
+      Object.fromEntries(
+        tags
+          .filter((t) => t.autoscalingGroupName === `eks-plinth-aws-dev-${pool}-asg`)
+          .map((t) => [t.tag.key.replace('k8s.io/cluster-autoscaler/node-template/', ''), t.tag.value]),
+      );
+    expect(template('gpu-a100')).toEqual({
+      'label/plinth.dev/pool': 'gpu-a100',
+      'label/nvidia.com/gpu.product': 'nvidia-a100',
+      'label/k8s.amazonaws.com/accelerator': 'nvidia-a100',
+      'taint/nvidia.com/gpu': 'present:NoSchedule',
+      'resources/nvidia.com/gpu': '8',
+    });
+    // Every pool: each label of its node group and each taint, as the group sets them.
+    const groups = ofType(recorded, 'aws:eks/nodeGroup:NodeGroup');
+    for (const pool of Object.keys(pools)) {
+      const group = groups.find((g) => g.name === `plinth-aws-dev-${pool}`)!.inputs;
+      const labels = Object.entries(group['labels'] as Record<string, string>).map(([k, v]) => [`label/${k}`, v]);
+      expect(Object.entries(template(pool))).toEqual(expect.arrayContaining(labels));
+      expect(Object.keys(template(pool)).filter((k) => k.startsWith('taint/'))).toHaveLength(
+        (group['taints'] as unknown[]).length,
+      );
+    }
+    expect(tags.every((t) => t.tag.propagateAtLaunch === false)).toBe(true);
+
+    const release = inputsOf('kubernetes:helm.sh/v3:Release').find((r) => r['chart'] === 'cluster-autoscaler')!;
+    const values = release['values'] as Record<string, any>;
+    expect(values).toMatchObject({
+      cloudProvider: 'aws',
+      awsRegion: 'us-east-1',
+      autoDiscovery: { clusterName: 'plinth-aws-dev-cluster' },
+      // The autoscaler's minor is the control plane's (aws.kubernetesVersion, 1.34 by default).
+      image: { tag: expect.stringMatching(/^v1\.34\./) },
+      rbac: {
+        serviceAccount: {
+          name: 'cluster-autoscaler',
+          annotations: {
+            'eks.amazonaws.com/role-arn': 'arn:aws:iam:us-east-1:123456789012:plinth-aws-dev-cluster-autoscaler',
+          },
+        },
+      },
+      securityContext: { runAsNonRoot: true },
+      containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+      nodeSelector: { 'plinth.dev/pool': 'core' },
+    });
+    expect(release['namespace']).toBe('kube-system');
+
+    // Only the autoscaler's account assumes its role, which resizes this cluster's groups alone.
+    const role = ofType(recorded, 'aws:iam/role:Role').find((r) => r.name === 'plinth-aws-dev-cluster-autoscaler')!;
+    expect(role.inputs['assumeRolePolicy']).toContain('"system:serviceaccount:kube-system:cluster-autoscaler"');
+    const policy = ofType(recorded, 'aws:iam/rolePolicy:RolePolicy').find(
+      (r) => r.name === 'plinth-aws-dev-cluster-autoscaler',
+    )!;
+    const scale = (
+      policyOf(policy.inputs).Statement as { Action: string[]; Resource: string; Condition?: unknown }[]
+    ).find((st) => st.Action.includes('autoscaling:SetDesiredCapacity'));
+    expect(scale?.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/k8s.io/cluster-autoscaler/plinth-aws-dev-cluster': 'owned' },
+    });
+  });
+
+  it("runs the NVIDIA device plugin on exactly the GPU pools' nodes, by labels their node groups set", () => {
+    const release = inputsOf('kubernetes:helm.sh/v3:Release').find((r) => r['chart'] === 'nvidia-device-plugin')!;
+    const values = release['values'] as {
+      nodeSelector?: unknown;
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: { matchExpressions: { key: string; operator: string; values: string[] }[] }[];
+          };
+        };
+      };
+      tolerations: { key: string; operator: string; value?: string; effect: string }[];
+    };
+    expect(values.nodeSelector).toBeUndefined();
+    const terms = values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+    // What the scheduler would do with these terms, against each node group's labels and taints.
+    const selects = (labels: Record<string, string>) =>
+      terms.some((term) =>
+        term.matchExpressions.every((e) => e.operator === 'In' && e.values.includes(labels[e.key] ?? '')),
+      );
+    const tolerates = (taint: { key: string; value: string; effect: string }) =>
+      values.tolerations.some(
+        (t) =>
+          t.key === taint.key &&
+          t.effect === taint.effect.replace('NO_SCHEDULE', 'NoSchedule') &&
+          (t.operator === 'Exists' || t.value === taint.value),
+      );
+    for (const group of ofType(recorded, 'aws:eks/nodeGroup:NodeGroup').map((g) => g.inputs)) {
+      const gpu = group['amiType'] === 'AL2023_x86_64_NVIDIA';
+      expect(selects(group['labels'] as Record<string, string>), String(group['clusterName'])).toBe(gpu);
+      if (gpu) for (const taint of group['taints'] as never[]) expect(tolerates(taint)).toBe(true);
+    }
+  });
+
+  it("gives each configured IAM principal an access entry carrying its team's group, and no access policy", () => {
+    const entries = inputsOf('aws:eks/accessEntry:AccessEntry');
+    expect(entries).toEqual([
+      expect.objectContaining({
+        clusterName: 'plinth-aws-dev-cluster',
+        principalArn: 'arn:aws:iam::123456789012:role/ml-vision',
+        type: 'STANDARD',
+        kubernetesGroups: ['vision'],
+      }),
+    ]);
+    // The group is the one the team's RoleBinding names.
+    const binding = recorded.find(
+      (r) =>
+        r.type === 'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding' &&
+        r.name.startsWith('RoleBinding/plinth-vision/'),
+    );
+    expect(JSON.stringify(binding?.inputs)).toContain('"kind":"Group","name":"vision"');
+    expect(inputsOf('aws:eks/accessPolicyAssociation:AccessPolicyAssociation')).toEqual([]);
   });
 });

@@ -13,6 +13,7 @@ import {
   StackConfigError,
   type StackConfig,
 } from '../../stacks/deploy/stack-config.js';
+import { principalGroups } from '../../stacks/deploy/aws/team-access.js';
 import { stackFileConfig as stackFile, stackFileImages } from '../support/stack-files.js';
 
 const STACKS = ['local', 'onprem', 'aws-dev', 'aws-prod'];
@@ -229,5 +230,59 @@ describe('stack config', () => {
         'plinth:images': JSON.stringify({ registry: EXAMPLE_REGISTRY }),
       }).environment,
     ).toBe('onprem');
+  });
+
+  it('refuses team access that names no principal, an SSO role with its path, a group no team has, and an unpinned Kubernetes minor', () => {
+    const awsStack = (aws: unknown) => ({
+      ...withSecrets('aws-dev'),
+      'plinth:aws': JSON.stringify({ ...JSON.parse(stackFile('aws-dev')['plinth:aws']!), ...(aws as object) }),
+    });
+    const error = errorOf(() =>
+      readStackConfig(
+        'aws-dev',
+        awsStack({
+          kubernetesVersion: '1.30',
+          groupPrincipals: {
+            vision: [
+              'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_MLVision_0123456789abcdef',
+              'vision-team',
+            ],
+            nlp: [],
+          },
+        }),
+      ),
+    );
+    expect(error.message).toContain(
+      'plinth:aws.kubernetesVersion: must be one of 1.33, 1.34, 1.35, the minors a cluster-autoscaler is pinned for',
+    );
+    expect(error.message).toContain(
+      'plinth:aws.groupPrincipals.vision[0]: EKS matches an IAM Identity Center role by its ARN without the path: ' +
+        'write "arn:aws:iam::123456789012:role/AWSReservedSSO_MLVision_0123456789abcdef"',
+    );
+    expect(error.message).toContain('plinth:aws.groupPrincipals.vision[1]: must be the ARN of an IAM role or user');
+    expect(error.message).toContain('plinth:aws.groupPrincipals.nlp');
+
+    // A group is checked against the teams' members once the platform config is known.
+    const config = readStackConfig(
+      'aws-dev',
+      awsStack({ groupPrincipals: { visoin: ['arn:aws:iam::123456789012:role/ml-vision'] } }),
+    );
+    const unknown = errorOf(() => principalGroups(config.stack, platformOf(config), config.aws.groupPrincipals));
+    expect(unknown.message).toContain(
+      'plinth:aws.groupPrincipals.visoin: no team\'s members name the group "visoin"; allowed: vision',
+    );
+    // One entry per principal, with every group it is in.
+    const shared = readStackConfig(
+      'aws-dev',
+      awsStack({
+        groupPrincipals: {
+          vision: ['arn:aws:iam::123456789012:role/ml-lead', 'arn:aws:iam::123456789012:role/ml-vision'],
+        },
+      }),
+    );
+    expect(principalGroups(shared.stack, platformOf(shared), shared.aws.groupPrincipals)).toEqual([
+      { principalArn: 'arn:aws:iam::123456789012:role/ml-lead', groups: ['vision'] },
+      { principalArn: 'arn:aws:iam::123456789012:role/ml-vision', groups: ['vision'] },
+    ]);
   });
 });

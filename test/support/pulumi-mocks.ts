@@ -30,6 +30,8 @@ function mockOutputs(type: string, name: string, inputs: Record<string, unknown>
       };
     case 'aws:s3/bucket:Bucket':
       return { ...inputs, arn: `arn:aws:s3:::${name}-bucket`, bucket: `${name}-bucket` };
+    case 'aws:eks/nodeGroup:NodeGroup':
+      return { ...inputs, arn, resources: [{ autoscalingGroups: [{ name: `eks-${name}-asg` }] }] };
     case 'aws:rds/instance:Instance':
       return { ...inputs, arn, address: `${name}.abc.us-east-1.rds.amazonaws.com`, endpoint: `${name}.abc:5432` };
     default:

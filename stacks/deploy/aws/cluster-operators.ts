@@ -2,10 +2,32 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import type { PlatformConfig } from '../../../model/config/schema.js';
 import { CNPG_OPERATOR_NAMESPACE } from '../../../model/names.js';
-import { corePlacement, gpuPools, poolPlacement } from '../../../model/pools.js';
+import { corePlacement, gpuPools, poolPlacement, POOL_LABEL } from '../../../model/pools.js';
 import type { AwsStackConfig } from '../stack-config.js';
 
 type Operator = keyof AwsStackConfig['operators'];
+
+/** What the releases need to know of the cloud around the cluster. */
+export interface OperatorCloud {
+  readonly clusterName: pulumi.Input<string>;
+  readonly region: pulumi.Input<string>;
+  readonly kubernetesVersion: AwsStackConfig['kubernetesVersion'];
+  /** The IAM role (IRSA) the cluster autoscaler's service account assumes. */
+  readonly autoscalerRoleArn: pulumi.Input<string>;
+}
+
+/** Where the cluster autoscaler runs, as which account: what its IAM role trusts. */
+export const CLUSTER_AUTOSCALER_ACCOUNT = { namespace: 'kube-system', name: 'cluster-autoscaler' } as const;
+
+/**
+ * The autoscaler of each Kubernetes minor the stack deploys: its minor must be the control
+ * plane's, so the chart's own image (the newest minor) is overridden.
+ */
+export const CLUSTER_AUTOSCALER_IMAGES: Record<AwsStackConfig['kubernetesVersion'], string> = {
+  '1.33': 'v1.33.6',
+  '1.34': 'v1.34.5',
+  '1.35': 'v1.35.2',
+};
 
 interface OperatorChart {
   readonly chart: string;
@@ -15,7 +37,7 @@ interface OperatorChart {
   readonly namespace: (config: PlatformConfig) => string;
   /** The CRD group the release installs itself, so the stack does not install it twice. */
   readonly crdGroup?: string;
-  readonly values: (config: PlatformConfig) => Record<string, unknown>;
+  readonly values: (config: PlatformConfig, cloud: OperatorCloud) => Record<string, unknown>;
 }
 
 /** Pinned charts: an upgrade is a reviewed change to this table. */
@@ -37,6 +59,46 @@ export const OPERATOR_CHARTS: Record<Operator, OperatorChart> = {
     crdGroup: 'postgresql.cnpg.io',
     values: (config) => ({ crds: { create: true }, ...corePlacement(config) }),
   },
+  // The node autoscaler: it scales each pool's managed node group between the pool's size.min and
+  // size.max, from zero for GPU pools. The cluster autoscaler rather than Karpenter, because each
+  // pool already is one node group of named instance types, derived from the pool definition; the
+  // autoscaler scales exactly those, reading a pool's labels and taints from its group's tags
+  // (node-groups.ts). Karpenter would define each pool a second time, as a NodePool and an
+  // EC2NodeClass, and need rights to launch instances and make instance profiles itself.
+  clusterAutoscaler: {
+    chart: 'cluster-autoscaler',
+    version: '9.59.0',
+    repo: 'https://kubernetes.github.io/autoscaler',
+    namespace: () => CLUSTER_AUTOSCALER_ACCOUNT.namespace,
+    values: (config, cloud) => ({
+      cloudProvider: 'aws',
+      awsRegion: cloud.region,
+      autoDiscovery: { clusterName: cloud.clusterName },
+      image: { tag: CLUSTER_AUTOSCALER_IMAGES[cloud.kubernetesVersion] },
+      rbac: {
+        serviceAccount: {
+          name: CLUSTER_AUTOSCALER_ACCOUNT.name,
+          annotations: { 'eks.amazonaws.com/role-arn': cloud.autoscalerRoleArn },
+        },
+      },
+      extraArgs: {
+        // A run's scratch is an emptyDir, nothing worth keeping a node up for once the run is done.
+        'skip-nodes-with-local-storage': false,
+      },
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 65534,
+        runAsGroup: 65534,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      containerSecurityContext: {
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      },
+      ...corePlacement(config),
+    }),
+  },
   ingressNginx: {
     chart: 'ingress-nginx',
     version: '4.13.3',
@@ -49,9 +111,17 @@ export const OPERATOR_CHARTS: Record<Operator, OperatorChart> = {
     version: '0.18.0',
     repo: 'https://nvidia.github.io/k8s-device-plugin',
     namespace: () => 'nvidia-device-plugin',
-    // Only on GPU nodes, whose taints it must tolerate.
+    // Only on the GPU pools' nodes, by the pool label their node groups set, tolerating their
+    // taints. This replaces the chart's default affinity, which wants labels that only node feature
+    // discovery sets (or `nvidia.com/gpu.present`, which nothing here sets).
     values: (config) => ({
-      nodeSelector: { 'nvidia.com/gpu.present': 'true' },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: POOL_LABEL, operator: 'In', values: gpuPools(config) }] }],
+          },
+        },
+      },
       tolerations: gpuPools(config).flatMap((p) => poolPlacement(config, p).tolerations),
     }),
   },
@@ -60,6 +130,7 @@ export const OPERATOR_CHARTS: Record<Operator, OperatorChart> = {
 export interface ClusterOperatorsArgs {
   readonly config: PlatformConfig;
   readonly enabled: AwsStackConfig['operators'];
+  readonly cloud: OperatorCloud;
 }
 
 /** The add-ons the platform builds on, as Helm releases at pinned chart versions. */
@@ -81,7 +152,7 @@ export class ClusterOperators extends pulumi.ComponentResource {
             repositoryOpts: { repo: chart.repo },
             namespace: chart.namespace(args.config),
             createNamespace: true,
-            values: chart.values(args.config),
+            values: chart.values(args.config, args.cloud),
             atomic: true,
           },
           { parent: this },

@@ -7,11 +7,13 @@ import { applyStackOverrides, CONFIG_NAMESPACE, type StackConfig } from '../stac
 import type { StackOutputs } from '../stack-outputs.js';
 import { artifactAccessRoles } from './artifact-access-roles.js';
 import { ArtifactBucket } from './artifact-bucket.js';
+import { ClusterAutoscalerRole } from './cluster-autoscaler-role.js';
 import { ClusterOperators } from './cluster-operators.js';
 import { EksCluster } from './eks-cluster.js';
 import { Network } from './network.js';
 import { NodeGroups } from './node-groups.js';
 import { DATABASE_USER, PostgresDatabase } from './postgres-database.js';
+import { principalGroups, TeamAccess } from './team-access.js';
 
 /**
  * Stands in for a cloud output in the PlatformConfig until the output is known; the Secret's name
@@ -28,8 +30,10 @@ const PLACEHOLDERS: AwsOutputs = {
 };
 
 /**
- * aws-* stacks: the network, EKS with a node group per pool, RDS Postgres, the S3 artifact store
- * with a workload role for the tracking server and one per team, the operators, then the platform chart on that cluster. The chart is
+ * aws-* stacks: the network, EKS with a node group per pool and an access entry per team member's
+ * IAM principal, RDS Postgres, the S3 artifact store with a workload role for the tracking server
+ * and one per team, the operators (the node autoscaler with its own role), then the platform chart
+ * on that cluster. The chart is
  * rendered with placeholders for the cloud outputs, each of which becomes a Pulumi output.
  */
 export function deployAws(stack: StackConfig): StackOutputs {
@@ -39,6 +43,8 @@ export function deployAws(stack: StackConfig): StackOutputs {
   const config = validatePlatformConfig(stack.stack, applyStackOverrides(awsEnvironment(PLACEHOLDERS), stack));
   if (config.artifacts.kind !== 's3') throw new Error('the aws environment stores artifacts in S3');
   const artifactPrefix = config.artifacts.prefix;
+  // Checked against the teams before any resource is registered.
+  const principals = principalGroups(stack.stack, config, settings.groupPrincipals);
   const tags = { 'plinth.dev/stack': stack.stack, 'plinth.dev/environment': config.name };
 
   const network = new Network(`plinth-${stack.stack}`, { vpc: settings.vpc, natPerZone: stack.production, tags });
@@ -78,13 +84,34 @@ export function deployAws(stack: StackConfig): StackOutputs {
   });
   const teamRoleArns = [...roles.teams].map(([team, role]) => [team, role.role.arn] as const);
 
+  const access = new TeamAccess(`plinth-${stack.stack}-access`, {
+    clusterName: eks.cluster.name,
+    principals,
+    tags,
+  });
+  const autoscalerRole = new ClusterAutoscalerRole(`plinth-${stack.stack}-cluster-autoscaler`, {
+    clusterName: eks.cluster.name,
+    oidcProviderArn: eks.oidcProvider.arn,
+    oidcIssuer: eks.oidcIssuer,
+    tags,
+  });
+
+  const region = pulumi.output(new pulumi.Config('aws').require('region'));
   const provider = clusterProvider('eks', { kubeconfig: eks.kubeconfig }, { dependsOn: Object.values(nodes.groups) });
   const operators = new ClusterOperators(
     'operators',
-    { config, enabled: settings.operators },
+    {
+      config,
+      enabled: settings.operators,
+      cloud: {
+        clusterName: eks.cluster.name,
+        region,
+        kubernetesVersion: settings.kubernetesVersion,
+        autoscalerRoleArn: autoscalerRole.role.arn,
+      },
+    },
     { providers: [provider] },
   );
-  const region = pulumi.output(new pulumi.Config('aws').require('region'));
   const platform = new ClusterPlatform(
     'platform',
     {
@@ -123,6 +150,7 @@ export function deployAws(stack: StackConfig): StackOutputs {
       trackingRoleArn: roles.tracking.role.arn,
       teamRoleArns: Object.fromEntries(teamRoleArns),
       vpcId: network.vpcId,
+      accessEntries: access.entries.map((entry) => entry.principalArn),
     }),
   };
 }

@@ -69,3 +69,40 @@ export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
     ],
   };
 }
+
+/**
+ * The cluster autoscaler's rights: to read every Auto Scaling group, launch template and instance
+ * type (discovery needs them, and no read can be scoped by tag), and to resize or shrink only the
+ * groups EKS tagged as this cluster's (every managed node group's group carries the tag).
+ */
+export function clusterAutoscalerPolicy(clusterName: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DiscoverNodeGroups',
+        Effect: 'Allow',
+        Action: [
+          'autoscaling:DescribeAutoScalingGroups',
+          'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DescribeLaunchConfigurations',
+          'autoscaling:DescribeScalingActivities',
+          'autoscaling:DescribeTags',
+          'ec2:DescribeImages',
+          'ec2:DescribeInstanceTypes',
+          'ec2:DescribeLaunchTemplateVersions',
+          'ec2:GetInstanceTypesFromInstanceRequirements',
+          'eks:DescribeNodegroup',
+        ],
+        Resource: '*',
+      },
+      {
+        Sid: 'ScaleOwnNodeGroups',
+        Effect: 'Allow',
+        Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+        Resource: '*',
+        Condition: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: 'owned' } },
+      },
+    ],
+  };
+}

@@ -2,7 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { NodePool, Taint } from '../../../model/config/node-pools.js';
 import type { PlatformConfig } from '../../../model/config/schema.js';
-import { nodeLabels } from '../../../model/pools.js';
+import { GPU_RESOURCE, nodeLabels, POOL_LABEL } from '../../../model/pools.js';
 import { serviceRole } from './service-role.js';
 
 /** EKS spells taint effects in its own way. */
@@ -12,6 +12,36 @@ const EKS_EFFECT: Record<Taint['effect'], string> = {
   NoExecute: 'NO_EXECUTE',
 };
 
+/**
+ * The label by which the cluster autoscaler knows a GPU node before its device plugin advertises
+ * the GPUs: without it, a new GPU node looks as if it lacked them, and the autoscaler adds more.
+ */
+export const AUTOSCALER_GPU_LABEL = 'k8s.amazonaws.com/accelerator';
+
+/** Where the cluster autoscaler reads what a node of a group at zero nodes would have. */
+const NODE_TEMPLATE = 'k8s.io/cluster-autoscaler/node-template';
+
+/** A pool's node labels on AWS: the pool definition's, and the autoscaler's GPU label. */
+export function awsNodeLabels(name: string, pool: NodePool): Record<string, string> {
+  return { ...nodeLabels(name, pool), ...(pool.role === 'gpu' ? { [AUTOSCALER_GPU_LABEL]: pool.accelerator } : {}) };
+}
+
+/**
+ * The tags on a node group's Auto Scaling group that tell the cluster autoscaler, while the group
+ * has no node, what a new node would be: its labels, taints and GPUs. Without them a pool at zero
+ * never comes up for a run that selects it: EKS's own description of the group is read only until
+ * the group's first node, never again after it scales back to zero.
+ */
+export function nodeTemplateTags(name: string, pool: NodePool): Record<string, string> {
+  return {
+    ...Object.fromEntries(
+      Object.entries(awsNodeLabels(name, pool)).map(([k, v]) => [`${NODE_TEMPLATE}/label/${k}`, v]),
+    ),
+    ...Object.fromEntries(pool.taints.map((t) => [`${NODE_TEMPLATE}/taint/${t.key}`, `${t.value ?? ''}:${t.effect}`])),
+    ...(pool.role === 'gpu' ? { [`${NODE_TEMPLATE}/resources/${GPU_RESOURCE}`]: String(pool.gpusPerNode) } : {}),
+  };
+}
+
 /** The EKS node group settings of one pool: labels and taints from the same pool definition the constructs use. */
 export function nodeGroupShape(name: string, pool: NodePool) {
   if (pool.instanceTypes.length === 0) {
@@ -19,7 +49,7 @@ export function nodeGroupShape(name: string, pool: NodePool) {
   }
   return {
     instanceTypes: pool.instanceTypes,
-    labels: nodeLabels(name, pool),
+    labels: awsNodeLabels(name, pool),
     taints: pool.taints.map((t) => ({ key: t.key, value: t.value, effect: EKS_EFFECT[t.effect] })),
     // GPU pools scale from zero; desired starts at the minimum and is then the autoscaler's.
     scalingConfig: { minSize: pool.size.min, maxSize: Math.max(pool.size.max, 1), desiredSize: pool.size.min },
@@ -52,18 +82,32 @@ export class NodeGroups extends pulumi.ComponentResource {
     );
     for (const [poolName, pool] of Object.entries(args.config.nodePools)) {
       const shape = nodeGroupShape(poolName, pool);
-      this.groups[poolName] = new aws.eks.NodeGroup(
+      const group = new aws.eks.NodeGroup(
         `${name}-${poolName}`,
         {
           clusterName: args.cluster.name,
           nodeRoleArn: role.arn,
           subnetIds: args.subnetIds,
           ...shape,
-          tags: { ...args.tags, 'plinth.dev/pool': poolName },
+          tags: { ...args.tags, [POOL_LABEL]: poolName },
         },
         // The autoscaler owns the desired size once the group exists.
         { ...parent, dependsOn: attachments, ignoreChanges: ['scalingConfig.desiredSize'] },
       );
+      this.groups[poolName] = group;
+      // A managed node group's tags stay on the group; the autoscaler reads its Auto Scaling group's.
+      const autoScalingGroup = group.resources.apply((resources) => {
+        const asg = resources[0]?.autoscalingGroups?.[0]?.name;
+        if (!asg) throw new Error(`node group ${name}-${poolName} reports no Auto Scaling group`);
+        return asg;
+      });
+      for (const [key, value] of Object.entries(nodeTemplateTags(poolName, pool))) {
+        new aws.autoscaling.Tag(
+          `${name}-${poolName}-${key.slice(NODE_TEMPLATE.length + 1).replace(/[^A-Za-z0-9-]+/g, '-')}`,
+          { autoscalingGroupName: autoScalingGroup, tag: { key, value, propagateAtLaunch: false } },
+          parent,
+        );
+      }
     }
     this.registerOutputs({});
   }
