@@ -73,6 +73,10 @@ export const RUN_REASONS = reasons({
   // The scheduler's verdict, named from the nodes the pod may go to: those its selector and required
   // node affinity pick, whose taints it tolerates. Other pools' taints are never the cause.
   WaitingForScheduler: { source: 'scheduler', doc: 'the scheduler has not placed the pod yet' },
+  NodeProvisioning: {
+    source: 'scheduler',
+    doc: "no node can take the pod yet, and the cluster autoscaler is adding one it fits on (its `TriggeredScaleUp` event): the run starts once the node joins. Where the autoscaler will not add one, the scheduler's reason stands, with the autoscaler's word appended",
+  },
   Scheduled: { source: 'scheduler', doc: 'the pod is on a node; its containers have not started' },
   NotScheduled: { source: 'scheduler', doc: 'condition `Scheduled`: no pod of the run is on a node' },
   InsufficientGPU: { source: 'scheduler', doc: 'no node has enough free `nvidia.com/gpu` for the pod' },

@@ -71,14 +71,21 @@ export function terminationSummary(pod: V1Pod): { reason: string; message: strin
   return undefined;
 }
 
-/** What the kubelet said of a pod in FailedMount events, which its status never carries. */
-export type MountFailureOf = (pod: V1Pod) => string | undefined;
+/** The cluster autoscaler's event reasons on a pod it was asked to find a node for. */
+export const AUTOSCALER_EVENT = { scaleUp: 'TriggeredScaleUp', noScaleUp: 'NotTriggerScaleUp' } as const;
 
-/**
- * `mountFailure` is what the kubelet said in FailedMount events: a pod whose volume cannot be
- * mounted (a connection's missing Secret) says so nowhere in its status.
- */
-export function diagnosePod(pod: V1Pod, nodes: readonly V1Node[] = [], mountFailure?: string): Diagnosis {
+/** What others said of a pod in events, which its status never carries. */
+export interface PodEvents {
+  /** The kubelet's latest FailedMount message: a volume cannot be mounted (a connection's missing Secret). */
+  readonly mountFailure?: string;
+  /** The cluster autoscaler's latest word on the pod, where one runs: adding a node for it, or not. */
+  readonly autoscaler?: { readonly reason: string; readonly message: string };
+}
+
+export type PodEventsOf = (pod: V1Pod) => PodEvents;
+
+export function diagnosePod(pod: V1Pod, nodes: readonly V1Node[] = [], events: PodEvents = {}): Diagnosis {
+  const { mountFailure, autoscaler } = events;
   const phase = pod.status?.phase;
   if (phase === 'Succeeded') return { phase: 'succeeded', reason: REASON.Completed, message: 'the pod completed' };
   if (phase === 'Failed') {
@@ -134,11 +141,23 @@ export function diagnosePod(pod: V1Pod, nodes: readonly V1Node[] = [], mountFail
 
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    // A pool scaled to zero has no node to match: the autoscaler adding one is the news, not that.
+    if (autoscaler?.reason === AUTOSCALER_EVENT.scaleUp) {
+      return {
+        phase: 'queued',
+        reason: REASON.NodeProvisioning,
+        message: `waiting for a new node: the cluster autoscaler says ${autoscaler.message}`,
+      };
+    }
+    const refused =
+      autoscaler?.reason === AUTOSCALER_EVENT.noScaleUp
+        ? `; the cluster autoscaler will not add a node: ${autoscaler.message}`
+        : '';
     // Without nodes at hand (none, or the cache not synced yet), the message is all there is.
     const placement = nodes.length > 0 ? placementProblem(pod, nodes) : undefined;
-    if (placement && placement !== 'may-go-somewhere') return placement;
+    if (placement && placement !== 'may-go-somewhere') return { ...placement, message: placement.message + refused };
     const { reason, hint } = schedulerVerdict(scheduled.message ?? '', placement === 'may-go-somewhere');
-    return { phase: 'unschedulable', reason, message: `${hint}: ${scheduled.message ?? ''}`.trim() };
+    return { phase: 'unschedulable', reason, message: `${hint}: ${scheduled.message ?? ''}`.trim() + refused };
   }
   if (pod.spec?.nodeName) {
     return statuses(pod).length > 0
@@ -163,10 +182,10 @@ const SEVERITY: Record<string, number> = {
 export function worstDiagnosis(
   pods: readonly V1Pod[],
   nodes: readonly V1Node[] = [],
-  mountFailureOf?: MountFailureOf,
+  eventsOf?: PodEventsOf,
 ): Diagnosis | undefined {
   return pods
     .filter((p) => !p.metadata?.deletionTimestamp)
-    .map((p) => diagnosePod(p, nodes, mountFailureOf?.(p)))
+    .map((p) => diagnosePod(p, nodes, eventsOf?.(p)))
     .sort((a, b) => (SEVERITY[a.phase] ?? 9) - (SEVERITY[b.phase] ?? 9))[0];
 }

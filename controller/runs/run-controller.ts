@@ -1,3 +1,4 @@
+import type { PodEvents } from './diagnosis.js';
 import { createHash } from 'node:crypto';
 import {
   ApiException,
@@ -56,6 +57,8 @@ export const RESYNC_MS = 60_000;
 const FAILED_CREATE_EVENTS = 'involvedObject.kind=Job,reason=FailedCreate';
 /** The events that explain a pod stuck starting: the kubelet cannot mount a volume (a missing Secret). */
 const MOUNT_FAILURE_EVENTS = 'involvedObject.kind=Pod,reason=FailedMount';
+/** The cluster autoscaler's events on pods, where one runs: whether it adds a node for a pending pod. */
+const AUTOSCALER_EVENTS = 'involvedObject.kind=Pod,source=cluster-autoscaler';
 /** Phases in which a run waits for something; the pending-too-long alert watches their age. */
 const PENDING_PHASES = new Set(['created', 'queued', 'unschedulable', 'scheduled']);
 
@@ -96,6 +99,7 @@ export class RunController implements Reconciler {
   private readonly nodes: SharedCache<V1Node>;
   private readonly failedCreates: SharedCache<CoreV1Event>;
   private readonly mountFailures: SharedCache<CoreV1Event>;
+  private readonly autoscalerEvents: SharedCache<CoreV1Event>;
   private readonly writer: ApiWriter;
   /** Reads a run whole, where its cache keeps a summary and its workload is to be built. */
   private readonly reader: ApiReader;
@@ -103,11 +107,14 @@ export class RunController implements Reconciler {
   /** The status last written for each run, by uid. */
   private readonly written = new Map<string, RunStatus>();
   private readonly pacer = new StatusPacer();
-  /** The latest FailedCreate message of each Job, and FailedMount message of each pod. */
+  /** The latest FailedCreate event of each Job, and FailedMount and autoscaler event of each pod. */
   private readonly failedCreateByJob = new LatestEvents('the Job controller could not create a pod');
   private readonly mountFailureByPod = new LatestEvents('a volume cannot be mounted');
-  private readonly mountFailureOf = (pod: V1Pod) =>
-    this.mountFailureByPod.get(objectKey(pod.metadata?.namespace, pod.metadata?.name));
+  private readonly autoscalerByPod = new LatestEvents('no message');
+  private readonly podEventsOf = (pod: V1Pod): PodEvents => {
+    const key = objectKey(pod.metadata?.namespace, pod.metadata?.name);
+    return { mountFailure: this.mountFailureByPod.get(key), autoscaler: this.autoscalerByPod.latest(key) };
+  };
   /**
    * By namespace, the runs that hold or want capacity (neither finished nor stopped): admission
    * reads these, not every run the team ever made.
@@ -156,6 +163,7 @@ export class RunController implements Reconciler {
       manager.informer<CoreV1Event>({ path: collectionPath(EVENTS), fieldSelector, transform: stripManagedFields });
     this.failedCreates = events(FAILED_CREATE_EVENTS);
     this.mountFailures = events(MOUNT_FAILURE_EVENTS);
+    this.autoscalerEvents = events(AUTOSCALER_EVENTS);
   }
 
   /** The newest status of a run: what this controller last wrote, or the cache's if it knows none. */
@@ -225,6 +233,7 @@ export class RunController implements Reconciler {
       this.podsByRun.get(key)?.delete(pod.metadata?.name ?? '');
       if (this.podsByRun.get(key)?.size === 0) this.podsByRun.delete(key);
       this.mountFailureByPod.forget(objectKey(pod.metadata?.namespace, pod.metadata?.name));
+      this.autoscalerByPod.forget(objectKey(pod.metadata?.namespace, pod.metadata?.name));
     });
     this.runs.on('add', arrive);
     this.runs.on('update', (run) => {
@@ -270,6 +279,12 @@ export class RunController implements Reconciler {
     };
     this.mountFailures.on('add', noteMountFailure);
     this.mountFailures.on('update', noteMountFailure);
+    const noteAutoscaler = (event: CoreV1Event) => {
+      const pod = this.pods.get(event.involvedObject.name ?? '', event.involvedObject.namespace);
+      if (pod && this.autoscalerByPod.note(event)) enqueueOwner(pod);
+    };
+    this.autoscalerEvents.on('add', noteAutoscaler);
+    this.autoscalerEvents.on('update', noteAutoscaler);
     // The manager starts this controller once every cache has listed: the handlers above have heard
     // every cached object as added.
     this.rebuildAdmissions();
@@ -358,7 +373,7 @@ export class RunController implements Reconciler {
       generation: run.metadata.generation ?? 0,
       pods: this.podsOf(run),
       nodes: this.nodes.list(),
-      mountFailureOf: this.mountFailureOf,
+      podEventsOf: this.podEventsOf,
       pool: madeOnce ?? (team && effectivePool(run, team).pool),
       kind: listedKind(run.spec),
     };
@@ -425,7 +440,7 @@ export class RunController implements Reconciler {
         children,
         pods: observed.pods,
         nodes: observed.nodes,
-        mountFailureOf: this.mountFailureOf,
+        podEventsOf: this.podEventsOf,
         failedCreate: this.failedCreateByJob.get(key),
       },
       context,

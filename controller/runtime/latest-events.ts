@@ -6,7 +6,10 @@ import { objectKey } from './object-key.js';
  * aggregated and sent again, and a restarted watch replays old ones: only a newer one replaces.
  */
 export class LatestEvents {
-  private readonly byObject = new Map<string, { readonly at: number; readonly message: string }>();
+  private readonly byObject = new Map<
+    string,
+    { readonly at: number; readonly reason: string; readonly message: string }
+  >();
 
   /** `fallback` stands for an event without a message. */
   constructor(private readonly fallback: string) {}
@@ -17,12 +20,18 @@ export class LatestEvents {
     const at = new Date(event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? 0).getTime();
     const known = this.byObject.get(key);
     if (known && known.at > at) return undefined;
-    this.byObject.set(key, { at, message: event.message ?? this.fallback });
+    this.byObject.set(key, { at, reason: event.reason ?? '', message: event.message ?? this.fallback });
     return key;
   }
 
   get(key: string): string | undefined {
     return this.byObject.get(key)?.message;
+  }
+
+  /** The latest event's reason and message, where one kind of watch sees several reasons. */
+  latest(key: string): { readonly reason: string; readonly message: string } | undefined {
+    const known = this.byObject.get(key);
+    return known && { reason: known.reason, message: known.message };
   }
 
   forget(key: string): void {

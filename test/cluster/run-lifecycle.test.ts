@@ -200,6 +200,56 @@ describe('the controller runs jobs and services', () => {
     );
   });
 
+  it('says a run waits for a node the cluster autoscaler adds, and why it will add none', async () => {
+    // A pool at zero nodes looks, to the scheduler, like a selector no node matches.
+    await submit('awaits-node', {
+      pool: SIMULATED_CPU_POOL,
+      environment: { nodeSelector: { 'node.kubernetes.io/instance-type': 'p4d.24xlarge' } },
+      job: { container: { image } },
+    });
+    await waitForRun(NS, 'awaits-node', inPhase('unschedulable'));
+    const core = admin().makeApiClient(CoreV1Api);
+    const [pod] = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'plinth.dev/run=awaits-node' })).items;
+    // The events the cluster autoscaler records on a pending pod, as it records them.
+    const autoscalerSays = async (reason: string, message: string) => {
+      const now = new Date();
+      await core.createNamespacedEvent({
+        namespace: NS,
+        body: {
+          metadata: { generateName: `${pod?.metadata?.name}.` },
+          involvedObject: {
+            kind: 'Pod',
+            apiVersion: 'v1',
+            namespace: NS,
+            name: pod?.metadata?.name,
+            uid: pod?.metadata?.uid,
+          },
+          reason,
+          message,
+          type: 'Normal',
+          source: { component: 'cluster-autoscaler' },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      });
+    };
+    const scaleUp = 'pod triggered scale-up: [{eks-plinth-local-cpu-7ac2 0->1 (max: 3)}]';
+    await autoscalerSays('TriggeredScaleUp', scaleUp);
+    const waiting = await waitForRun(NS, 'awaits-node', inPhase('queued'));
+    expect(waiting.status).toMatchObject({
+      reason: 'NodeProvisioning',
+      message: `waiting for a new node: the cluster autoscaler says ${scaleUp}`,
+    });
+    // Event times are whole seconds: the refusal must come in a later one to be the latest.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const refusal = "pod didn't trigger scale-up: 1 max node group size reached";
+    await autoscalerSays('NotTriggerScaleUp', refusal);
+    const refused = await waitForRun(NS, 'awaits-node', inPhase('unschedulable'));
+    expect(refused.status?.reason).toBe('NoMatchingNode');
+    expect(refused.status?.message).toMatch(new RegExp(`; the cluster autoscaler will not add a node: ${refusal}$`));
+  });
+
   it('connects a run to the connections it names, and names a missing volume claim until it is made', async () => {
     // The team's admin keeps the token; a platform engineer makes the dataset claim.
     const core = (who: string) => kubeConfigAs(who).makeApiClient(CoreV1Api);

@@ -117,7 +117,7 @@ function jobDiagnosis(job: V1Job, observed: WorkloadObservation, attempts: numbe
     }
     return { phase: 'created', reason: REASON.WorkloadCreated, message: 'the Job exists; waiting for its pod' };
   }
-  const diagnosis = diagnosePod(current, observed.nodes, observed.mountFailureOf?.(current));
+  const diagnosis = diagnosePod(current, observed.nodes, observed.podEventsOf?.(current));
   const failedBefore = job.status?.failed ?? 0;
   if (
     failedBefore > 0 &&

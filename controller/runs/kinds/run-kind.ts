@@ -4,7 +4,7 @@ import type { PlatformDefaults, TeamDefaults } from '../../api/platform-defaults
 import type { LeafKindName } from '../../api/run.js';
 import type { LeafRun } from '../../api/composition.js';
 import type { LeafRunSummary } from '../cached-run.js';
-import type { Diagnosis, MountFailureOf } from '../diagnosis.js';
+import type { Diagnosis, PodEventsOf } from '../diagnosis.js';
 
 /** What a kind needs to know of the platform and the run's team to say what the run becomes. */
 export interface KindContext {
@@ -20,7 +20,7 @@ export interface WorkloadObservation {
   readonly children: ReadonlyMap<string, KubernetesObject>;
   readonly pods: readonly V1Pod[];
   readonly nodes: readonly V1Node[];
-  readonly mountFailureOf?: MountFailureOf;
+  readonly podEventsOf?: PodEventsOf;
   /** The latest message of a FailedCreate event on the run's primary child, e.g. a quota refusal. */
   readonly failedCreate?: string;
 }

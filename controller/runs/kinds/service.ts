@@ -86,7 +86,7 @@ function deploymentDiagnosis(deployment: V1Deployment, observed: WorkloadObserva
   if (want > 0 && ready >= want)
     return { phase: 'running', reason: REASON.Running, message: `${ready}/${want} replicas ready` };
   return (
-    worstDiagnosis(observed.pods, observed.nodes, observed.mountFailureOf) ?? {
+    worstDiagnosis(observed.pods, observed.nodes, observed.podEventsOf) ?? {
       phase: 'created',
       reason: REASON.WorkloadCreated,
       message: 'the Deployment exists; waiting for its pods',

@@ -163,12 +163,59 @@ describe('diagnosePod', () => {
       spec: { nodeName: 'cpu-0', containers: [] },
       status: { phase },
     });
-    expect(diagnosePod(pod('Pending'), nodes, failure)).toEqual({
+    expect(diagnosePod(pod('Pending'), nodes, { mountFailure: failure })).toEqual({
       phase: 'warning',
       reason: 'MountFailed',
       message: `cannot mount the pod's volumes: ${failure}`,
     });
     expect(diagnosePod(pod('Pending'), nodes).reason).toBe('Scheduled');
-    expect(diagnosePod(pod('Running'), nodes, failure).reason).not.toBe('MountFailed');
+    expect(diagnosePod(pod('Running'), nodes, { mountFailure: failure }).reason).not.toBe('MountFailed');
+  });
+
+  describe('with the cluster autoscaler', () => {
+    // A GPU run whose pool is at zero nodes: no node at hand has its labels.
+    const scaledToZero = pending("0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.", {
+      containers: [],
+      nodeSelector: { 'plinth.dev/pool': 'gpu-a100' },
+      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+    });
+    const scaleUp = 'pod triggered scale-up: [{eks-plinth-aws-prod-gpu-a100-20c9a3f1 0->1 (max: 4)}]';
+    const noScaleUp =
+      "pod didn't trigger scale-up: 3 node(s) didn't match Pod's node affinity/selector, 1 max node group size reached";
+
+    it('says a run waits for a node being added, not that no node matches', () => {
+      expect(diagnosePod(scaledToZero, nodes)).toMatchObject({ phase: 'unschedulable', reason: 'NoMatchingNode' });
+      expect(
+        diagnosePod(scaledToZero, nodes, { autoscaler: { reason: 'TriggeredScaleUp', message: scaleUp } }),
+      ).toEqual({
+        phase: 'queued',
+        reason: 'NodeProvisioning',
+        message: `waiting for a new node: the cluster autoscaler says ${scaleUp}`,
+      });
+    });
+
+    it("keeps the scheduler's reason where the autoscaler will add no node, with its word appended", () => {
+      const refused = { autoscaler: { reason: 'NotTriggerScaleUp', message: noScaleUp } };
+      expect(diagnosePod(scaledToZero, nodes, refused)).toEqual({
+        phase: 'unschedulable',
+        reason: 'NoMatchingNode',
+        message: `no node has all of the labels the pod selects: plinth.dev/pool=gpu-a100; the cluster autoscaler will not add a node: ${noScaleUp}`,
+      });
+      const full = pending(
+        '0/6 nodes are available: 2 Insufficient nvidia.com/gpu, 4 node(s) had untolerated taint(s).',
+      );
+      expect(diagnosePod(full, [], refused)).toMatchObject({
+        phase: 'unschedulable',
+        reason: 'InsufficientGPU',
+        message: expect.stringMatching(/; the cluster autoscaler will not add a node: pod didn't trigger scale-up/),
+      });
+    });
+
+    it('forgets a scale-up once the pod is on its node', () => {
+      const scheduled: V1Pod = { spec: { containers: [], nodeName: 'gpu-a100-0' }, status: { phase: 'Pending' } };
+      expect(
+        diagnosePod(scheduled, nodes, { autoscaler: { reason: 'TriggeredScaleUp', message: scaleUp } }).reason,
+      ).toBe('Scheduled');
+    });
   });
 });
