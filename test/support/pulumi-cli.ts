@@ -21,7 +21,7 @@ export interface PreviewStep {
 
 /**
  * The real Pulumi CLI, language host and Kubernetes provider (built from Go modules), driving this
- * repository's program with a local file backend. The project directory is a view of the
+ * repository's program with a local file backend, through `npm run pulumi` as users run it. The project directory is a view of the
  * repository (symbolic links) with its own copy of the stack file, because `pulumi stack init` and
  * `pulumi config set` write to the stack file: the committed one is never touched.
  */
@@ -39,10 +39,12 @@ export class PulumiCli {
     this.project = join(workDir, 'project');
     this.env = {
       ...process.env,
-      // The language host starts `node` from PATH: the Node this process runs on comes first.
-      PATH: [dirname(process.execPath), ...bins, join(REPO, 'node_modules', '.bin'), process.env['PATH']].join(
-        delimiter,
-      ),
+      // As a user's shell has it: whatever Node the machine has first, the project's nowhere. The
+      // CLI runs as users are told to run it, `npm run pulumi`, which puts the project's Node first.
+      PATH: [
+        ...(process.env['PATH'] ?? '').split(delimiter).filter((dir) => !dir.includes('node_modules')),
+        ...bins,
+      ].join(delimiter),
       KUBECONFIG: kubeconfig,
       PULUMI_HOME: join(workDir, 'home'),
       PULUMI_BACKEND_URL: `file://${join(workDir, 'state')}`,
@@ -76,8 +78,8 @@ export class PulumiCli {
     const full = end < 0 ? [...args, ...flags] : [...args.slice(0, end), ...flags, ...args.slice(end)];
     return new Promise((resolve) => {
       execFile(
-        'pulumi',
-        full,
+        'npm',
+        ['run', '--silent', 'pulumi', '--', ...full],
         { cwd: this.project, env: this.env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
