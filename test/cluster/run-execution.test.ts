@@ -39,6 +39,17 @@ async function logsOf(run: string): Promise<string> {
   return core.readNamespacedPodLog({ name: pod, namespace: NS, container: 'main' });
 }
 
+/** Submits a script run and returns its log lines once it has succeeded; fails with its status otherwise. */
+async function linesOfSucceeded(name: string, lines: readonly string[]): Promise<string[]> {
+  await submit(name, script(lines));
+  const run = await waitForRun(NS, name, inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
+  expect(run.status?.phase, JSON.stringify(run.status)).toBe('succeeded');
+  return (await logsOf(name)).trim().split('\n');
+}
+
+/** Python: the bucket and the run's own prefix in it, from the artifact env the platform sets. */
+const ARTIFACTS = 'bucket, _, prefix = os.environ["PLINTH_ARTIFACTS_URI"].removeprefix("s3://").partition("/")';
+
 describe('runs on real nodes', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
   beforeAll(async () => {
     if (cluster().realNodes.length === 0) {
@@ -52,75 +63,79 @@ describe('runs on real nodes', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
   });
 
   it("runs the user's Python in the runtime image, with numpy, and its output reaches kubectl logs", async () => {
-    await submit(
-      'hello',
-      script([
-        'import numpy, sklearn',
-        'for i in range(3): print(f"line {i}")',
-        'print("sum", int(numpy.arange(10).sum()))',
-      ]),
-    );
-    const run = await waitForRun(NS, 'hello', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
-    expect(run.status?.phase, JSON.stringify(run.status)).toBe('succeeded');
-    expect(await logsOf('hello')).toBe('line 0\nline 1\nline 2\nsum 45\n');
+    const lines = await linesOfSucceeded('hello', [
+      'import numpy, sklearn',
+      'for i in range(3): print(f"line {i}")',
+      'print("sum", int(numpy.arange(10).sum()))',
+    ]);
+    expect(lines).toEqual(['line 0', 'line 1', 'line 2', 'sum 45']);
   });
 
   it('logs a param and a metric to the tracking server and writes a file to the artifact store, both read back', async () => {
-    await submit(
-      'tracked',
-      script([
-        'import os, boto3, mlflow',
-        'mlflow.set_experiment("real-execution")',
-        'with mlflow.start_run() as run:',
-        '    mlflow.log_param("alpha", "0.5")',
-        '    mlflow.log_metric("loss", 0.25)',
-        'bucket, _, prefix = os.environ["PLINTH_ARTIFACTS_URI"].removeprefix("s3://").partition("/")',
-        'key = prefix.rstrip("/") + "/real-execution/" + run.info.run_id + ".txt"',
-        'boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"written by a run")',
-        'print(run.info.run_id, bucket, key)',
-      ]),
-    );
-    const written = await waitForRun(NS, 'tracked', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
-    expect(written.status?.phase, JSON.stringify(written.status)).toBe('succeeded');
+    const written = await linesOfSucceeded('tracked', [
+      'import os, boto3, mlflow',
+      'mlflow.set_experiment("real-execution")',
+      'with mlflow.start_run() as run:',
+      '    mlflow.log_param("alpha", "0.5")',
+      '    mlflow.log_metric("loss", 0.25)',
+      ARTIFACTS,
+      'key = prefix.rstrip("/") + "/real-execution/" + run.info.run_id + ".txt"',
+      'boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"written by a run")',
+      'print(run.info.run_id, bucket, key)',
+    ]);
     // The last line is the script's; MLflow's client logs above it.
-    const [runId, bucket, key] = (await logsOf('tracked')).trim().split('\n').at(-1)?.split(' ') ?? [];
+    const [runId, bucket, key] = written.at(-1)?.split(' ') ?? [];
     expect(key).toMatch(/\/real-execution\//);
     // Read back by another run, through MLflow's REST API and the S3 API, as the team's code would.
-    await submit(
-      'reader',
-      script([
-        'import json, os, urllib.request, boto3',
-        `url = os.environ["MLFLOW_TRACKING_URI"] + "/api/2.0/mlflow/runs/get?run_id=${runId}"`,
-        'data = json.load(urllib.request.urlopen(url, timeout=30))["run"]["data"]',
-        'print("param", {p["key"]: p["value"] for p in data["params"]}["alpha"])',
-        'print("metric", {m["key"]: m["value"] for m in data["metrics"]}["loss"])',
-        `body = boto3.client("s3").get_object(Bucket=${JSON.stringify(bucket)}, Key=${JSON.stringify(key)})["Body"].read()`,
-        'print("file", body.decode())',
-      ]),
-    );
-    const read = await waitForRun(NS, 'reader', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
-    expect(read.status?.phase, JSON.stringify(read.status)).toBe('succeeded');
-    const lines = (await logsOf('reader')).trim().split('\n');
-    expect(lines.slice(-3)).toEqual(['param 0.5', 'metric 0.25', 'file written by a run']);
+    const read = await linesOfSucceeded('reader', [
+      'import json, os, urllib.request, boto3',
+      `url = os.environ["MLFLOW_TRACKING_URI"] + "/api/2.0/mlflow/runs/get?run_id=${runId}"`,
+      'data = json.load(urllib.request.urlopen(url, timeout=30))["run"]["data"]',
+      'print("param", {p["key"]: p["value"] for p in data["params"]}["alpha"])',
+      'print("metric", {m["key"]: m["value"] for m in data["metrics"]}["loss"])',
+      `body = boto3.client("s3").get_object(Bucket=${JSON.stringify(bucket)}, Key=${JSON.stringify(key)})["Body"].read()`,
+      'print("file", body.decode())',
+    ]);
+    expect(read.slice(-3)).toEqual(['param 0.5', 'metric 0.25', 'file written by a run']);
+  });
+
+  it("keeps a run's team credential out of another team's prefixes and the platform's", async () => {
+    const lines = await linesOfSucceeded('trespass', [
+      'import os, boto3, botocore.exceptions',
+      ARTIFACTS,
+      'root = prefix.split("/outputs/")[0]',
+      's3 = boto3.client("s3")',
+      'def attempt(label, call):',
+      '    try:',
+      '        call(); print(label, "allowed")',
+      '    except botocore.exceptions.ClientError as error:',
+      '        print(label, error.response["Error"]["Code"])',
+      'attempt("own-outputs", lambda: s3.put_object(Bucket=bucket, Key=prefix.rstrip("/") + "/mine.txt", Body=b"x"))',
+      'attempt("other-outputs", lambda: s3.put_object(Bucket=bucket, Key=root + "/outputs/nlp/forged.txt", Body=b"x"))',
+      'attempt("other-list", lambda: s3.list_objects_v2(Bucket=bucket, Prefix=root + "/outputs/nlp/"))',
+      'attempt("tracking-root", lambda: s3.list_objects_v2(Bucket=bucket, Prefix=root + "/mlflow/"))',
+      'attempt("backups", lambda: s3.list_objects_v2(Bucket=bucket, Prefix=root + "/postgres/"))',
+    ]);
+    expect(lines).toEqual([
+      'own-outputs allowed',
+      'other-outputs AccessDenied',
+      'other-list AccessDenied',
+      'tracking-root AccessDenied',
+      'backups AccessDenied',
+    ]);
   });
 
   it('runs as the configured uid and gid with a read-only root, writing only to its scratch /tmp', async () => {
-    await submit(
-      'floor',
-      script([
-        'import os, pathlib',
-        'print("uid", os.getuid(), "gid", os.getgid())',
-        'for path in ["/usr/local/owned", "/owned"]:',
-        '    try:',
-        '        pathlib.Path(path).write_text("x"); print("wrote", path)',
-        '    except OSError as e:',
-        '        print("refused", path, e.strerror)',
-        'pathlib.Path("/tmp/scratch").write_text("x"); print("wrote /tmp/scratch")',
-      ]),
-    );
-    const run = await waitForRun(NS, 'floor', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
-    expect(run.status?.phase, JSON.stringify(run.status)).toBe('succeeded');
-    const lines = (await logsOf('floor')).trim().split('\n');
+    const lines = await linesOfSucceeded('floor', [
+      'import os, pathlib',
+      'print("uid", os.getuid(), "gid", os.getgid())',
+      'for path in ["/usr/local/owned", "/owned"]:',
+      '    try:',
+      '        pathlib.Path(path).write_text("x"); print("wrote", path)',
+      '    except OSError as e:',
+      '        print("refused", path, e.strerror)',
+      'pathlib.Path("/tmp/scratch").write_text("x"); print("wrote /tmp/scratch")',
+    ]);
     expect(lines[0]).toBe(`uid ${security.runAsUser} gid ${security.runAsGroup}`);
     expect(lines).toContain('refused /usr/local/owned Read-only file system');
     expect(lines).toContain('refused /owned Read-only file system');
