@@ -69,6 +69,7 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
     containerSecurityContext: containerSecurityContext({ readOnlyRootFilesystem: config.security.readOnlyRunRoot }),
     runServiceAccount: RUN_SERVICE_ACCOUNT,
     trackingUri: trackingUri(config),
+    networkGateImage: config.images.init,
     externalServices: {
       ingressClassName: config.ingress.className,
       tlsSecretName: tlsSecretName(config, RUNS_CERTIFICATE),

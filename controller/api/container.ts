@@ -256,9 +256,24 @@ const Probe = Type.Object(
 /** The characters of a list of strings, in CEL, or 0 where the list is absent. */
 const textOf = (list: string) => `(has(self.${list}) ? self.${list}.map(s, size(s)).sum() : 0)`;
 
+/** Container names the platform adds to a run's pods (its network gate): a run's own may not take them. */
+export const PLATFORM_CONTAINER_PREFIX = 'plinth-';
+
 export const Container = Type.Object(
   {
-    name: Type.Optional(Dns1123Label('Defaults to main, or init-<index> for an init container.')),
+    name: Type.Optional(
+      Type.String({
+        ...Dns1123Label(
+          `Defaults to main, or init-<index> for an init container. Names starting with ${PLATFORM_CONTAINER_PREFIX} are the platform's.`,
+        ),
+        'x-kubernetes-validations': [
+          {
+            rule: `!self.startsWith('${PLATFORM_CONTAINER_PREFIX}')`,
+            message: `names starting with ${PLATFORM_CONTAINER_PREFIX} are the platform's own containers'`,
+          },
+        ],
+      }),
+    ),
     image: Type.String({ minLength: 1, maxLength: 512, description: 'Container image, pinned by tag or digest.' }),
     imagePullPolicy: Type.Optional(
       StringEnum(['Always', 'IfNotPresent', 'Never'], {

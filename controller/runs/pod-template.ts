@@ -15,6 +15,7 @@ import { GPU_RESOURCE } from '../../model/pools.js';
 import { quantityValue } from '../../model/quantity.js';
 import { floorFieldsAt, meetsFloor, requiredValue, securityContextWith, valueAt } from '../../model/security-floor.js';
 import type { PodGpus } from './cached-run.js';
+import { networkGate } from './network-gate.js';
 import { runLabels } from './run-labels.js';
 import type { ServiceRoute } from './service-route.js';
 
@@ -172,9 +173,10 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
       // A token only for an account the platform's config says gets one; the run account has none.
       automountServiceAccountToken: account !== undefined && tokenMounted(where.team, account),
       securityContext: defaults.podSecurityContext,
-      initContainers: (pod.init ?? []).map((c, i) =>
-        container(c as Record<string, unknown>, `init-${i}`, wiring, defaults),
-      ),
+      initContainers: [
+        networkGate(defaults),
+        ...(pod.init ?? []).map((c, i) => container(c as Record<string, unknown>, `init-${i}`, wiring, defaults)),
+      ],
       containers: [container(pod.container as Record<string, unknown>, 'main', wiring, defaults)],
       volumes: [
         { name: RUN_SCRATCH.volume, emptyDir: { sizeLimit: RUN_SCRATCH.sizeLimit } },

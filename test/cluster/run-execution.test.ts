@@ -43,8 +43,9 @@ async function logsOf(run: string): Promise<string> {
 async function linesOfSucceeded(name: string, lines: readonly string[]): Promise<string[]> {
   await submit(name, script(lines));
   const run = await waitForRun(NS, name, inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
-  expect(run.status?.phase, JSON.stringify(run.status)).toBe('succeeded');
-  return (await logsOf(name)).trim().split('\n');
+  const logs = await logsOf(name);
+  expect(run.status?.phase, `${JSON.stringify(run.status)}\n${logs}`).toBe('succeeded');
+  return logs.trim().split('\n');
 }
 
 /** Python: the bucket and the run's own prefix in it, from the artifact env the platform sets. */

@@ -136,6 +136,12 @@ describe('the API server rejects bad runs at apply time', () => {
     );
   });
 
+  it("rejects a container named as the platform's own, which would clash with its network gate", async () => {
+    expect(await rejection(job({ init: [{ name: 'plinth-network', image }] }))).toMatch(
+      /spec\.job\.init\[0\]\.name: Invalid value: "string": names starting with plinth- are the platform's own containers'/,
+    );
+  });
+
   it('rejects a GPU request on a CPU pool', async () => {
     expect(await rejection(job({ container: { image, resources: { limits: { 'nvidia.com/gpu': 1 } } } }))).toMatch(
       /spec\.job\.container\.resources: Invalid value: .*asks for nvidia\.com\/gpu on a CPU pool; use a GPU pool \(gpu\)/,

@@ -65,7 +65,7 @@ describe('external database in aws', () => {
     expect(config.database.kind).toBe('external');
     expect(env['DB_PASSWORD']?.valueFrom).toEqual({ secretKeyRef: { name: 'plinth-db-credentials', key: 'password' } });
     expect(env['MLFLOW_BACKEND_STORE_URI']?.value).toBe(
-      'postgresql://$(DB_USER):$(DB_PASSWORD)@plinth-db.placeholder.us-east-1.rds.amazonaws.com:5432/plinth?sslmode=verify-full',
+      'postgresql+psycopg2://$(DB_USER):$(DB_PASSWORD)@plinth-db.placeholder.us-east-1.rds.amazonaws.com:5432/plinth?sslmode=verify-full',
     );
   });
 });

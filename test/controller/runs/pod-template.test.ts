@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { V1Job } from '@kubernetes/client-node';
+import type { V1Job, V1PodSpec } from '@kubernetes/client-node';
 import type { LeafRun } from '../../../controller/api/composition.js';
 import type { JobSection } from '../../../controller/api/run.js';
 import { jobKind } from '../../../controller/runs/kinds/job.js';
+import { NETWORK_GATE_NAME } from '../../../controller/runs/network-gate.js';
 import { runDefaultsOf } from '../../support/platform.js';
 import { RUN_SCRATCH } from '../../../model/run-scratch.js';
 
@@ -19,6 +20,10 @@ const run = (spec: Partial<LeafRun['spec']>, job: Partial<JobSection> = {}): Lea
   metadata: { name: 'r', namespace: 'plinth-vision', uid: 'u1' },
   spec: { kind: 'job', pool: 'cpu', job: { container: { image: 'x:1' }, ...job }, ...spec },
 });
+
+/** The init containers the run asked for, after the platform's network gate. */
+const ownInitContainers = (spec: V1PodSpec | undefined) =>
+  (spec?.initContainers ?? []).filter((c) => c.name !== NETWORK_GATE_NAME);
 
 describe('desiredJob', () => {
   it('maps termination to backoffLimit, activeDeadlineSeconds and ttlSecondsAfterFinished', () => {
@@ -51,7 +56,7 @@ describe('desiredJob', () => {
   it('gives every container, init ones too, a bounded writable /tmp, the main one beside its read-only root', () => {
     const spec = desiredJob(run({}, { init: [{ image: 'git:1' }] })).spec?.template.spec;
     expect(spec?.volumes).toContainEqual({ name: RUN_SCRATCH.volume, emptyDir: { sizeLimit: RUN_SCRATCH.sizeLimit } });
-    for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+    for (const c of [...ownInitContainers(spec), ...(spec?.containers ?? [])]) {
       expect(c.volumeMounts, c.name).toContainEqual({ name: RUN_SCRATCH.volume, mountPath: '/tmp' });
     }
     expect(spec?.containers[0]?.securityContext?.readOnlyRootFilesystem).toBe(true);
@@ -68,7 +73,7 @@ describe('desiredJob', () => {
 
   it('applies the floor to init containers too', () => {
     const job = desiredJob(run({}, { init: [{ image: 'git:1', securityContext: { privileged: true } } as never] }));
-    expect(job.spec?.template.spec?.initContainers?.[0]).toMatchObject({
+    expect(ownInitContainers(job.spec?.template.spec)[0]).toMatchObject({
       name: 'init-0',
       securityContext: { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
     });
@@ -88,7 +93,7 @@ describe('desiredJob', () => {
         },
       }),
     ).spec?.template.spec;
-    const [init, main] = [spec?.initContainers?.[0], spec?.containers[0]];
+    const [init, main] = [ownInitContainers(spec)[0], spec?.containers[0]];
     for (const c of [init, main]) {
       expect(c?.envFrom?.[0]).toEqual({ secretRef: { name: 'huggingface' } });
       expect(c?.volumeMounts).toContainEqual({ name: 'conn-datasets-claim', mountPath: '/datasets', readOnly: true });
@@ -100,6 +105,23 @@ describe('desiredJob', () => {
       name: 'conn-datasets-claim',
       persistentVolumeClaim: { claimName: 'datasets', readOnly: true },
     });
+  });
+
+  it("holds the run's containers behind the network gate, which gets the floor and the tracking address, and no credential", () => {
+    const spec = desiredJob(
+      run({ connections: ['huggingface'], job: { init: [{ image: 'fetch:1' }], container: { image: 'x:1' } } }),
+    ).spec?.template.spec;
+    const [gate, ...own] = spec?.initContainers ?? [];
+    expect(own.map((c) => c.name)).toEqual(['init-0']);
+    expect(gate).toMatchObject({
+      name: NETWORK_GATE_NAME,
+      image: defaults.networkGateImage,
+      env: [{ name: 'MLFLOW_TRACKING_URI', value: defaults.trackingUri }],
+      securityContext: defaults.containerSecurityContext,
+    });
+    expect(gate?.envFrom).toBeUndefined();
+    expect(gate?.volumeMounts).toBeUndefined();
+    expect(gate?.resources?.requests).toBeDefined();
   });
 
   it('adds nothing for connections the run does not name', () => {
