@@ -62,7 +62,9 @@ describe('the aws-dev stack (Pulumi mocks)', () => {
     expect(db!['deletionProtection']).toBe(false);
     const [params] = inputsOf('aws:rds/parameterGroup:ParameterGroup');
     expect(params!['parameters']).toContainEqual({ name: 'rds.force_ssl', value: '1' });
-    const [firewall] = inputsOf('aws:ec2/securityGroup:SecurityGroup');
+    const firewall = ofType(recorded, 'aws:ec2/securityGroup:SecurityGroup').find(
+      (r) => r.name === 'plinth-aws-dev-postgres',
+    )?.inputs;
     expect(firewall!['ingress']).toEqual([
       expect.objectContaining({ fromPort: 5432, toPort: 5432, securityGroups: ['sg-cluster'] }),
     ]);
@@ -297,5 +299,32 @@ describe('the aws-dev stack (Pulumi mocks)', () => {
     );
     expect(JSON.stringify(binding?.inputs)).toContain('"kind":"Group","name":"vision"');
     expect(inputsOf('aws:eks/accessPolicyAssociation:AccessPolicyAssociation')).toEqual([]);
+  });
+
+  it("reaches S3 and STS through the VPC's own endpoints, and lets the store's clients out to the private subnets only", () => {
+    const endpoints = inputsOf('aws:ec2/vpcEndpoint:VpcEndpoint');
+    expect(endpoints.map((e) => e['serviceName']).sort()).toEqual([
+      'com.amazonaws.us-east-1.s3',
+      'com.amazonaws.us-east-1.sts',
+    ]);
+    for (const endpoint of endpoints) {
+      expect(endpoint).toMatchObject({ vpcEndpointType: 'Interface', privateDnsEnabled: true });
+      expect(endpoint['subnetIds']).toEqual(['plinth-aws-dev-private-0-id', 'plinth-aws-dev-private-1-id']);
+    }
+    const privateSubnets = ofType(recorded, 'aws:ec2/subnet:Subnet')
+      .filter((s) => s.name.includes('-private-'))
+      .map((s) => s.inputs['cidrBlock']);
+    expect(privateSubnets).toEqual(['10.40.128.0/20', '10.40.144.0/20']);
+    // Every team's runs go out to the store at those subnets, on 443, and nowhere else for it.
+    const policy = recorded.find(
+      (r) =>
+        r.type === 'kubernetes:networking.k8s.io/v1:NetworkPolicy' &&
+        r.name === 'NetworkPolicy/plinth-vision/allow-artifact-store',
+    );
+    const egress = (policy?.inputs as any)?.spec.egress as { to: { ipBlock: { cidr: string } }[]; ports: unknown[] }[];
+    expect(egress).toEqual([
+      { to: privateSubnets.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: 443 }] },
+    ]);
+    expect(JSON.stringify(policy?.inputs)).not.toContain('policies.plinth.dev/waive');
   });
 });

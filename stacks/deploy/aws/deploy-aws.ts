@@ -10,7 +10,7 @@ import { ArtifactBucket } from './artifact-bucket.js';
 import { ClusterAutoscalerRole } from './cluster-autoscaler-role.js';
 import { ClusterOperators } from './cluster-operators.js';
 import { EksCluster } from './eks-cluster.js';
-import { Network } from './network.js';
+import { Network, privateSubnetCidrs } from './network.js';
 import { NodeGroups } from './node-groups.js';
 import { DATABASE_USER, PostgresDatabase } from './postgres-database.js';
 import { principalGroups, TeamAccess } from './team-access.js';
@@ -40,14 +40,26 @@ export function deployAws(stack: StackConfig): StackOutputs {
   const settings = stack.aws;
   // Required for aws stacks by readStackConfig; read again here to keep it a Pulumi secret.
   const databasePassword = new pulumi.Config(CONFIG_NAMESPACE).requireSecret('databasePassword');
-  const config = validatePlatformConfig(stack.stack, applyStackOverrides(awsEnvironment(PLACEHOLDERS), stack));
+  const input = applyStackOverrides(awsEnvironment(PLACEHOLDERS), stack);
+  // A new VPC reaches S3 and STS through its own endpoints, in its private subnets: the store's
+  // NetworkPolicies name those, rather than every address on 443.
+  if (!('id' in settings.vpc) && input.artifacts.kind === 's3') {
+    input.artifacts = { ...input.artifacts, egressCidrs: privateSubnetCidrs(settings.vpc) };
+  }
+  const config = validatePlatformConfig(stack.stack, input);
   if (config.artifacts.kind !== 's3') throw new Error('the aws environment stores artifacts in S3');
   const artifactPrefix = config.artifacts.prefix;
   // Checked against the teams before any resource is registered.
   const principals = principalGroups(stack.stack, config, settings.groupPrincipals);
   const tags = { 'plinth.dev/stack': stack.stack, 'plinth.dev/environment': config.name };
 
-  const network = new Network(`plinth-${stack.stack}`, { vpc: settings.vpc, natPerZone: stack.production, tags });
+  const region = pulumi.output(new pulumi.Config('aws').require('region'));
+  const network = new Network(`plinth-${stack.stack}`, {
+    vpc: settings.vpc,
+    natPerZone: stack.production,
+    region,
+    tags,
+  });
   const eks = new EksCluster(`plinth-${stack.stack}`, {
     kubernetesVersion: settings.kubernetesVersion,
     subnetIds: network.privateSubnetIds,
@@ -96,7 +108,6 @@ export function deployAws(stack: StackConfig): StackOutputs {
     tags,
   });
 
-  const region = pulumi.output(new pulumi.Config('aws').require('region'));
   const provider = clusterProvider('eks', { kubeconfig: eks.kubeconfig }, { dependsOn: Object.values(nodes.groups) });
   const operators = new ClusterOperators(
     'operators',

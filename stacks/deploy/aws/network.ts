@@ -6,12 +6,15 @@ export interface NetworkArgs {
   readonly vpc: AwsStackConfig['vpc'];
   /** NAT gateways: one per zone survives a zone outage; one in all is cheaper for dev. */
   readonly natPerZone: boolean;
+  /** The region, whose S3 and STS endpoints a new VPC gets. */
+  readonly region: pulumi.Input<string>;
   readonly tags: Record<string, string>;
 }
 
 /**
  * Where the cluster and the database live: an existing VPC by id, or a new one across the given
- * number of availability zones, with public subnets for load balancers and private ones for nodes.
+ * number of availability zones, with public subnets for load balancers, private ones for nodes,
+ * and interface endpoints for S3 and STS in the private ones.
  */
 export class Network extends pulumi.ComponentResource {
   readonly vpcId: pulumi.Output<string>;
@@ -61,7 +64,6 @@ export class Network extends pulumi.ComponentResource {
       };
       for (let i = 0; i < vpcConfig.availabilityZones; i++) {
         const zone = zones.apply((z) => z[i] ?? '');
-        // /20 blocks: public ones from the start of the range, private ones from its second half.
         const subnet = (kind: 'public' | 'private', offset: number) =>
           new aws.ec2.Subnet(
             `${name}-${kind}-${i}`,
@@ -78,7 +80,7 @@ export class Network extends pulumi.ComponentResource {
             },
             parent,
           );
-        const pub = subnet('public', 0);
+        const pub = subnet('public', PUBLIC_SUBNETS_FROM);
         publicSubnets.push(pub);
         new aws.ec2.RouteTableAssociation(
           `${name}-public-${i}`,
@@ -95,7 +97,7 @@ export class Network extends pulumi.ComponentResource {
             ),
           );
         }
-        const priv = subnet('private', 8);
+        const priv = subnet('private', PRIVATE_SUBNETS_FROM);
         privateSubnets.push(priv);
         const routes = new aws.ec2.RouteTable(
           `${name}-private-${i}`,
@@ -115,9 +117,67 @@ export class Network extends pulumi.ComponentResource {
       this.vpcId = vpc.id;
       this.privateSubnetIds = pulumi.all(privateSubnets.map((s) => s.id));
       this.publicSubnetIds = pulumi.all(publicSubnets.map((s) => s.id));
+      this.privateEndpoints(name, vpc, args.region, args.tags);
     }
     this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds });
   }
+
+  /**
+   * Interface endpoints for S3 and STS in the private subnets, with private DNS: the regional names
+   * of both then resolve to addresses in those subnets, so the store's clients (runs, the tracking
+   * server) reach S3 and, for their workload identity, STS without a route to AWS's public ranges,
+   * and their NetworkPolicies name the private subnets instead of every address on 443.
+   */
+  private privateEndpoints(
+    name: string,
+    vpc: aws.ec2.Vpc,
+    region: pulumi.Input<string>,
+    tags: Record<string, string>,
+  ): void {
+    const parent = { parent: this };
+    const https = new aws.ec2.SecurityGroup(
+      `${name}-endpoints`,
+      {
+        vpcId: vpc.id,
+        description: 'HTTPS from the VPC to the S3 and STS interface endpoints',
+        ingress: [{ protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: [vpc.cidrBlock] }],
+        tags,
+      },
+      parent,
+    );
+    for (const service of PRIVATE_ENDPOINT_SERVICES) {
+      new aws.ec2.VpcEndpoint(
+        `${name}-${service}`,
+        {
+          vpcId: vpc.id,
+          serviceName: pulumi.interpolate`com.amazonaws.${region}.${service}`,
+          vpcEndpointType: 'Interface',
+          subnetIds: this.privateSubnetIds,
+          securityGroupIds: [https.id],
+          privateDnsEnabled: true,
+          // S3's private DNS answers for every client of the VPC, with no gateway endpoint beside it.
+          ...(service === 's3' ? { dnsOptions: { privateDnsOnlyForInboundResolverEndpoint: false } } : {}),
+          tags: { ...tags, Name: `${name}-${service}` },
+        },
+        parent,
+      );
+    }
+  }
+}
+
+/** The AWS services the store's clients call, each reached through an interface endpoint in a new VPC. */
+const PRIVATE_ENDPOINT_SERVICES = ['s3', 'sts'] as const;
+
+/** A new VPC's /20 blocks: public ones from the start of its range, private ones from its second half. */
+const PUBLIC_SUBNETS_FROM = 0;
+const PRIVATE_SUBNETS_FROM = 8;
+
+/**
+ * The private subnets of a new VPC, where the nodes and the S3 and STS endpoints are: what the
+ * store's NetworkPolicies let its clients out to. Known from the config alone, before any resource.
+ */
+export function privateSubnetCidrs(vpc: { cidr: string; availabilityZones: number }): string[] {
+  return Array.from({ length: vpc.availabilityZones }, (_, i) => subnetCidr(vpc.cidr, PRIVATE_SUBNETS_FROM + i));
 }
 
 /** The index-th /20 block inside a /16 (or larger) VPC range. */
