@@ -33,8 +33,8 @@ const PLACEHOLDERS: AwsOutputs = {
  * aws-* stacks: the network, EKS with a node group per pool and an access entry per team member's
  * IAM principal, RDS Postgres, the S3 artifact store with a workload role for the tracking server
  * and one per team, the operators (the node autoscaler with its own role), then the platform chart
- * on that cluster. The chart is
- * rendered with placeholders for the cloud outputs, each of which becomes a Pulumi output.
+ * on that cluster. The chart is rendered with placeholders for the cloud outputs, each of which
+ * becomes a Pulumi output.
  */
 export function deployAws(stack: StackConfig): StackOutputs {
   const settings = stack.aws;
