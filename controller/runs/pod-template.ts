@@ -173,6 +173,11 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
       // A token only for an account the platform's config says gets one; the run account has none.
       automountServiceAccountToken: account !== undefined && tokenMounted(where.team, account),
       securityContext: defaults.podSecurityContext,
+      // The pause process is then the pod's pid 1, not the run's own: a script (python3, say) left
+      // as pid 1 ignores SIGTERM, which has no default action there, so a stopped or deleted run
+      // held its quota for the whole grace period until SIGKILL. The pod's containers are all the
+      // run's, so seeing each other's processes shows a run nothing it does not already have.
+      shareProcessNamespace: true,
       initContainers: [
         networkGate(defaults),
         ...(pod.init ?? []).map((c, i) => container(c as Record<string, unknown>, `init-${i}`, wiring, defaults)),

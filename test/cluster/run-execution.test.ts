@@ -126,10 +126,11 @@ describe('runs on real nodes', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
     ]);
   });
 
-  it('runs as the configured uid and gid with a read-only root, writing only to its scratch /tmp', async () => {
+  it('runs as the configured uid and gid, not as pid 1, with a read-only root, writing only to its scratch /tmp', async () => {
     const lines = await linesOfSucceeded('floor', [
       'import os, pathlib',
       'print("uid", os.getuid(), "gid", os.getgid())',
+      'print("pid 1 is", "this script" if os.getpid() == 1 else "not this script")',
       'for path in ["/usr/local/owned", "/owned"]:',
       '    try:',
       '        pathlib.Path(path).write_text("x"); print("wrote", path)',
@@ -138,6 +139,8 @@ describe('runs on real nodes', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
       'pathlib.Path("/tmp/scratch").write_text("x"); print("wrote /tmp/scratch")',
     ]);
     expect(lines[0]).toBe(`uid ${security.runAsUser} gid ${security.runAsGroup}`);
+    // Not pid 1, so SIGTERM ends the script when the run is stopped, without a handler of its own.
+    expect(lines[1]).toBe('pid 1 is not this script');
     expect(lines).toContain('refused /usr/local/owned Read-only file system');
     expect(lines).toContain('refused /owned Read-only file system');
     expect(lines.filter((l) => l.startsWith('wrote'))).toEqual(['wrote /tmp/scratch']);

@@ -124,6 +124,10 @@ describe('desiredJob', () => {
     expect(gate?.resources?.requests).toBeDefined();
   });
 
+  it("keeps the run's own process from being pid 1, where SIGTERM would not end it", () => {
+    expect(desiredJob(run({})).spec?.template.spec?.shareProcessNamespace).toBe(true);
+  });
+
   it('adds nothing for connections the run does not name', () => {
     const template = desiredJob(run({})).spec?.template;
     expect(template?.spec?.containers[0]?.envFrom).toBeUndefined();
