@@ -6,9 +6,8 @@ import type { PlatformDefaults } from '../api/platform-defaults.js';
 /**
  * The platform's first init container in every run pod, which holds the run's own containers until
  * the pod's network is in place. A NetworkPolicy agent that learns pod addresses from the API
- * server (kube-router; VPC CNI's agent and others alike) admits a new pod to the services its
- * policies allow only once the kubelet has reported the pod's address, which it does after the
- * pod's first container has started. On the local real nodes that took 1.4 to 1.6 s, in which the
+ * server (kube-router here) admits a new pod to the services its policies allow only once the
+ * kubelet has reported the pod's address, which came after the pod's first container had started. On the local real nodes that took 1.4 to 1.6 s, in which the
  * tracking server and the store refused the run: a script that logs or reads data at its first
  * line failed. The gate waits until the tracking server, which every team's runs may reach,
  * accepts a connection; the agent has admitted the pod by then.
