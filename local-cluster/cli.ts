@@ -12,8 +12,7 @@ import {
   stopCluster,
 } from './control-plane.js';
 import { nodeModeFrom, realNodeOptions } from './real-node-options.js';
-import { applyOrThrow } from './server-side-apply.js';
-import { freshStoreAdminKeys, storeSecretObjects } from './store-secrets.js';
+import { writeFreshStoreSecrets } from './store-secrets.js';
 import { validatePlatformConfig } from '../model/config/validate.js';
 import { environments } from '../stacks/environments/index.js';
 
@@ -54,11 +53,8 @@ async function main(command: string | undefined, args: readonly string[]): Promi
       }
       const kc = new KubeConfig();
       kc.loadFromFile(state.kubeconfig);
-      const config = validatePlatformConfig('local', environments['local']);
-      const objects = storeSecretObjects(config, freshStoreAdminKeys());
-      await applyOrThrow(kc, objects as never[]);
-      const secrets = objects.filter((o) => o.kind === 'Secret');
-      console.error(`[cluster] wrote ${secrets.map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`).join(', ')}`);
+      const written = await writeFreshStoreSecrets(kc, validatePlatformConfig('local', environments['local']));
+      console.error(`[cluster] wrote ${written.join(', ')}`);
       return 0;
     }
     case 'status': {

@@ -19,8 +19,7 @@ import { imageReference, LOCAL_REGISTRY } from '../../images/reference.js';
 import { applyPlatform } from '../../local-cluster/apply-platform.js';
 import { startCluster, stopCluster } from '../../local-cluster/control-plane.js';
 import { realNodeOptions } from '../../local-cluster/real-node-options.js';
-import { applyOrThrow } from '../../local-cluster/server-side-apply.js';
-import { freshStoreAdminKeys, storeSecretObjects } from '../../local-cluster/store-secrets.js';
+import { writeFreshStoreSecrets } from '../../local-cluster/store-secrets.js';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import { validatePlatformConfig } from '../../model/config/validate.js';
 import { environments } from '../../stacks/environments/index.js';
@@ -48,7 +47,7 @@ try {
   const kc = new KubeConfig();
   kc.loadFromFile(state.kubeconfig);
   const config = validatePlatformConfig('local', environments['local']);
-  await applyOrThrow(kc, storeSecretObjects(config, freshStoreAdminKeys()) as never[]);
+  await writeFreshStoreSecrets(kc, config);
   await applyPlatform(kc, sharedPlatformObjects());
 
   controller = spawn(process.execPath, controllerArgs(['--identity=bench-real']), {

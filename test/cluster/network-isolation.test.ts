@@ -1,13 +1,12 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { imageReference, LOCAL_REGISTRY } from '../../images/reference.js';
 import { NODE_NETWORK } from '../../local-cluster/host-network.js';
-import { PLINTH_LABELS } from '../../model/labels.js';
 import { validatePlatformConfig } from '../../model/config/validate.js';
 import { environments } from '../../stacks/environments/index.js';
 import { cluster, eventually, kubeConfigAs } from '../support/cluster-clients.js';
 import { startSyncedController, type ControllerProcess } from '../support/controller.js';
+import { logsOfRun, podOfRun, pythonJob } from '../support/python-runs.js';
 import { deleteRuns, inPhase, submittedRuns, waitForRun } from '../support/runs.js';
 
 /**
@@ -18,7 +17,6 @@ import { deleteRuns, inPhase, submittedRuns, waitForRun } from '../support/runs.
 const VISION = 'plinth-vision';
 const NLP = 'plinth-nlp';
 const admin = () => kubeConfigAs('admin');
-const python = imageReference('python', LOCAL_REGISTRY);
 const config = validatePlatformConfig('local', environments['local']);
 /** A connection of the local environment open to any address on 443, with a Secret the runs read. */
 const CONNECTION = config.connections.find((c) => c.name === 'huggingface');
@@ -52,27 +50,8 @@ const probes = (targets: readonly [label: string, host: string, port: number][])
   ...targets.map(([label, host, port]) => `probe(${JSON.stringify(label)}, ${JSON.stringify(host)}, ${port})`),
 ];
 
-const job = (lines: readonly string[], extra: object = {}) => ({
-  pool: 'cpu',
-  ...extra,
-  job: { container: { image: python, command: ['python3', '-c', lines.join('\n')] } },
-});
-
-async function podOf(namespace: string, run: string) {
-  const pods = await admin()
-    .makeApiClient(CoreV1Api)
-    .listNamespacedPod({ namespace, labelSelector: `${PLINTH_LABELS.run}=${run}` });
-  return pods.items[0];
-}
-
-async function logsOf(namespace: string, run: string): Promise<string[]> {
-  const pod = await podOf(namespace, run);
-  if (!pod?.metadata?.name) throw new Error(`run ${namespace}/${run} has no pod`);
-  const text = await admin()
-    .makeApiClient(CoreV1Api)
-    .readNamespacedPodLog({ name: pod.metadata.name, namespace, container: 'main' });
-  return text.trim().split('\n');
-}
+/** The run's output, line by line. */
+const linesOf = async (namespace: string, run: string) => (await logsOfRun(namespace, run)).trim().split('\n');
 
 describe('network isolation on real nodes', { timeout: RUN_TIMEOUT_MS * 2 }, () => {
   beforeAll(async () => {
@@ -117,7 +96,7 @@ describe('network isolation on real nodes', { timeout: RUN_TIMEOUT_MS * 2 }, () 
     // Team nlp serves on a port and reaches itself at its own address: the server answers there.
     await nlp.submit(
       'server',
-      job([
+      pythonJob([
         'import http.server, threading, socket, time',
         `server = http.server.ThreadingHTTPServer(("0.0.0.0", ${SERVER_PORT}), http.server.SimpleHTTPRequestHandler)`,
         'threading.Thread(target=server.serve_forever, daemon=True).start()',
@@ -129,7 +108,7 @@ describe('network isolation on real nodes', { timeout: RUN_TIMEOUT_MS * 2 }, () 
     const address = await eventually(
       'team nlp server to run',
       async () => {
-        const pod = await podOf(NLP, 'server');
+        const pod = await podOfRun(NLP, 'server');
         return pod?.status?.phase === 'Running' ? pod.status.podIP : undefined;
       },
       RUN_TIMEOUT_MS,
@@ -137,7 +116,7 @@ describe('network isolation on real nodes', { timeout: RUN_TIMEOUT_MS * 2 }, () 
     const store = new URL(config.artifacts.kind === 's3' ? (config.artifacts.endpoint ?? '') : '');
     await vision.submit(
       'probe',
-      job(
+      pythonJob(
         probes([
           ['other-team', String(address), SERVER_PORT],
           ['postgres', `plinth-db-rw.${config.namespace}.svc`, 5432],
@@ -149,25 +128,25 @@ describe('network isolation on real nodes', { timeout: RUN_TIMEOUT_MS * 2 }, () 
     );
     const run = await waitForRun(VISION, 'probe', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
     expect(run.status?.phase, JSON.stringify(run.status)).toBe('succeeded');
-    expect(await logsOf(VISION, 'probe')).toEqual([
+    expect(await linesOf(VISION, 'probe')).toEqual([
       'other-team blocked',
       'postgres blocked',
       'tracking reached',
       'store reached',
       'outside blocked',
     ]);
-    expect(await logsOf(NLP, 'server')).toContain('self reached');
+    expect(await linesOf(NLP, 'server')).toContain('self reached');
   });
 
   it('lets out to a connection only the runs that name it', async () => {
     const before = outsideConnections;
     await vision.submit(
       'named',
-      job(probes([['outside', OUTSIDE.host, OUTSIDE.port]]), { connections: [CONNECTION?.name] }),
+      pythonJob(probes([['outside', OUTSIDE.host, OUTSIDE.port]]), { spec: { connections: [CONNECTION?.name] } }),
     );
     const run = await waitForRun(VISION, 'named', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
     expect(run.status?.phase, JSON.stringify(run.status)).toBe('succeeded');
-    expect(await logsOf(VISION, 'named')).toEqual(['outside reached']);
+    expect(await linesOf(VISION, 'named')).toEqual(['outside reached']);
     expect(outsideConnections).toBeGreaterThan(before);
   });
 });

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoreV1Api } from '@kubernetes/client-node';
-import { PLINTH_LABELS } from '../../model/labels.js';
-import { imageReference, LOCAL_REGISTRY } from '../../images/reference.js';
 import { validatePlatformConfig } from '../../model/config/validate.js';
 import { environments } from '../../stacks/environments/index.js';
 import { cluster, kubeConfigAs } from '../support/cluster-clients.js';
 import { startSyncedController, type ControllerProcess } from '../support/controller.js';
+import { logsOfRun, pythonJob } from '../support/python-runs.js';
 import { deleteRuns, inPhase, submittedRuns, waitForRun } from '../support/runs.js';
 
 /**
@@ -15,7 +13,6 @@ import { deleteRuns, inPhase, submittedRuns, waitForRun } from '../support/runs.
  */
 const NS = 'plinth-vision';
 const admin = () => kubeConfigAs('admin');
-const python = imageReference('python', LOCAL_REGISTRY);
 /** The ids the platform runs every run as, from the environment's config. */
 const { security } = validatePlatformConfig('local', environments['local']);
 const { names: created, submit } = submittedRuns(NS);
@@ -23,25 +20,11 @@ let controller: ControllerProcess;
 /** A real pod starts in seconds, but the first on a node after `up` waits for its images to unpack. */
 const RUN_TIMEOUT_MS = 180_000;
 
-/** A job run of a Python script, given line by line, on the real cpu pool. */
-const script = (lines: readonly string[], resources?: object) => ({
-  pool: 'cpu',
-  job: {
-    container: { image: python, command: ['python3', '-c', lines.join('\n')], ...(resources ? { resources } : {}) },
-  },
-});
-
-async function logsOf(run: string): Promise<string> {
-  const core = admin().makeApiClient(CoreV1Api);
-  const pods = await core.listNamespacedPod({ namespace: NS, labelSelector: `${PLINTH_LABELS.run}=${run}` });
-  const pod = pods.items[0]?.metadata?.name;
-  if (!pod) throw new Error(`run ${run} has no pod`);
-  return core.readNamespacedPodLog({ name: pod, namespace: NS, container: 'main' });
-}
+const logsOf = (run: string) => logsOfRun(NS, run);
 
 /** Submits a script run and returns its log lines once it has succeeded; fails with its status otherwise. */
 async function linesOfSucceeded(name: string, lines: readonly string[]): Promise<string[]> {
-  await submit(name, script(lines));
+  await submit(name, pythonJob(lines));
   const run = await waitForRun(NS, name, inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
   const logs = await logsOf(name);
   expect(run.status?.phase, `${JSON.stringify(run.status)}\n${logs}`).toBe('succeeded');
@@ -147,7 +130,7 @@ describe('runs on real nodes', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
   });
 
   it('fails a script that exits 3, naming the exit code', async () => {
-    await submit('exit-3', script(['import sys', 'print("giving up")', 'sys.exit(3)']));
+    await submit('exit-3', pythonJob(['import sys', 'print("giving up")', 'sys.exit(3)']));
     const run = await waitForRun(NS, 'exit-3', inPhase('failed'), RUN_TIMEOUT_MS);
     expect(run.status?.message).toContain('exited with code 3');
     expect(await logsOf('exit-3')).toBe('giving up\n');
@@ -156,9 +139,8 @@ describe('runs on real nodes', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
   it('diagnoses a script that outgrows its memory limit as OOMKilled', async () => {
     await submit(
       'oom',
-      script(['import numpy', 'chunks = [numpy.ones(16 * 2**20) for _ in range(64)]'], {
-        requests: { cpu: '100m', memory: '64Mi' },
-        limits: { memory: '96Mi' },
+      pythonJob(['import numpy', 'chunks = [numpy.ones(16 * 2**20) for _ in range(64)]'], {
+        resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '96Mi' } },
       }),
     );
     const run = await waitForRun(NS, 'oom', inPhase('failed'), RUN_TIMEOUT_MS);

@@ -9,7 +9,7 @@ import { applyPlatform } from '../../local-cluster/apply-platform.js';
 import { killClusterSync, startCluster, stopCluster } from '../../local-cluster/control-plane.js';
 import { nodeModeFrom, realNodeOptions } from '../../local-cluster/real-node-options.js';
 import { applyOrThrow } from '../../local-cluster/server-side-apply.js';
-import { freshStoreAdminKeys, storeSecretObjects } from '../../local-cluster/store-secrets.js';
+import { writeFreshStoreSecrets } from '../../local-cluster/store-secrets.js';
 import { validatePlatformConfig } from '../../model/config/validate.js';
 import { environments } from '../../stacks/environments/index.js';
 
@@ -34,7 +34,7 @@ export default async function setup(project: TestProject) {
     const started = Date.now();
     const config = validatePlatformConfig('local', environments['local']);
     // The store's keys first, fresh for this cluster: the platform's pods start from them.
-    await applyOrThrow(kc, storeSecretObjects(config, freshStoreAdminKeys()) as never[]);
+    await writeFreshStoreSecrets(kc, config);
     // Real nodes have local volumes; kwok-only, the store's claim gets a folder of its own.
     if (state.realNodes.length === 0) {
       await applyOrThrow(kc, objectStoreVolume(config, join(dir, 'object-store')) as never[]);

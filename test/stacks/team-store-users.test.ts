@@ -1,10 +1,13 @@
-import { runtime } from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkResources, violations } from '../../policies/check.js';
-import { createContext } from '../../policies/context.js';
-import { describeResource, fromManifest } from '../../policies/resource.js';
 import { arnOfBucket, teamStorePolicy } from '../../model/store-access.js';
-import { mockStack, ofType, settled, type RecordedResource } from '../support/pulumi-mocks.js';
+import {
+  mockStack,
+  ofType,
+  policyViolationsOf,
+  secretStringData,
+  settled,
+  type RecordedResource,
+} from '../support/pulumi-mocks.js';
 import { stackFileConfig } from '../support/stack-files.js';
 
 // The cluster is out of reach here: Pulumi's runtime mocks record what the program registers.
@@ -25,15 +28,7 @@ beforeAll(async () => {
   await settled(recorded);
 });
 
-const SECRET = runtime.specialSecretSig;
-const secretOf = (name: string) => {
-  const found = ofType(recorded, 'kubernetes:core/v1:Secret').find((r) => r.name === name);
-  if (!found) throw new Error(`no Secret ${name}`);
-  const stringData = found.inputs['stringData'] as { [runtime.specialSigKey]: string; value: Record<string, string> };
-  // Registered as a Pulumi secret: encrypted in the state, masked in every log.
-  expect(stringData[runtime.specialSigKey]).toBe(SECRET);
-  return stringData.value;
-};
+const secretOf = (name: string) => secretStringData(recorded, name);
 const objectOf = (kind: string, name: string) =>
   recorded.find((r) => r.type.endsWith(`:${kind}`) && r.name === name)?.inputs as Record<string, any> | undefined;
 
@@ -100,12 +95,6 @@ describe('pulumi up -s onprem with MinIO admin keys (Pulumi mocks of the cluster
   });
 
   it('passes every policy rule', () => {
-    const objects = recorded
-      .filter((r) => r.type.startsWith('kubernetes:') && r.inputs['metadata'])
-      .map((r) => fromManifest(r.inputs as Record<string, unknown>));
-    const results = checkResources(createContext(objects));
-    expect(violations(results).map((r) => `${r.rule.id} ${describeResource(r.resource)} ${r.finding.message}`)).toEqual(
-      [],
-    );
+    expect(policyViolationsOf(recorded)).toEqual([]);
   });
 });

@@ -1,4 +1,8 @@
 import * as pulumi from '@pulumi/pulumi';
+import { expect } from 'vitest';
+import { checkResources, violations } from '../../policies/check.js';
+import { createContext } from '../../policies/context.js';
+import { describeResource, fromManifest } from '../../policies/resource.js';
 
 /**
  * Pulumi's runtime mocks: the one stand-in in these tests, because AWS cannot be reached from
@@ -78,4 +82,29 @@ export async function settled(recorded: readonly RecordedResource[], quietMs = 3
 /** Inputs of the resources of one type. */
 export function ofType(recorded: readonly RecordedResource[], type: string): RecordedResource[] {
   return recorded.filter((r) => r.type === type);
+}
+
+/**
+ * The stringData of the Secret registered as `<namespace>/<name>`, which must be registered as a
+ * Pulumi secret: encrypted in the state, masked in every log.
+ */
+export function secretStringData(recorded: readonly RecordedResource[], name: string): Record<string, string> {
+  const found = ofType(recorded, 'kubernetes:core/v1:Secret').find((r) => r.name === name);
+  if (!found) throw new Error(`no Secret ${name}`);
+  const stringData = found.inputs['stringData'] as {
+    [pulumi.runtime.specialSigKey]: string;
+    value: Record<string, string>;
+  };
+  expect(stringData[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
+  return stringData.value;
+}
+
+/** What the project's policies find wrong with the Kubernetes objects the program registered. */
+export function policyViolationsOf(recorded: readonly RecordedResource[]): string[] {
+  const objects = recorded
+    .filter((r) => r.type.startsWith('kubernetes:') && r.inputs['metadata'])
+    .map((r) => fromManifest(r.inputs));
+  return violations(checkResources(createContext(objects))).map(
+    (r) => `${r.rule.id} ${describeResource(r.resource)} ${r.finding.message}`,
+  );
 }
