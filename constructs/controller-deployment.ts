@@ -10,11 +10,20 @@ import {
 } from '../controller/api/platform-defaults.js';
 import type { PlatformConfig } from '../model/config/schema.js';
 import { teamArtifactConnection } from '../model/artifacts.js';
+import { logArchiveOf } from '../model/log-archive.js';
+import { cdk8sEnv } from './k8s-boundary.js';
 import { CoreService } from './core-service.js';
 import { runConnection, teamConnections } from '../model/connections.js';
 import { teamPriorityClasses } from '../model/priority-classes.js';
 import { componentLabels, selectorLabels } from '../model/labels.js';
-import { AllowTraffic, API_SERVER_EGRESS, namespacePeer, tcp } from './network-policies.js';
+import {
+  AllowTraffic,
+  API_SERVER_EGRESS,
+  artifactStoreEgress,
+  egressTo,
+  namespacePeer,
+  tcp,
+} from './network-policies.js';
 import { poolPlacement, runPools, isGpuPool, teamDefaultPools, teamPools } from '../model/pools.js';
 import { containerSecurityContext, podSecurityContext } from '../model/security-floor.js';
 import {
@@ -77,6 +86,7 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
     connections: Object.fromEntries(config.connections.map((c) => [c.name, runConnection(c)])),
     teams,
     runRetention: config.runs.retention,
+    logArchive: logArchiveOf(config)?.location ?? null,
   };
 }
 
@@ -142,8 +152,10 @@ export class ControllerDeployment extends Construct {
       });
     }
 
+    // Logs are archived with the controller's own store credential, which writes only the logs.
+    const logArchive = logArchiveOf(config);
     new k8s.KubeServiceAccount(this, 'service-account', {
-      metadata: { name: CONTROLLER_NAME, namespace, labels },
+      metadata: { name: CONTROLLER_NAME, namespace, labels, annotations: logArchive?.serviceAccountAnnotations },
       automountServiceAccountToken: false,
     });
 
@@ -208,6 +220,7 @@ export class ControllerDeployment extends Construct {
           name: 'NODE_OPTIONS',
           value: nodeOptions(config.controller.resources.limits.memory),
         },
+        ...cdk8sEnv(logArchive?.env ?? []),
       ],
       serviceAccountName: CONTROLLER_NAME,
       automountServiceAccountToken: true,
@@ -215,6 +228,7 @@ export class ControllerDeployment extends Construct {
       readinessProbe: probe('/readyz'),
     });
 
+    const store = artifactStoreEgress(config);
     new AllowTraffic(this, 'network-policy', {
       metadata: { name: 'allow-controller', namespace, labels },
       podSelector: { matchLabels: selectorLabels(CONTROLLER_COMPONENT) },
@@ -222,8 +236,9 @@ export class ControllerDeployment extends Construct {
       ingress: config.monitoring.enabled
         ? [{ from: [namespacePeer(config.monitoring.prometheusNamespace)], ports: [tcp(CONTROLLER_PORTS.metrics)] }]
         : [],
-      // It watches runs and their children, and applies them, through the API server alone.
-      egress: [API_SERVER_EGRESS],
+      // It watches runs and their children, and applies them, through the API server; it archives
+      // runs' logs to the store.
+      egress: [API_SERVER_EGRESS, ...(logArchive && store ? [egressTo(store)] : [])],
     });
   }
 }

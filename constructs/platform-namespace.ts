@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import type { PlatformConfig } from '../model/config/schema.js';
 import { APP_LABELS, componentLabels, podSecurityLabels, selectorLabels } from '../model/labels.js';
 import { CONTROLLER_COMPONENT, STORE_USERS_COMPONENT, teamNamespaceName, TRACKING_COMPONENT } from '../model/names.js';
+import { logArchiveOf } from '../model/log-archive.js';
 import { CNPG_CLUSTER_LABEL, DATABASE_POD_LABELS } from './database.js';
 import { AllowTraffic, artifactStoreEgress, DenyByDefault, namespacePeer, podsPeer, tcp } from './network-policies.js';
 
@@ -47,8 +48,8 @@ export class PlatformNamespace extends Construct {
 
 /**
  * Every client of an artifact store that runs in the platform namespace, which admits them on its
- * S3 port: the team namespaces (runs), the tracking server, Postgres (its backups) and the Job that
- * makes each team's user.
+ * S3 port: the team namespaces (runs), the tracking server, Postgres (its backups), the Job that
+ * makes each team's user and the controller (runs' logs).
  */
 export function artifactStoreClients(config: PlatformConfig): k8s.NetworkPolicyPeer[] {
   const db = config.database;
@@ -56,6 +57,8 @@ export function artifactStoreClients(config: PlatformConfig): k8s.NetworkPolicyP
     ...config.teams.map((t) => namespacePeer(teamNamespaceName(config, t.name))),
     podsPeer(selectorLabels(TRACKING_COMPONENT)),
     podsPeer(selectorLabels(STORE_USERS_COMPONENT)),
+    // The controller archives runs' logs.
+    ...(logArchiveOf(config) ? [podsPeer(selectorLabels(CONTROLLER_COMPONENT))] : []),
     ...(db.kind === 'cloudnative-pg' && db.backup.enabled ? [podsPeer(DATABASE_POD_LABELS)] : []),
   ];
 }

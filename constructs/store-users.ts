@@ -10,6 +10,7 @@ import {
   OBJECT_STORE_PORTS,
   OBJECT_STORE_ROOT_KEYS,
   objectStoreAdminEndpoint,
+  LOG_ARCHIVE_SECRET,
   STORE_USERS_COMPONENT,
   teamArtifactStoreSecretName,
   teamNamespaceName,
@@ -19,6 +20,8 @@ import { containerSecurityContext, podSecurityContext } from '../model/security-
 import {
   arnOfBucket,
   bucketPolicyOf,
+  logArchiveSecretKey,
+  logArchiveStorePolicy,
   platformSecretKey,
   platformStorePolicy,
   teamSecretKey,
@@ -47,6 +50,8 @@ export const STORE_USERS_SECRET_KEYS = {
   team: (team: string) => `team-${team}`,
   /** The platform's own store: the platform's user's secret key (tracking, backups). */
   platform: 'platform',
+  /** The controller's user's secret key, with which it archives runs' logs. */
+  logArchive: 'log-archive',
 } as const;
 
 /** A team's user in the store, which is also its policy's name: one per environment, so that two platforms can share a store. */
@@ -57,6 +62,14 @@ export function storeUserName(config: PlatformConfig, team: string): string {
 /** The platform's user in its own store (tracking, backups): no team's name is this, as each has a suffix. */
 export function platformStoreUserName(config: PlatformConfig): string {
   return `plinth-${config.name}`;
+}
+
+/**
+ * The controller's user, which archives runs' logs: no team's user is this, as a team's name (a
+ * DNS label) never starts with `-`.
+ */
+export function logArchiveStoreUserName(config: PlatformConfig): string {
+  return `plinth-${config.name}--logs`;
 }
 
 /** The admin's keys of an S3-compatible store: MinIO's admin user, or the platform's own store's root. */
@@ -82,9 +95,9 @@ export interface StoreSecret {
 
 /**
  * Every Secret the store's users need, as the deployer writes them: the Job's (each user's secret
- * key, and MinIO's admin keys), each team's `artifact-store-<team>` in its namespace, and for the
- * platform's own store its root Secret and the platform's credential (whose keys are derived like
- * the teams'). One list, so that `pulumi up` and the local harness write the same.
+ * key, and MinIO's admin keys), each team's `artifact-store-<team>` in its namespace, the
+ * controller's `log-archive`, and for the platform's own store its root Secret and the platform's
+ * credential (whose keys are derived like the teams'). One list, so that `pulumi up` and the local harness write the same.
  */
 export function storeSecrets(config: PlatformConfig): StoreSecret[] {
   const store = storeWithUsers(config);
@@ -106,6 +119,15 @@ export function storeSecrets(config: PlatformConfig): StoreSecret[] {
       [secretAccessKeyKey]: teamSecretKey(admin.secretAccessKey, config.name, t.name),
     }),
   }));
+  const logArchive: StoreSecret = {
+    name: LOG_ARCHIVE_SECRET,
+    namespace,
+    afterUsers: true,
+    stringData: (admin) => ({
+      [accessKeyIdKey]: logArchiveStoreUserName(config),
+      [secretAccessKeyKey]: logArchiveSecretKey(admin.secretAccessKey, config.name),
+    }),
+  };
   if (!store.server) {
     return [
       {
@@ -115,9 +137,11 @@ export function storeSecrets(config: PlatformConfig): StoreSecret[] {
         stringData: (admin) => ({
           [STORE_USERS_SECRET_KEYS.adminAccessKeyId]: admin.accessKeyId,
           [STORE_USERS_SECRET_KEYS.adminSecretAccessKey]: admin.secretAccessKey,
+          [STORE_USERS_SECRET_KEYS.logArchive]: logArchiveSecretKey(admin.secretAccessKey, config.name),
           ...teamKeys(admin),
         }),
       },
+      logArchive,
       ...teams,
     ];
   }
@@ -137,6 +161,7 @@ export function storeSecrets(config: PlatformConfig): StoreSecret[] {
       afterUsers: false,
       stringData: (admin) => ({
         [STORE_USERS_SECRET_KEYS.platform]: platformSecretKey(admin.secretAccessKey, config.name),
+        [STORE_USERS_SECRET_KEYS.logArchive]: logArchiveSecretKey(admin.secretAccessKey, config.name),
         ...teamKeys(admin),
       }),
     },
@@ -149,6 +174,7 @@ export function storeSecrets(config: PlatformConfig): StoreSecret[] {
         [secretAccessKeyKey]: platformSecretKey(admin.secretAccessKey, config.name),
       }),
     },
+    logArchive,
     ...teams,
   ];
 }
@@ -177,6 +203,11 @@ while read -r team user; do
   mc admin policy attach store "$user" --user "$user" >/dev/null
   echo "team $team: user $user, with a policy on the team's prefixes only"
 done < ${PLAN_PATH}/teams
+read -r user < ${PLAN_PATH}/log-archive-user
+mc admin policy create store "$user" "${PLAN_PATH}/policy-log-archive.json" >/dev/null
+mc admin user add store "$user" "$(cat ${KEYS_PATH}/${STORE_USERS_SECRET_KEYS.logArchive})" >/dev/null
+mc admin policy attach store "$user" --user "$user" >/dev/null
+echo "log archive: user $user, with a policy on the logs prefix only"
 `;
 
 /**
@@ -290,6 +321,11 @@ export function versitygwUsersPlan(config: PlatformConfig): VersitygwUsersPlan {
     secretKey: STORE_USERS_SECRET_KEYS.platform,
     for: 'the platform (tracking, backups)',
   };
+  const logArchive = {
+    accessKeyId: logArchiveStoreUserName(config),
+    secretKey: STORE_USERS_SECRET_KEYS.logArchive,
+    for: 'the log archive (the controller)',
+  };
   const teams = config.teams.map((t) => ({
     accessKeyId: storeUserName(config, t.name),
     secretKey: STORE_USERS_SECRET_KEYS.team(t.name),
@@ -298,9 +334,14 @@ export function versitygwUsersPlan(config: PlatformConfig): VersitygwUsersPlan {
   return {
     bucket: store.bucket,
     region: store.region,
-    users: [platform, ...teams],
+    users: [platform, logArchive, ...teams],
     bucketPolicy: bucketPolicyOf([
       { principal: platform.accessKeyId, sidSuffix: 'Platform', policy: platformStorePolicy(bucketArn, store.prefix) },
+      {
+        principal: logArchive.accessKeyId,
+        sidSuffix: 'LogArchive',
+        policy: logArchiveStorePolicy(bucketArn, store.prefix),
+      },
       ...config.teams.map((t) => ({
         principal: storeUserName(config, t.name),
         sidSuffix: `Team${pascal(t.name)}`,
@@ -326,6 +367,9 @@ function minioFlavour(config: PlatformConfig): Flavour {
     plan: {
       'create-users.sh': MINIO_SCRIPT,
       teams: config.teams.map((t) => `${t.name} ${storeUserName(config, t.name)}\n`).join(''),
+      'log-archive-user': `${logArchiveStoreUserName(config)}\n`,
+      'policy-log-archive.json':
+        JSON.stringify(logArchiveStorePolicy(arnOfBucket(store.bucket), store.prefix), null, 2) + '\n',
       ...Object.fromEntries(
         config.teams.map((t) => [
           `policy-${t.name}.json`,

@@ -14,6 +14,11 @@ export const PLINTH_LABELS = {
   environment: 'plinth.dev/environment',
   team: 'plinth.dev/team',
   run: 'plinth.dev/run',
+  /**
+   * On a run's pods: the run's uid, under which its logs are archived (model/store-layout.ts), so
+   * that two runs that reused a name never mix.
+   */
+  runUid: 'plinth.dev/run-uid',
   /** On pods of external run services, which the ingress controller may reach. */
   serves: 'plinth.dev/serves',
   /** On a Run a composite run made: the name of the run that made it. */

@@ -59,6 +59,12 @@ export function teamArtifactStoreSecretName(team: string): string {
 }
 
 /**
+ * The Secret of the controller's store credential, with which it archives runs' logs, in the
+ * platform namespace, where the platform makes the store's users (model/log-archive.ts).
+ */
+export const LOG_ARCHIVE_SECRET = 'log-archive';
+
+/**
  * The Job that makes each team's user and its prefix policy in an S3-compatible store through the
  * store's admin API, in the platform namespace, and the Secret and ConfigMap it reads: `pulumi up`
  * runs it beside an outside store (MinIO), and the platform chart carries it with its own store.

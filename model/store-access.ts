@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import {
   databaseBackupsPrefix,
+  logsPrefix,
   outputsPrefix,
   teamLogsPrefix,
   teamOutputsPrefix,
@@ -97,6 +98,28 @@ export function databaseBackupStorePolicy(bucketArn: string, prefix: string): Po
 }
 
 /**
+ * The controller's, which archives every run's logs: it lists, reads (to resume where it stopped)
+ * and writes the logs prefix, and may delete nothing, so that not even the platform rewrites a
+ * run's logs; the bucket's lifecycle rule expires them. Nothing of the outputs, the tracking root
+ * or the backups.
+ */
+export function logArchiveStorePolicy(bucketArn: string, prefix: string): PolicyDocument {
+  const logs = logsPrefix(prefix);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      listUnder(bucketArn, 'ListLogs', [logs]),
+      {
+        Sid: 'ArchiveLogs',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: `${bucketArn}/${logs}*`,
+      },
+    ],
+  };
+}
+
+/**
  * The platform's credential (`artifacts.credentials.secret`), which the tracking server and
  * Postgres's backups share: both policies, and nothing of the logs.
  */
@@ -156,6 +179,17 @@ export function teamSecretKey(adminSecretAccessKey: string, environment: string,
 export function platformSecretKey(adminSecretAccessKey: string, environment: string): string {
   return createHmac('sha256', adminSecretAccessKey)
     .update(`plinth/artifact-store/${environment}#platform`)
+    .digest('hex')
+    .slice(0, 40);
+}
+
+/**
+ * The controller's secret key for archiving logs, when the platform makes the store's users:
+ * derived like a team's, from a text no team's can be.
+ */
+export function logArchiveSecretKey(adminSecretAccessKey: string, environment: string): string {
+  return createHmac('sha256', adminSecretAccessKey)
+    .update(`plinth/artifact-store/${environment}#logs`)
     .digest('hex')
     .slice(0, 40);
 }

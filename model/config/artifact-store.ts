@@ -67,10 +67,18 @@ export const s3Store = z.strictObject({
           roleArn: z.string().min(1),
           /** Each team's role, by team name: its own prefixes, assumable by its run accounts only. */
           teamRoleArns: z.record(z.string(), z.string().min(1)).default({}),
+          /**
+           * The controller's role, with which it archives every run's logs: it writes the logs
+           * prefix and nothing else (model/store-access.ts logArchiveStorePolicy).
+           */
+          logArchiveRoleArn: z.string().min(1),
         }),
       }),
     ],
-    { error: 'credentials must be { secret: { name } } or { workloadIdentity: { roleArn, teamRoleArns } }' },
+    {
+      error:
+        'credentials must be { secret: { name } } or { workloadIdentity: { roleArn, teamRoleArns, logArchiveRoleArn } }',
+    },
   ),
 });
 

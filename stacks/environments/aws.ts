@@ -12,6 +12,8 @@ export interface AwsOutputs {
   readonly trackingRoleArn: string;
   /** Each team's role in the artifact store, which only its runs' accounts may assume. */
   readonly teamRoleArn: (team: string) => string;
+  /** The controller's role in the artifact store, with which it archives runs' logs. */
+  readonly logArchiveRoleArn: string;
 }
 
 /** Placeholders for `npm run synth`; `pulumi up -s aws-*` passes the real outputs. */
@@ -22,6 +24,7 @@ export const AWS_PLACEHOLDER_OUTPUTS: AwsOutputs = {
   artifactBucket: 'plinth-artifacts-placeholder',
   trackingRoleArn: 'arn:aws:iam::000000000000:role/plinth-tracking-placeholder',
   teamRoleArn: (team) => `arn:aws:iam::000000000000:role/plinth-team-${team}-placeholder`,
+  logArchiveRoleArn: 'arn:aws:iam::000000000000:role/plinth-log-archive-placeholder',
 };
 
 const TEAMS: TeamInput[] = [
@@ -75,6 +78,7 @@ export function aws(outputs: AwsOutputs = AWS_PLACEHOLDER_OUTPUTS): PlatformConf
         workloadIdentity: {
           roleArn: outputs.trackingRoleArn,
           teamRoleArns: Object.fromEntries(TEAMS.map((t) => [t.name, outputs.teamRoleArn(t.name)])),
+          logArchiveRoleArn: outputs.logArchiveRoleArn,
         },
       },
     },

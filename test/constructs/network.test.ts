@@ -162,7 +162,7 @@ describe.each(['local', 'onprem'])('Postgres (CloudNativePG) in %s', (env) => {
 });
 
 describe('the artifact store', () => {
-  it("in local is the platform's own store: runs, tracking, Postgres and the users' Job reach it on its S3 port, only the Job its admin port", () => {
+  it("in local is the platform's own store: runs, tracking, Postgres, the controller (logs) and the users' Job reach it on its S3 port, only the Job its admin port", () => {
     const objects = objectsOf('local');
     const net = new NetworkPolicies(objects);
     const e = endpointsOf('local', objects);
@@ -170,7 +170,7 @@ describe('the artifact store', () => {
     const store = { namespace: ns, labels: podLabels(objects, OBJECT_STORE_COMPONENT, ns) };
     const storeUsers = { namespace: ns, labels: jobLabels(objects, STORE_USERS_COMPONENT, ns) };
     const { s3, admin } = OBJECT_STORE_PORTS;
-    for (const client of [e.run, e.otherTeamRun, e.tracking, e.postgres, storeUsers])
+    for (const client of [e.run, e.otherTeamRun, e.tracking, e.postgres, e.controller, storeUsers])
       expect(net.allows(client, store, s3)).toBe(true);
     expect(net.allows(storeUsers, store, admin)).toBe(true);
     for (const client of [e.run, e.tracking, e.postgres, e.controller])
@@ -178,7 +178,6 @@ describe('the artifact store', () => {
     expect(net.allows(e.run, store, 443)).toBe(false);
     expect(net.allows(e.elsewhere, store, s3)).toBe(false);
     expect(net.allows(e.stranger, store, s3)).toBe(false);
-    expect(net.allows(e.controller, store, s3)).toBe(false);
     // The store has nowhere to go but DNS, and its users' Job nowhere but the store.
     expect(net.allows(store, e.internet, 443)).toBe(false);
     expect(net.allows(store, e.apiServer, 6443)).toBe(false);

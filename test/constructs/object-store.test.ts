@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { versitygwUsersPlan } from '../../constructs/store-users.js';
 import { corePlacement } from '../../model/pools.js';
-import { arnOfBucket, platformStorePolicy, teamStorePolicy } from '../../model/store-access.js';
+import { arnOfBucket, logArchiveStorePolicy, platformStorePolicy, teamStorePolicy } from '../../model/store-access.js';
 import { configOf, find, inputOf, objectsOf, ofKind, renderInput, type K8sObject } from '../support/platform.js';
 
 type Container = {
@@ -141,6 +141,7 @@ describe("the users of the platform's own store", () => {
     expect(planned).toEqual(JSON.parse(JSON.stringify(versitygwUsersPlan(config))));
     expect(planned.users.map((u) => [u.accessKeyId, u.secretKey])).toEqual([
       ['plinth-local', 'platform'],
+      ['plinth-local--logs', 'log-archive'],
       ['plinth-local-vision', 'team-vision'],
       ['plinth-local-nlp', 'team-nlp'],
     ]);
@@ -152,9 +153,11 @@ describe("the users of the platform's own store", () => {
       withoutIds(teamStorePolicy(bucketArn, 'plinth', 'vision').Statement),
     );
     expect(withoutIds(of('plinth-local'))).toEqual(withoutIds(platformStorePolicy(bucketArn, 'plinth').Statement));
-    expect(of('plinth-local').length + of('plinth-local-vision').length + of('plinth-local-nlp').length).toBe(
-      planned.bucketPolicy.Statement.length,
+    expect(withoutIds(of('plinth-local--logs'))).toEqual(
+      withoutIds(logArchiveStorePolicy(bucketArn, 'plinth').Statement),
     );
+    const users = ['plinth-local', 'plinth-local--logs', 'plinth-local-vision', 'plinth-local-nlp'];
+    expect(users.reduce((n, user) => n + of(user).length, 0)).toBe(planned.bucketPolicy.Statement.length);
     const sids = planned.bucketPolicy.Statement.map((s) => s.Sid);
     expect(new Set(sids).size).toBe(sids.length);
     for (const sid of sids) expect(sid).toMatch(/^[A-Za-z0-9]+$/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MANAGED_RESOURCES, VERBS, groupOf } from '../../controller/api/children.js';
+import { MANAGED_RESOURCES, VERBS, groupOf, resourceOfUse } from '../../controller/api/children.js';
 import { find, objectsOf, ofKind } from '../support/platform.js';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
@@ -72,11 +72,7 @@ describe('controller RBAC', () => {
     );
     const needed = new Set(
       MANAGED_RESOURCES.flatMap((r) =>
-        r.uses.flatMap((use) =>
-          VERBS[use].map(
-            (v) => `${groupOf(r.apiVersion)}/${use === 'write-status' ? `${r.plural}/status` : r.plural}:${v}`,
-          ),
-        ),
+        r.uses.flatMap((use) => VERBS[use].map((v) => `${groupOf(r.apiVersion)}/${resourceOfUse(r, use)}:${v}`)),
       ),
     );
     expect([...granted].sort()).toEqual([...needed].sort());
@@ -86,6 +82,10 @@ describe('controller RBAC', () => {
       'plinth.dev/runs:patch',
       'plinth.dev/runs/finalizers:update',
       'batch/jobs:update',
+      // Pods are patched (a finalizer off) and their logs read, never created, updated or deleted.
+      '/pods:create',
+      '/pods:update',
+      '/pods:delete',
     ]) {
       expect(granted).not.toContain(unused);
     }

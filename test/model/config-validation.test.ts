@@ -343,7 +343,9 @@ describe('PlatformConfig validation', () => {
     it('refuses CIDRs and a workload identity, which a store of the platform has no use for', () => {
       const message = errorFor('local', (c) => {
         s3(c).egressCidrs = ['10.30.0.0/24'];
-        s3(c).credentials = { workloadIdentity: { roleArn: 'arn:aws:iam::1:role/t', teamRoleArns: {} } };
+        s3(c).credentials = {
+          workloadIdentity: { roleArn: 'arn:aws:iam::1:role/t', teamRoleArns: {}, logArchiveRoleArn: 'arn:logs' },
+        };
       });
       expect(message).toContain('artifacts.egressCidrs: must be left out with artifacts.server');
       expect(message).toContain('artifacts.credentials: must be { secret: { name } } with artifacts.server');
@@ -367,7 +369,11 @@ describe('PlatformConfig validation', () => {
           bucket: 'ml-artifacts',
           region: 'us-east-1',
           credentials: {
-            workloadIdentity: { roleArn: 'arn:tracking', teamRoleArns: { vision: 'arn:v', cv: 'arn:c' } },
+            workloadIdentity: {
+              roleArn: 'arn:tracking',
+              teamRoleArns: { vision: 'arn:v', cv: 'arn:c' },
+              logArchiveRoleArn: 'arn:logs',
+            },
           },
         };
       });

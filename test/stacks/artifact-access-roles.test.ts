@@ -20,7 +20,11 @@ function twoTeams() {
     region: 'us-east-1',
     prefix: 'ml',
     credentials: {
-      workloadIdentity: { roleArn: 'arn:tracking', teamRoleArns: { vision: 'arn:vision', nlp: 'arn:nlp' } },
+      workloadIdentity: {
+        roleArn: 'arn:tracking',
+        teamRoleArns: { vision: 'arn:vision', nlp: 'arn:nlp' },
+        logArchiveRoleArn: 'arn:logs',
+      },
     },
   };
   return validatePlatformConfig('local', input);
@@ -69,12 +73,17 @@ const teamPolicy = (team: string): PolicyDocument => ({
 });
 
 describe('the artifact store roles (Pulumi mocks of AWS)', () => {
-  it('makes one role for the tracking server and one per team', () => {
+  it("makes one role for the tracking server, one per team and the controller's for the log archive", () => {
     expect(
       ofType(recorded, 'aws:iam/role:Role')
         .map((r) => r.name)
         .sort(),
-    ).toEqual(['plinth-test-artifacts-nlp', 'plinth-test-artifacts-vision', 'plinth-test-tracking-artifacts']);
+    ).toEqual([
+      'plinth-test-artifacts-nlp',
+      'plinth-test-artifacts-vision',
+      'plinth-test-log-archive',
+      'plinth-test-tracking-artifacts',
+    ]);
   });
 
   it.each(['vision', 'nlp'])(

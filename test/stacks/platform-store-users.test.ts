@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { platformSecretKey, teamSecretKey } from '../../model/store-access.js';
+import { logArchiveSecretKey, platformSecretKey, teamSecretKey } from '../../model/store-access.js';
 import {
   mockStack,
   policyViolationsOf,
@@ -40,10 +40,17 @@ describe("pulumi up -s local, whose store is the platform's own (Pulumi mocks of
   it("gives the chart's Job each user's key, and each team the same key, under its own user", () => {
     const vision = teamSecretKey(ROOT.secretAccessKey, 'local', 'vision');
     const nlp = teamSecretKey(ROOT.secretAccessKey, 'local', 'nlp');
+    const logs = logArchiveSecretKey(ROOT.secretAccessKey, 'local');
     expect(secretOf('plinth/artifact-store-users')).toEqual({
       platform: platformSecretKey(ROOT.secretAccessKey, 'local'),
+      'log-archive': logs,
       'team-vision': vision,
       'team-nlp': nlp,
+    });
+    // The controller's own credential, which writes the logs and nothing else.
+    expect(secretOf('plinth/log-archive')).toEqual({
+      AWS_ACCESS_KEY_ID: 'plinth-local--logs',
+      AWS_SECRET_ACCESS_KEY: logs,
     });
     expect(secretOf('plinth-vision/artifact-store-vision')).toEqual({
       AWS_ACCESS_KEY_ID: 'plinth-local-vision',

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { arnOfBucket, teamStorePolicy } from '../../model/store-access.js';
+import { arnOfBucket, logArchiveStorePolicy, teamStorePolicy } from '../../model/store-access.js';
 import {
   mockStack,
   ofType,
@@ -54,13 +54,19 @@ describe('pulumi up -s onprem with MinIO admin keys (Pulumi mocks of the cluster
     expect(secretOf('plinth/artifact-store-users')).toEqual({
       'admin-access-key-id': ADMIN.accessKeyId,
       'admin-secret-access-key': ADMIN.secretAccessKey,
+      'log-archive': secretOf('plinth/log-archive')['AWS_SECRET_ACCESS_KEY'],
       'team-vision': vision['AWS_SECRET_ACCESS_KEY'],
       'team-nlp': nlp['AWS_SECRET_ACCESS_KEY'],
     });
   });
 
-  it("plans each team's user with a policy on the team's prefixes only", () => {
+  it("plans each team's user with a policy on the team's prefixes only, and the log archive's on the logs", () => {
     const plan = objectOf('ConfigMap', 'ConfigMap/plinth/artifact-store-users')!['data'] as Record<string, string>;
+    expect(plan['log-archive-user']).toBe('plinth-onprem--logs\n');
+    expect(JSON.parse(plan['policy-log-archive.json']!)).toEqual(
+      logArchiveStorePolicy(arnOfBucket('plinth-artifacts'), 'plinth'),
+    );
+    expect(secretOf('plinth/log-archive')['AWS_ACCESS_KEY_ID']).toBe('plinth-onprem--logs');
     expect(plan['teams']).toBe('vision plinth-onprem-vision\nnlp plinth-onprem-nlp\n');
     for (const team of ['vision', 'nlp']) {
       expect(JSON.parse(plan[`policy-${team}.json`]!)).toEqual(

@@ -17,9 +17,8 @@ export interface ArtifactAccessRoleArgs {
 
 /**
  * One IAM role (IRSA) behind a workload identity of the artifact store: the tracking server's, or
- * one team's. It can be assumed only by the listed service accounts, and grants only its prefixes
- * of the bucket and the bucket's key. The controller gets no AWS role at all: it never touches the
- * bucket.
+ * one team's, or the controller's (logs). It can be assumed only by the listed service accounts,
+ * and grants only its prefixes of the bucket and the bucket's key.
  */
 export class ArtifactAccessRole extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;

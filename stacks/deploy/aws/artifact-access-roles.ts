@@ -1,7 +1,7 @@
 import type * as pulumi from '@pulumi/pulumi';
 import type { PlatformConfig } from '../../../model/config/schema.js';
-import { teamNamespaceName, teamRunAccounts, TRACKING_COMPONENT } from '../../../model/names.js';
-import { teamStorePolicy, trackingStorePolicy } from '../../../model/store-access.js';
+import { CONTROLLER_NAME, teamNamespaceName, teamRunAccounts, TRACKING_COMPONENT } from '../../../model/names.js';
+import { logArchiveStorePolicy, teamStorePolicy, trackingStorePolicy } from '../../../model/store-access.js';
 import { ArtifactAccessRole } from './artifact-access-role.js';
 
 export interface ArtifactAccessRolesArgs {
@@ -16,6 +16,8 @@ export interface ArtifactAccessRolesArgs {
 
 export interface ArtifactAccessRoles {
   readonly tracking: ArtifactAccessRole;
+  /** The controller's, which archives runs' logs. */
+  readonly logArchive: ArtifactAccessRole;
   /** By team name. */
   readonly teams: ReadonlyMap<string, ArtifactAccessRole>;
 }
@@ -23,7 +25,8 @@ export interface ArtifactAccessRoles {
 /**
  * The workload roles of the artifact store: the tracking server's (every team's outputs and its
  * own root), and one per team, which only the accounts that team's runs may act as can assume, and
- * which reaches only the team's prefixes. None reaches Postgres's backups.
+ * which reaches only the team's prefixes, and the controller's, which writes runs' logs and nothing
+ * else. None reaches Postgres's backups.
  */
 export function artifactAccessRoles(
   stack: string,
@@ -47,5 +50,10 @@ export function artifactAccessRoles(
       return [team.name, role] as const;
     }),
   );
-  return { tracking, teams };
+  const logArchive = new ArtifactAccessRole(`plinth-${stack}-log-archive`, {
+    ...common,
+    serviceAccounts: [{ namespace: config.namespace, name: CONTROLLER_NAME }],
+    access: (bucketArn) => logArchiveStorePolicy(bucketArn, prefix),
+  });
+  return { tracking, logArchive, teams };
 }

@@ -27,6 +27,7 @@ const PLACEHOLDERS: AwsOutputs = {
   artifactBucket: placeholder('artifactBucket'),
   trackingRoleArn: placeholder('trackingRoleArn'),
   teamRoleArn: (team) => `${placeholder('teamRoleArn')}(${team})`,
+  logArchiveRoleArn: placeholder('logArchiveRoleArn'),
 };
 
 /**
@@ -135,6 +136,7 @@ export function deployAws(stack: StackConfig): StackOutputs {
         [PLACEHOLDERS.databaseHost]: database.address,
         [PLACEHOLDERS.artifactBucket]: artifacts.bucket.bucket,
         [PLACEHOLDERS.trackingRoleArn]: roles.tracking.role.arn,
+        [PLACEHOLDERS.logArchiveRoleArn]: roles.logArchive.role.arn,
         ...Object.fromEntries(teamRoleArns.map(([team, arn]) => [PLACEHOLDERS.teamRoleArn(team), arn])),
       },
       secrets: [
@@ -160,6 +162,7 @@ export function deployAws(stack: StackConfig): StackOutputs {
       artifactBucket: artifacts.bucket.bucket,
       trackingRoleArn: roles.tracking.role.arn,
       teamRoleArns: Object.fromEntries(teamRoleArns),
+      logArchiveRoleArn: roles.logArchive.role.arn,
       vpcId: network.vpcId,
       accessEntries: access.entries.map((entry) => entry.principalArn),
     }),
