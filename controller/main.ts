@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { CONTROLLER_NAME } from '../model/names.js';
 import {
   CONTROLLER_PORTS,
+  LOG_ARCHIVER_NAME,
   PARENT_CONTROLLER_NAME,
   RETENTION_CONTROLLER_NAME,
   RUN_CONTROLLER_NAME,
@@ -21,6 +22,8 @@ import { createMetrics } from './metrics.js';
 import { loadPlatformDefaults } from './runs/platform-defaults-loader.js';
 import { ParentController } from './parents/parent-controller.js';
 import { RunCollector } from './retention/run-collector.js';
+import { LogArchiver } from './logs/log-archiver.js';
+import { s3LogStore } from './logs/log-store.js';
 import { RESYNC_MS, RunController } from './runs/run-controller.js';
 import { REPORTING_CONTROLLER } from './runs/run-events.js';
 
@@ -39,6 +42,12 @@ const { values: flags } = parseArgs({
     'bind-address': { type: 'string', default: process.env['KUBERNETES_SERVICE_HOST'] ? '0.0.0.0' : '127.0.0.1' },
     'metrics-port': { type: 'string', default: String(CONTROLLER_PORTS.metrics) },
     'health-port': { type: 'string', default: String(CONTROLLER_PORTS.health) },
+    // Log streams held open at once, each a connection through the API server to a kubelet: as
+    // many as the containers a platform runs at once, so that none waits to be followed.
+    'log-streams': { type: 'string', default: '256' },
+    // The store's URL as this process reaches it, where that is not the config's: a controller run
+    // outside the cluster (`npm run controller`, the tests) reaches the store through a port-forward.
+    'log-archive-endpoint': { type: 'string' },
   },
 });
 
@@ -60,6 +69,7 @@ async function main(): Promise<void> {
   const leaseDurationSeconds = wholeNumber('lease-duration', 1);
   const metricsPort = wholeNumber('metrics-port', 0);
   const healthPort = wholeNumber('health-port', 0);
+  const logStreams = wholeNumber('log-streams', 1);
   const kc = loadKubeConfig();
   const namespace = flags.namespace;
   const metrics = createMetrics();
@@ -120,6 +130,20 @@ async function main(): Promise<void> {
       },
       stop: () => collector.stop(),
     });
+    // Where the store keeps no logs, run pods carry no logs finalizer, and nothing is archived.
+    const location = defaults.logArchive;
+    if (location) {
+      const store = s3LogStore(location, flags['log-archive-endpoint']);
+      const archiver = new LogArchiver(kc, manager, { location, store, streams: logStreams }, log, metrics);
+      manager.add({
+        name: LOG_ARCHIVER_NAME,
+        // A reconcile only starts or ends a pod's streams, which run beside the workers.
+        start: async () => {
+          await Promise.all(archiver.start(4));
+        },
+        stop: () => archiver.stop(),
+      });
+    }
   });
   servers.forEach((s) => s.close());
   // A lost lease exits 1: another replica may lead already, and the pod's restart shows it.

@@ -147,6 +147,11 @@ export function createMetrics() {
       labelNames: ['namespace'],
       registers,
     }),
+    logLinesArchived: new Counter({
+      name: CONTROLLER_METRICS.logLinesArchived,
+      help: "Lines of run pods' logs written to the archive, counted once a pod's logs are archived to their end.",
+      registers,
+    }),
 
     /** The reconcile metrics of the controller named `controller`. */
     controllerLoop(controller: string): ControllerLoopMetrics {

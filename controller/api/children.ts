@@ -7,7 +7,7 @@ import { RUN_API_VERSION, RUN_KIND, RUN_PLURAL } from './run.js';
  */
 
 /** What the controller does with a resource; each maps to the RBAC verbs it needs (VERBS). */
-export type ResourceUse = 'watch' | 'read' | 'apply' | 'delete' | 'write-status' | 'record';
+export type ResourceUse = 'watch' | 'read' | 'apply' | 'delete' | 'write-status' | 'record' | 'release' | 'read-logs';
 
 export interface ManagedResource {
   readonly kind: string;
@@ -35,6 +35,10 @@ export const VERBS: Readonly<Record<ResourceUse, readonly string[]>> = {
   'write-status': ['patch'],
   // An Event is created, then patched to count a repeat (runtime/event-recorder.ts).
   record: ['create', 'patch'],
+  // A pod's logs finalizer is taken off once its logs are archived (controller/logs/).
+  release: ['patch'],
+  // The pods/log subresource, which the archiver follows.
+  'read-logs': ['get'],
 };
 
 export const RUNS: ManagedResource = {
@@ -60,8 +64,16 @@ export const DEPLOYMENTS = child('Deployment', 'apps/v1', 'deployments', 'start'
 export const SERVICES = child('Service', 'v1', 'services', 'first-use');
 export const INGRESSES = child('Ingress', 'networking.k8s.io/v1', 'ingresses', 'first-use');
 
-/** What the controller reads to explain a run: its pods, the nodes, and the events of both. */
-export const PODS: ManagedResource = { kind: 'Pod', apiVersion: 'v1', plural: 'pods', uses: ['watch'] };
+/**
+ * What the controller reads to explain a run: its pods, the nodes, and the events of both. It also
+ * archives the pods' logs and then takes their logs finalizer off.
+ */
+export const PODS: ManagedResource = {
+  kind: 'Pod',
+  apiVersion: 'v1',
+  plural: 'pods',
+  uses: ['watch', 'release', 'read-logs'],
+};
 export const NODES: ManagedResource = { kind: 'Node', apiVersion: 'v1', plural: 'nodes', uses: ['watch'] };
 export const EVENTS: ManagedResource = { kind: 'Event', apiVersion: 'v1', plural: 'events', uses: ['watch'] };
 /** Events the controller records on runs, for `kubectl describe run`. */
@@ -101,15 +113,22 @@ export interface PolicyRule {
   readonly verbs: string[];
 }
 
+/** The REST resource a use acts on: a status writer's and a log reader's are subresources. */
+export function resourceOfUse(r: ManagedResource, use: ResourceUse): string {
+  if (use === 'write-status') return `${r.plural}/status`;
+  if (use === 'read-logs') return `${r.plural}/log`;
+  return r.plural;
+}
+
 /**
  * The controller's ClusterRole rules: per resource, the verbs its uses need, with a status writer's
- * on the status subresource only.
+ * on the status subresource only and a log reader's on the log subresource only.
  */
 export function controllerRules(resources: readonly ManagedResource[] = MANAGED_RESOURCES): PolicyRule[] {
   const rules = new Map<string, { group: string; resource: string; verbs: Set<string> }>();
   for (const r of resources) {
     for (const use of r.uses) {
-      const resource = use === 'write-status' ? `${r.plural}/status` : r.plural;
+      const resource = resourceOfUse(r, use);
       const key = `${groupOf(r.apiVersion)}/${resource}`;
       const rule = rules.get(key) ?? { group: groupOf(r.apiVersion), resource, verbs: new Set<string>() };
       VERBS[use].forEach((v) => rule.verbs.add(v));

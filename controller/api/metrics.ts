@@ -7,6 +7,7 @@ export const CONTROLLER_METRICS = {
   runsByPhase: 'plinth_runs',
   oldestPendingSeconds: 'plinth_run_oldest_pending_seconds',
   runsDeletedByRetention: 'plinth_runs_deleted_by_retention_total',
+  logLinesArchived: 'plinth_log_lines_archived_total',
   buildInfo: 'plinth_controller_build_info',
   reconcileTotal: 'controller_runtime_reconcile_total',
   reconcileErrors: 'controller_runtime_reconcile_errors_total',
@@ -34,6 +35,9 @@ export const PARENT_CONTROLLER_NAME = 'parent-run';
 
 /** The collector of finished runs past the platform's retention, named the same way. */
 export const RETENTION_CONTROLLER_NAME = 'run-retention';
+
+/** The archiver of run pods' logs, named the same way. */
+export const LOG_ARCHIVER_NAME = 'run-logs';
 
 /** Ports the controller listens on. */
 export const CONTROLLER_PORTS = { metrics: 8080, health: 8081 } as const;

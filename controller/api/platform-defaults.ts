@@ -83,5 +83,18 @@ export const PlatformDefaults = Type.Object({
   teams: Type.Record(Type.String(), TeamDefaults),
   /** How long after it finished a top-level run is deleted (runs.retention), as the config writes it. */
   runRetention: Type.String({ pattern: DURATION_PATTERN }),
+  /**
+   * Where the controller archives runs' logs (model/log-archive.ts), or null where the store keeps
+   * none: then run pods carry no logs finalizer.
+   */
+  logArchive: Type.Union([
+    Type.Object({
+      bucket: Type.String({ minLength: 1 }),
+      region: Type.String({ minLength: 1 }),
+      endpoint: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+      prefix: Type.String(),
+    }),
+    Type.Null(),
+  ]),
 });
 export type PlatformDefaults = Static<typeof PlatformDefaults>;

@@ -125,6 +125,10 @@ export const RUN_REASONS = reasons({
   Stopping: { source: 'lifecycle', doc: '`spec.stopped` is set; pods are still terminating' },
   Stopped: { source: 'lifecycle', doc: 'stopped by request; every pod is gone' },
   NotFinished: { source: 'lifecycle', doc: 'condition `Finished`: the run has not finished' },
+  LogsIncomplete: {
+    source: 'lifecycle',
+    doc: "condition `LogsComplete`: some of the run's logs could not be archived: an instance the kubelet no longer kept, or a pod whose logs were not finished within 10 minutes of its deletion",
+  },
   RetentionExpired: {
     source: 'lifecycle',
     doc: 'the Event of a top-level run deleted, with everything it owns, `runs.retention` after it finished',
@@ -150,13 +154,15 @@ export const REASON_SOURCES: Readonly<Record<ReasonSource, string>> = {
   lifecycle: "the run's lifecycle",
 };
 
-/** The conditions every run's status carries, each with what True means. */
+/** The conditions of a run's status, each with what True means; all but LogsComplete are always there. */
 export const RUN_CONDITIONS = {
   Admitted: 'the run fits in its team quota and may start',
   Scheduled: 'a pod of the run is on a node',
   Running: 'every pod the run needs is running and ready',
   Finished: 'the run succeeded, failed or was stopped',
   Succeeded: 'the run succeeded; Unknown until it finishes, False with the reason it failed or was stopped',
+  LogsComplete:
+    'only ever False, and only where the platform archives logs: some of what the run printed is not in the archive, the reason says why',
 } as const;
 
 export type RunConditionType = keyof typeof RUN_CONDITIONS;

@@ -15,6 +15,7 @@ import { GPU_RESOURCE } from '../../model/pools.js';
 import { quantityValue } from '../../model/quantity.js';
 import { floorFieldsAt, meetsFloor, requiredValue, securityContextWith, valueAt } from '../../model/security-floor.js';
 import type { PodGpus } from './cached-run.js';
+import { LOGS_FINALIZER } from '../api/logs.js';
 import { networkGate } from './network-gate.js';
 import { runLabels } from './run-labels.js';
 import type { ServiceRoute } from './service-route.js';
@@ -158,7 +159,12 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
   };
 
   return {
-    metadata: { labels, annotations: environment.annotations },
+    metadata: {
+      // The run's uid names where its logs are archived; the finalizer holds each pod until they are.
+      labels: { ...labels, [PLINTH_LABELS.runUid]: String(run.metadata.uid) },
+      annotations: environment.annotations,
+      ...(defaults.logArchive ? { finalizers: [LOGS_FINALIZER] } : {}),
+    },
     spec: {
       restartPolicy,
       // The pool's selector cannot be overridden; the run may only narrow it.

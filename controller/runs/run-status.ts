@@ -140,6 +140,8 @@ export function deriveStatus(previous: RunStatus | undefined, observed: Observat
       final ? d.reason : REASON.NotFinished,
       final ? d.message : 'the run has not finished',
     ),
+    // Written by the log archiver once the run has finished (controller/logs/): kept as it is.
+    ...prev.filter((c) => c.type === CONDITION.LogsComplete),
   ];
 
   const firstRunning = observed.pods

@@ -60,6 +60,19 @@ export class ApiWriter {
   }
 
   /**
+   * A JSON patch of an object's metadata or spec: for an edit that must hold only if the object
+   * still is as read (a `test` operation first), such as taking one finalizer off.
+   */
+  async jsonPatch(object: KubernetesObject, operations: readonly object[]): Promise<void> {
+    await this.send(HttpMethod.PATCH, this.pathOf(object), undefined, 'application/json-patch+json', operations);
+  }
+
+  /** A JSON merge patch of an object, such as setting one annotation. */
+  async mergePatch(object: KubernetesObject, patch: object): Promise<void> {
+    await this.send(HttpMethod.PATCH, this.pathOf(object), undefined, 'application/merge-patch+json', patch);
+  }
+
+  /**
    * Deletes an object, in the foreground: it stays, with a deletionTimestamp, until the garbage
    * collector has deleted what it owns (a Job's or a Deployment's pods). One already gone is no error:
    * resolves to whether this call deleted it. With `preconditions`, the API server deletes only the
