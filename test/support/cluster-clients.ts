@@ -15,7 +15,7 @@ export function cluster(): ClusterState {
   return inject('cluster');
 }
 
-function kubeconfigFileOf(identity: string): string {
+export function kubeconfigFileOf(identity: string): string {
   const path = cluster().kubeconfigs[identity];
   if (!path) throw new Error(`no identity "${identity}"; known: ${Object.keys(cluster().kubeconfigs).join(', ')}`);
   return path;

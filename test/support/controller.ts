@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { kubeconfigYaml } from '../../local-cluster/control-plane.js';
 import { cluster } from './cluster-clients.js';
 import { serviceAccountToken } from './access.js';
+import { logArchiveAccess } from './log-archive.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -51,6 +52,7 @@ export async function startController(
   const token = await serviceAccountToken('plinth', 'plinth-controller');
   await writeFile(kubeconfig, kubeconfigYaml(state.server, state.caFile, 'plinth-controller', token), { mode: 0o600 });
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
+  const archive = await logArchiveAccess();
   const child = spawn(
     process.execPath,
     controllerArgs([
@@ -59,10 +61,11 @@ export async function startController(
       `--health-port=${healthPort}`,
       `--lease-duration=${options.leaseDurationSeconds ?? 4}`,
       ...(options.resyncSeconds ? [`--resync-seconds=${options.resyncSeconds}`] : []),
+      ...(archive ? [`--log-archive-endpoint=${archive.endpoint}`] : []),
     ]),
     {
       cwd: ROOT,
-      env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: 'info' },
+      env: { ...process.env, KUBECONFIG: kubeconfig, LOG_LEVEL: 'info', ...archive?.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
