@@ -50,7 +50,14 @@ const containerNames = (pod: V1Pod): string[] => [
 const statusOf = (pod: V1Pod, name: string) =>
   [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((c) => c.name === name);
 
-const isTerminal = (pod: V1Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+/**
+ * Whether a pod will run nothing more: it ended, or it is being deleted before any node took it
+ * (a queued or unschedulable run that was stopped), when nothing of it ever ran.
+ */
+const isOver = (pod: V1Pod): boolean =>
+  pod.status?.phase === 'Succeeded' ||
+  pod.status?.phase === 'Failed' ||
+  (pod.metadata?.deletionTimestamp !== undefined && !pod.spec?.nodeName);
 
 /** A bound on the log streams open at once: each holds a connection through the API server to a kubelet. */
 class Slots {
@@ -196,10 +203,10 @@ export class LogArchiver implements Reconciler {
       return this.finish(key, pod, task);
     }
 
-    // 2. A node that serves no logs: there is nothing to read. The run's status says so (run-status.ts).
+    // 2. A node that serves no logs (a simulated one): there is nothing to read, the pod goes once it ends.
     const node = pod.spec?.nodeName ? this.nodes.get(pod.spec.nodeName) : undefined;
     if (pod.spec?.nodeName && !nodeServesLogs(node)) {
-      if (isTerminal(pod)) await this.finish(key, pod, task);
+      if (isOver(pod)) await this.finish(key, pod, task);
       return;
     }
 
@@ -216,7 +223,7 @@ export class LogArchiver implements Reconciler {
     }
 
     // 4. Once the pod has ended and every container is archived to its end, the pod may go.
-    if (isTerminal(pod) && task.running.size === 0) return this.finish(key, pod, task);
+    if (isOver(pod) && task.running.size === 0) return this.finish(key, pod, task);
     if (deadline !== undefined) this.queue.addAfter(key, deadline - Date.now());
   }
 
