@@ -70,6 +70,8 @@ export interface ClusterImages {
 export interface RealNodeOptions {
   readonly binaries: NodeBinaries;
   readonly images: ClusterImages;
+  /** Real nodes per CPU pool [1]; `bench:logs` runs more pods at once than one node takes. */
+  readonly cpuNodesPerPool?: number;
 }
 
 export interface ClusterOptions {
@@ -199,7 +201,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
   const bin: Binaries = ensureToolchain();
   const config = validatePlatformConfig('local', environments['local']);
   const real = options.realNodes;
-  const plan = realNodePlan(config);
+  const plan = realNodePlan(config, real?.cpuNodesPerPool);
   const realNodes: RealNode[] = real
     ? nodeAddresses(plan.map((n) => n.name)).map((address, i) => ({
         ...address,

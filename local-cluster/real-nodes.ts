@@ -43,13 +43,14 @@ export const REAL_NODE_LABEL = { key: 'node.plinth.dev/runtime', value: 'contain
 
 /**
  * The real nodes of an environment, named `<pool>-<n>`: two per core pool, for the platform's two
- * replicas and their required anti-affinity, and one per CPU pool but the simulated one.
+ * replicas and their required anti-affinity, and `cpuNodes` (one unless a benchmark needs room for
+ * more pods than one node takes) per CPU pool but the simulated one.
  */
-export function realNodePlan(config: PlatformConfig): { name: string; pool: string }[] {
+export function realNodePlan(config: PlatformConfig, cpuNodes = 1): { name: string; pool: string }[] {
   return Object.entries(config.nodePools)
     .filter(([name, pool]) => pool.role === 'core' || (pool.role === 'cpu' && name !== SIMULATED_CPU_POOL))
     .flatMap(([name, pool]) =>
-      Array.from({ length: pool.role === 'core' ? 2 : 1 }, (_, i) => ({ name: `${name}-${i}`, pool: name })),
+      Array.from({ length: pool.role === 'core' ? 2 : cpuNodes }, (_, i) => ({ name: `${name}-${i}`, pool: name })),
     );
 }
 

@@ -15,6 +15,22 @@ import type { LogStore } from './log-store.js';
 
 /** A chunk is written once it holds this much, so that a chatty run makes few objects. */
 export const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * What every archive holds in memory at once, read and not yet written: past it, an archive writes
+ * its chunk at once, whatever its size. Without it, 200 chatty runs would each hold up to a chunk,
+ * 200 MiB, in a controller whose heap is 128 MiB on `local`.
+ */
+export class PendingBudget {
+  bytes = 0;
+  constructor(readonly limit: number) {}
+  get exceeded(): boolean {
+    return this.bytes > this.limit;
+  }
+}
+
+/** 8 MiB of characters, which V8 may keep as twice that. */
+export const PENDING_LIMIT_BYTES = 8 * 1024 * 1024;
 /** ... or once its first line has waited this long, so that a quiet run's lines reach the archive soon. */
 export const CHUNK_WAIT_MS = 5_000;
 
@@ -68,6 +84,7 @@ export class ContainerArchive {
   constructor(
     private readonly store: LogStore,
     readonly log: ContainerLog,
+    private readonly budget = new PendingBudget(PENDING_LIMIT_BYTES),
   ) {}
 
   /**
@@ -104,7 +121,8 @@ export class ContainerArchive {
       if (this.pending.length === 0) this.pendingSince = Date.now();
       this.pending.push(line);
       this.pendingBytes += line.length + 1;
-      if (this.pendingBytes >= CHUNK_BYTES) await this.flush();
+      this.budget.bytes += line.length + 1;
+      if (this.pendingBytes >= CHUNK_BYTES || this.budget.exceeded) await this.flush();
     }
   }
 
@@ -125,14 +143,17 @@ export class ContainerArchive {
     if (this.pending.length === 0) return;
     // Taken before the put: lines that arrive while it is under way go to the next chunk.
     const taken = this.pending;
+    const takenBytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
+    this.budget.bytes -= takenBytes;
     const text = taken.join('\n') + '\n';
     try {
       await this.store.put(chunkKey(this.log, this.attempt, this.point.seq), text);
     } catch (error) {
       this.pending = [...taken, ...this.pending];
-      this.pendingBytes = this.pending.reduce((n, l) => n + l.length + 1, 0);
+      this.pendingBytes += takenBytes;
+      this.budget.bytes += takenBytes;
       throw error;
     }
     this.point = resumeAfter(text, this.point.seq, this.point);
@@ -141,6 +162,7 @@ export class ContainerArchive {
 
   /** Drops the lines read but not yet written: the next read fetches them again from the store's end. */
   discardPending(): void {
+    this.budget.bytes -= this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
   }

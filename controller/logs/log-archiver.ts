@@ -19,7 +19,7 @@ import { WorkQueue } from '../runtime/work-queue.js';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import type { LogArchiveLocation } from '../../model/log-archive.js';
 import { CONTROLLER_NAME } from '../../model/names.js';
-import { ContainerArchive, nextRead } from './container-archive.js';
+import { ContainerArchive, nextRead, PENDING_LIMIT_BYTES, PendingBudget } from './container-archive.js';
 import { readContainerLog } from './container-log-reader.js';
 import type { LogStore } from './log-store.js';
 import { nodeServesLogs } from './node-logs.js';
@@ -108,6 +108,8 @@ export class LogArchiver implements Reconciler {
   private readonly tasks = new Map<string, PodTask>();
   private readonly runs: SharedCache<CachedRun>;
   private readonly slots: Slots;
+  /** What every archive holds in memory together: bounded, whatever the number of streams. */
+  private readonly budget = new PendingBudget(PENDING_LIMIT_BYTES);
   private ticker: NodeJS.Timeout | undefined;
   /**
    * What could not be archived of each run (by run key), until the run has finished and its
@@ -161,7 +163,9 @@ export class LogArchiver implements Reconciler {
   }
 
   private dropTask(key: string): void {
-    this.tasks.get(key)?.abort.abort();
+    const task = this.tasks.get(key);
+    task?.abort.abort();
+    task?.archives.forEach((archive) => archive.discardPending());
     this.tasks.delete(key);
   }
 
@@ -203,10 +207,11 @@ export class LogArchiver implements Reconciler {
       return this.finish(key, pod, task);
     }
 
-    // 2. A node that serves no logs (a simulated one): there is nothing to read, the pod goes once it ends.
+    // 2. A node that serves no logs (a simulated one): there is nothing to read, and the pod goes
+    // once it ends or is deleted (a simulated node does not report a deleted pod's end).
     const node = pod.spec?.nodeName ? this.nodes.get(pod.spec.nodeName) : undefined;
     if (pod.spec?.nodeName && !nodeServesLogs(node)) {
-      if (isOver(pod)) await this.finish(key, pod, task);
+      if (isOver(pod) || deletedAt !== undefined) await this.finish(key, pod, task);
       return;
     }
 
@@ -235,13 +240,17 @@ export class LogArchiver implements Reconciler {
     try {
       let archive = task.archives.get(container);
       if (!archive) {
-        archive = new ContainerArchive(this.options.store, {
-          prefix: this.options.location.prefix,
-          team: labels[PLINTH_LABELS.team] ?? '',
-          runUid: labels[PLINTH_LABELS.runUid] ?? '',
-          pod: name,
-          container,
-        });
+        archive = new ContainerArchive(
+          this.options.store,
+          {
+            prefix: this.options.location.prefix,
+            team: labels[PLINTH_LABELS.team] ?? '',
+            runUid: labels[PLINTH_LABELS.runUid] ?? '',
+            pod: name,
+            container,
+          },
+          this.budget,
+        );
         await archive.load();
         task.archives.set(container, archive);
       }

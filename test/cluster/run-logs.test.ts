@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { ListObjectsV2Command, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOGS_FINALIZER } from '../../controller/api/logs.js';
-import { runLogsPrefix } from '../../model/store-layout.js';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import { cluster, eventually, kubeConfigAs } from '../support/cluster-clients.js';
 import { startSyncedController, type ControllerProcess } from '../support/controller.js';
-import { logArchiveAccess, type LogArchiveAccess } from '../support/log-archive.js';
-import { pythonJob } from '../support/python-runs.js';
+import { logArchiveAccess, readArchive, type LogArchiveAccess } from '../support/log-archive.js';
+import { logsOfRun, pythonJob } from '../support/python-runs.js';
+import { runLogsPrefix } from '../../model/store-layout.js';
 import { deleteRuns, getRun, inPhase, patchRun, submittedRuns, waitForRun } from '../support/runs.js';
 import { configOf } from '../support/platform.js';
 
@@ -25,32 +24,12 @@ const store = configOf('local').artifacts;
 let controller: ControllerProcess;
 let archive: LogArchiveAccess;
 
-/** Every archived line of a run, in order, without the kubelet's timestamps, by pod and container. */
+/** Every archived line of a run, by pod and container, in order, without the kubelet's timestamps. */
 async function archived(run: string): Promise<Map<string, string[]>> {
   if (store.kind !== 's3') throw new Error('the local environment keeps its artifacts in S3');
   const uid = (await getRun(NS, run)).metadata.uid ?? '';
-  const s3 = new S3Client({
-    region: store.region,
-    endpoint: archive.endpoint,
-    forcePathStyle: true,
-    credentials: {
-      accessKeyId: archive.env['AWS_ACCESS_KEY_ID'] ?? '',
-      secretAccessKey: archive.env['AWS_SECRET_ACCESS_KEY'] ?? '',
-    },
-  });
-  const prefix = runLogsPrefix(store.prefix, 'vision', uid);
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: prefix }));
-  const byContainer = new Map<string, string[]>();
-  for (const key of (listed.Contents ?? []).map((o) => o.Key ?? '').sort()) {
-    const [pod, container] = key.slice(prefix.length).split('/');
-    const body = await (
-      await s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }))
-    ).Body?.transformToString();
-    const lines = (body ?? '').split('\n').filter((l) => l.length > 0);
-    const where = `${pod}/${container}`;
-    byContainer.set(where, [...(byContainer.get(where) ?? []), ...lines.map((l) => l.slice(l.indexOf(' ') + 1))]);
-  }
-  return byContainer;
+  const logs = await readArchive(archive, store, 'vision', uid);
+  return new Map([...logs].map(([where, log]) => [where, log.lines]));
 }
 
 /** The main containers' lines of a run, every pod's, in pod order. */
@@ -135,6 +114,36 @@ describe('run logs are archived', { timeout: RUN_TIMEOUT_MS + 120_000 }, () => {
     expect(pods).toHaveLength(3);
     // Each pod's own line, naming that pod: three attempts, none mixed with another.
     expect(mainLines(logs).sort()).toEqual(pods.map((pod) => `attempt on ${pod}`).sort());
+  });
+
+  it('lets the team read its archived logs with its own credential, write none of them, and keeps every other team out', async () => {
+    const uid = (await getRun(NS, 'stopped')).metadata.uid ?? '';
+    const [where] = [...(await archived('stopped')).keys()];
+    const key = `${runLogsPrefix(store.kind === 's3' ? store.prefix : '', 'vision', uid)}${where}/0000-000000.log`;
+    const script = [
+      'import os, boto3, botocore.exceptions',
+      'bucket = os.environ["PLINTH_ARTIFACTS_URI"].removeprefix("s3://").split("/")[0]',
+      `key = ${JSON.stringify(key)}`,
+      's3 = boto3.client("s3")',
+      'def attempt(label, call):',
+      '    try:',
+      '        print(label, call())',
+      '    except botocore.exceptions.ClientError as error:',
+      '        print(label, error.response["Error"]["Code"])',
+      'attempt("read", lambda: s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().split("\\n")[0].split(" ", 1)[1])',
+      'attempt("rewrite", lambda: s3.put_object(Bucket=bucket, Key=key, Body=b"forged") and "allowed")',
+    ];
+    const readBy = async (namespace: string, name: string) => {
+      const runs = submittedRuns(namespace);
+      await runs.submit(name, pythonJob(script));
+      const run = await waitForRun(namespace, name, inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
+      const lines = (await logsOfRun(namespace, name)).trim().split('\n');
+      await deleteRuns(admin(), namespace, [name]);
+      expect(run.status?.phase, lines.join('\n')).toBe('succeeded');
+      return lines;
+    };
+    expect(await readBy(NS, 'own-logs')).toEqual(['read line 0', 'rewrite AccessDenied']);
+    expect(await readBy('plinth-nlp', 'other-logs')).toEqual(['read AccessDenied', 'rewrite AccessDenied']);
   });
 
   it('loses no line and writes none twice when the controller is killed mid-stream', async () => {

@@ -116,15 +116,19 @@ describe('pulumi up -s local against the harness control plane', () => {
       expect(text(own.data, 'AWS_ACCESS_KEY_ID')).toBe(`plinth-local-${team}`);
       teamKeys.push(text(own.data, 'AWS_SECRET_ACCESS_KEY'));
     }
-    expect(new Set([...teamKeys, platformSecretKey]).size).toBe(3);
-    for (const secret of ['not-a-real-admin-key', platformSecretKey, ...teamKeys])
+    // The controller's own, which archives runs' logs.
+    const logArchive = await core.readNamespacedSecret({ name: 'log-archive', namespace: 'plinth' });
+    expect(text(logArchive.data, 'AWS_ACCESS_KEY_ID')).toBe('plinth-local--logs');
+    const logArchiveKey = text(logArchive.data, 'AWS_SECRET_ACCESS_KEY');
+    expect(new Set([...teamKeys, platformSecretKey, logArchiveKey]).size).toBe(4);
+    for (const secret of ['not-a-real-admin-key', platformSecretKey, logArchiveKey, ...teamKeys])
       expect(up.stdout).not.toContain(secret);
 
     const outputs = await pulumi.outputs();
     expect(outputs).toMatchObject({ environment: 'local', platformNamespace: 'plinth' });
     // The chart (the store and its users' Job among it), the operators' CRDs, and the Secrets: the
-    // store's root keys, the Job's, the platform's keys and each team's.
-    expect(outputs['objectCount']).toBe(objects.length + crdsFor(objects).length + 3 + 2);
+    // store's root keys, the Job's, the platform's keys, the log archive's and each team's.
+    expect(outputs['objectCount']).toBe(objects.length + crdsFor(objects).length + 4 + 2);
   });
 
   it('then previews no changes, and passes the policy pack over its real resources', async () => {

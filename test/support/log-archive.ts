@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { delimiter } from 'node:path';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { runLogsPrefix } from '../../model/store-layout.js';
 import { OBJECT_STORE_COMPONENT, OBJECT_STORE_PORTS, LOG_ARCHIVE_SECRET } from '../../model/names.js';
-import { cluster, eventually, kubeConfigAs, kubeconfigFileOf } from './cluster-clients.js';
+import { cluster, eventually, kubeconfigFileOf } from './cluster-clients.js';
 
 /**
  * How a controller the tests run on this machine reaches the log archive: the in-cluster
@@ -25,17 +27,17 @@ process.once('exit', () => forward?.kill('SIGKILL'));
 /** One port-forward per test worker, started on first use; undefined where no node is real (nothing to archive). */
 export function logArchiveAccess(): Promise<LogArchiveAccess> | undefined {
   if (cluster().realNodes.length === 0) return undefined;
-  access ??= open();
+  access ??= openLogArchiveAccess(kubeconfigFileOf('admin'), cluster().binDirs);
   return access;
 }
 
-async function portForward(): Promise<string> {
-  const PATH = [...cluster().binDirs, process.env['PATH'] ?? ''].join(delimiter);
+async function portForward(kubeconfig: string, binDirs: readonly string[]): Promise<string> {
+  const PATH = [...binDirs, process.env['PATH'] ?? ''].join(delimiter);
   const child = spawn(
     'kubectl',
     [
       '--kubeconfig',
-      kubeconfigFileOf('admin'),
+      kubeconfig,
       'port-forward',
       '-n',
       'plinth',
@@ -60,14 +62,17 @@ async function portForward(): Promise<string> {
   });
 }
 
-async function open(): Promise<LogArchiveAccess> {
+/** A port-forward to the store and the controller's credential, as the admin of a cluster (a benchmark's own, say). */
+export async function openLogArchiveAccess(kubeconfig: string, binDirs: readonly string[]): Promise<LogArchiveAccess> {
   // The store's pod may still be starting when the first suite does.
   const endpoint = await eventually(
     'a port-forward to the artifact store',
-    () => portForward().catch(() => undefined),
+    () => portForward(kubeconfig, binDirs).catch(() => undefined),
     180_000,
   );
-  const secret = await kubeConfigAs('admin')
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const secret = await kc
     .makeApiClient(CoreV1Api)
     .readNamespacedSecret({ name: LOG_ARCHIVE_SECRET, namespace: 'plinth' });
   const value = (key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64').toString();
@@ -75,4 +80,56 @@ async function open(): Promise<LogArchiveAccess> {
     endpoint,
     env: { AWS_ACCESS_KEY_ID: value('AWS_ACCESS_KEY_ID'), AWS_SECRET_ACCESS_KEY: value('AWS_SECRET_ACCESS_KEY') },
   };
+}
+
+/** One container's archived log: each line's text and the kubelet's time for it. */
+export interface ArchivedLog {
+  readonly lines: string[];
+  readonly times: string[];
+}
+
+/**
+ * Every archived line of a run, read back from the store as the team would, by `<pod>/<container>`,
+ * in the order of the chunk keys.
+ */
+export async function readArchive(
+  access: LogArchiveAccess,
+  store: { bucket: string; region: string; prefix: string },
+  team: string,
+  runUid: string,
+): Promise<Map<string, ArchivedLog>> {
+  const s3 = new S3Client({
+    region: store.region,
+    endpoint: access.endpoint,
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: access.env['AWS_ACCESS_KEY_ID'] ?? '',
+      secretAccessKey: access.env['AWS_SECRET_ACCESS_KEY'] ?? '',
+    },
+  });
+  const prefix = runLogsPrefix(store.prefix, team, runUid);
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: store.bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    keys.push(...(page.Contents ?? []).map((o) => o.Key ?? ''));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  const byContainer = new Map<string, ArchivedLog>();
+  for (const key of keys.sort()) {
+    const [pod, container] = key.slice(prefix.length).split('/');
+    const object = await s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+    const text = (await object.Body?.transformToString()) ?? '';
+    const where = `${pod}/${container}`;
+    const log = byContainer.get(where) ?? { lines: [], times: [] };
+    for (const line of text.split('\n').filter((l) => l.length > 0)) {
+      const space = line.indexOf(' ');
+      log.times.push(line.slice(0, space));
+      log.lines.push(line.slice(space + 1));
+    }
+    byContainer.set(where, log);
+  }
+  return byContainer;
 }

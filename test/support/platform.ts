@@ -28,8 +28,8 @@ export function objectsOf(env: string): K8sObject[] {
  * that each suite's own controller (test/support/controller.ts) is the only one reconciling Runs.
  * The platform suite runs the in-cluster one on the real core nodes, then puts this back.
  */
-export function sharedPlatformObjects(): K8sObject[] {
-  return objectsOf('local').map((object) =>
+export function sharedPlatformObjects(objects: K8sObject[] = objectsOf('local')): K8sObject[] {
+  return objects.map((object) =>
     object.kind === 'Deployment' && object.metadata.name === CONTROLLER_COMPONENT
       ? { ...object, spec: { ...(object['spec'] as object), replicas: 0 } }
       : object,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContainerArchive, nextRead } from '../../../controller/logs/container-archive.js';
+import { ContainerArchive, nextRead, PendingBudget } from '../../../controller/logs/container-archive.js';
 import {
   chunkKey,
   chunkOf,
@@ -131,6 +131,21 @@ describe('a container archive', () => {
     await second.add([at(2, 0, 'c'), at(3, 0, 'd')]);
     await second.flush();
     expect(store.objects.get(chunkKey(LOG, 0, 2))).toBe(`${at(3, 0, 'd')}\n`);
+  });
+
+  it('writes a chunk early when every archive together holds more than the budget', async () => {
+    const store = memoryStore();
+    const budget = new PendingBudget(100);
+    const one = new ContainerArchive(store, LOG, budget);
+    const other = new ContainerArchive(store, { ...LOG, container: 'sidecar' }, budget);
+    await one.add([at(1, 0, 'a'.repeat(40))]);
+    expect(store.objects.size).toBe(0);
+    // The other archive's line takes the two past the budget: it writes its own chunk at once.
+    await other.add([at(1, 0, 'b'.repeat(40))]);
+    expect([...store.objects.keys()]).toEqual([chunkKey({ ...LOG, container: 'sidecar' }, 0, 0)]);
+    expect(budget.bytes).toBe(at(1, 0, 'a'.repeat(40)).length + 1);
+    one.discardPending();
+    expect(budget.bytes).toBe(0);
   });
 
   it('keeps the lines of a failed write for the next one', async () => {

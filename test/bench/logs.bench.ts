@@ -1,0 +1,174 @@
+/**
+ * `npm run bench:logs`: the log archive under load, on its own control plane with real nodes.
+ * RUNS job runs on the real `cpu` pool (CPU_NODES nodes, so that every pod fits at once) wait for a
+ * common start time, then each prints LINES numbered lines and exits: RUNS containers write at once.
+ * The team's quota is raised so that nothing queues; the shape is printed. Figures:
+ * - lines lost or written twice, over every run (target 0);
+ * - the delay from a container's exit (the kubelet's time of its last line) to its complete log
+ *   being in the archive (the controller's log of the pod archived, after its last chunk was
+ *   written), p50 and p99 (target p99 under 15 s);
+ * - the controller's CPU seconds and peak resident memory over the whole benchmark: it reconciles
+ *   the runs too, so this is the archiver's cost with the run controller's beside it.
+ * The controller runs as `npm run controller` does, on the host, through a port-forward to the store.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { RUN_API_VERSION, RUN_GROUP, RUN_KIND, RUN_PLURAL, RUN_VERSION, type Run } from '../../controller/api/run.js';
+import { imageReference, LOCAL_REGISTRY } from '../../images/reference.js';
+import { applyPlatform } from '../../local-cluster/apply-platform.js';
+import { startCluster, stopCluster } from '../../local-cluster/control-plane.js';
+import { realNodeOptions } from '../../local-cluster/real-node-options.js';
+import { writeFreshStoreSecrets } from '../../local-cluster/store-secrets.js';
+import { renderPlatform } from '../../constructs/platform.js';
+import { PLINTH_LABELS } from '../../model/labels.js';
+import { validatePlatformConfig } from '../../model/config/validate.js';
+import { environments } from '../../stacks/environments/index.js';
+import { controllerArgs } from '../support/controller.js';
+import { openLogArchiveAccess, readArchive } from '../support/log-archive.js';
+import { sharedPlatformObjects, type K8sObject } from '../support/platform.js';
+import { cpuSeconds, inParallel, memoryMiB, percentile } from '../support/process-figures.js';
+
+const RUNS = 200;
+const LINES = 10_000;
+const CPU_NODES = 3;
+const TARGET = { lost: 0, p99Seconds: 15 };
+const TEAM = 'vision';
+const NS = `plinth-${TEAM}`;
+/** Long enough for every pod to be running before the lines start. */
+const START_AFTER_MS = 240_000;
+
+const dir = await mkdtemp(join(tmpdir(), 'plinth-bench-logs-'));
+let controller: ReturnType<typeof spawn> | undefined;
+try {
+  const local = environments['local'];
+  if (!local) throw new Error('no local environment');
+  // Room for every run at once: the team's concurrency and quota, sized to the benchmark.
+  const input = {
+    ...local,
+    teams: (local.teams ?? []).map((t) =>
+      t.name === TEAM ? { ...t, quota: { ...t.quota, cpu: '64', memory: '256Gi', maxConcurrentRuns: RUNS } } : t,
+    ),
+  };
+  const config = validatePlatformConfig('local', input);
+  if (config.artifacts.kind !== 's3') throw new Error('the local environment keeps its artifacts in S3');
+  const state = await startCluster({
+    dir,
+    realNodes: { ...(await realNodeOptions()), cpuNodesPerPool: CPU_NODES },
+    log: () => undefined,
+  });
+  const kc = new KubeConfig();
+  kc.loadFromFile(state.kubeconfig);
+  await writeFreshStoreSecrets(kc, config);
+  await applyPlatform(kc, sharedPlatformObjects(renderPlatform(config).flatMap((c) => c.objects as K8sObject[])));
+  const access = await openLogArchiveAccess(state.kubeconfig, state.binDirs);
+
+  const archived = new Map<string, number>();
+  controller = spawn(
+    process.execPath,
+    controllerArgs(['--identity=bench-logs', `--log-archive-endpoint=${access.endpoint}`]),
+    {
+      env: { ...process.env, KUBECONFIG: state.kubeconfig, LOG_LEVEL: 'info', ...access.env },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+  let buffer = '';
+  controller.stdout?.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const lines = buffer.split('\n');
+    buffer = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.includes("archived a pod's logs")) continue;
+      const entry = JSON.parse(line) as { pod: string; time: string };
+      archived.set(entry.pod.split('/')[1] ?? '', new Date(entry.time).getTime());
+    }
+  });
+  const pid = controller.pid ?? 0;
+
+  const runs = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  const image = imageReference('python', LOCAL_REGISTRY);
+  const startAt = (Date.now() + START_AFTER_MS) / 1000;
+  const script = [
+    'import time',
+    `time.sleep(max(0, ${startAt} - time.time()))`,
+    `for i in range(${LINES}): print(f"line {i}")`,
+  ].join('\n');
+  const names = Array.from({ length: RUNS }, (_, i) => `logs-${i}`);
+  await inParallel(names, 10, async (name) => {
+    await runs.createNamespacedCustomObject({
+      group: RUN_GROUP,
+      version: RUN_VERSION,
+      plural: RUN_PLURAL,
+      namespace: NS,
+      body: {
+        apiVersion: RUN_API_VERSION,
+        kind: RUN_KIND,
+        metadata: { name },
+        spec: {
+          kind: 'job',
+          pool: 'cpu',
+          job: {
+            container: {
+              image,
+              command: ['python3', '-c', script],
+              resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '1', memory: '128Mi' } },
+            },
+          },
+        },
+      },
+    });
+  });
+  // The shape: how many containers were running when the lines began.
+  await sleep(Math.max(0, startAt * 1000 - Date.now() - 2_000));
+  const pods = await core.listNamespacedPod({ namespace: NS, labelSelector: PLINTH_LABELS.run });
+  const running = pods.items.filter((p) => p.status?.containerStatuses?.some((c) => c.state?.running)).length;
+  console.log(
+    `shape: ${RUNS} runs of ${LINES} lines on ${CPU_NODES} real cpu nodes; ${running} containers running when the lines began; team quota ${RUNS} concurrent runs`,
+  );
+
+  const deadline = Date.now() + 600_000;
+  while (archived.size < RUNS && Date.now() < deadline) await sleep(1_000);
+  if (archived.size < RUNS) console.log(`only ${archived.size} of ${RUNS} pods were archived within 10 minutes`);
+
+  let lost = 0;
+  let twice = 0;
+  const delays: number[] = [];
+  await inParallel(names, 8, async (name) => {
+    const run = (await runs.getNamespacedCustomObject({
+      group: RUN_GROUP,
+      version: RUN_VERSION,
+      plural: RUN_PLURAL,
+      namespace: NS,
+      name,
+    })) as Run;
+    const logs = await readArchive(access, config.artifacts as never, TEAM, run.metadata.uid ?? '');
+    const main = [...logs].find(([where]) => where.endsWith('/main'));
+    const lines = main?.[1].lines ?? [];
+    const seen = new Set(lines);
+    lost += Array.from({ length: LINES }, (_, i) => `line ${i}`).filter((l) => !seen.has(l)).length;
+    twice += lines.length - seen.size;
+    const pod = main?.[0].split('/')[0] ?? '';
+    const lastLine = main?.[1].times.at(-1);
+    const done = archived.get(pod);
+    if (lastLine && done) delays.push(done - new Date(lastLine).getTime());
+  });
+  const cpu = cpuSeconds(pid);
+  const peak = memoryMiB(pid, 'VmHWM');
+  const p99 = percentile(delays, 99) / 1000;
+  console.log(
+    `lines lost: ${lost}, written twice: ${twice}, of ${RUNS * LINES}; target ${TARGET.lost}: ${lost + twice === TARGET.lost ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `exit to complete log in the archive, ${delays.length} containers: p50 ${(percentile(delays, 50) / 1000).toFixed(1)} s, p99 ${p99.toFixed(1)} s; target p99 < ${TARGET.p99Seconds} s: ${p99 < TARGET.p99Seconds ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `controller (archiver and run controller): ${cpu.toFixed(1)} CPU seconds, peak ${peak.toFixed(0)} MiB resident`,
+  );
+} finally {
+  controller?.kill('SIGTERM');
+  await stopCluster(dir);
+}
