@@ -11,6 +11,7 @@ import {
 import type { PlatformConfig } from '../model/config/schema.js';
 import { teamArtifactConnection } from '../model/artifacts.js';
 import { logArchiveOf } from '../model/log-archive.js';
+import { teamOutputs } from '../model/run-outputs.js';
 import { cdk8sEnv } from './k8s-boundary.js';
 import { CoreService } from './core-service.js';
 import { runConnection, teamConnections } from '../model/connections.js';
@@ -41,7 +42,7 @@ import { controllerRules } from '../controller/api/children.js';
 /** How a team's runs reach the artifact store: with the team's credential, never the platform's. */
 function artifactWiring(config: PlatformConfig, team: string): TeamDefaults['artifacts'] {
   const { env, volumes, volumeMounts } = teamArtifactConnection(config.artifacts, team);
-  return { env, volumes, volumeMounts };
+  return { env, volumes, volumeMounts, outputs: teamOutputs(config.artifacts, team) };
 }
 
 /** The defaults the controller applies to runs, derived from the config (nothing restated). */
@@ -78,7 +79,7 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
     containerSecurityContext: containerSecurityContext({ readOnlyRootFilesystem: config.security.readOnlyRunRoot }),
     runServiceAccount: RUN_SERVICE_ACCOUNT,
     trackingUri: trackingUri(config),
-    networkGateImage: config.images.init,
+    initImage: config.images.init,
     externalServices: {
       ingressClassName: config.ingress.className,
       tlsSecretName: tlsSecretName(config, RUNS_CERTIFICATE),

@@ -59,6 +59,8 @@ export const TeamDefaults = Type.Object({
     env: Type.Array(KubernetesObject<V1EnvVar>('A Kubernetes EnvVar.')),
     volumes: Type.Array(KubernetesObject<V1Volume>('A Kubernetes Volume.')),
     volumeMounts: Type.Array(KubernetesObject<V1VolumeMount>('A Kubernetes VolumeMount.')),
+    /** Where the team's runs keep their outputs (model/run-outputs.ts). */
+    outputs: Type.Object({ uri: Type.String({ minLength: 1 }), synced: Type.Boolean() }),
   }),
 });
 export type TeamDefaults = Static<typeof TeamDefaults>;
@@ -73,8 +75,8 @@ export const PlatformDefaults = Type.Object({
   /** Runs use this ServiceAccount (no API access, no token) unless they name another. */
   runServiceAccount: Type.String({ minLength: 1 }),
   trackingUri: Type.String({ minLength: 1 }),
-  /** The platform's `init` image, in which each run pod's network gate waits (network-gate.ts). */
-  networkGateImage: Type.String({ minLength: 1 }),
+  /** The platform's `init` image, in which each run pod's network gate and outputs sidecar run. */
+  initImage: Type.String({ minLength: 1 }),
   /** How external service runs are served: the IngressClass, and the TLS Secret in each team namespace. */
   externalServices: Type.Object({ ingressClassName: Type.String(), tlsSecretName: Type.String() }),
   /** The connections runs may name in spec.connections, keyed by name. */

@@ -40,7 +40,7 @@ const SCRIPT = [
 export function networkGate(defaults: PlatformDefaults): V1Container {
   return {
     name: NETWORK_GATE_NAME,
-    image: defaults.networkGateImage,
+    image: defaults.initImage,
     imagePullPolicy: PLATFORM_IMAGE_PULL_POLICY,
     command: ['python3', '-c', SCRIPT],
     env: [{ name: 'MLFLOW_TRACKING_URI', value: defaults.trackingUri }],

@@ -1,4 +1,5 @@
 import { RUN_SCRATCH } from '../../model/run-scratch.js';
+import { RUN_OUTPUTS, runOutputsUri } from '../../model/run-outputs.js';
 import type {
   V1Container,
   V1ObjectMeta,
@@ -17,6 +18,7 @@ import { floorFieldsAt, meetsFloor, requiredValue, securityContextWith, valueAt 
 import type { PodGpus } from './cached-run.js';
 import { LOGS_FINALIZER } from '../api/logs.js';
 import { networkGate } from './network-gate.js';
+import { outputsSync } from './outputs-sync.js';
 import { runLabels } from './run-labels.js';
 import type { ServiceRoute } from './service-route.js';
 
@@ -131,9 +133,16 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
   if (!pool) throw new Error(`pool "${where.pool}" is not a run pool of this platform`);
   const params = (run.spec.params ?? []).map((p) => ({ name: p.name, value: p.value }));
   const connections = connectionsOf(run, defaults);
+  // The run's outputs: their URI always, and where the platform copies it there, a path to write to.
+  const synced = artifacts.outputs.synced;
+  const outputsEnv = [
+    { name: RUN_OUTPUTS.uriEnv, value: runOutputsUri(artifacts.outputs, String(run.metadata.uid)) },
+    ...(synced ? [{ name: RUN_OUTPUTS.pathEnv, value: RUN_OUTPUTS.mountPath }] : []),
+  ];
   const wiring = {
     env: [
       ...platformEnv(run, defaults, team, route),
+      ...outputsEnv,
       ...artifacts.env,
       ...connections.flatMap((c) => c.env),
       ...params,
@@ -141,6 +150,7 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
     envFrom: connections.flatMap((c) => c.envFrom),
     volumeMounts: [
       { name: RUN_SCRATCH.volume, mountPath: RUN_SCRATCH.mountPath },
+      ...(synced ? [{ name: RUN_OUTPUTS.volume, mountPath: RUN_OUTPUTS.mountPath }] : []),
       ...artifacts.volumeMounts,
       ...connections.flatMap((c) => c.volumeMounts),
     ],
@@ -186,11 +196,13 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
       shareProcessNamespace: true,
       initContainers: [
         networkGate(defaults),
+        ...(synced ? [outputsSync(defaults, [...outputsEnv, ...artifacts.env])] : []),
         ...(pod.init ?? []).map((c, i) => container(c as Record<string, unknown>, `init-${i}`, wiring, defaults)),
       ],
       containers: [container(pod.container as Record<string, unknown>, 'main', wiring, defaults)],
       volumes: [
         { name: RUN_SCRATCH.volume, emptyDir: { sizeLimit: RUN_SCRATCH.sizeLimit } },
+        ...(synced ? [{ name: RUN_OUTPUTS.volume, emptyDir: { sizeLimit: RUN_OUTPUTS.sizeLimit } }] : []),
         ...artifacts.volumes,
         ...connections.flatMap((c) => c.volumes),
       ],

@@ -4,7 +4,8 @@ import { environments } from '../../stacks/environments/index.js';
 import { cluster, kubeConfigAs } from '../support/cluster-clients.js';
 import { startSyncedController, type ControllerProcess } from '../support/controller.js';
 import { logsOfRun, pythonJob } from '../support/python-runs.js';
-import { deleteRuns, inPhase, submittedRuns, waitForRun } from '../support/runs.js';
+import { deleteRuns, getRun, inPhase, submittedRuns, waitForRun } from '../support/runs.js';
+import { SYNC_SECONDS } from '../../controller/runs/outputs-sync.js';
 
 /**
  * Runs that really execute: a Python script in the platform's runtime image, on the real `cpu`
@@ -127,6 +128,37 @@ describe('runs on real nodes', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
     expect(lines).toContain('refused /usr/local/owned Read-only file system');
     expect(lines).toContain('refused /owned Read-only file system');
     expect(lines.filter((l) => l.startsWith('wrote'))).toEqual(['wrote /tmp/scratch']);
+  });
+
+  it("copies a run's outputs path to its own prefix: a checkpoint while it runs, the file of its last line at its end", async () => {
+    const written = await linesOfSucceeded('trains', [
+      'import os, pathlib, time',
+      'out = pathlib.Path(os.environ["PLINTH_RUN_OUTPUTS_PATH"])',
+      '(out / "checkpoints").mkdir()',
+      '(out / "checkpoints" / "epoch-1.txt").write_text("weights after epoch 1")',
+      // Past one copy while the run runs, and the next file at the very end.
+      `time.sleep(${SYNC_SECONDS + 2})`,
+      'import boto3',
+      'bucket, _, prefix = os.environ["PLINTH_RUN_OUTPUTS_URI"].removeprefix("s3://").partition("/")',
+      'boto3.client("s3").head_object(Bucket=bucket, Key=prefix + "/checkpoints/epoch-1.txt")',
+      'print("the checkpoint is in the store while the run runs")',
+      '(out / "model.txt").write_text("final weights")',
+      'print(os.environ["PLINTH_RUN_OUTPUTS_URI"])',
+    ]);
+    expect(written).toContain('the checkpoint is in the store while the run runs');
+    const uri = written.at(-1) ?? '';
+    const uid = (await getRun(NS, 'trains')).metadata.uid;
+    expect(uri).toBe(`s3://plinth-local/plinth/outputs/vision/${uid}`);
+    // Read back by another run of the team, with the team's credential, as its code would.
+    const read = await linesOfSucceeded('outputs-reader', [
+      'import boto3',
+      `bucket, _, prefix = ${JSON.stringify(uri)}.removeprefix("s3://").partition("/")`,
+      's3 = boto3.client("s3")',
+      'for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix + "/")["Contents"]:',
+      '    body = s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read().decode()',
+      '    print(o["Key"].removeprefix(prefix + "/"), body)',
+    ]);
+    expect(read).toEqual(['checkpoints/epoch-1.txt weights after epoch 1', 'model.txt final weights']);
   });
 
   it('fails a script that exits 3, naming the exit code', async () => {

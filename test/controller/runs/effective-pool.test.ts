@@ -16,7 +16,12 @@ const team: TeamDefaults = {
   priorityClasses: [],
   serviceAccounts: {},
   servicesHost: 'vision.runs.ml.example.com',
-  artifacts: { env: [], volumes: [], volumeMounts: [] },
+  artifacts: {
+    env: [],
+    volumes: [],
+    volumeMounts: [],
+    outputs: { uri: 's3://ml/plinth/outputs/vision', synced: true },
+  },
 };
 const cpuOnly: TeamDefaults = { ...team, pools: ['cpu'], defaultPool: 'cpu', defaultGpuPool: null };
 const gpuOnly: TeamDefaults = { ...team, pools: ['gpu'], defaultPool: null, defaultGpuPool: 'gpu' };

@@ -4,14 +4,16 @@ import type { LeafRun } from '../../../controller/api/composition.js';
 import type { JobSection } from '../../../controller/api/run.js';
 import { jobKind } from '../../../controller/runs/kinds/job.js';
 import { NETWORK_GATE_NAME } from '../../../controller/runs/network-gate.js';
+import { OUTPUTS_SYNC_NAME } from '../../../controller/runs/outputs-sync.js';
+import { RUN_OUTPUTS } from '../../../model/run-outputs.js';
 import { runDefaultsOf } from '../../support/platform.js';
 import { RUN_SCRATCH } from '../../../model/run-scratch.js';
 
 const defaults = runDefaultsOf('local');
 const vision = defaults.teams['plinth-vision']!;
 /** The Job a job run of team vision becomes. */
-const desiredJob = (r: LeafRun) =>
-  jobKind.desired(r, { defaults, team: vision, pool: r.spec.pool ?? 'cpu' })[0] as V1Job;
+const desiredJob = (r: LeafRun, team = vision) =>
+  jobKind.desired(r, { defaults, team, pool: r.spec.pool ?? 'cpu' })[0] as V1Job;
 
 /** A job run of team vision: the shared fields in `spec`, its job section's in `job`. */
 const run = (spec: Partial<LeafRun['spec']>, job: Partial<JobSection> = {}): LeafRun => ({
@@ -21,9 +23,9 @@ const run = (spec: Partial<LeafRun['spec']>, job: Partial<JobSection> = {}): Lea
   spec: { kind: 'job', pool: 'cpu', job: { container: { image: 'x:1' }, ...job }, ...spec },
 });
 
-/** The init containers the run asked for, after the platform's network gate. */
+/** The init containers the run asked for, after the platform's network gate and outputs sidecar. */
 const ownInitContainers = (spec: V1PodSpec | undefined) =>
-  (spec?.initContainers ?? []).filter((c) => c.name !== NETWORK_GATE_NAME);
+  (spec?.initContainers ?? []).filter((c) => c.name !== NETWORK_GATE_NAME && c.name !== OUTPUTS_SYNC_NAME);
 
 describe('desiredJob', () => {
   it('maps termination to backoffLimit, activeDeadlineSeconds and ttlSecondsAfterFinished', () => {
@@ -111,17 +113,50 @@ describe('desiredJob', () => {
     const spec = desiredJob(
       run({ connections: ['huggingface'], job: { init: [{ image: 'fetch:1' }], container: { image: 'x:1' } } }),
     ).spec?.template.spec;
-    const [gate, ...own] = spec?.initContainers ?? [];
+    const [gate, sidecar, ...own] = spec?.initContainers ?? [];
+    expect(sidecar?.name).toBe(OUTPUTS_SYNC_NAME);
     expect(own.map((c) => c.name)).toEqual(['init-0']);
     expect(gate).toMatchObject({
       name: NETWORK_GATE_NAME,
-      image: defaults.networkGateImage,
+      image: defaults.initImage,
       env: [{ name: 'MLFLOW_TRACKING_URI', value: defaults.trackingUri }],
       securityContext: defaults.containerSecurityContext,
     });
     expect(gate?.envFrom).toBeUndefined();
     expect(gate?.volumeMounts).toBeUndefined();
     expect(gate?.resources?.requests).toBeDefined();
+  });
+
+  it("gives every container the run's outputs URI and path, which a native sidecar copies to the store with the team's credential", () => {
+    const spec = desiredJob(run({ job: { init: [{ image: 'fetch:1' }], container: { image: 'x:1' } } })).spec?.template
+      .spec;
+    const uri = `s3://plinth-local/plinth/outputs/vision/u1`;
+    for (const c of [...ownInitContainers(spec), ...(spec?.containers ?? [])]) {
+      expect(c.env, c.name).toContainEqual({ name: RUN_OUTPUTS.uriEnv, value: uri });
+      expect(c.env, c.name).toContainEqual({ name: RUN_OUTPUTS.pathEnv, value: RUN_OUTPUTS.mountPath });
+      expect(c.volumeMounts, c.name).toContainEqual({ name: RUN_OUTPUTS.volume, mountPath: RUN_OUTPUTS.mountPath });
+    }
+    const sidecar = spec?.initContainers?.find((c) => c.name === OUTPUTS_SYNC_NAME);
+    expect(sidecar).toMatchObject({
+      restartPolicy: 'Always',
+      image: defaults.initImage,
+      securityContext: defaults.containerSecurityContext,
+      volumeMounts: [{ name: RUN_OUTPUTS.volume, mountPath: RUN_OUTPUTS.mountPath, readOnly: true }],
+    });
+    // The team's own credential, as the run's containers have it.
+    for (const e of vision.artifacts.env) expect(sidecar?.env).toContainEqual(e);
+    expect(spec?.volumes).toContainEqual({ name: RUN_OUTPUTS.volume, emptyDir: { sizeLimit: RUN_OUTPUTS.sizeLimit } });
+  });
+
+  it('gives a run of a store the platform does not copy to the URI alone', () => {
+    const unsynced = {
+      ...vision,
+      artifacts: { ...vision.artifacts, outputs: { uri: 'gs://b/outputs/vision', synced: false } },
+    };
+    const spec = desiredJob(run({}), unsynced).spec?.template.spec;
+    expect(spec?.containers[0]?.env).toContainEqual({ name: RUN_OUTPUTS.uriEnv, value: 'gs://b/outputs/vision/u1' });
+    expect(spec?.containers[0]?.env?.map((e) => e.name)).not.toContain(RUN_OUTPUTS.pathEnv);
+    expect(spec?.initContainers?.map((c) => c.name)).toEqual([NETWORK_GATE_NAME]);
   });
 
   it("keeps the run's own process from being pid 1, where SIGTERM would not end it", () => {

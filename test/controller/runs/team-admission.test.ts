@@ -14,7 +14,12 @@ const team: TeamDefaults = {
   priorityClasses: [],
   serviceAccounts: {},
   servicesHost: 'vision.runs.ml.example.com',
-  artifacts: { env: [], volumes: [], volumeMounts: [] },
+  artifacts: {
+    env: [],
+    volumes: [],
+    volumeMounts: [],
+    outputs: { uri: 's3://ml/plinth/outputs/vision', synced: true },
+  },
 };
 
 function run(name: string, gpus: number, created = '2026-01-01T00:00:00Z'): LeafRun {

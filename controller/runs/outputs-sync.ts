@@ -1,0 +1,76 @@
+import type { V1Container, V1EnvVar } from '@kubernetes/client-node';
+import { PLATFORM_IMAGE_PULL_POLICY } from '../../model/images.js';
+import { RUN_OUTPUTS } from '../../model/run-outputs.js';
+import { PLATFORM_CONTAINER_PREFIX } from '../api/container.js';
+import type { PlatformDefaults } from '../api/platform-defaults.js';
+
+/**
+ * The platform's sidecar in every run pod of an S3 store, which copies PLINTH_RUN_OUTPUTS_PATH to
+ * PLINTH_RUN_OUTPUTS_URI: every SYNC_SECONDS while the run runs, and once more when the kubelet stops
+ * it, which it does for a native sidecar (an init container that restarts always) only after the
+ * run's own containers have exited. So a file written at a script's last line is kept, and a
+ * checkpoint written mid-run is in the store even if the node goes. It uses the team's credential,
+ * which the run's own containers have already, and the `init` image's boto3, which uploads a large
+ * file in parts. A file is copied again only when its size or modification time changed.
+ */
+export const OUTPUTS_SYNC_NAME = `${PLATFORM_CONTAINER_PREFIX}outputs`;
+
+/** How often the outputs are copied while the run runs. */
+export const SYNC_SECONDS = 10;
+
+const SCRIPT = [
+  'import os, signal, sys, time, boto3',
+  `root = os.environ["${RUN_OUTPUTS.pathEnv}"]`,
+  `bucket, _, prefix = os.environ["${RUN_OUTPUTS.uriEnv}"].removeprefix("s3://").partition("/")`,
+  's3 = boto3.client("s3")',
+  'copied = {}',
+  'stopping = False',
+  'def stop(*_):',
+  '    global stopping',
+  '    stopping = True',
+  'signal.signal(signal.SIGTERM, stop)',
+  'def sync():',
+  '    for folder, _, files in os.walk(root):',
+  '        for name in files:',
+  '            path = os.path.join(folder, name)',
+  '            try:',
+  '                stat = os.stat(path)',
+  '            except FileNotFoundError:',
+  '                continue',
+  '            mark = (stat.st_size, stat.st_mtime_ns)',
+  '            if copied.get(path) == mark:',
+  '                continue',
+  '            key = prefix + "/" + os.path.relpath(path, root)',
+  '            s3.upload_file(path, bucket, key)',
+  '            copied[path] = mark',
+  '            print("copied", key, flush=True)',
+  'while True:',
+  // Stopped during a copy, which may have listed a folder before the run's last files: once more.
+  '    last = stopping',
+  '    try:',
+  '        sync()',
+  '    except Exception as error:',
+  '        print("copying the outputs failed, trying again:", error, flush=True)',
+  '    if last:',
+  '        sys.exit(0)',
+  `    for _ in range(${SYNC_SECONDS * 10}):`,
+  '        if stopping:',
+  '            break',
+  '        time.sleep(0.1)',
+].join('\n');
+
+/** The sidecar, under the run containers' security floor, with the team's store env and the outputs read-only. */
+export function outputsSync(defaults: PlatformDefaults, env: V1EnvVar[]): V1Container {
+  return {
+    name: OUTPUTS_SYNC_NAME,
+    image: defaults.initImage,
+    imagePullPolicy: PLATFORM_IMAGE_PULL_POLICY,
+    // A native sidecar: it runs beside the run's containers, and is stopped after them.
+    restartPolicy: 'Always',
+    command: ['python3', '-c', SCRIPT],
+    env,
+    volumeMounts: [{ name: RUN_OUTPUTS.volume, mountPath: RUN_OUTPUTS.mountPath, readOnly: true }],
+    resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+    securityContext: defaults.containerSecurityContext,
+  };
+}
