@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATED_CPU_POOL } from '../../local-cluster/real-nodes.js';
 import { AppsV1Api, BatchV1Api, HttpMethod, type V1Job } from '@kubernetes/client-node';
-import { CONTROLLER_METRICS, RUN_CONTROLLER_NAME } from '../../controller/api/metrics.js';
+import { CONTROLLER_METRICS, LOG_ARCHIVER_NAME, RUN_CONTROLLER_NAME } from '../../controller/api/metrics.js';
+import { LogArchiver } from '../../controller/logs/log-archiver.js';
+import { s3LogStore } from '../../controller/logs/log-store.js';
 import { RUN_API_VERSION, RUN_KIND, type RunSpec } from '../../controller/api/run.js';
 import { createMetrics } from '../../controller/metrics.js';
 import { EventRecorder } from '../../controller/runtime/event-recorder.js';
@@ -141,15 +143,34 @@ describe('the Run cache', () => {
         },
         stop: () => controller.stop(),
       });
+      // Run pods carry the logs finalizer, which the archiver takes off: its pods here are on
+      // simulated nodes, which serve no logs, so it never reads the store.
+      if (defaults.logArchive) {
+        const archiver = new LogArchiver(
+          kc,
+          manager,
+          { location: defaults.logArchive, store: s3LogStore(defaults.logArchive), streams: 8 },
+          log,
+          metrics,
+        );
+        manager.add({
+          name: LOG_ARCHIVER_NAME,
+          start: async () => {
+            await Promise.all(archiver.start(2));
+          },
+          stop: () => archiver.stop(),
+        });
+      }
     });
     // The same key is the same informer: this is the cache the controller reads.
     runs = manager.informer(RUN_CACHE);
   });
 
   afterAll(async () => {
+    // Deleted while the archiver runs, which lets their pods go.
+    await deleteRuns(kubeConfigAs('admin'), NS, all);
     await manager?.stop('test done');
     await ended;
-    await deleteRuns(kubeConfigAs('admin'), NS, all);
   });
 
   it('settles and queues large runs, and builds large runs from the whole run', async () => {
