@@ -103,6 +103,18 @@ export function runSpecRules(pools: readonly RunPoolInfo[]): CelRule[] {
       '.matrix',
       "a matrix sweeps a leaf kind, not a dag; give a dag's operations a matrix each in their template instead",
     ),
+    forbidden(
+      '!(has(self.resumeFrom) && has(self.copyFrom))',
+      '.copyFrom',
+      'a run resumes an earlier run (resumeFrom) or starts with a copy of its outputs (copyFrom), not both',
+    ),
+    ...(['resumeFrom', 'copyFrom'] as const).map((field) =>
+      forbidden(
+        `!has(self.${field}) || (self.kind != 'dag' && !has(self.matrix) && !has(self.schedule))`,
+        `.${field}`,
+        `${field} is for a job or service run; a dag, a sweep or a schedule makes runs of its own`,
+      ),
+    ),
   ];
 }
 

@@ -51,6 +51,14 @@ export const RUN_REASONS = reasons({
     source: 'validity',
     doc: 'the team may not run as the account the run names (`teams[].serviceAccounts`)',
   },
+  OutputsSourceNotFound: {
+    source: 'validity',
+    doc: 'spec.resumeFrom or spec.copyFrom names a run that is not in the namespace; name a run of the team, or give the uid of one whose outputs are kept',
+  },
+  OutputsSourceNotAllowed: {
+    source: 'validity',
+    doc: "spec.resumeFrom or spec.copyFrom names another team's run, or the platform's store keeps no copies of outputs (an S3 store does)",
+  },
   NotSupported: {
     source: 'validity',
     doc: 'the run is a sweep (`spec.matrix`), a DAG or a schedule, which the API checks but this version of the controller does not run yet',

@@ -439,6 +439,40 @@ export const Dag = Type.Object(
 );
 export type Dag = Static<typeof Dag>;
 
+/**
+ * spec.resumeFrom and spec.copyFrom: the earlier run whose outputs a run starts with, as Polyaxon's
+ * `ops resume` and `ops restart --copy` do. By name, a run of the same namespace; by uid, any run of
+ * the team, deleted too while its outputs are kept (the store's lifecycle says how long).
+ */
+const OutputsSource = (what: string) =>
+  Type.Object(
+    {
+      name: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 253,
+          description: 'A run of the same namespace, by name.',
+        }),
+      ),
+      uid: Type.Optional(
+        Type.String({
+          pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+          description: "A run of the same team, by uid: a deleted run's too, while its outputs are kept.",
+        }),
+      ),
+    },
+    {
+      description: what,
+      'x-kubernetes-validations': [
+        {
+          rule: 'has(self.name) != has(self.uid)',
+          message: 'name the earlier run by exactly one of name or uid',
+          reason: 'FieldValueInvalid',
+        },
+      ] satisfies CelRule[],
+    },
+  );
+
 export const RunSpec = Type.Object(
   {
     kind: StringEnum(RUN_KIND_NAMES, {
@@ -447,6 +481,16 @@ export const RunSpec = Type.Object(
     }),
     ...sharedFields,
     stopped: Type.Optional(Type.Boolean({ description: 'Set to true to stop the run and delete its pods.' })),
+    resumeFrom: Type.Optional(
+      OutputsSource(
+        "Resumes an earlier run: this run's outputs are the earlier run's (PLINTH_RUN_OUTPUTS_URI is its prefix), and PLINTH_RUN_OUTPUTS_PATH holds them when its containers start, so a training script finds its checkpoints. Job and service runs only.",
+      ),
+    ),
+    copyFrom: Type.Optional(
+      OutputsSource(
+        "Starts with a copy of an earlier run's outputs: PLINTH_RUN_OUTPUTS_PATH holds them when its containers start, and this run's own prefix gets them and what it adds. Job and service runs only.",
+      ),
+    ),
     ...leafKindSections,
     dag: Type.Optional(Dag),
     matrix: Type.Optional(Matrix),

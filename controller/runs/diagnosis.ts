@@ -1,3 +1,4 @@
+import { PLATFORM_CONTAINER_PREFIX } from '../api/container.js';
 import type { V1ContainerStatus, V1Node, V1Pod } from '@kubernetes/client-node';
 import { REASON } from '../api/reasons.js';
 import type { RunPhase } from '../api/run.js';
@@ -62,9 +63,12 @@ export function terminationSummary(pod: V1Pod): { reason: string; message: strin
     if (t && t.exitCode !== 0) {
       const reason = t.reason ?? 'Error';
       const hint = reason === 'OOMKilled' ? ': raise its memory limit' : '';
+      // The platform's own containers end with a word for the user (outputs-restore.ts); a run's own
+      // termination message is its to use.
+      const said = s.name.startsWith(PLATFORM_CONTAINER_PREFIX) && t.message ? `: ${t.message.trim()}` : '';
       return {
         reason,
-        message: `container ${s.name} ${reason === 'OOMKilled' ? 'was OOMKilled' : `exited with code ${t.exitCode} (${reason})`}${hint}`,
+        message: `container ${s.name} ${reason === 'OOMKilled' ? 'was OOMKilled' : `exited with code ${t.exitCode} (${reason})`}${hint}${said}`,
       };
     }
   }

@@ -1,6 +1,8 @@
 import type { V1Container, V1EnvVar } from '@kubernetes/client-node';
 import { PLATFORM_IMAGE_PULL_POLICY } from '../../model/images.js';
 import { RUN_OUTPUTS } from '../../model/run-outputs.js';
+import { RUN_SCRATCH } from '../../model/run-scratch.js';
+import { RESTORED_LIST } from './outputs-restore.js';
 import { PLATFORM_CONTAINER_PREFIX } from '../api/container.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 
@@ -19,11 +21,17 @@ export const OUTPUTS_SYNC_NAME = `${PLATFORM_CONTAINER_PREFIX}outputs`;
 export const SYNC_SECONDS = 10;
 
 const SCRIPT = [
-  'import os, signal, sys, time, boto3',
+  'import json, os, signal, sys, time, boto3',
   `root = os.environ["${RUN_OUTPUTS.pathEnv}"]`,
   `bucket, _, prefix = os.environ["${RUN_OUTPUTS.uriEnv}"].removeprefix("s3://").partition("/")`,
   's3 = boto3.client("s3")',
   'copied = {}',
+  // What a resumed run's restore step put there is in the store already.
+  'try:',
+  `    with open("${RESTORED_LIST}") as f:`,
+  '        copied = {path: tuple(mark) for path, mark in json.load(f).items()}',
+  'except FileNotFoundError:',
+  '    pass',
   'stopping = False',
   'def stop(*_):',
   '    global stopping',
@@ -69,7 +77,11 @@ export function outputsSync(defaults: PlatformDefaults, env: V1EnvVar[]): V1Cont
     restartPolicy: 'Always',
     command: ['python3', '-c', SCRIPT],
     env,
-    volumeMounts: [{ name: RUN_OUTPUTS.volume, mountPath: RUN_OUTPUTS.mountPath, readOnly: true }],
+    volumeMounts: [
+      { name: RUN_OUTPUTS.volume, mountPath: RUN_OUTPUTS.mountPath, readOnly: true },
+      // Where a resumed run's restore step lists what the store has already (outputs-restore.ts).
+      { name: RUN_SCRATCH.volume, mountPath: RUN_SCRATCH.mountPath, readOnly: true },
+    ],
     resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
     securityContext: defaults.containerSecurityContext,
   };

@@ -19,6 +19,8 @@ import type { PodGpus } from './cached-run.js';
 import { LOGS_FINALIZER } from '../api/logs.js';
 import { networkGate } from './network-gate.js';
 import { outputsSync } from './outputs-sync.js';
+import { outputsRestore } from './outputs-restore.js';
+import type { OutputsSource } from './outputs-source.js';
 import { runLabels } from './run-labels.js';
 import type { ServiceRoute } from './service-route.js';
 
@@ -117,6 +119,8 @@ export interface PodPlacement {
   readonly restartPolicy: 'Never' | 'Always';
   /** Where an external service is served. */
   readonly route?: ServiceRoute;
+  /** The earlier run whose outputs the run starts with. */
+  readonly outputsSource?: OutputsSource;
 }
 
 /**
@@ -124,7 +128,7 @@ export interface PodPlacement {
  * security floor, artifact store, connections and tracking wiring applied on top.
  */
 export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): V1PodTemplateSpec {
-  const { defaults, restartPolicy, route } = where;
+  const { defaults, restartPolicy, route, outputsSource: source } = where;
   const team = where.team.team;
   // The team's own credential, which reaches only its prefixes of the store.
   const artifacts = where.team.artifacts;
@@ -134,9 +138,11 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
   const params = (run.spec.params ?? []).map((p) => ({ name: p.name, value: p.value }));
   const connections = connectionsOf(run, defaults);
   // The run's outputs: their URI always, and where the platform copies it there, a path to write to.
+  // A resumed run's are the earlier run's.
   const synced = artifacts.outputs.synced;
+  const outputsUid = source?.mode === 'resume' ? source.uid : String(run.metadata.uid);
   const outputsEnv = [
-    { name: RUN_OUTPUTS.uriEnv, value: runOutputsUri(artifacts.outputs, String(run.metadata.uid)) },
+    { name: RUN_OUTPUTS.uriEnv, value: runOutputsUri(artifacts.outputs, outputsUid) },
     ...(synced ? [{ name: RUN_OUTPUTS.pathEnv, value: RUN_OUTPUTS.mountPath }] : []),
   ];
   const wiring = {
@@ -196,6 +202,14 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
       shareProcessNamespace: true,
       initContainers: [
         networkGate(defaults),
+        ...(synced && source
+          ? [
+              outputsRestore(defaults, source, runOutputsUri(artifacts.outputs, source.uid), [
+                ...outputsEnv,
+                ...artifacts.env,
+              ]),
+            ]
+          : []),
         ...(synced ? [outputsSync(defaults, [...outputsEnv, ...artifacts.env])] : []),
         ...(pod.init ?? []).map((c, i) => container(c as Record<string, unknown>, `init-${i}`, wiring, defaults)),
       ],

@@ -39,7 +39,8 @@ import { childName } from './pod-template.js';
 import { runEvent } from './run-events.js';
 import { deriveStatus, isFinalStatus, type Observation } from './run-status.js';
 import { effectivePool } from './effective-pool.js';
-import { invalidity, workloadRefusal } from './run-validity.js';
+import { invalidity, RunRefusal, workloadRefusal } from './run-validity.js';
+import { isInvalidity, outputsSource, type RunLookup } from './outputs-source.js';
 import { StatusPacer } from './status-pacing.js';
 import { TeamAdmission } from './team-admission.js';
 import type { Transform } from '../runtime/streaming-watch.js';
@@ -165,6 +166,18 @@ export class RunController implements Reconciler {
     this.mountFailures = events(MOUNT_FAILURE_EVENTS);
     this.autoscalerEvents = events(AUTOSCALER_EVENTS);
   }
+
+  /** Runs by name or uid, from the cache: for the earlier run a run resumes or copies. */
+  private readonly runLookup: RunLookup = {
+    byName: (namespace, name) => {
+      const uid = this.runs.get(name, namespace)?.metadata.uid;
+      return uid ? { uid } : undefined;
+    },
+    byUid: (uid) => {
+      const found = this.runs.list().find((r) => r.metadata.uid === uid);
+      return found ? { namespace: found.metadata.namespace ?? '', name: found.metadata.name } : undefined;
+    },
+  };
 
   /** The newest status of a run: what this controller last wrote, or the cache's if it knows none. */
   private statusOf(run: Pick<CachedRun, 'metadata' | 'status'>): RunStatus | undefined {
@@ -519,7 +532,14 @@ export class RunController implements Reconciler {
     const whole = await this.wholeRun(run);
     // Gone, or re-created under its name: its own events bring the next reconcile.
     if (!whole) return cached;
-    const desired = kind.desired(whole, context);
+    // The earlier run whose outputs it starts with, resolved now. A service made already keeps what
+    // it was made with, though that run has gone since.
+    const source = outputsSource(whole, context.team, this.defaults, this.runLookup);
+    if (isInvalidity(source)) {
+      if (cached.has(primary.kind)) return cached;
+      throw new RunRefusal(source);
+    }
+    const desired = kind.desired(whole, { ...context, outputsSource: source });
     const [main, ...others] = desired;
     if (!main || main.kind !== primary.kind) throw new Error(`kind ${kind.name} must want its ${primary.kind} first`);
     const hash = createHash('sha256')

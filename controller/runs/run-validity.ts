@@ -96,11 +96,19 @@ function unappliable(error: ApiException<unknown>): boolean {
   return error.code === 500 && String(JSON.stringify(error.body)).includes('failed to create typed patch object');
 }
 
+/** A run found unable to start while its workload was being built: the run fails with its reason. */
+export class RunRefusal extends Error {
+  constructor(readonly invalidity: Invalidity) {
+    super(invalidity.message);
+  }
+}
+
 /**
  * Why a run can never start, when applying a child it wants failed: the API server refused the
  * child for its content, and says which field. Undefined for a failure a retry may mend.
  */
 export function workloadRefusal(error: unknown): Invalidity | undefined {
+  if (error instanceof RunRefusal) return error.invalidity;
   if (!(error instanceof ApiException) || !(REFUSED_CODES.has(error.code) || unappliable(error))) return undefined;
   const body: unknown = error.body;
   const serverMessage =

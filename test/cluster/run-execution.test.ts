@@ -161,6 +161,54 @@ describe('runs on real nodes', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
     expect(read).toEqual(['checkpoints/epoch-1.txt weights after epoch 1', 'model.txt final weights']);
   });
 
+  it("resumes a run in its own outputs, and copies a run's outputs into a prefix of the copy's own", async () => {
+    const trains = (await getRun(NS, 'trains')).metadata.uid ?? '';
+    const looks = [
+      'import os, pathlib',
+      'out = pathlib.Path(os.environ["PLINTH_RUN_OUTPUTS_PATH"])',
+      'for path in sorted(p for p in out.rglob("*") if p.is_file()):',
+      '    print(path.relative_to(out), path.read_text())',
+      '(out / "checkpoints" / "epoch-2.txt").write_text("weights after epoch 2")',
+      'print(os.environ["PLINTH_RUN_OUTPUTS_URI"].rsplit("/", 1)[1])',
+    ];
+    const found = ['checkpoints/epoch-1.txt weights after epoch 1', 'model.txt final weights'];
+    await submit('resumes', pythonJob(looks, { spec: { resumeFrom: { name: 'trains' } } }));
+    const resumed = await waitForRun(NS, 'resumes', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
+    expect(resumed.status?.phase, JSON.stringify(resumed.status)).toBe('succeeded');
+    // It found the checkpoint at its outputs path, and its outputs are the first run's.
+    expect((await logsOf('resumes')).trim().split('\n')).toEqual([...found, trains]);
+
+    await submit('copies', pythonJob(looks, { spec: { copyFrom: { uid: trains } } }));
+    await waitForRun(NS, 'copies', inPhase('succeeded'), RUN_TIMEOUT_MS);
+    const copy = (await getRun(NS, 'copies')).metadata.uid ?? '';
+    // The copy starts with what the resumed run added, in a prefix of its own.
+    expect((await logsOf('copies')).trim().split('\n')).toEqual([
+      'checkpoints/epoch-1.txt weights after epoch 1',
+      'checkpoints/epoch-2.txt weights after epoch 2',
+      'model.txt final weights',
+      copy,
+    ]);
+    const listed = await linesOfSucceeded('lists-outputs', [
+      'import os, boto3',
+      'bucket, _, prefix = os.environ["PLINTH_ARTIFACTS_URI"].removeprefix("s3://").partition("/")',
+      `for uid in [${JSON.stringify(trains)}, ${JSON.stringify(copy)}]:`,
+      '    items = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/{uid}/")["Contents"]',
+      '    print(len(items))',
+    ]);
+    expect(listed).toEqual(['3', '3']);
+  });
+
+  it('fails a run that resumes a run the team has not, or one that kept no outputs, saying why', async () => {
+    await submit('resumes-nothing', pythonJob(['print("never")'], { spec: { resumeFrom: { name: 'no-such-run' } } }));
+    const unnamed = await waitForRun(NS, 'resumes-nothing', inPhase('failed'), RUN_TIMEOUT_MS);
+    expect(unnamed.status?.reason).toBe('OutputsSourceNotFound');
+    expect(unnamed.status?.message).toContain('spec.resumeFrom.name: no run "no-such-run"');
+    const gone = '0f0e0d0c-0b0a-4009-8807-060504030201';
+    await submit('copies-nothing', pythonJob(['print("never")'], { spec: { copyFrom: { uid: gone } } }));
+    const empty = await waitForRun(NS, 'copies-nothing', inPhase('failed'), RUN_TIMEOUT_MS);
+    expect(empty.status?.message).toContain(`no outputs at s3://plinth-local/plinth/outputs/vision/${gone}`);
+  });
+
   it('fails a script that exits 3, naming the exit code', async () => {
     await submit('exit-3', pythonJob(['import sys', 'print("giving up")', 'sys.exit(3)']));
     const run = await waitForRun(NS, 'exit-3', inPhase('failed'), RUN_TIMEOUT_MS);

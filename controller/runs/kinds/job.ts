@@ -12,7 +12,7 @@ export const jobKind: RunKind<'job'> = {
   children: [JOBS],
   updates: 'never',
 
-  desired(run, { defaults, team, pool }) {
+  desired(run, { defaults, team, pool, outputsSource }) {
     const section = sectionOf(run.spec, 'job');
     const termination = section.termination ?? {};
     const job: V1Job = {
@@ -23,7 +23,7 @@ export const jobKind: RunKind<'job'> = {
         backoffLimit: termination.maxRetries ?? 0,
         activeDeadlineSeconds: termination.timeout,
         ttlSecondsAfterFinished: termination.ttl,
-        template: runPodTemplate(run, section, { defaults, team, pool, restartPolicy: 'Never' }),
+        template: runPodTemplate(run, section, { defaults, team, pool, restartPolicy: 'Never', outputsSource }),
       },
     };
     return [job];

@@ -1,3 +1,4 @@
+import type { OutputsSource } from '../outputs-source.js';
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ManagedResource } from '../../api/children.js';
 import type { PlatformDefaults, TeamDefaults } from '../../api/platform-defaults.js';
@@ -12,6 +13,8 @@ export interface KindContext {
   readonly team: TeamDefaults;
   /** The pool the run goes to: spec.pool, or its team's default (effective-pool.ts). */
   readonly pool: string;
+  /** The earlier run whose outputs the run starts with (spec.resumeFrom, spec.copyFrom), resolved. */
+  readonly outputsSource?: OutputsSource;
 }
 
 /** What the reconciler observed of an admitted run's workload, from its caches. */

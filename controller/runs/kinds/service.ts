@@ -17,11 +17,18 @@ export const serviceKind: RunKind<'service'> = {
   children: [DEPLOYMENTS, SERVICES, INGRESSES],
   updates: 'on-change',
 
-  desired(run, { defaults, team, pool }) {
+  desired(run, { defaults, team, pool, outputsSource }) {
     const section = sectionOf(run.spec, 'service');
     const { ports } = section;
     const route = serviceRoute(run, team);
-    const template = runPodTemplate(run, section, { defaults, team, pool, restartPolicy: 'Always', route });
+    const template = runPodTemplate(run, section, {
+      defaults,
+      team,
+      pool,
+      restartPolicy: 'Always',
+      route,
+      outputsSource,
+    });
     const main = template.spec?.containers[0];
     if (main) {
       main.ports = ports.map((p, i) => ({

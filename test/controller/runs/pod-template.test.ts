@@ -5,6 +5,7 @@ import type { JobSection } from '../../../controller/api/run.js';
 import { jobKind } from '../../../controller/runs/kinds/job.js';
 import { NETWORK_GATE_NAME } from '../../../controller/runs/network-gate.js';
 import { OUTPUTS_SYNC_NAME } from '../../../controller/runs/outputs-sync.js';
+import { OUTPUTS_RESTORE_NAME } from '../../../controller/runs/outputs-restore.js';
 import { RUN_OUTPUTS } from '../../../model/run-outputs.js';
 import { runDefaultsOf } from '../../support/platform.js';
 import { RUN_SCRATCH } from '../../../model/run-scratch.js';
@@ -141,11 +142,47 @@ describe('desiredJob', () => {
       restartPolicy: 'Always',
       image: defaults.initImage,
       securityContext: defaults.containerSecurityContext,
-      volumeMounts: [{ name: RUN_OUTPUTS.volume, mountPath: RUN_OUTPUTS.mountPath, readOnly: true }],
+      volumeMounts: [
+        { name: RUN_OUTPUTS.volume, mountPath: RUN_OUTPUTS.mountPath, readOnly: true },
+        { name: RUN_SCRATCH.volume, mountPath: RUN_SCRATCH.mountPath, readOnly: true },
+      ],
     });
     // The team's own credential, as the run's containers have it.
     for (const e of vision.artifacts.env) expect(sidecar?.env).toContainEqual(e);
     expect(spec?.volumes).toContainEqual({ name: RUN_OUTPUTS.volume, emptyDir: { sizeLimit: RUN_OUTPUTS.sizeLimit } });
+  });
+
+  it("fills a resumed run's outputs path from the earlier run's, whose prefix becomes its own", () => {
+    const source = { mode: 'resume', uid: 'old-uid' } as const;
+    const job = jobKind.desired(run({}), { defaults, team: vision, pool: 'cpu', outputsSource: source })[0] as V1Job;
+    const spec = job.spec?.template.spec;
+    expect(spec?.initContainers?.map((c) => c.name)).toEqual([
+      NETWORK_GATE_NAME,
+      OUTPUTS_RESTORE_NAME,
+      OUTPUTS_SYNC_NAME,
+    ]);
+    const restore = spec?.initContainers?.[1];
+    expect(restore?.command?.at(-1)).toBe('resume');
+    expect(restore?.env).toContainEqual({
+      name: 'PLINTH_OUTPUTS_SOURCE_URI',
+      value: 's3://plinth-local/plinth/outputs/vision/old-uid',
+    });
+    expect(restore?.securityContext).toEqual(defaults.containerSecurityContext);
+    expect(spec?.containers[0]?.env).toContainEqual({
+      name: RUN_OUTPUTS.uriEnv,
+      value: 's3://plinth-local/plinth/outputs/vision/old-uid',
+    });
+  });
+
+  it("gives a copy its own prefix, and the earlier run's outputs to start with", () => {
+    const source = { mode: 'copy', uid: 'old-uid' } as const;
+    const job = jobKind.desired(run({}), { defaults, team: vision, pool: 'cpu', outputsSource: source })[0] as V1Job;
+    const spec = job.spec?.template.spec;
+    expect(spec?.initContainers?.find((c) => c.name === OUTPUTS_RESTORE_NAME)?.command?.at(-1)).toBe('copy');
+    expect(spec?.containers[0]?.env).toContainEqual({
+      name: RUN_OUTPUTS.uriEnv,
+      value: 's3://plinth-local/plinth/outputs/vision/u1',
+    });
   });
 
   it('gives a run of a store the platform does not copy to the URI alone', () => {
