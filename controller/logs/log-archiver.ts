@@ -27,6 +27,8 @@ import { nodeServesLogs } from './node-logs.js';
 /** A read that failed is tried again after this, doubling up to RETRY_MAX_MS. */
 const RETRY_BASE_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
+/** How long after a followed stream ended the container is looked at again. */
+const FOLLOW_AGAIN_MS = 250;
 /** How often chunks that have waited long enough are written, whatever their size. */
 const FLUSH_TICK_MS = 1_000;
 
@@ -281,6 +283,9 @@ export class LogArchiver implements Reconciler {
           // Read to its end without following: the instance had ended, so this is all of it. A
           // followed stream that ends may have dropped: the loop looks at the container again.
           if (!next.follow) archive.attemptDone = true;
+          // A stream that ended at the container's exit is looked at again once the cache has the exit,
+          // not in a loop of requests meanwhile.
+          else await delay(FOLLOW_AGAIN_MS, undefined, { signal: task.abort.signal }).catch(() => undefined);
           failures = 0;
         } catch (error) {
           archive.discardPending();

@@ -58,7 +58,8 @@ function statuses(pod: V1Pod): V1ContainerStatus[] {
 
 /** Why a terminated pod ended, e.g. "container main was OOMKilled (exit code 137)". */
 export function terminationSummary(pod: V1Pod): { reason: string; message: string } | undefined {
-  for (const s of statuses(pod)) {
+  // The run's own containers first: a sidecar stopped at their end (outputs-sync.ts) says nothing of why.
+  for (const s of [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]) {
     const t = s.state?.terminated ?? s.lastState?.terminated;
     if (t && t.exitCode !== 0) {
       const reason = t.reason ?? 'Error';

@@ -5,6 +5,7 @@ import { RUN_SCRATCH } from '../../model/run-scratch.js';
 import { PLATFORM_CONTAINER_PREFIX } from '../api/container.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 import type { OutputsSource } from './outputs-source.js';
+import { S3_CLIENT } from './store-client-script.js';
 
 /**
  * The init container of a run that resumes an earlier run or starts with a copy of its outputs
@@ -26,7 +27,7 @@ const SCRIPT = [
   `root = os.environ["${RUN_OUTPUTS.pathEnv}"]`,
   `source = os.environ["${SOURCE_ENV}"]`,
   'bucket, _, prefix = source.removeprefix("s3://").partition("/")',
-  's3 = boto3.client("s3")',
+  ...S3_CLIENT,
   'restored = {}',
   'for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/"):',
   '    for item in page.get("Contents", []):',

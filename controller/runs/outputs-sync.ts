@@ -3,6 +3,7 @@ import { PLATFORM_IMAGE_PULL_POLICY } from '../../model/images.js';
 import { RUN_OUTPUTS } from '../../model/run-outputs.js';
 import { RUN_SCRATCH } from '../../model/run-scratch.js';
 import { RESTORED_LIST } from './outputs-restore.js';
+import { S3_CLIENT } from './store-client-script.js';
 import { PLATFORM_CONTAINER_PREFIX } from '../api/container.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 
@@ -21,10 +22,18 @@ export const OUTPUTS_SYNC_NAME = `${PLATFORM_CONTAINER_PREFIX}outputs`;
 export const SYNC_SECONDS = 10;
 
 const SCRIPT = [
-  'import json, os, signal, sys, time, boto3',
+  // The handler first: a run that ends at once stops the sidecar while boto3 still loads, and the
+  // last copy must still happen.
+  'import signal',
+  'stopping = False',
+  'def stop(*_):',
+  '    global stopping',
+  '    stopping = True',
+  'signal.signal(signal.SIGTERM, stop)',
+  'import json, os, sys, time, boto3',
   `root = os.environ["${RUN_OUTPUTS.pathEnv}"]`,
   `bucket, _, prefix = os.environ["${RUN_OUTPUTS.uriEnv}"].removeprefix("s3://").partition("/")`,
-  's3 = boto3.client("s3")',
+  ...S3_CLIENT,
   'copied = {}',
   // What a resumed run's restore step put there is in the store already.
   'try:',
@@ -32,11 +41,6 @@ const SCRIPT = [
   '        copied = {path: tuple(mark) for path, mark in json.load(f).items()}',
   'except FileNotFoundError:',
   '    pass',
-  'stopping = False',
-  'def stop(*_):',
-  '    global stopping',
-  '    stopping = True',
-  'signal.signal(signal.SIGTERM, stop)',
   'def sync():',
   '    for folder, _, files in os.walk(root):',
   '        for name in files:',
@@ -82,7 +86,9 @@ export function outputsSync(defaults: PlatformDefaults, env: V1EnvVar[]): V1Cont
       // Where a resumed run's restore step lists what the store has already (outputs-restore.ts).
       { name: RUN_SCRATCH.volume, mountPath: RUN_SCRATCH.mountPath, readOnly: true },
     ],
-    resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+    // A sidecar's limits add to the run's own in the team's quota (a namespace's LimitRange would give
+    // it a whole CPU): a tenth of one copies a checkpoint at the store's pace, mostly waiting on it.
+    resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
     securityContext: defaults.containerSecurityContext,
   };
 }

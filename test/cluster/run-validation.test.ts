@@ -88,6 +88,22 @@ describe('the API server rejects bad runs at apply time', () => {
     );
   });
 
+  it('takes an earlier run to resume or copy by exactly one of name or uid, for a job or service, not both', async () => {
+    const uid = '6f1c3a52-0000-4000-8000-000000000001';
+    await expect(dryRunCreate('resumes', { ...base, resumeFrom: { name: 'train' } })).resolves.toBeDefined();
+    await expect(dryRunCreate('copies', { ...service, copyFrom: { uid } })).resolves.toBeDefined();
+    expect(await rejection({ ...base, resumeFrom: { name: 'train', uid } })).toMatch(
+      /spec\.resumeFrom: Invalid value: .*name the earlier run by exactly one of name or uid/,
+    );
+    expect(await rejection({ ...base, copyFrom: { uid: 'not-a-uid' } })).toMatch(/spec\.copyFrom\.uid: Invalid value/);
+    expect(await rejection({ ...base, resumeFrom: { name: 'a' }, copyFrom: { name: 'b' } })).toMatch(
+      /spec\.copyFrom: Forbidden: a run resumes an earlier run \(resumeFrom\) or starts with a copy of its outputs \(copyFrom\), not both/,
+    );
+    expect(await rejection({ ...base, matrix: { kind: 'grid', params: {} }, resumeFrom: { name: 'a' } })).toMatch(
+      /spec\.resumeFrom: Forbidden: resumeFrom is for a job or service run/,
+    );
+  });
+
   it('rejects a negative maxRetries', async () => {
     expect(await rejection(job({ termination: { maxRetries: -1 } }))).toMatch(
       /spec\.job\.termination\.maxRetries: Invalid value: -1: spec\.job\.termination\.maxRetries in body should be greater than or equal to 0/,

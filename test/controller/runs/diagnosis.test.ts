@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { diagnosePod } from '../../../controller/runs/diagnosis.js';
+import { diagnosePod, terminationSummary } from '../../../controller/runs/diagnosis.js';
 
 const node = (name: string, pool: string, taints: V1Node['spec'] = {}): V1Node => ({
   metadata: { name, labels: { 'plinth.dev/pool': pool } },
@@ -217,5 +217,37 @@ describe('diagnosePod', () => {
         diagnosePod(scheduled, nodes, { autoscaler: { reason: 'TriggeredScaleUp', message: scaleUp } }).reason,
       ).toBe('Scheduled');
     });
+  });
+});
+
+describe('terminationSummary', () => {
+  const ended = (name: string, exitCode: number, extra: object = {}) => ({
+    name,
+    image: 'i',
+    imageID: '',
+    ready: false,
+    restartCount: 0,
+    state: { terminated: { exitCode, reason: 'Error', ...extra } },
+  });
+
+  it("names the run's own container, not the outputs sidecar stopped at its end", () => {
+    const pod: V1Pod = {
+      status: {
+        initContainerStatuses: [ended('plinth-network', 0), ended('plinth-outputs', 143)],
+        containerStatuses: [ended('main', 3)],
+      },
+    };
+    expect(terminationSummary(pod)).toEqual({ reason: 'Error', message: 'container main exited with code 3 (Error)' });
+  });
+
+  it("gives a platform step's last words, and never a run container's own termination message", () => {
+    const restore: V1Pod = {
+      status: { initContainerStatuses: [ended('plinth-restore', 1, { message: 'no outputs at s3://b/p\n' })] },
+    };
+    expect(terminationSummary(restore)?.message).toBe(
+      'container plinth-restore exited with code 1 (Error): no outputs at s3://b/p',
+    );
+    const own: V1Pod = { status: { containerStatuses: [ended('main', 1, { message: '{"loss": 0.1}' })] } };
+    expect(terminationSummary(own)?.message).toBe('container main exited with code 1 (Error)');
   });
 });
