@@ -499,6 +499,9 @@ interface NodeStart {
   readonly kc: KubeConfig;
 }
 
+/** containerd 1.6's last log line before its CRI service answers. */
+const CRI_READY_LINE = 'msg="Start streaming server"';
+
 /**
  * containerd first, with every image imported (from the cache after the first start), then the
  * node agents; each node registers itself, and the harness labels it and gives it its pod range.
@@ -522,6 +525,16 @@ async function startNodes(s: NodeStart): Promise<void> {
       const [path, ...args] = daemon.argv;
       s.launch(daemon.name, path, args, namespace);
       await waitFor(`${node.name}'s containerd socket`, 30_000, () => existsSync(node.containerdSocket));
+      // containerd's CRI service answers only once it has recovered its state, a moment after the
+      // socket exists (220 ms measured here): a kubelet that asks before then exits ("server is not
+      // initialized yet"), which once failed a CI run. It logs this line just before it answers.
+      const daemonLog = join(s.dir, 'logs', `${daemon.name}.log`);
+      await waitFor(`${node.name}'s CRI service`, 30_000, () =>
+        readFile(daemonLog, 'utf8').then(
+          (text) => text.includes(CRI_READY_LINE),
+          () => false,
+        ),
+      );
       // Images go in before the kubelet starts, so no pod waits on a missing image.
       const role = s.config.nodePools[node.pool]?.role === 'core' ? 'core' : 'runs';
       const archives = s.real.images.archives.filter((a) => a.nodes === 'all' || a.nodes === role);
