@@ -37,9 +37,11 @@ const LINES = 10_000;
 const CPU_NODES = 3;
 const TARGET = { lost: 0, p99Seconds: 15 };
 const TEAM = 'vision';
+/** Room for every run's pod at once, by requests and by limits (a pod's limits are its main container's and its sidecar's). */
+const QUOTA = { cpu: '512', memory: '512Gi' };
 const NS = `plinth-${TEAM}`;
-/** Long enough for every pod to be running before the lines start. */
-const START_AFTER_MS = 240_000;
+/** Long enough for every pod to be running before the lines start: three Python processes start in each. */
+const START_AFTER_MS = 360_000;
 
 const dir = await mkdtemp(join(tmpdir(), 'plinth-bench-logs-'));
 let controller: ReturnType<typeof spawn> | undefined;
@@ -50,7 +52,7 @@ try {
   const input = {
     ...local,
     teams: (local.teams ?? []).map((t) =>
-      t.name === TEAM ? { ...t, quota: { ...t.quota, cpu: '64', memory: '256Gi', maxConcurrentRuns: RUNS } } : t,
+      t.name === TEAM ? { ...t, quota: { ...t.quota, ...QUOTA, maxConcurrentRuns: RUNS } } : t,
     ),
   };
   const config = validatePlatformConfig('local', input);
@@ -115,7 +117,7 @@ try {
             container: {
               image,
               command: ['python3', '-c', script],
-              resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '1', memory: '128Mi' } },
+              resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
             },
           },
         },
@@ -127,7 +129,7 @@ try {
   const pods = await core.listNamespacedPod({ namespace: NS, labelSelector: PLINTH_LABELS.run });
   const running = pods.items.filter((p) => p.status?.containerStatuses?.some((c) => c.state?.running)).length;
   console.log(
-    `shape: ${RUNS} runs of ${LINES} lines on ${CPU_NODES} real cpu nodes; ${running} containers running when the lines began; team quota ${RUNS} concurrent runs`,
+    `shape: ${RUNS} runs of ${LINES} lines on ${CPU_NODES} real cpu nodes; ${running} containers running when the lines began; team quota ${RUNS} concurrent runs, ${QUOTA.cpu} CPUs, ${QUOTA.memory}`,
   );
 
   const deadline = Date.now() + 600_000;
