@@ -221,10 +221,8 @@ export class LogArchiver implements Reconciler {
     for (const container of containerNames(pod)) {
       if (task.running.has(container)) continue;
       const archive = task.archives.get(container);
-      if (archive && nextRead(statusOf(pod, container), archive.attempt, archive.attemptDone).kind === 'caught-up') {
-        continue;
-      }
-      if (!archive && nextRead(statusOf(pod, container), 0, false).kind === 'caught-up') continue;
+      const next = nextRead(statusOf(pod, container), archive?.attempt ?? 0, archive?.attemptDone ?? false);
+      if (next.kind === 'caught-up') continue;
       task.running.add(container);
       void this.archiveContainer(key, pod, container, task);
     }

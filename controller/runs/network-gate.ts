@@ -1,7 +1,7 @@
 import type { V1Container } from '@kubernetes/client-node';
-import { PLATFORM_IMAGE_PULL_POLICY } from '../../model/images.js';
 import { PLATFORM_CONTAINER_PREFIX } from '../api/container.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
+import { platformStep } from './platform-step.js';
 
 /**
  * The platform's first init container in every run pod, which holds the run's own containers until
@@ -38,13 +38,8 @@ const SCRIPT = [
 
 /** The gate's container, under the run containers' security floor, asking for next to nothing. */
 export function networkGate(defaults: PlatformDefaults): V1Container {
-  return {
-    name: NETWORK_GATE_NAME,
-    image: defaults.initImage,
-    imagePullPolicy: PLATFORM_IMAGE_PULL_POLICY,
-    command: ['python3', '-c', SCRIPT],
+  return platformStep(defaults, NETWORK_GATE_NAME, SCRIPT, {
     env: [{ name: 'MLFLOW_TRACKING_URI', value: defaults.trackingUri }],
     resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } },
-    securityContext: defaults.containerSecurityContext,
-  };
+  });
 }

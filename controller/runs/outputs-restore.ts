@@ -1,9 +1,9 @@
 import type { V1Container, V1EnvVar } from '@kubernetes/client-node';
-import { PLATFORM_IMAGE_PULL_POLICY } from '../../model/images.js';
 import { RUN_OUTPUTS } from '../../model/run-outputs.js';
 import { RUN_SCRATCH } from '../../model/run-scratch.js';
 import { PLATFORM_CONTAINER_PREFIX } from '../api/container.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
+import { platformStep } from './platform-step.js';
 import type { OutputsSource } from './outputs-source.js';
 import { S3_CLIENT } from './store-client-script.js';
 
@@ -52,11 +52,8 @@ export function outputsRestore(
   sourceUri: string,
   env: V1EnvVar[],
 ): V1Container {
-  return {
-    name: OUTPUTS_RESTORE_NAME,
-    image: defaults.initImage,
-    imagePullPolicy: PLATFORM_IMAGE_PULL_POLICY,
-    command: ['python3', '-c', SCRIPT, source.mode],
+  return platformStep(defaults, OUTPUTS_RESTORE_NAME, SCRIPT, {
+    args: [source.mode],
     env: [...env, { name: SOURCE_ENV, value: sourceUri }],
     // Its last words are the run's failure message when there was nothing to restore.
     terminationMessagePolicy: 'FallbackToLogsOnError',
@@ -65,6 +62,5 @@ export function outputsRestore(
       { name: RUN_SCRATCH.volume, mountPath: RUN_SCRATCH.mountPath },
     ],
     resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '256Mi' } },
-    securityContext: defaults.containerSecurityContext,
-  };
+  });
 }

@@ -1,11 +1,11 @@
 import type { V1Container, V1EnvVar } from '@kubernetes/client-node';
-import { PLATFORM_IMAGE_PULL_POLICY } from '../../model/images.js';
 import { RUN_OUTPUTS } from '../../model/run-outputs.js';
 import { RUN_SCRATCH } from '../../model/run-scratch.js';
 import { RESTORED_LIST } from './outputs-restore.js';
 import { S3_CLIENT } from './store-client-script.js';
 import { PLATFORM_CONTAINER_PREFIX } from '../api/container.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
+import { platformStep } from './platform-step.js';
 
 /**
  * The platform's sidecar in every run pod of an S3 store, which copies PLINTH_RUN_OUTPUTS_PATH to
@@ -73,13 +73,9 @@ const SCRIPT = [
 
 /** The sidecar, under the run containers' security floor, with the team's store env and the outputs read-only. */
 export function outputsSync(defaults: PlatformDefaults, env: V1EnvVar[]): V1Container {
-  return {
-    name: OUTPUTS_SYNC_NAME,
-    image: defaults.initImage,
-    imagePullPolicy: PLATFORM_IMAGE_PULL_POLICY,
+  return platformStep(defaults, OUTPUTS_SYNC_NAME, SCRIPT, {
     // A native sidecar: it runs beside the run's containers, and is stopped after them.
     restartPolicy: 'Always',
-    command: ['python3', '-c', SCRIPT],
     env,
     volumeMounts: [
       { name: RUN_OUTPUTS.volume, mountPath: RUN_OUTPUTS.mountPath, readOnly: true },
@@ -89,6 +85,5 @@ export function outputsSync(defaults: PlatformDefaults, env: V1EnvVar[]): V1Cont
     // A sidecar's limits add to the run's own in the team's quota (a namespace's LimitRange would give
     // it a whole CPU): a tenth of one copies a checkpoint at the store's pace, mostly waiting on it.
     resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } },
-    securityContext: defaults.containerSecurityContext,
-  };
+  });
 }

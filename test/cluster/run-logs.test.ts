@@ -78,12 +78,13 @@ describe('run logs are archived', { timeout: RUN_TIMEOUT_MS + 120_000 }, () => {
     const shown = (await logsOfRun(NS, 'chatty')).trim().split('\n');
     await deletePodsOf('chatty');
     await podsGone('chatty');
-    const lines = mainLines(await archived('chatty'));
+    const logs = await archived('chatty');
+    const lines = mainLines(logs);
     expect(lines).toEqual(shown);
     expect(lines.filter((l) => l !== 'done')).toEqual(numbered(50_000));
     expect(lines.filter((l) => l === 'done')).toHaveLength(1);
     // The network gate printed nothing, and is archived as such.
-    expect([...(await archived('chatty')).keys()].every((k) => k.endsWith('/main'))).toBe(true);
+    expect([...logs.keys()].every((k) => k.endsWith('/main'))).toBe(true);
   });
 
   it("keeps a stopped run's lines up to the stop", async () => {
