@@ -1,17 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { delimiter } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { runLogsPrefix } from '../../model/store-layout.js';
 import { OBJECT_STORE_COMPONENT, OBJECT_STORE_PORTS, LOG_ARCHIVE_SECRET } from '../../model/names.js';
-import { cluster, eventually, kubeconfigFileOf } from './cluster-clients.js';
+import { cluster, kubeconfigFileOf } from './cluster-clients.js';
+import { portForward } from './port-forward.js';
 
 /**
- * How a controller the tests run on this machine reaches the log archive: the in-cluster
- * controller reaches the store at its Service, which this machine cannot resolve, so the tests
- * reach it through `kubectl port-forward` (which the store's NetworkPolicy does not see, as a
- * developer's `npm run controller` would), with the controller's own credential, read from its
- * Secret as the Deployment's env reads it.
+ * How a controller the tests run on this machine reaches the log archive: through a port-forward
+ * to the store (port-forward.ts), with the controller's own credential, read from its Secret as
+ * the Deployment's env reads it.
  */
 export interface LogArchiveAccess {
   /** The controller's `--log-archive-endpoint`. */
@@ -20,9 +17,7 @@ export interface LogArchiveAccess {
   readonly env: Record<string, string>;
 }
 
-let forward: ChildProcess | undefined;
 let access: Promise<LogArchiveAccess> | undefined;
-process.once('exit', () => forward?.kill('SIGKILL'));
 
 /** One port-forward per test worker, started on first use; undefined where no node is real (nothing to archive). */
 export function logArchiveAccess(): Promise<LogArchiveAccess> | undefined {
@@ -31,45 +26,9 @@ export function logArchiveAccess(): Promise<LogArchiveAccess> | undefined {
   return access;
 }
 
-async function portForward(kubeconfig: string, binDirs: readonly string[]): Promise<string> {
-  const PATH = [...binDirs, process.env['PATH'] ?? ''].join(delimiter);
-  const child = spawn(
-    'kubectl',
-    [
-      '--kubeconfig',
-      kubeconfig,
-      'port-forward',
-      '-n',
-      'plinth',
-      `service/${OBJECT_STORE_COMPONENT}`,
-      `0:${OBJECT_STORE_PORTS.s3}`,
-    ],
-    { env: { ...process.env, PATH }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const port = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
-      if (port) {
-        forward = child;
-        resolve(`http://127.0.0.1:${port}`);
-      }
-    });
-    let err = '';
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('exit', (code) => reject(new Error(`kubectl port-forward to the store exited ${code}: ${err}`)));
-  });
-}
-
 /** A port-forward to the store and the controller's credential, as the admin of a cluster (a benchmark's own, say). */
 export async function openLogArchiveAccess(kubeconfig: string, binDirs: readonly string[]): Promise<LogArchiveAccess> {
-  // The store's pod may still be starting when the first suite does.
-  const endpoint = await eventually(
-    'a port-forward to the artifact store',
-    () => portForward(kubeconfig, binDirs).catch(() => undefined),
-    180_000,
-  );
+  const endpoint = await portForward(kubeconfig, binDirs, OBJECT_STORE_COMPONENT, OBJECT_STORE_PORTS.s3);
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const secret = await kc
