@@ -23,6 +23,7 @@ import {
   artifactStoreEgress,
   egressTo,
   namespacePeer,
+  podsPeer,
   tcp,
 } from './network-policies.js';
 import { poolPlacement, runPools, isGpuPool, teamDefaultPools, teamPools } from '../model/pools.js';
@@ -35,7 +36,10 @@ import {
   teamNamespaceName,
   teamRunsHost,
   tlsSecretName,
+  trackingHost,
   trackingUri,
+  TRACKING_COMPONENT,
+  TRACKING_PORT,
 } from '../model/names.js';
 import { controllerRules } from '../controller/api/children.js';
 
@@ -78,7 +82,11 @@ export function platformDefaults(config: PlatformConfig): PlatformDefaults {
     // Runs write their scratch to /tmp (RUN_SCRATCH); a platform whose images write elsewhere opts out.
     containerSecurityContext: containerSecurityContext({ readOnlyRootFilesystem: config.security.readOnlyRunRoot }),
     runServiceAccount: RUN_SERVICE_ACCOUNT,
-    trackingUri: trackingUri(config),
+    tracking: {
+      uri: trackingUri(config),
+      uiUrl: `https://${trackingHost(config)}`,
+      waitSeconds: config.tracking.waitSeconds,
+    },
     initImage: config.images.init,
     externalServices: {
       ingressClassName: config.ingress.className,
@@ -238,8 +246,12 @@ export class ControllerDeployment extends Construct {
         ? [{ from: [namespacePeer(config.monitoring.prometheusNamespace)], ports: [tcp(CONTROLLER_PORTS.metrics)] }]
         : [],
       // It watches runs and their children, and applies them, through the API server; it archives
-      // runs' logs to the store.
-      egress: [API_SERVER_EGRESS, ...(logArchive && store ? [egressTo(store)] : [])],
+      // runs' logs to the store, and makes each run's MLflow run in the tracking server.
+      egress: [
+        API_SERVER_EGRESS,
+        ...(logArchive && store ? [egressTo(store)] : []),
+        { to: [podsPeer(selectorLabels(TRACKING_COMPONENT))], ports: [tcp(TRACKING_PORT)] },
+      ],
     });
   }
 }

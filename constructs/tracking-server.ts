@@ -5,9 +5,15 @@ import { trackingArtifactConnection } from '../model/artifacts.js';
 import { CoreService } from './core-service.js';
 import { databaseConnection, databaseEgress } from './database.js';
 import { componentLabels, selectorLabels } from '../model/labels.js';
-import { teamNamespaceName, trackingAllowedHosts, TRACKING_COMPONENT, TRACKING_PORT } from '../model/names.js';
+import {
+  CONTROLLER_COMPONENT,
+  teamNamespaceName,
+  trackingAllowedHosts,
+  TRACKING_COMPONENT,
+  TRACKING_PORT,
+} from '../model/names.js';
 import { cdk8sEnv, cdk8sVolumes } from './k8s-boundary.js';
-import { AllowTraffic, artifactStoreEgress, egressTo, namespacePeer, tcp } from './network-policies.js';
+import { AllowTraffic, artifactStoreEgress, egressTo, namespacePeer, podsPeer, tcp } from './network-policies.js';
 
 /**
  * Worker processes per replica. Each is a whole MLflow server of a few hundred MB (uvicorn serves
@@ -99,6 +105,8 @@ export class TrackingServer extends Construct {
             ...config.teams.map((t) => namespacePeer(teamNamespaceName(config, t.name))),
             // People reach its UI and API through the ingress.
             namespacePeer(config.ingress.controllerNamespace),
+            // The controller makes each run's MLflow run and ends it (controller/tracking/).
+            podsPeer(selectorLabels(CONTROLLER_COMPONENT)),
             // Prometheus scrapes its /metrics, on the same port.
             ...(config.monitoring.enabled ? [namespacePeer(config.monitoring.prometheusNamespace)] : []),
           ],

@@ -11,6 +11,7 @@ import {
   PARENT_CONTROLLER_NAME,
   RETENTION_CONTROLLER_NAME,
   RUN_CONTROLLER_NAME,
+  RUN_TRACKER_NAME,
 } from './api/metrics.js';
 import { EventRecorder } from './runtime/event-recorder.js';
 import { startHttpServers } from './runtime/http-servers.js';
@@ -26,6 +27,7 @@ import { LogArchiver } from './logs/log-archiver.js';
 import { s3LogStore } from './logs/log-store.js';
 import { RESYNC_MS, RunController } from './runs/run-controller.js';
 import { REPORTING_CONTROLLER } from './runs/run-events.js';
+import { RunTracker } from './tracking/run-tracker.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -48,7 +50,13 @@ const { values: flags } = parseArgs({
     // The store's URL as this process reaches it, where that is not the config's: a controller run
     // outside the cluster (`npm run controller`, the tests) reaches the store through a port-forward.
     'log-archive-endpoint': { type: 'string' },
+    // The tracking server's URL as this process reaches it, where that is not the config's, as above.
+    'tracking-endpoint': { type: 'string' },
+    // --no-tracking: no MLflow run for any run, for a controller that cannot reach the tracking
+    // server at all (the simulated platform of most tests, whose core pods never run).
+    tracking: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 
 const log = createLogger(CONTROLLER_NAME);
@@ -103,7 +111,23 @@ async function main(): Promise<void> {
       { reportingController: REPORTING_CONTROLLER, reportingInstance: flags.identity },
       log,
     );
-    const controller = new RunController(kc, manager, defaults, log, metrics, events, resyncMs);
+    // Each run's MLflow run, made before its workload; the Run controller is told when one is.
+    let enqueueRun: (key: string) => void = () => undefined;
+    const tracker = flags.tracking
+      ? new RunTracker(kc, manager, defaults, flags['tracking-endpoint'], (key) => enqueueRun(key), log, metrics)
+      : undefined;
+    const controller = new RunController(kc, manager, defaults, log, metrics, events, resyncMs, tracker);
+    enqueueRun = (key) => controller.queue.add(key);
+    if (tracker) {
+      manager.add({
+        name: RUN_TRACKER_NAME,
+        // Each reconcile is a few calls to the tracking server, each with its own deadline.
+        start: async () => {
+          await Promise.all(tracker.start(4));
+        },
+        stop: () => tracker.stop(),
+      });
+    }
     manager.add({
       name: RUN_CONTROLLER_NAME,
       start: async () => {

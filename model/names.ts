@@ -127,13 +127,23 @@ export function trackingUri(config: PlatformConfig): string {
 
 /**
  * The Host headers the tracking server answers (MLflow's `--allowed-hosts`, which guards against
- * DNS rebinding): its Service's names, as runs call it, and its ingress host. Private addresses
- * too, as MLflow allows by default, since probes and metrics scrapes call a pod by its IP.
+ * DNS rebinding): its Service's names, as runs and the controller call it, and its ingress host.
+ * Private addresses too, as MLflow allows by default, since probes and metrics scrapes call a pod
+ * by its IP; and this machine's own names, as MLflow allows by default too, for a `kubectl
+ * port-forward` (a person's browser, or a controller run outside the cluster).
  */
 export function trackingAllowedHosts(config: PlatformConfig): string[] {
   const service = `${TRACKING_COMPONENT}.${config.namespace}.svc`;
   const privateAddresses = ['10.*', '192.168.*', ...Array.from({ length: 16 }, (_, i) => `172.${16 + i}.*`)];
-  return [service, `${service}:*`, `${service}.cluster.local:*`, trackingHost(config), ...privateAddresses];
+  const loopback = ['localhost:*', '127.0.0.1:*'];
+  return [
+    service,
+    `${service}:*`,
+    `${service}.cluster.local:*`,
+    trackingHost(config),
+    ...privateAddresses,
+    ...loopback,
+  ];
 }
 
 /**

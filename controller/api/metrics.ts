@@ -39,5 +39,8 @@ export const RETENTION_CONTROLLER_NAME = 'run-retention';
 /** The archiver of run pods' logs, named the same way. */
 export const LOG_ARCHIVER_NAME = 'run-logs';
 
+/** The tracker of runs' MLflow runs, named the same way. */
+export const RUN_TRACKER_NAME = 'run-tracking';
+
 /** Ports the controller listens on. */
 export const CONTROLLER_PORTS = { metrics: 8080, health: 8081 } as const;

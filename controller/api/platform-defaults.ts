@@ -74,7 +74,15 @@ export const PlatformDefaults = Type.Object({
   containerSecurityContext: KubernetesObject<V1SecurityContext>('The floor of every run container.'),
   /** Runs use this ServiceAccount (no API access, no token) unless they name another. */
   runServiceAccount: Type.String({ minLength: 1 }),
-  trackingUri: Type.String({ minLength: 1 }),
+  /** The tracking server (MLflow): every run gets an MLflow run there (controller/tracking/). */
+  tracking: Type.Object({
+    /** Its in-cluster URI, which runs log to (MLFLOW_TRACKING_URI) and the controller calls. */
+    uri: Type.String({ minLength: 1 }),
+    /** Where people open its UI, through the ingress: the base of each run's `status.tracking.url`. */
+    uiUrl: Type.String({ minLength: 1 }),
+    /** How long a run's workload waits for its MLflow run before it starts without one (tracking.waitSeconds). */
+    waitSeconds: Type.Integer({ minimum: 0 }),
+  }),
   /** The platform's `init` image, in which each run pod's network gate and outputs sidecar run. */
   initImage: Type.String({ minLength: 1 }),
   /** How external service runs are served: the IngressClass, and the TLS Secret in each team namespace. */

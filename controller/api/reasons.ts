@@ -137,6 +137,18 @@ export const RUN_REASONS = reasons({
     source: 'lifecycle',
     doc: "condition `LogsComplete`: some of the run's logs could not be archived: an instance the kubelet no longer kept, or a pod whose logs were not finished within 10 minutes of its deletion",
   },
+  TrackingLinked: {
+    source: 'lifecycle',
+    doc: 'condition `Tracked`: the run has its MLflow run (`status.tracking`), whose id its containers get as `MLFLOW_RUN_ID` unless it was made after they started',
+  },
+  TrackingUnavailable: {
+    source: 'lifecycle',
+    doc: 'condition `Tracked`: the tracking server did not answer within `tracking.waitSeconds`, and the run started without an MLflow run; the controller makes and links one once the server answers',
+  },
+  TrackingRecorded: {
+    source: 'lifecycle',
+    doc: "condition `Tracked`: the run has finished and its MLflow run's status says how (FINISHED, FAILED or KILLED)",
+  },
   RetentionExpired: {
     source: 'lifecycle',
     doc: 'the Event of a top-level run deleted, with everything it owns, `runs.retention` after it finished',
@@ -162,7 +174,7 @@ export const REASON_SOURCES: Readonly<Record<ReasonSource, string>> = {
   lifecycle: "the run's lifecycle",
 };
 
-/** The conditions of a run's status, each with what True means; all but LogsComplete are always there. */
+/** The conditions of a run's status, each with what True means; all but LogsComplete and Tracked are always there. */
 export const RUN_CONDITIONS = {
   Admitted: 'the run fits in its team quota and may start',
   Scheduled: 'a pod of the run is on a node',
@@ -171,6 +183,8 @@ export const RUN_CONDITIONS = {
   Succeeded: 'the run succeeded; Unknown until it finishes, False with the reason it failed or was stopped',
   LogsComplete:
     'only ever False, and only where the platform archives logs: some of what the run printed is not in the archive, the reason says why',
+  Tracked:
+    'the run has its MLflow run in the tracking server (`status.tracking`); False while the server does not answer',
 } as const;
 
 export type RunConditionType = keyof typeof RUN_CONDITIONS;

@@ -531,6 +531,17 @@ const Condition = Type.Object({
   lastTransitionTime: Type.Optional(Type.String({ format: 'date-time', description: 'When status last changed.' })),
 });
 
+/** Where a run's metrics are: the MLflow run the controller made for it (controller/tracking/). */
+export const RunTracking = Type.Object(
+  {
+    experimentId: Type.String({ description: "The MLflow experiment: the team's, `teams/<team>`." }),
+    runId: Type.String({ description: "The MLflow run's id, which the run's containers get as MLFLOW_RUN_ID." }),
+    url: Type.String({ description: "The MLflow run's page in the tracking server's UI." }),
+  },
+  { description: "The MLflow run that holds the run's params and metrics." },
+);
+export type RunTracking = Static<typeof RunTracking>;
+
 export const RunStatus = Type.Object(
   {
     phase: Type.Optional(StringEnum(RUN_PHASES, { description: 'Where the run is in its lifecycle.' })),
@@ -573,6 +584,31 @@ export const RunStatus = Type.Object(
         description:
           'The run as kubectl lists it: spec.kind, then +matrix and +schedule for the sections it has, e.g. job+matrix.',
       }),
+    ),
+    tracking: Type.Optional(RunTracking),
+    images: Type.Optional(
+      Type.Array(
+        Type.Object({
+          container: Type.String({ description: "The container's name." }),
+          image: Type.String({ description: 'The image as the kubelet names it, tag and all.' }),
+          imageID: Type.String({
+            description: "The image the kubelet ran, by digest, whatever tag was asked (the pod's imageID).",
+          }),
+        }),
+        {
+          maxItems: 16,
+          description:
+            "Exactly what ran: each of the run's own containers, init ones included, in its newest pod that started.",
+        },
+      ),
+    ),
+    platformVersion: Type.Optional(
+      Type.String({ description: "The version of the platform whose controller made the run's workload." }),
+    ),
+    outputs: Type.Optional(
+      Opaque<Record<string, unknown>>(
+        "What the run reports, at most 4 KiB of JSON: the JSON object its main container writes to /dev/termination-log, and its MLflow run's latest metrics under names it did not report. Later runs of a pipeline or sweep read it.",
+      ),
     ),
   },
   { description: "Reported by the platform's controller." },

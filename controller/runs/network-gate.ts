@@ -39,7 +39,7 @@ const SCRIPT = [
 /** The gate's container, under the run containers' security floor, asking for next to nothing. */
 export function networkGate(defaults: PlatformDefaults): V1Container {
   return platformStep(defaults, NETWORK_GATE_NAME, SCRIPT, {
-    env: [{ name: 'MLFLOW_TRACKING_URI', value: defaults.trackingUri }],
+    env: [{ name: 'MLFLOW_TRACKING_URI', value: defaults.tracking.uri }],
     resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } },
   });
 }

@@ -11,7 +11,7 @@ import type {
 import { PLINTH_LABELS, grantsNetworkAccess } from '../../model/labels.js';
 import type { RunConnection } from '../../model/connections.js';
 import type { PlatformDefaults, TeamDefaults } from '../api/platform-defaults.js';
-import { RUN_API_VERSION, RUN_KIND, type PodSection, type Run } from '../api/run.js';
+import { RUN_API_VERSION, RUN_KIND, type PodSection, type Run, type RunTracking } from '../api/run.js';
 import { GPU_RESOURCE } from '../../model/pools.js';
 import { quantityValue } from '../../model/quantity.js';
 import { floorFieldsAt, meetsFloor, requiredValue, securityContextWith, valueAt } from '../../model/security-floor.js';
@@ -24,16 +24,27 @@ import type { OutputsSource } from './outputs-source.js';
 import { runLabels } from './run-labels.js';
 import type { ServiceRoute } from './service-route.js';
 
+/** The run's own container: its status says how the run went, its termination message what it reports. */
+export const MAIN_CONTAINER = 'main';
+
 /**
  * Env every run container gets, beside its params and the artifact store's. An external service
  * learns where it is served, since most servers must be told their path prefix.
  */
-function platformEnv(run: Run, defaults: PlatformDefaults, team: string, route: ServiceRoute | undefined) {
+function platformEnv(run: Run, where: PodPlacement) {
+  const { defaults, route, tracking } = where;
   return [
     { name: 'PLINTH_RUN', value: run.metadata.name },
-    { name: 'PLINTH_TEAM', value: team },
-    { name: 'MLFLOW_TRACKING_URI', value: defaults.trackingUri },
+    { name: 'PLINTH_TEAM', value: where.team.team },
+    { name: 'MLFLOW_TRACKING_URI', value: defaults.tracking.uri },
     { name: 'MLFLOW_RUN_NAME', value: run.metadata.name },
+    // MLflow's client resumes the run MLFLOW_RUN_ID names on `mlflow.start_run()`.
+    ...(tracking
+      ? [
+          { name: 'MLFLOW_RUN_ID', value: tracking.runId },
+          { name: 'MLFLOW_EXPERIMENT_ID', value: tracking.experimentId },
+        ]
+      : []),
     ...(route
       ? [
           { name: 'PLINTH_SERVICE_URL', value: route.url },
@@ -121,6 +132,8 @@ export interface PodPlacement {
   readonly route?: ServiceRoute;
   /** The earlier run whose outputs the run starts with. */
   readonly outputsSource?: OutputsSource;
+  /** The run's MLflow run, which `mlflow.start_run()` in its code attaches to. */
+  readonly tracking?: RunTracking;
 }
 
 /**
@@ -146,13 +159,7 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
     ...(synced ? [{ name: RUN_OUTPUTS.pathEnv, value: RUN_OUTPUTS.mountPath }] : []),
   ];
   const wiring = {
-    env: [
-      ...platformEnv(run, defaults, team, route),
-      ...outputsEnv,
-      ...artifacts.env,
-      ...connections.flatMap((c) => c.env),
-      ...params,
-    ],
+    env: [...platformEnv(run, where), ...outputsEnv, ...artifacts.env, ...connections.flatMap((c) => c.env), ...params],
     envFrom: connections.flatMap((c) => c.envFrom),
     volumeMounts: [
       { name: RUN_SCRATCH.volume, mountPath: RUN_SCRATCH.mountPath },
@@ -213,7 +220,7 @@ export function runPodTemplate(run: Run, pod: PodSection, where: PodPlacement): 
         ...(synced ? [outputsSync(defaults, [...outputsEnv, ...artifacts.env])] : []),
         ...(pod.init ?? []).map((c, i) => container(c as Record<string, unknown>, `init-${i}`, wiring, defaults)),
       ],
-      containers: [container(pod.container as Record<string, unknown>, 'main', wiring, defaults)],
+      containers: [container(pod.container as Record<string, unknown>, MAIN_CONTAINER, wiring, defaults)],
       volumes: [
         { name: RUN_SCRATCH.volume, emptyDir: { sizeLimit: RUN_SCRATCH.sizeLimit } },
         ...(synced ? [{ name: RUN_OUTPUTS.volume, emptyDir: { sizeLimit: RUN_OUTPUTS.sizeLimit } }] : []),

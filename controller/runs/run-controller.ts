@@ -50,6 +50,7 @@ import { runControllerLoop, type Reconciler } from '../runtime/controller-loop.j
 import { WorkQueue } from '../runtime/work-queue.js';
 import { objectKey, splitObjectKey } from '../runtime/object-key.js';
 import { CONDITION } from '../api/reasons.js';
+import type { TrackingGate } from '../tracking/run-tracker.js';
 
 const SPEC_HASH_ANNOTATION = 'plinth.dev/spec-hash';
 /** As controller-runtime's SyncPeriod: how often every unfinished run is reconciled again. */
@@ -141,6 +142,8 @@ export class RunController implements Reconciler {
     /** Tells each run's story in Events, which `kubectl describe run` shows. */
     private readonly recorder: EventRecorder,
     private readonly resyncMs = RESYNC_MS,
+    /** Makes each run's MLflow run before its workload (controller/tracking/); none where nothing is tracked. */
+    private readonly tracking?: TrackingGate,
   ) {
     this.queue = new WorkQueue({ metrics: metrics.workQueue(RUN_CONTROLLER_NAME) });
     this.writer = new ApiWriter(kc, CONTROLLER_NAME, CHILD_PLURALS);
@@ -421,10 +424,22 @@ export class RunController implements Reconciler {
       return;
     }
 
-    // 5. Its kind's children are applied; one the API server refuses fails the run.
+    // 5. Its MLflow run is made before its workload, so that its containers are told its id. A
+    //    tracking server that has not answered within tracking.waitSeconds is not waited for.
+    const tracking = this.tracking?.decide(run, this.statusOf(run), observation.now.getTime());
+    if (tracking && 'waitMs' in tracking && !(await this.cachedChildren(run, kind)).has(kind.children[0].kind)) {
+      this.queue.addAfter(key, tracking.waitMs);
+      await this.writeStatus(run, observation);
+      return;
+    }
+    // Waited for long enough, or the workload was made already (before a restart, say).
+    const said = tracking && !('waitMs' in tracking) ? tracking : undefined;
+
+    // 6. Its kind's children are applied; one the API server refuses fails the run.
     let children: Map<string, KubernetesObject>;
     try {
-      children = await this.ensureChildren(run, kind, context);
+      const linked = said && 'linked' in said ? said.linked : undefined;
+      children = await this.ensureChildren(run, kind, { ...context, tracking: linked });
     } catch (error) {
       // A child the API server refuses for what it says would be refused on every retry: the run
       // fails at once, with the server's message naming the field. Other failures are retried.
@@ -433,9 +448,9 @@ export class RunController implements Reconciler {
       this.settle(run, await this.writeStatus(run, { ...observation, invalid: refused }));
       return;
     }
-    // 6. Its kind reads how the children and pods are doing, and the status says so.
+    // 7. Its kind reads how the children and pods are doing, and the status says so.
     const workload = this.observe(run, kind, children, observation, context);
-    this.settle(run, await this.writeStatus(run, { ...observation, workload }));
+    this.settle(run, await this.writeStatus(run, { ...observation, workload, tracking: said }));
   }
 
   /** How the run's workload is doing, as its kind reads its children and the pods and nodes observed. */

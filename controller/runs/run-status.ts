@@ -1,8 +1,11 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { CONDITION, REASON, type RunConditionType } from '../api/reasons.js';
-import type { RunPhase, RunStatus } from '../api/run.js';
+import type { RunPhase, RunStatus, RunTracking } from '../api/run.js';
 import type { Diagnosis } from './diagnosis.js';
 import type { WorkloadState } from './kinds/run-kind.js';
+import { ranImages } from './ran-images.js';
+import { reportedOutputs } from './reported-outputs.js';
+import { PLATFORM_VERSION } from '../../model/platform-version.js';
 
 export const FINAL_PHASES: ReadonlySet<RunPhase> = new Set(['succeeded', 'failed', 'stopped']);
 
@@ -30,6 +33,12 @@ export interface Observation {
   readonly kind?: string;
   /** Set while a stop is in progress: pods still terminating. */
   readonly stopping?: { readonly podsLeft: number };
+  /**
+   * The run's MLflow run where it has one, or why it started without (controller/tracking/).
+   * Undefined where the platform tracks nothing, or while the run waits for it: the status keeps
+   * what it said.
+   */
+  readonly tracking?: { readonly linked: RunTracking } | { readonly unavailable: string };
 }
 
 type Condition = NonNullable<RunStatus['conditions']>[number];
@@ -140,10 +149,12 @@ export function deriveStatus(previous: RunStatus | undefined, observed: Observat
       final ? d.reason : REASON.NotFinished,
       final ? d.message : 'the run has not finished',
     ),
+    ...trackedCondition(prev, now, observed.tracking),
     // Written by the log archiver once the run has finished (controller/logs/): kept as it is.
     ...prev.filter((c) => c.type === CONDITION.LogsComplete),
   ];
 
+  const images = ranImages(observed.pods);
   const firstRunning = observed.pods
     .map((p) => since(p.status?.startTime))
     .filter((t): t is string => t !== undefined)
@@ -160,5 +171,26 @@ export function deriveStatus(previous: RunStatus | undefined, observed: Observat
     url: observed.workload?.url,
     pool: observed.pool,
     kind: observed.kind,
+    tracking: observed.tracking && 'linked' in observed.tracking ? observed.tracking.linked : old.tracking,
+    // What ran and what it reported, kept once its pods are gone.
+    images: images.length > 0 ? images : old.images,
+    platformVersion: old.platformVersion ?? (observed.workload ? PLATFORM_VERSION : undefined),
+    outputs: reportedOutputs(observed.pods) ?? old.outputs,
   };
+}
+
+/** Tracked, as the tracker says, or as it was where it says nothing now. */
+function trackedCondition(prev: readonly Condition[], now: Date, tracking: Observation['tracking']): Condition[] {
+  if (!tracking) return prev.filter((c) => c.type === CONDITION.Tracked);
+  if ('unavailable' in tracking) {
+    return [condition(prev, now, CONDITION.Tracked, false, REASON.TrackingUnavailable, tracking.unavailable)];
+  }
+  const { runId, experimentId } = tracking.linked;
+  const late = prev.some((c) => c.type === CONDITION.Tracked && c.status === 'False');
+  const message = late
+    ? `MLflow run ${runId} in experiment ${experimentId}, made once the tracking server answered: the run's containers, started before, were not given MLFLOW_RUN_ID`
+    : `MLflow run ${runId} in experiment ${experimentId}`;
+  // A late link keeps saying so: its message is the one the condition got when it turned True.
+  const before = prev.find((c) => c.type === CONDITION.Tracked && c.status === 'True');
+  return [condition(prev, now, CONDITION.Tracked, true, REASON.TrackingLinked, before?.message ?? message)];
 }

@@ -53,8 +53,10 @@ export class ApiWriter {
   }
 
   /** A JSON merge patch of a custom resource's status subresource. */
-  async patchStatus(resourcePath: string, status: unknown): Promise<void> {
+  async patchStatus(resourcePath: string, status: unknown, resourceVersion?: string): Promise<void> {
     await this.send(HttpMethod.PATCH, `${resourcePath}/status`, undefined, 'application/merge-patch+json', {
+      // With a resourceVersion, the API server applies the patch only to the object as read (409 otherwise).
+      ...(resourceVersion ? { metadata: { resourceVersion } } : {}),
       status,
     });
   }

@@ -50,6 +50,11 @@ const coreService = (replicas: number, res: Resources) =>
     })
     .default({ replicas, resources: res });
 
+const TRACKING_RESOURCES: Resources = {
+  requests: { cpu: '250m', memory: '512Mi' },
+  limits: { cpu: '1', memory: '1Gi' },
+};
+
 export const platformConfigSchema = z
   .strictObject({
     /** The environment name, used in errors and in the `plinth.dev/environment` label. */
@@ -85,7 +90,23 @@ export const platformConfigSchema = z
       requests: { cpu: '100m', memory: '128Mi' },
       limits: { cpu: '500m', memory: '256Mi' },
     }),
-    tracking: coreService(2, { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } }),
+    tracking: z
+      .strictObject({
+        replicas: z.number().int().min(1, { error: 'must be at least 1' }).default(2),
+        resources: resources.default(TRACKING_RESOURCES),
+        /**
+         * How long the controller waits for the tracking server before it starts a run's workload
+         * without an MLflow run: tracking never blocks a run. The MLflow run is made and linked
+         * once the server answers.
+         */
+        waitSeconds: z
+          .number()
+          .int()
+          .min(0, { error: 'must be 0 (never wait) or more' })
+          .max(600, { error: 'must be at most 600: a run waits this long when the tracking server is down' })
+          .default(60),
+      })
+      .default({ replicas: 2, resources: TRACKING_RESOURCES, waitSeconds: 60 }),
     monitoring: z
       .strictObject({
         enabled: z.boolean().default(true),

@@ -176,7 +176,14 @@ try {
     const logFile = join(LOGS, `controller-${what.replace(/\W+/g, '-')}.log`);
     const controller = spawn(
       process.execPath,
-      [BUNDLE, `--identity=${what}`, `--metrics-port=${metricsPort}`, '--health-port=0'],
+      [
+        BUNDLE,
+        `--identity=${what}`,
+        `--metrics-port=${metricsPort}`,
+        '--health-port=0',
+        // The simulated platform's tracking server never runs. A bundle from before tracking knows no such flag.
+        ...(process.env['BENCH_CONTROLLER_BUNDLE'] ? [] : ['--no-tracking']),
+      ],
       {
         env: {
           ...process.env,

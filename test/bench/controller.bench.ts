@@ -132,7 +132,8 @@ try {
   const logFile = openSync(CONTROLLER_LOG, 'w');
   const controller = spawn(
     process.execPath,
-    ['build/controller.mjs', '--identity=bench', '--metrics-port=0', '--health-port=0'],
+    // The simulated platform's tracking server never runs.
+    ['build/controller.mjs', '--identity=bench', '--metrics-port=0', '--health-port=0', '--no-tracking'],
     {
       env: {
         ...process.env,

@@ -71,7 +71,8 @@ try {
   const archived = new Map<string, number>();
   controller = spawn(
     process.execPath,
-    controllerArgs(['--identity=bench-logs', `--log-archive-endpoint=${access.endpoint}`]),
+    // What is measured is the archive: no MLflow run is made.
+    controllerArgs(['--identity=bench-logs', `--log-archive-endpoint=${access.endpoint}`, '--no-tracking']),
     {
       env: { ...process.env, KUBECONFIG: state.kubeconfig, LOG_LEVEL: 'info', ...access.env },
       stdio: ['ignore', 'pipe', 'ignore'],

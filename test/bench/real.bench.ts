@@ -50,7 +50,8 @@ try {
   await writeFreshStoreSecrets(kc, config);
   await applyPlatform(kc, sharedPlatformObjects());
 
-  controller = spawn(process.execPath, controllerArgs(['--identity=bench-real']), {
+  // This machine resolves no Service name: the runs get no MLflow run, as before tracking, so figures compare.
+  controller = spawn(process.execPath, controllerArgs(['--identity=bench-real', '--no-tracking']), {
     env: { ...process.env, KUBECONFIG: state.kubeconfig, LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });

@@ -40,7 +40,8 @@ describe('runs on real nodes', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
     if (cluster().realNodes.length === 0) {
       throw new Error('these runs execute on real nodes, and the cluster has none (PLINTH_NODES=simulated?)');
     }
-    controller = await startSyncedController('execution');
+    // Its runs get their MLflow runs, as on a platform: a script's `mlflow.start_run()` attaches to one.
+    controller = await startSyncedController('execution', { tracking: true });
   });
   afterAll(async () => {
     await deleteRuns(admin(), NS, created);
@@ -59,7 +60,7 @@ describe('runs on real nodes', { timeout: RUN_TIMEOUT_MS + 30_000 }, () => {
   it('logs a param and a metric to the tracking server and writes a file to the artifact store, both read back', async () => {
     const written = await linesOfSucceeded('tracked', [
       'import os, boto3, mlflow',
-      'mlflow.set_experiment("real-execution")',
+      // The run's own MLflow run, which the platform made (run-tracking.test.ts).
       'with mlflow.start_run() as run:',
       '    mlflow.log_param("alpha", "0.5")',
       '    mlflow.log_metric("loss", 0.25)',

@@ -24,7 +24,7 @@ describe.each(ENVIRONMENTS)('controller in %s', (env) => {
       allowPrivilegeEscalation: false,
       capabilities: { drop: ['ALL'] },
     });
-    expect(defaults.trackingUri).toBe('http://tracking.plinth.svc:5000');
+    expect(defaults.tracking.uri).toBe('http://tracking.plinth.svc:5000');
     expect(defaults.runServiceAccount).toBe('plinth-run');
     expect(Object.keys(defaults.teams).sort()).toEqual(config.teams.map((t) => `plinth-${t.name}`).sort());
     for (const team of config.teams) {

@@ -96,17 +96,18 @@ describe.each(ENVIRONMENTS)('the platform namespace in %s', (env) => {
     }
   });
 
-  it('admits to tracking the team namespaces, the ingress controller and Prometheus, on its port only', () => {
+  it('admits to tracking the team namespaces, the ingress controller, Prometheus and the controller, on its port only', () => {
     for (const team of e.config.teams)
       expect(net.allows(e.runOf(`${ns}-${team.name}`), e.tracking, TRACKING_PORT)).toBe(true);
     expect(net.allows(e.ingressController, e.tracking, TRACKING_PORT)).toBe(true);
     expect(net.allows(e.prometheus, e.tracking, TRACKING_PORT)).toBe(true);
+    expect(net.allows(e.controller, e.tracking, TRACKING_PORT)).toBe(true);
     expect(net.allows(e.run, e.tracking, 22)).toBe(false);
     expect(net.allows(e.elsewhere, e.tracking, TRACKING_PORT)).toBe(false);
     expect(net.allows(e.cnpgOperator, e.tracking, TRACKING_PORT)).toBe(false);
   });
 
-  it('admits to the controller only Prometheus, on the metrics port, and lets it out to the API server only', () => {
+  it('admits to the controller only Prometheus, on the metrics port, and lets it out to the API server and the tracking server', () => {
     expect(net.allows(e.prometheus, e.controller, CONTROLLER_PORTS.metrics)).toBe(true);
     expect(net.allows(e.prometheus, e.controller, CONTROLLER_PORTS.health)).toBe(false);
     for (const peer of [e.run, e.ingressController, e.tracking, e.elsewhere]) {
@@ -114,7 +115,9 @@ describe.each(ENVIRONMENTS)('the platform namespace in %s', (env) => {
     }
     expect(net.allows(e.controller, e.apiServer, 443)).toBe(true);
     expect(net.allows(e.controller, e.apiServer, 6443)).toBe(true);
-    expect(net.allows(e.controller, e.tracking, TRACKING_PORT)).toBe(false);
+    // It makes each run's MLflow run, on the tracking port only.
+    expect(net.allows(e.controller, e.tracking, TRACKING_PORT)).toBe(true);
+    expect(net.allows(e.controller, e.tracking, 22)).toBe(false);
     expect(net.allows(e.controller, e.postgres, CNPG_PORTS.postgres)).toBe(false);
   });
 

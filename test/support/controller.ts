@@ -7,6 +7,7 @@ import { kubeconfigYaml } from '../../local-cluster/control-plane.js';
 import { cluster } from './cluster-clients.js';
 import { serviceAccountToken } from './access.js';
 import { logArchiveAccess } from './log-archive.js';
+import { trackingEndpoint } from './tracking.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -45,7 +46,18 @@ export interface ControllerProcess {
 
 export async function startController(
   identity: string,
-  options: { leaseDurationSeconds?: number; resyncSeconds?: number } = {},
+  options: {
+    leaseDurationSeconds?: number;
+    resyncSeconds?: number;
+    /** The ConfigMap of platform defaults it reads, where not the platform's own. */
+    configMap?: string;
+    /**
+     * Whether it makes each run's MLflow run, and where it reaches the tracking server: `true` for
+     * the port-forward to it, a URL for another way there. Off unless asked for: the suites of
+     * other features keep their runs' timing and the tracking server's load as they were.
+     */
+    tracking?: boolean | string;
+  } = {},
 ): Promise<ControllerProcess> {
   const state = cluster();
   const kubeconfig = join(state.dir, `controller-${identity}.kubeconfig`);
@@ -53,6 +65,8 @@ export async function startController(
   await writeFile(kubeconfig, kubeconfigYaml(state.server, state.caFile, 'plinth-controller', token), { mode: 0o600 });
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
   const archive = await logArchiveAccess();
+  const tracking = options.tracking === true ? await trackingEndpoint() : options.tracking || undefined;
+  if (options.tracking === true && !tracking) throw new Error('tracking needs the real tracking server, on real nodes');
   const child = spawn(
     process.execPath,
     controllerArgs([
@@ -62,6 +76,8 @@ export async function startController(
       `--lease-duration=${options.leaseDurationSeconds ?? 4}`,
       ...(options.resyncSeconds ? [`--resync-seconds=${options.resyncSeconds}`] : []),
       ...(archive ? [`--log-archive-endpoint=${archive.endpoint}`] : []),
+      ...(tracking ? [`--tracking-endpoint=${tracking}`] : ['--no-tracking']),
+      ...(options.configMap ? [`--config-map=${options.configMap}`] : []),
     ]),
     {
       cwd: ROOT,

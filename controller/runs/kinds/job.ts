@@ -12,7 +12,7 @@ export const jobKind: RunKind<'job'> = {
   children: [JOBS],
   updates: 'never',
 
-  desired(run, { defaults, team, pool, outputsSource }) {
+  desired(run, { defaults, team, pool, outputsSource, tracking }) {
     const section = sectionOf(run.spec, 'job');
     const termination = section.termination ?? {};
     const job: V1Job = {
@@ -23,7 +23,14 @@ export const jobKind: RunKind<'job'> = {
         backoffLimit: termination.maxRetries ?? 0,
         activeDeadlineSeconds: termination.timeout,
         ttlSecondsAfterFinished: termination.ttl,
-        template: runPodTemplate(run, section, { defaults, team, pool, restartPolicy: 'Never', outputsSource }),
+        template: runPodTemplate(run, section, {
+          defaults,
+          team,
+          pool,
+          restartPolicy: 'Never',
+          outputsSource,
+          tracking,
+        }),
       },
     };
     return [job];

@@ -2,7 +2,7 @@ import type { OutputsSource } from '../outputs-source.js';
 import type { KubernetesObject, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ManagedResource } from '../../api/children.js';
 import type { PlatformDefaults, TeamDefaults } from '../../api/platform-defaults.js';
-import type { LeafKindName } from '../../api/run.js';
+import type { LeafKindName, RunTracking } from '../../api/run.js';
 import type { LeafRun } from '../../api/composition.js';
 import type { LeafRunSummary } from '../cached-run.js';
 import type { Diagnosis, PodEventsOf } from '../diagnosis.js';
@@ -15,6 +15,8 @@ export interface KindContext {
   readonly pool: string;
   /** The earlier run whose outputs the run starts with (spec.resumeFrom, spec.copyFrom), resolved. */
   readonly outputsSource?: OutputsSource;
+  /** The run's MLflow run, where it was made before the workload (controller/tracking/). */
+  readonly tracking?: RunTracking;
 }
 
 /** What the reconciler observed of an admitted run's workload, from its caches. */

@@ -17,7 +17,7 @@ export const serviceKind: RunKind<'service'> = {
   children: [DEPLOYMENTS, SERVICES, INGRESSES],
   updates: 'on-change',
 
-  desired(run, { defaults, team, pool, outputsSource }) {
+  desired(run, { defaults, team, pool, outputsSource, tracking }) {
     const section = sectionOf(run.spec, 'service');
     const { ports } = section;
     const route = serviceRoute(run, team);
@@ -28,6 +28,7 @@ export const serviceKind: RunKind<'service'> = {
       restartPolicy: 'Always',
       route,
       outputsSource,
+      tracking,
     });
     const main = template.spec?.containers[0];
     if (main) {

@@ -120,12 +120,40 @@ describe('desiredJob', () => {
     expect(gate).toMatchObject({
       name: NETWORK_GATE_NAME,
       image: defaults.initImage,
-      env: [{ name: 'MLFLOW_TRACKING_URI', value: defaults.trackingUri }],
+      env: [{ name: 'MLFLOW_TRACKING_URI', value: defaults.tracking.uri }],
       securityContext: defaults.containerSecurityContext,
     });
     expect(gate?.envFrom).toBeUndefined();
     expect(gate?.volumeMounts).toBeUndefined();
     expect(gate?.resources?.requests).toBeDefined();
+  });
+
+  it("tells every container of the run's MLflow run, where it was made before them, and no other container", () => {
+    const tracking = { experimentId: '7', runId: 'a1b2', url: 'https://tracking/#/experiments/7/runs/a1b2' };
+    const spec = (
+      jobKind.desired(run({ job: { init: [{ image: 'fetch:1' }], container: { image: 'x:1' } } }), {
+        defaults,
+        team: vision,
+        pool: 'cpu',
+        tracking,
+      })[0] as V1Job
+    ).spec?.template.spec;
+    for (const c of [...ownInitContainers(spec), ...(spec?.containers ?? [])]) {
+      expect(c.env, c.name).toEqual(
+        expect.arrayContaining([
+          { name: 'MLFLOW_RUN_ID', value: 'a1b2' },
+          { name: 'MLFLOW_EXPERIMENT_ID', value: '7' },
+          { name: 'MLFLOW_TRACKING_URI', value: defaults.tracking.uri },
+        ]),
+      );
+    }
+    // The platform's own steps log nothing to MLflow.
+    for (const c of spec?.initContainers?.filter((c) => c.name.startsWith('plinth-')) ?? []) {
+      expect(c.env?.map((e) => e.name) ?? [], c.name).not.toContain('MLFLOW_RUN_ID');
+    }
+    const untracked = desiredJob(run({})).spec?.template.spec?.containers[0]?.env?.map((e) => e.name);
+    expect(untracked).toContain('MLFLOW_TRACKING_URI');
+    expect(untracked).not.toContain('MLFLOW_RUN_ID');
   });
 
   it("gives every container the run's outputs URI and path, which a native sidecar copies to the store with the team's credential", () => {

@@ -154,3 +154,43 @@ describe('the Succeeded condition, for kubectl wait', () => {
     expect(succeededOf(done)).toMatchObject({ status: 'True', lastTransitionTime: '2026-01-01T00:00:09.000Z' });
   });
 });
+
+describe('the Tracked condition and status.tracking', () => {
+  const linked = { experimentId: '7', runId: 'a1b2', url: 'https://tracking.example.com/#/experiments/7/runs/a1b2' };
+  const trackedOf = (status: ReturnType<typeof deriveStatus>) => status.conditions?.find((c) => c.type === 'Tracked');
+
+  it('is absent where the platform tracks nothing', () => {
+    const status = deriveStatus(undefined, observe({ job: job({ active: 1 }) }));
+    expect(trackedOf(status)).toBeUndefined();
+    expect(status.tracking).toBeUndefined();
+  });
+
+  it('is True with the MLflow run once it is linked, and kept while nothing new is said', () => {
+    const first = deriveStatus(undefined, observe({ job: job({ active: 1 }), tracking: { linked } }));
+    expect(first.tracking).toEqual(linked);
+    expect(trackedOf(first)).toMatchObject({
+      status: 'True',
+      reason: 'TrackingLinked',
+      message: 'MLflow run a1b2 in experiment 7',
+    });
+    const later = deriveStatus(first, observe({ job: job({ active: 1 }) }));
+    expect(later.tracking).toEqual(linked);
+    expect(trackedOf(later)).toEqual(trackedOf(first));
+  });
+
+  it('is False with the reason while the tracking server does not answer, and says a late link was late', () => {
+    const down = deriveStatus(
+      undefined,
+      observe({ job: job({ active: 1 }), tracking: { unavailable: 'the tracking server did not answer within 60s' } }),
+    );
+    expect(down.tracking).toBeUndefined();
+    expect(trackedOf(down)).toMatchObject({ status: 'False', reason: 'TrackingUnavailable' });
+    const back = deriveStatus(down, observe({ job: job({ active: 1 }), tracking: { linked } }));
+    expect(back.tracking).toEqual(linked);
+    expect(trackedOf(back)?.status).toBe('True');
+    expect(trackedOf(back)?.message).toMatch(/were not given MLFLOW_RUN_ID/);
+    // The next reconcile says linked again: the message still says it was late.
+    const again = deriveStatus(back, observe({ job: job({ active: 1 }), tracking: { linked } }));
+    expect(trackedOf(again)?.message).toBe(trackedOf(back)?.message);
+  });
+});
