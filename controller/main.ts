@@ -53,7 +53,7 @@ const { values: flags } = parseArgs({
     // The tracking server's URL as this process reaches it, where that is not the config's, as above.
     'tracking-endpoint': { type: 'string' },
     // --no-tracking: no MLflow run for any run, for a controller that cannot reach the tracking
-    // server at all (the simulated platform of most tests, whose core pods never run).
+    // server at all, or whose runs are timed without it (most test suites, the benchmarks).
     tracking: { type: 'boolean', default: true },
   },
   allowNegative: true,

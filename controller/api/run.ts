@@ -531,6 +531,9 @@ const Condition = Type.Object({
   lastTransitionTime: Type.Optional(Type.String({ format: 'date-time', description: 'When status last changed.' })),
 });
 
+/** The most a run's `status.outputs` holds, in characters of JSON: later runs of a pipeline or sweep read it. */
+export const OUTPUTS_LIMIT_CHARS = 4096;
+
 /** Where a run's metrics are: the MLflow run the controller made for it (controller/tracking/). */
 export const RunTracking = Type.Object(
   {
@@ -607,7 +610,7 @@ export const RunStatus = Type.Object(
     ),
     outputs: Type.Optional(
       Opaque<Record<string, unknown>>(
-        "What the run reports, at most 4 KiB of JSON: the JSON object its main container writes to /dev/termination-log, and its MLflow run's latest metrics under names it did not report. Later runs of a pipeline or sweep read it.",
+        `What the run reports, at most ${OUTPUTS_LIMIT_CHARS} characters of JSON: the JSON object its main container writes to /dev/termination-log, and its MLflow run's latest metrics under names it did not report. Later runs of a pipeline or sweep read it.`,
       ),
     ),
   },

@@ -1,8 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import { OUTPUTS_LIMIT_CHARS } from '../api/run.js';
 import { MAIN_CONTAINER } from './pod-template.js';
-
-/** The most a run's `status.outputs` holds, as JSON: later runs of a pipeline or sweep read it. */
-export const OUTPUTS_LIMIT_CHARS = 4096;
 
 export type RunOutputs = Record<string, unknown>;
 

@@ -432,13 +432,14 @@ export class RunController implements Reconciler {
       await this.writeStatus(run, observation);
       return;
     }
-    // Waited for long enough, or the workload was made already (before a restart, say).
-    const said = tracking && !('waitMs' in tracking) ? tracking : undefined;
+    // What the status says of it: nothing while it is still waited for, as where the workload was
+    // made before (by a controller that restarted since, say).
+    const tracked = tracking && !('waitMs' in tracking) ? tracking : undefined;
 
     // 6. Its kind's children are applied; one the API server refuses fails the run.
     let children: Map<string, KubernetesObject>;
     try {
-      const linked = said && 'linked' in said ? said.linked : undefined;
+      const linked = tracked && 'linked' in tracked ? tracked.linked : undefined;
       children = await this.ensureChildren(run, kind, { ...context, tracking: linked });
     } catch (error) {
       // A child the API server refuses for what it says would be refused on every retry: the run
@@ -450,7 +451,7 @@ export class RunController implements Reconciler {
     }
     // 7. Its kind reads how the children and pods are doing, and the status says so.
     const workload = this.observe(run, kind, children, observation, context);
-    this.settle(run, await this.writeStatus(run, { ...observation, workload, tracking: said }));
+    this.settle(run, await this.writeStatus(run, { ...observation, workload, tracking: tracked }));
   }
 
   /** How the run's workload is doing, as its kind reads its children and the pods and nodes observed. */

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ranImages } from '../../../controller/runs/ran-images.js';
-import {
-  OUTPUTS_LIMIT_CHARS,
-  outputsOf,
-  reportedOutputs,
-  withMetrics,
-} from '../../../controller/runs/reported-outputs.js';
+import { OUTPUTS_LIMIT_CHARS } from '../../../controller/api/run.js';
+import { outputsOf, reportedOutputs, withMetrics } from '../../../controller/runs/reported-outputs.js';
 
 const pod = (created: string, status: V1Pod['status']): V1Pod => ({
   metadata: { name: `train-${created}`, creationTimestamp: new Date(created) },
