@@ -61,6 +61,8 @@ export async function readArchive(
     region: store.region,
     endpoint: access.endpoint,
     forcePathStyle: true,
+    // Through a port-forward, which drops a connection now and then.
+    maxAttempts: 10,
     credentials: {
       accessKeyId: access.env['AWS_ACCESS_KEY_ID'] ?? '',
       secretAccessKey: access.env['AWS_SECRET_ACCESS_KEY'] ?? '',
