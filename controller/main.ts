@@ -2,6 +2,8 @@
  * The Plinth controller. In the cluster it runs from its Deployment with in-cluster credentials;
  * `npm run controller` runs it against KUBECONFIG, as the tests and the local harness do.
  */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CONTROLLER_NAME } from '../model/names.js';
@@ -100,6 +102,10 @@ async function main(): Promise<void> {
   });
   process.on('SIGTERM', () => void manager.stop('SIGTERM'));
   process.on('SIGINT', () => void manager.stop('SIGINT'));
+  // A port taken fails the start, naming it; port 0 takes a free one, which this line says.
+  await Promise.all(servers.map((s) => once(s, 'listening')));
+  const [metricsAt, healthAt] = servers.map((s) => (s.address() as AddressInfo).port);
+  log.info({ metricsPort: metricsAt, healthPort: healthAt }, 'serving metrics and health');
 
   log.info({ identity: flags.identity, lease: `${namespace}/${flags.lease}` }, 'waiting for leadership');
   // Only the leader reads the platform defaults and builds the controller.

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kubeconfigYaml } from '../../local-cluster/control-plane.js';
@@ -14,15 +13,6 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Controllers still running when the test worker exits are killed with it. */
 const running = new Set<ChildProcess>();
 process.once('exit', () => running.forEach((c) => c.kill('SIGKILL')));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /**
  * The arguments that start the controller as `npm run controller` does: node --import tsx, not the
@@ -63,7 +53,6 @@ export async function startController(
   const kubeconfig = join(state.dir, `controller-${identity}.kubeconfig`);
   const token = await serviceAccountToken('plinth', 'plinth-controller');
   await writeFile(kubeconfig, kubeconfigYaml(state.server, state.caFile, 'plinth-controller', token), { mode: 0o600 });
-  const [metricsPort, healthPort] = [await freePort(), await freePort()];
   const archive = await logArchiveAccess();
   const tracking = options.tracking === true ? await trackingEndpoint() : options.tracking || undefined;
   if (options.tracking === true && !tracking) throw new Error('tracking needs the real tracking server, on real nodes');
@@ -71,8 +60,9 @@ export async function startController(
     process.execPath,
     controllerArgs([
       `--identity=${identity}`,
-      `--metrics-port=${metricsPort}`,
-      `--health-port=${healthPort}`,
+      // Free ports, which the controller picks and logs: one picked here could be taken meanwhile.
+      '--metrics-port=0',
+      '--health-port=0',
       `--lease-duration=${options.leaseDurationSeconds ?? 4}`,
       ...(options.resyncSeconds ? [`--resync-seconds=${options.resyncSeconds}`] : []),
       ...(archive ? [`--log-archive-endpoint=${archive.endpoint}`] : []),
@@ -110,7 +100,7 @@ export async function startController(
   const handle: ControllerProcess = {
     child,
     logs,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    metricsUrl: '',
     waitForLog(match, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -138,7 +128,8 @@ export async function startController(
       return exited;
     },
   };
-  return handle;
+  const serving = await handle.waitForLog((l) => l['msg'] === 'serving metrics and health');
+  return { ...handle, metricsUrl: `http://127.0.0.1:${String(serving['metricsPort'])}/metrics` };
 }
 
 /** Starts a controller and waits until it has listed everything and reconciles: what most suites need. */
