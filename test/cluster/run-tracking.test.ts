@@ -77,11 +77,11 @@ describe('runs tracked in MLflow', { timeout: RUN_TIMEOUT_MS + 60_000 }, () => {
     const experiment = await mlflow.experimentByName('teams/vision');
     expect(experiment?.experiment_id).toBe(tracking.experimentId);
     expect(experiment?.artifact_location).toMatch(/\/outputs\/vision\/mlflow$/);
-    const recorded_ = await mlflow.getRun(tracking.runId);
-    expect(recorded_.info).toMatchObject({ status: 'FINISHED', run_name: 'tracked' });
-    expect(recorded_.data.params).toEqual([{ key: 'LR', value: '0.01' }]);
-    expect(recorded_.data.metrics).toEqual([expect.objectContaining({ key: 'loss', value: 0.25 })]);
-    const tags = Object.fromEntries((recorded_.data.tags ?? []).map((t) => [t.key, t.value]));
+    const mlflowRun = await mlflow.getRun(tracking.runId);
+    expect(mlflowRun.info).toMatchObject({ status: 'FINISHED', run_name: 'tracked' });
+    expect(mlflowRun.data.params).toEqual([{ key: 'LR', value: '0.01' }]);
+    expect(mlflowRun.data.metrics).toEqual([expect.objectContaining({ key: 'loss', value: 0.25 })]);
+    const tags = Object.fromEntries((mlflowRun.data.tags ?? []).map((t) => [t.key, t.value]));
     expect(tags).toMatchObject({
       'plinth.dev/run-uid': run.metadata.uid,
       'plinth.dev/team': 'vision',
@@ -121,10 +121,12 @@ describe('runs tracked in MLflow', { timeout: RUN_TIMEOUT_MS + 60_000 }, () => {
     // this test opens only later, and that waits 2 s for it (tracking.waitSeconds), from a
     // ConfigMap of its own, which its ServiceAccount is let read.
     expect(await controller.stop()).toBe(0);
-    const configMap = OUTAGE_DEFAULTS;
-    await ownDefaults(configMap, (d) => ({ ...d, tracking: { ...d.tracking, waitSeconds: 2 } }));
+    await ownDefaults(OUTAGE_DEFAULTS, (d) => ({ ...d, tracking: { ...d.tracking, waitSeconds: 2 } }));
     const proxy = await closedProxy(new URL((await trackingEndpoint()) ?? '').port);
-    controller = await startSyncedController('tracking-outage', { configMap, tracking: proxy.url });
+    controller = await startSyncedController('tracking-outage', {
+      configMap: OUTAGE_DEFAULTS,
+      tracking: proxy.url,
+    });
     try {
       await submit('untracked', pythonJob(TRACKED_SCRIPT.slice(0, 2)));
       const started = await waitForRun(NS, 'untracked', inPhase('succeeded', 'failed'), RUN_TIMEOUT_MS);
