@@ -1,6 +1,7 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { RunStatus } from '../api/run.js';
 import { PLATFORM_CONTAINER_PREFIX } from '../api/container.js';
+import { newestFirst } from './pod-order.js';
 
 export type RanImage = NonNullable<RunStatus['images']>[number];
 
@@ -10,8 +11,7 @@ export type RanImage = NonNullable<RunStatus['images']>[number];
  * newest pod whose containers have started; the platform's own steps are not the run's.
  */
 export function ranImages(pods: readonly V1Pod[]): RanImage[] {
-  const newestFirst = [...pods].sort((a, b) => created(b) - created(a));
-  for (const pod of newestFirst) {
+  for (const pod of newestFirst(pods)) {
     const statuses: V1ContainerStatus[] = [
       ...(pod.status?.initContainerStatuses ?? []),
       ...(pod.status?.containerStatuses ?? []),
@@ -23,5 +23,3 @@ export function ranImages(pods: readonly V1Pod[]): RanImage[] {
   }
   return [];
 }
-
-const created = (pod: V1Pod): number => new Date(String(pod.metadata?.creationTimestamp ?? 0)).getTime();

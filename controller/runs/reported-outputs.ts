@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { OUTPUTS_LIMIT_CHARS } from '../api/run.js';
 import { MAIN_CONTAINER } from './pod-template.js';
+import { newestFirst } from './pod-order.js';
 
 export type RunOutputs = Record<string, unknown>;
 
@@ -12,12 +13,7 @@ export type RunOutputs = Record<string, unknown>;
  * kubelet's own 4 KiB cap on the message keeps from happening anyway.
  */
 export function reportedOutputs(pods: readonly V1Pod[]): RunOutputs | undefined {
-  const newestFirst = [...pods].sort(
-    (a, b) =>
-      new Date(String(b.metadata?.creationTimestamp ?? 0)).getTime() -
-      new Date(String(a.metadata?.creationTimestamp ?? 0)).getTime(),
-  );
-  for (const pod of newestFirst) {
+  for (const pod of newestFirst(pods)) {
     const main = pod.status?.containerStatuses?.find((c) => c.name === MAIN_CONTAINER);
     const message = main?.state?.terminated?.message ?? main?.lastState?.terminated?.message;
     if (message === undefined) continue;

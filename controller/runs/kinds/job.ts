@@ -1,4 +1,5 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import { newestFirst } from '../pod-order.js';
 import { JOBS } from '../../api/children.js';
 import { REASON } from '../../api/reasons.js';
 import { sectionOf } from '../../api/run.js';
@@ -55,11 +56,7 @@ function jobCondition(job: V1Job, type: string) {
 }
 
 function newestPod(pods: readonly V1Pod[]): V1Pod | undefined {
-  return [...pods].sort(
-    (a, b) =>
-      new Date(String(b.metadata?.creationTimestamp ?? 0)).getTime() -
-      new Date(String(a.metadata?.creationTimestamp ?? 0)).getTime(),
-  )[0];
+  return newestFirst(pods)[0];
 }
 
 /** Pods the Job has had: a pod that just ended sits in uncountedTerminatedPods until it is counted. */
