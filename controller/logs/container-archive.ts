@@ -7,6 +7,7 @@ import {
   ResumeFilter,
   sinceTimeOf,
   START,
+  trailingAt,
   type ContainerLog,
   type ResumePoint,
 } from './log-chunks.js';
@@ -98,7 +99,18 @@ export class ContainerArchive {
     const last = chunks.at(-1);
     if (!last) return;
     this.attempt = last.attempt;
-    this.point = resumeAfter(await this.store.get(last.key), last.seq);
+    const text = await this.store.get(last.key);
+    let point = resumeAfter(text, last.seq);
+    // The lines at the last time may begin in earlier chunks of the attempt: count those too.
+    const earlier = chunks.filter((c) => c.attempt === last.attempt && c.seq < last.seq).reverse();
+    let spansBack = point.lastTime !== undefined && trailingAt(text, point.lastTime).all;
+    for (const chunk of earlier) {
+      if (!spansBack || point.lastTime === undefined) break;
+      const before = trailingAt(await this.store.get(chunk.key), point.lastTime);
+      point = { ...point, linesAtLastTime: point.linesAtLastTime + before.count };
+      spansBack = before.all;
+    }
+    this.point = point;
   }
 
   /** The read of `attempt` from where its archive ends. */

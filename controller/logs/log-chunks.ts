@@ -65,7 +65,15 @@ export const START: ResumePoint = { seq: 0, lastTime: undefined, linesAtLastTime
 
 /** The resume point after a chunk of lines (its text, as archived), written as chunk `seq`. */
 export function resumeAfter(text: string, seq: number, before: ResumePoint = START): ResumePoint {
-  const lines = text.split('\n').filter((l) => l.length > 0);
+  return resumeAfterLines(
+    text.split('\n').filter((l) => l.length > 0),
+    seq,
+    before,
+  );
+}
+
+/** The resume point after lines (as archived, each stamped), counted as chunk `seq`. */
+export function resumeAfterLines(lines: readonly string[], seq: number, before: ResumePoint = START): ResumePoint {
   let lastTime = before.lastTime;
   let linesAtLastTime = before.linesAtLastTime;
   for (const line of lines) {
@@ -78,6 +86,18 @@ export function resumeAfter(text: string, seq: number, before: ResumePoint = STA
     }
   }
   return { seq: seq + 1, lastTime, linesAtLastTime };
+}
+
+/**
+ * How many lines at the end of a chunk carry `time`, and whether every line of it does: lines that
+ * share one time (a burst the runtime stamped within its clock's resolution) may span chunks, and
+ * a resume point must count them all, or a resumed read writes the earlier ones again.
+ */
+export function trailingAt(text: string, time: string): { count: number; all: boolean } {
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  let count = 0;
+  while (count < lines.length && lineTime(lines[lines.length - 1 - count] ?? '') === time) count += 1;
+  return { count, all: count === lines.length };
 }
 
 /**
@@ -113,4 +133,32 @@ export class ResumeFilter {
 /** The `sinceTime` to re-read an attempt from: the last archived line's whole second. */
 export function sinceTimeOf(point: ResumePoint): string | undefined {
   return point.lastTime ? `${point.lastTime.slice(0, 19)}Z` : undefined;
+}
+
+/**
+ * What a reader has handed on of one container instance, while it reads that instance from one
+ * source after another: the archive, then the kubelet, then the archive again once the pod is gone.
+ * Each source is read from where the last one left off (`sinceTime`) and its lines pass a filter
+ * from that point, so that a line both sources hold is given once, and none is skipped.
+ */
+export class LogCursor {
+  private point: ResumePoint = START;
+  private filter = new ResumeFilter(START);
+
+  /** The kubelet's `sinceTime` for a read from the point reached. */
+  get sinceTime(): string | undefined {
+    return sinceTimeOf(this.point);
+  }
+
+  /** The next lines come from another source, which may repeat some already handed on. */
+  switchSource(): void {
+    this.filter = new ResumeFilter(this.point);
+  }
+
+  /** The lines of a read that are new, in order. */
+  take(lines: readonly string[]): string[] {
+    const fresh = lines.filter((line) => line.length > 0 && this.filter.keep(line));
+    if (fresh.length > 0) this.point = resumeAfterLines(fresh, this.point.seq, this.point);
+    return fresh;
+  }
 }

@@ -6,10 +6,12 @@ import {
   lineTime,
   resumeAfter,
   ResumeFilter,
+  LogCursor,
   sinceTimeOf,
   START,
 } from '../../../controller/logs/log-chunks.js';
 import type { LogStore } from '../../../controller/logs/log-store.js';
+import { memoryLogStore } from '../../support/memory-log-store.js';
 
 const LOG = { prefix: 'plinth', team: 'vision', runUid: 'u-1', pod: 'train-abc', container: 'main' };
 const at = (second: number, nanos: number, text: string) =>
@@ -100,20 +102,36 @@ describe('the next read of a container', () => {
   });
 });
 
-/** A store in memory, for the archive's bookkeeping; the cluster suite runs it against the real store. */
-function memoryStore(): LogStore & { objects: Map<string, string> } {
-  const objects = new Map<string, string>();
-  return {
-    objects,
-    put: async (key, body) => void objects.set(key, body),
-    list: async (prefix) => [...objects.keys()].filter((k) => k.startsWith(prefix)).sort(),
-    get: async (key) => objects.get(key) ?? '',
-  };
-}
+describe('a log cursor', () => {
+  it('gives each line once while a reader moves from the archive to the kubelet and back', () => {
+    const cursor = new LogCursor();
+    expect(cursor.take([at(1, 0, 'a'), at(2, 0, 'b'), at(2, 0, 'c')])).toEqual([
+      at(1, 0, 'a'),
+      at(2, 0, 'b'),
+      at(2, 0, 'c'),
+    ]);
+    expect(cursor.sinceTime).toBe('2026-12-07T10:00:02Z');
+    // The kubelet, asked from that second, repeats what the archive had.
+    cursor.switchSource();
+    expect(cursor.take([at(2, 0, 'b'), at(2, 0, 'c'), at(3, 0, 'd')])).toEqual([at(3, 0, 'd')]);
+    // The archive again, from its start, once the pod is gone.
+    cursor.switchSource();
+    expect(cursor.take([at(1, 0, 'a'), at(2, 0, 'b'), at(2, 0, 'c'), at(3, 0, 'd'), at(4, 0, 'e')])).toEqual([
+      at(4, 0, 'e'),
+    ]);
+  });
+
+  it('keeps a line that shares its time with lines already given, past their count', () => {
+    const cursor = new LogCursor();
+    cursor.take([at(1, 5, 'x')]);
+    cursor.switchSource();
+    expect(cursor.take([at(1, 5, 'x'), at(1, 5, 'x'), at(1, 6, 'y')])).toEqual([at(1, 5, 'x'), at(1, 6, 'y')]);
+  });
+});
 
 describe('a container archive', () => {
   it('writes numbered chunks, and one loaded from them resumes without repeating a line', async () => {
-    const store = memoryStore();
+    const store = memoryLogStore();
     const first = new ContainerArchive(store, LOG);
     await first.load();
     first.readFor({ namespace: 'n', pod: LOG.pod, container: 'main', previous: false, follow: true });
@@ -133,8 +151,22 @@ describe('a container archive', () => {
     expect(store.objects.get(chunkKey(LOG, 0, 2))).toBe(`${at(3, 0, 'd')}\n`);
   });
 
+  it('resumes past lines that share one time across chunks, writing none of them again', async () => {
+    const store = memoryLogStore();
+    // A burst stamped with one time, cut by a chunk boundary: two lines in chunk 0, three in chunk 1.
+    await store.put(chunkKey(LOG, 0, 0), [at(1, 0, 'a'), at(2, 5, 'b1'), at(2, 5, 'b2')].join('\n') + '\n');
+    await store.put(chunkKey(LOG, 0, 1), [at(2, 5, 'b3'), at(2, 5, 'b4'), at(2, 5, 'b5')].join('\n') + '\n');
+    const archive = new ContainerArchive(store, LOG);
+    await archive.load();
+    archive.readFor({ namespace: 'n', pod: LOG.pod, container: 'main', previous: false, follow: true });
+    // The kubelet gives the burst again from its second: only what follows it is new.
+    await archive.add([at(2, 5, 'b1'), at(2, 5, 'b2'), at(2, 5, 'b3'), at(2, 5, 'b4'), at(2, 5, 'b5'), at(3, 0, 'c')]);
+    await archive.flush();
+    expect(store.objects.get(chunkKey(LOG, 0, 2))).toBe(`${at(3, 0, 'c')}\n`);
+  });
+
   it('writes a chunk early when every archive together holds more than the budget', async () => {
-    const store = memoryStore();
+    const store = memoryLogStore();
     const budget = new PendingBudget(100);
     const one = new ContainerArchive(store, LOG, budget);
     const other = new ContainerArchive(store, { ...LOG, container: 'sidecar' }, budget);
@@ -149,7 +181,7 @@ describe('a container archive', () => {
   });
 
   it('keeps the lines of a failed write for the next one', async () => {
-    const store = memoryStore();
+    const store = memoryLogStore();
     let fail = true;
     const flaky: LogStore = {
       ...store,
