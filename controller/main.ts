@@ -15,6 +15,8 @@ import {
   RUN_CONTROLLER_NAME,
   RUN_TRACKER_NAME,
 } from './api/metrics.js';
+import { LOGS_API_PORT } from './api/logs.js';
+import { LogsApiServer } from './logs-api/logs-api-server.js';
 import { EventRecorder } from './runtime/event-recorder.js';
 import { startHttpServers } from './runtime/http-servers.js';
 import { loadKubeConfig } from './runtime/kube-config.js';
@@ -57,6 +59,10 @@ const { values: flags } = parseArgs({
     // --no-tracking: no MLflow run for any run, for a controller that cannot reach the tracking
     // server at all, or whose runs are timed without it (most test suites, the benchmarks).
     tracking: { type: 'boolean', default: true },
+    // The read API of runs' logs (logs.plinth.dev), which every replica serves; 0 takes a free port.
+    // --no-logs-api: none, for a controller that the API server does not forward to (most test suites).
+    'logs-api-port': { type: 'string', default: String(LOGS_API_PORT) },
+    'logs-api': { type: 'boolean', default: true },
   },
   allowNegative: true,
 });
@@ -80,6 +86,7 @@ async function main(): Promise<void> {
   const metricsPort = wholeNumber('metrics-port', 0);
   const healthPort = wholeNumber('health-port', 0);
   const logStreams = wholeNumber('log-streams', 1);
+  const logsApiPort = wholeNumber('logs-api-port', 0);
   const kc = loadKubeConfig();
   const namespace = flags.namespace;
   const metrics = createMetrics();
@@ -106,6 +113,25 @@ async function main(): Promise<void> {
   await Promise.all(servers.map((s) => once(s, 'listening')));
   const [metricsAt, healthAt] = servers.map((s) => (s.address() as AddressInfo).port);
   log.info({ metricsPort: metricsAt, healthPort: healthAt }, 'serving metrics and health');
+
+  // Every replica serves the read API of logs: reads need no lease.
+  let logsApi: LogsApiServer | undefined;
+  if (flags['logs-api']) {
+    const defaults = await loadPlatformDefaults(kc, namespace, flags['config-map']);
+    const location = defaults.logArchive;
+    logsApi = await LogsApiServer.start(
+      kc,
+      {
+        host: flags['bind-address'],
+        port: logsApiPort,
+        namespace,
+        defaults,
+        store: location ? s3LogStore(location, flags['log-archive-endpoint']) : undefined,
+      },
+      log,
+    );
+    log.info({ logsApiPort: logsApi.port }, 'serving the logs API');
+  }
 
   log.info({ identity: flags.identity, lease: `${namespace}/${flags.lease}` }, 'waiting for leadership');
   // Only the leader reads the platform defaults and builds the controller.
@@ -176,6 +202,7 @@ async function main(): Promise<void> {
     }
   });
   servers.forEach((s) => s.close());
+  await logsApi?.close();
   // A lost lease exits 1: another replica may lead already, and the pod's restart shows it.
   process.exit(ended === 'lease lost' ? 1 : 0);
 }

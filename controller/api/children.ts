@@ -66,13 +66,14 @@ export const INGRESSES = child('Ingress', 'networking.k8s.io/v1', 'ingresses', '
 
 /**
  * What the controller reads to explain a run: its pods, the nodes, and the events of both. It also
- * archives the pods' logs and then takes their logs finalizer off.
+ * archives the pods' logs and then takes their logs finalizer off; the logs API, which every
+ * replica serves, leader or not (and so without the leader's caches), reads one pod at a time.
  */
 export const PODS: ManagedResource = {
   kind: 'Pod',
   apiVersion: 'v1',
   plural: 'pods',
-  uses: ['watch', 'release', 'read-logs'],
+  uses: ['watch', 'read', 'release', 'read-logs'],
 };
 export const NODES: ManagedResource = { kind: 'Node', apiVersion: 'v1', plural: 'nodes', uses: ['watch'] };
 export const EVENTS: ManagedResource = { kind: 'Event', apiVersion: 'v1', plural: 'events', uses: ['watch'] };
