@@ -4,6 +4,14 @@ import { k8s } from 'cdk8s-plus-28';
 import { runCustomResourceDefinition } from '../controller/api/crd.js';
 import { CONTROLLER_PORTS } from '../controller/api/metrics.js';
 import {
+  AUTHENTICATION_READER_ROLE,
+  LOGS_API,
+  LOGS_API_CLUSTER_GRANTS,
+  LOGS_API_NAMESPACE_GRANTS,
+  LOGS_API_PORT,
+  LOGS_API_SERVICE_NAME,
+} from '../controller/api/logs.js';
+import {
   PLATFORM_DEFAULTS_KEY,
   type PlatformDefaults,
   type TeamDefaults,
@@ -171,8 +179,9 @@ export class ControllerDeployment extends Construct {
     new k8s.KubeClusterRole(this, 'cluster-role', {
       metadata: { name: CONTROLLER_NAME, labels },
       // Exactly what reconciling runs uses, cluster-wide because runs live in every team namespace:
-      // derived from the list of resources the controller watches, applies and deletes.
-      rules: controllerRules(),
+      // derived from the list of resources the controller watches, applies and deletes; and what
+      // serving the logs API adds.
+      rules: [...controllerRules(), ...LOGS_API_CLUSTER_GRANTS.map((g) => ({ ...g }))],
     });
     new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
       metadata: { name: CONTROLLER_NAME, labels },
@@ -192,11 +201,19 @@ export class ControllerDeployment extends Construct {
           resourceNames: [CONTROLLER_NAME],
           verbs: ['get', 'update', 'patch'],
         },
+        ...LOGS_API_NAMESPACE_GRANTS.map((g) => ({ ...g })),
       ],
     });
     new k8s.KubeRoleBinding(this, 'role-binding', {
       metadata: { name: CONTROLLER_NAME, namespace, labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: CONTROLLER_NAME },
+      subjects: [{ kind: 'ServiceAccount', name: CONTROLLER_NAME, namespace }],
+    });
+
+    // The logs API knows the API server's requests by its front-proxy CA, which kube-system publishes.
+    new k8s.KubeRoleBinding(this, 'authentication-reader-binding', {
+      metadata: { name: `${CONTROLLER_NAME}-authentication-reader`, namespace: 'kube-system', labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: AUTHENTICATION_READER_ROLE },
       subjects: [{ kind: 'ServiceAccount', name: CONTROLLER_NAME, namespace }],
     });
 
@@ -212,7 +229,7 @@ export class ControllerDeployment extends Construct {
       failureThreshold: 3,
     });
 
-    new CoreService(this, 'service', {
+    const service = new CoreService(this, 'service', {
       config,
       component: CONTROLLER_COMPONENT,
       image: config.images.controller,
@@ -221,6 +238,7 @@ export class ControllerDeployment extends Construct {
       ports: [
         { name: 'metrics', port: CONTROLLER_PORTS.metrics },
         { name: 'health', port: CONTROLLER_PORTS.health },
+        { name: 'logs-api', port: LOGS_API_PORT },
       ],
       args: [`--config-map=${CONTROLLER_NAME}`, `--lease=${CONTROLLER_NAME}`, `--namespace=${namespace}`],
       env: [
@@ -237,14 +255,36 @@ export class ControllerDeployment extends Construct {
       readinessProbe: probe('/readyz'),
     });
 
+    // The logs API, registered with the API server, which forwards reads to the controller's Service.
+    // No caBundle here: the controller issues its serving certificate and puts it there itself
+    // (controller/logs-api/serving-secret.ts), so no key is ever in a manifest.
+    new ApiObject(this, 'logs-api-service', {
+      apiVersion: 'apiregistration.k8s.io/v1',
+      kind: 'APIService',
+      metadata: { name: LOGS_API_SERVICE_NAME, labels },
+      spec: {
+        group: LOGS_API.group,
+        version: LOGS_API.version,
+        service: { name: service.service.name, namespace, port: LOGS_API_PORT },
+        // Well below the built-in groups, which kubectl prefers for a short name.
+        groupPriorityMinimum: 1000,
+        versionPriority: 15,
+      },
+    });
+
     const store = artifactStoreEgress(config);
     new AllowTraffic(this, 'network-policy', {
       metadata: { name: 'allow-controller', namespace, labels },
       podSelector: { matchLabels: selectorLabels(CONTROLLER_COMPONENT) },
-      // Prometheus scrapes /metrics; nothing else calls the controller (its probes come from the kubelet).
-      ingress: config.monitoring.enabled
-        ? [{ from: [namespacePeer(config.monitoring.prometheusNamespace)], ports: [tcp(CONTROLLER_PORTS.metrics)] }]
-        : [],
+      // Prometheus scrapes /metrics; the API server calls the logs API (its probes come from the kubelet).
+      ingress: [
+        ...(config.monitoring.enabled
+          ? [{ from: [namespacePeer(config.monitoring.prometheusNamespace)], ports: [tcp(CONTROLLER_PORTS.metrics)] }]
+          : []),
+        // The API server forwards logs API reads from its own addresses, which no selector names;
+        // the port takes requests only from a client the API server's front-proxy CA signed.
+        { ports: [tcp(LOGS_API_PORT)] },
+      ],
       // It watches runs and their children, and applies them, through the API server; it archives
       // runs' logs to the store, and makes each run's MLflow run in the tracking server.
       egress: [

@@ -9,7 +9,7 @@ import { nodePool, type NodePool } from './node-pools.js';
 import { dnsLabel, pinnedImage } from './primitives.js';
 import { resources, type Resources } from './resources.js';
 import { FIRST_NON_ROOT_ID } from '../security-floor.js';
-import { team, type Team } from './teams.js';
+import { subject, team, type Team } from './teams.js';
 import { runs } from './runs.js';
 import { objectStoreEndpoint, RUN_SERVICE_ACCOUNT } from '../names.js';
 
@@ -85,6 +85,11 @@ export const platformConfigSchema = z
     ingress,
     security,
     teams: z.array(team).default([]),
+    /**
+     * Who runs the platform: bound to the ClusterRole plinth-platform-admin, which reads every
+     * team's runs, pods, events and logs, and changes nothing.
+     */
+    platformAdmins: z.array(subject).default([]),
     runs,
     controller: coreService(2, {
       requests: { cpu: '100m', memory: '128Mi' },

@@ -3,9 +3,13 @@ import { dnsLabel, dnsSubdomain, quantity } from './primitives.js';
 
 /** teams: who may run what, with which quota, on which pools and connections. */
 
-export const member = z.strictObject({
+/** A user or group as the cluster's authentication names it. */
+export const subject = z.strictObject({
   kind: z.enum(['User', 'Group']),
   name: z.string().min(1),
+});
+
+export const member = subject.extend({
   role: z.enum(['admin', 'editor', 'viewer'], { error: 'must be one of "admin", "editor", "viewer"' }),
 });
 

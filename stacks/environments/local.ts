@@ -70,6 +70,7 @@ export const local: PlatformConfigInput = {
       priorityClasses: [],
     },
   ],
+  platformAdmins: [{ kind: 'Group', name: 'platform-engineers' }],
   runs: {
     priorityClasses: [
       {

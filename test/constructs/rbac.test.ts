@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MANAGED_RESOURCES, VERBS, groupOf, resourceOfUse } from '../../controller/api/children.js';
+import { LOGS_API, LOGS_API_CLUSTER_GRANTS, LOGS_API_SERVING_SECRET } from '../../controller/api/logs.js';
 import { find, objectsOf, ofKind } from '../support/platform.js';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
@@ -14,8 +15,12 @@ describe('team ClusterRoles', () => {
   const admin = rulesOf(find(objects, 'ClusterRole', 'plinth-admin'));
 
   it('lets viewers only read', () => {
-    for (const rule of viewer) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
+    for (const rule of viewer) {
+      // The logs API serves one object at a time, so `get` is all there is to grant.
+      expect(rule.verbs).toEqual(rule.apiGroups.includes(LOGS_API.group) ? ['get'] : ['get', 'list', 'watch']);
+    }
     expect(allows(viewer, '', 'pods/log', 'get')).toBe(true);
+    expect(allows(viewer, LOGS_API.group, 'runlogs/log', 'get')).toBe(true);
     expect(allows(viewer, 'plinth.dev', 'runs', 'create')).toBe(false);
   });
 
@@ -36,6 +41,15 @@ describe('team ClusterRoles', () => {
     expect(allows(admin, 'rbac.authorization.k8s.io', 'rolebindings', 'create')).toBe(true);
     expect(allows(admin, '', 'secrets', 'create')).toBe(true);
     expect(allows(admin, '', 'resourcequotas', 'update')).toBe(false);
+  });
+
+  it("gives platform admins a viewer's read of every namespace, and nothing more", () => {
+    const platformAdmin = find(objects, 'ClusterRole', 'plinth-platform-admin');
+    expect(rulesOf(platformAdmin)).toEqual(viewer);
+    const binding = find(objects, 'ClusterRoleBinding', 'plinth-platform-admin') as unknown as {
+      subjects: { kind: string; name: string }[];
+    };
+    expect(binding.subjects.map((s) => `${s.kind}/${s.name}`)).toEqual(['Group/platform-engineers']);
   });
 
   it('grants no wildcard and binds nothing to cluster-admin', () => {
@@ -64,17 +78,33 @@ describe('controller RBAC', () => {
     expect(cluster.some((r) => r.resources.includes('secrets'))).toBe(false);
   });
 
+  it('reads and rewrites only its own serving Secret, in its own namespace; patches only its own APIService', () => {
+    const secretRules = local.filter((r) => r.resources.includes('secrets'));
+    for (const rule of secretRules) {
+      // RBAC cannot restrict a create to a name: everything else names the one Secret.
+      if (!rule.verbs.every((v) => v === 'create')) expect(rule.resourceNames).toEqual([LOGS_API_SERVING_SECRET]);
+    }
+    expect(secretRules.flatMap((r) => r.verbs).sort()).toEqual(['create', 'get', 'update']);
+    const apiServices = cluster.filter((r) => r.resources.includes('apiservices'));
+    expect(apiServices).toEqual([
+      expect.objectContaining({ resourceNames: ['v1alpha1.logs.plinth.dev'], verbs: ['get', 'patch'] }),
+    ]);
+  });
+
   it('grants exactly the verbs that what the controller does with each resource needs, and no other', () => {
     const granted = new Set(
       cluster.flatMap((r) =>
         r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))),
       ),
     );
-    const needed = new Set(
-      MANAGED_RESOURCES.flatMap((r) =>
+    const needed = new Set([
+      ...MANAGED_RESOURCES.flatMap((r) =>
         r.uses.flatMap((use) => VERBS[use].map((v) => `${groupOf(r.apiVersion)}/${resourceOfUse(r, use)}:${v}`)),
       ),
-    );
+      ...LOGS_API_CLUSTER_GRANTS.flatMap((g) =>
+        g.resources.flatMap((res) => g.verbs.map((v) => `${g.apiGroups[0]}/${res}:${v}`)),
+      ),
+    ]);
     expect([...granted].sort()).toEqual([...needed].sort());
     // What was granted once and never used: updating runs, their finalizers, creating bare Jobs.
     for (const unused of [
