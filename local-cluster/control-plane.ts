@@ -108,6 +108,9 @@ export interface ClusterState {
   readonly readyMs: number;
 }
 
+/** The name the API server's front-proxy client certificate has, and aggregated APIs accept. */
+const FRONT_PROXY_CLIENT = 'front-proxy-client';
+
 const STATE_FILE = 'state.json';
 
 export function readClusterState(dir: string): ClusterState | undefined {
@@ -277,6 +280,15 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
         })
       : undefined;
 
+    // The API server's client certificate for aggregated APIs (the platform's logs API), and the CA
+    // that those servers check it against, as kubeadm sets them up.
+    const frontProxyCa = createCertificateAuthority(join(pki, 'front-proxy'), 'plinth-local-front-proxy');
+    const frontProxyClient = signCertificate(frontProxyCa, join(pki, 'front-proxy'), {
+      name: 'front-proxy-client',
+      commonName: FRONT_PROXY_CLIENT,
+      usage: 'client',
+    });
+
     log(`[cluster] starting etcd on 127.0.0.1:${etcdPort}`);
     const etcdLog = launch('etcd', bin.etcd, [
       '--name=plinth',
@@ -311,6 +323,14 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterStat
       '--profiling=false',
       '--max-requests-inflight=1000',
       '--max-mutating-requests-inflight=500',
+      // What aggregated API servers need to trust the requests the API server forwards to them.
+      `--requestheader-client-ca-file=${frontProxyCa.cert}`,
+      `--requestheader-allowed-names=${FRONT_PROXY_CLIENT}`,
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${frontProxyClient.cert}`,
+      `--proxy-client-key-file=${frontProxyClient.key}`,
       ...(nodeCa && kubeletClient
         ? [
             // Webhooks (CloudNativePG's) are called at their pods' addresses, which the host routes

@@ -10,8 +10,8 @@ export interface Identity {
 
 /**
  * The cluster's users: an admin, the control-plane components, the real nodes' agents (`extra`),
- * and every member of every team of the environment (a Group member is represented by one user in
- * that group).
+ * every member of every team of the environment and its platform admins (a Group is represented
+ * by one user in that group).
  */
 export function identitiesFor(
   config: PlatformConfig,
@@ -25,11 +25,9 @@ export function identitiesFor(
     kwok: { user: 'kwok', groups: ['system:masters'], token: token() },
   };
   for (const [name, identity] of Object.entries(extra)) identities[name] = { ...identity, token: token() };
-  for (const team of config.teams) {
-    for (const member of team.members) {
-      const user = member.kind === 'User' ? member.name : `${member.name}-member`;
-      identities[user] = { user, groups: member.kind === 'Group' ? [member.name] : [], token: token() };
-    }
+  for (const member of [...config.teams.flatMap((t) => t.members), ...config.platformAdmins]) {
+    const user = member.kind === 'User' ? member.name : `${member.name}-member`;
+    identities[user] = { user, groups: member.kind === 'Group' ? [member.name] : [], token: token() };
   }
   return identities;
 }
