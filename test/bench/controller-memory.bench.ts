@@ -181,8 +181,9 @@ try {
         `--identity=${what}`,
         `--metrics-port=${metricsPort}`,
         '--health-port=0',
-        // The simulated platform's tracking server never runs. A bundle from before tracking knows no such flag.
-        ...(process.env['BENCH_CONTROLLER_BUNDLE'] ? [] : ['--no-tracking']),
+        // The simulated platform's tracking server never runs, and the API server forwards nothing to
+        // the logs API of a controller measured for runs alone. A bundle from before either knows no such flag.
+        ...(process.env['BENCH_CONTROLLER_BUNDLE'] ? [] : ['--no-tracking', '--no-logs-api']),
       ],
       {
         env: {

@@ -133,7 +133,14 @@ try {
   const controller = spawn(
     process.execPath,
     // The simulated platform's tracking server never runs.
-    ['build/controller.mjs', '--identity=bench', '--metrics-port=0', '--health-port=0', '--no-tracking'],
+    [
+      'build/controller.mjs',
+      '--identity=bench',
+      '--metrics-port=0',
+      '--health-port=0',
+      '--no-tracking',
+      '--no-logs-api',
+    ],
     {
       env: {
         ...process.env,

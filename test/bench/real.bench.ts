@@ -51,7 +51,7 @@ try {
   await applyPlatform(kc, sharedPlatformObjects());
 
   // This machine resolves no Service name: the runs get no MLflow run, as before tracking, so figures compare.
-  controller = spawn(process.execPath, controllerArgs(['--identity=bench-real', '--no-tracking']), {
+  controller = spawn(process.execPath, controllerArgs(['--identity=bench-real', '--no-tracking', '--no-logs-api']), {
     env: { ...process.env, KUBECONFIG: state.kubeconfig, LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });

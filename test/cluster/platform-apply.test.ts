@@ -17,6 +17,7 @@ import {
 import { environments } from '../../stacks/environments/index.js';
 import { applyOrThrow, serverSideApply } from '../../local-cluster/server-side-apply.js';
 import { cluster, eventually, kubeConfigAs } from '../support/cluster-clients.js';
+import { readLogsApi, runLogsPath, unregisterLogsApi, waitForLogsApi } from '../support/logs-api.js';
 import { objectsOf, sharedPlatformObjects } from '../support/platform.js';
 
 const admin = () => kubeConfigAs('admin');
@@ -26,6 +27,8 @@ const ORDER = [...Object.keys(environments).filter((e) => e !== 'local'), 'local
 
 describe('server-side validation of the whole platform', () => {
   afterAll(async () => {
+    // The suites after this one run the controller themselves: no one serves the logs API then.
+    await unregisterLogsApi();
     await applyOrThrow(admin(), sharedPlatformObjects());
   });
 
@@ -90,6 +93,17 @@ describe('server-side validation of the whole platform', () => {
       return names.includes(l.spec?.holderIdentity) ? l.spec?.holderIdentity : undefined;
     });
     expect(names).toContain(lease);
+  });
+
+  it('serves the logs API from the in-cluster controller, through the API server, to whom RBAC lets read', async () => {
+    // Available once a replica has issued its certificate into the APIService and the API server
+    // reached it through the Service, past the controller's NetworkPolicy.
+    await waitForLogsApi(120_000);
+    const missing = await readLogsApi('vision-observer', runLogsPath('plinth-vision', 'no-such-run', true));
+    expect(missing.status, missing.text).toBe(404);
+    expect(missing.text).toContain('run \\"no-such-run\\" not found in plinth-vision');
+    const otherTeam = await readLogsApi('nlp-researchers-member', runLogsPath('plinth-vision', 'no-such-run', true));
+    expect(otherTeam.status).toBe(403);
   });
 
   it('admits the platform pods under the restricted Pod Security Standard', async () => {

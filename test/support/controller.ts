@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kubeconfigYaml } from '../../local-cluster/control-plane.js';
+import { NODE_NETWORK } from '../../local-cluster/host-network.js';
 import { cluster } from './cluster-clients.js';
 import { serviceAccountToken } from './access.js';
 import { logArchiveAccess } from './log-archive.js';
@@ -30,6 +31,8 @@ export interface ControllerProcess {
   readonly child: ChildProcess;
   readonly logs: Record<string, unknown>[];
   readonly metricsUrl: string;
+  /** Where it serves the logs API, on the node network's host address, if asked to. */
+  readonly logsApiPort?: number | undefined;
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -47,6 +50,11 @@ export async function startController(
      * other features keep their runs' timing and the tracking server's load as they were.
      */
     tracking?: boolean | string;
+    /**
+     * Whether it serves the logs API, on the node network's host address, where the API server
+     * reaches it (test/support/logs-api.ts registers it). Off unless asked for, like tracking.
+     */
+    logsApi?: boolean;
   } = {},
 ): Promise<ControllerProcess> {
   const state = cluster();
@@ -68,6 +76,7 @@ export async function startController(
       ...(archive ? [`--log-archive-endpoint=${archive.endpoint}`] : []),
       ...(tracking ? [`--tracking-endpoint=${tracking}`] : ['--no-tracking']),
       ...(options.configMap ? [`--config-map=${options.configMap}`] : []),
+      ...(options.logsApi ? [`--bind-address=${NODE_NETWORK.hostAddress}`, '--logs-api-port=0'] : ['--no-logs-api']),
     ]),
     {
       cwd: ROOT,
@@ -129,7 +138,13 @@ export async function startController(
     },
   };
   const serving = await handle.waitForLog((l) => l['msg'] === 'serving metrics and health');
-  return { ...handle, metricsUrl: `http://127.0.0.1:${String(serving['metricsPort'])}/metrics` };
+  const host = options.logsApi ? NODE_NETWORK.hostAddress : '127.0.0.1';
+  const logsApi = options.logsApi ? await handle.waitForLog((l) => l['msg'] === 'serving the logs API') : undefined;
+  return {
+    ...handle,
+    metricsUrl: `http://${host}:${String(serving['metricsPort'])}/metrics`,
+    logsApiPort: logsApi ? Number(logsApi['logsApiPort']) : undefined,
+  };
 }
 
 /** Starts a controller and waits until it has listed everything and reconciles: what most suites need. */

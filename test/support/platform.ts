@@ -25,15 +25,20 @@ export function objectsOf(env: string): K8sObject[] {
 
 /**
  * The local platform as the cluster suites share it: the in-cluster controller at no replicas, so
- * that each suite's own controller (test/support/controller.ts) is the only one reconciling Runs.
- * The platform suite runs the in-cluster one on the real core nodes, then puts this back.
+ * that each suite's own controller (test/support/controller.ts) is the only one reconciling Runs,
+ * and without the logs API's APIService, which no replica would serve: an aggregated API that does
+ * not answer holds up every namespace's deletion (the namespace controller must list everything in
+ * it). The logs API suite registers its own, for the controller it runs. The platform suite runs
+ * the in-cluster one on the real core nodes, then puts this back.
  */
 export function sharedPlatformObjects(objects: K8sObject[] = objectsOf('local')): K8sObject[] {
-  return objects.map((object) =>
-    object.kind === 'Deployment' && object.metadata.name === CONTROLLER_COMPONENT
-      ? { ...object, spec: { ...(object['spec'] as object), replicas: 0 } }
-      : object,
-  );
+  return objects
+    .filter((object) => object.kind !== 'APIService')
+    .map((object) =>
+      object.kind === 'Deployment' && object.metadata.name === CONTROLLER_COMPONENT
+        ? { ...object, spec: { ...(object['spec'] as object), replicas: 0 } }
+        : object,
+    );
 }
 
 export function renderInput(input: PlatformConfigInput): K8sObject[] {
