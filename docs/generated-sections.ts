@@ -4,6 +4,7 @@
  * `<!-- /generated:<name> -->`. `npm run docs` rewrites them; a unit test fails while the README
  * differs from what this would write.
  */
+import { RUN_LOGS_PARAMETERS } from '../controller/api/logs.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { REASON_SOURCES, RUN_REASONS, type ReasonSource } from '../controller/api/reasons.js';
@@ -62,6 +63,7 @@ export function securityFloorTable(): string {
 
 const SECTIONS: Readonly<Record<string, () => string>> = {
   reasons: reasonsTable,
+  'run-logs-parameters': runLogsParametersTable,
   'security-floor': securityFloorTable,
   'reserved-keys': reservedKeysTable,
   'refused-subjects': refusedSubjectsTable,
@@ -95,6 +97,12 @@ export function imagesTable(): string {
     `\`${[...image.entrypoint, ...image.cmd].join(' ')}\``,
   ]);
   return table(['image', 'root filesystem', 'adds', 'runs as', 'starts'], rows);
+}
+
+/** The query parameters of a run's log in the logs API, as the server checks them. */
+export function runLogsParametersTable(): string {
+  const rows = Object.entries(RUN_LOGS_PARAMETERS).map(([name, meaning]) => [`\`${name}\``, meaning]);
+  return table(['parameter', 'reads'], rows);
 }
 
 /** The RoleBinding subjects no one may bind in a team namespace, and whom each would let in. */
