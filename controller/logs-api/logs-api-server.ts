@@ -281,7 +281,12 @@ export class LogsApiServer {
         JSON.stringify({
           apiVersion: GROUP_VERSION,
           kind: LOGS_API.kind,
-          metadata: { name, namespace },
+          // The run's own creation, so that `kubectl get runlogs` shows its age.
+          metadata: {
+            name,
+            namespace,
+            ...(current?.metadata?.uid === runUid ? { creationTimestamp: current.metadata.creationTimestamp } : {}),
+          },
           runUid,
           finished: await sources.runFinished(),
           containers,

@@ -118,12 +118,16 @@ describe('the logs API', { timeout: RUN_TIMEOUT_MS + 180_000 }, () => {
     const object = await readLogsApi(VIEWER, runLogsPath(NS, 'followed', false));
     const runLogs = JSON.parse(object.text) as {
       kind: string;
+      metadata: { creationTimestamp?: string };
       runUid: string;
       finished: boolean;
       containers: { pod: string; container: string; archived: boolean; live: boolean }[];
     };
     expect(runLogs.kind).toBe('RunLogs');
-    expect(runLogs.runUid).toBe((await getRun(NS, 'followed')).metadata.uid);
+    const run = await getRun(NS, 'followed');
+    expect(runLogs.runUid).toBe(run.metadata.uid);
+    // The run's age, as `kubectl get runlogs` shows it.
+    expect(runLogs.metadata.creationTimestamp).toBe(run.metadata.creationTimestamp);
     expect(runLogs.finished).toBe(true);
     expect(runLogs.containers.filter((c) => c.container === 'main')).toEqual([
       { pod: expect.stringMatching(/^followed-/), container: 'main', archived: true, live: false },
