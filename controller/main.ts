@@ -3,6 +3,7 @@
  * `npm run controller` runs it against KUBECONFIG, as the tests and the local harness do.
  */
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -69,6 +70,9 @@ const { values: flags } = parseArgs({
 
 const log = createLogger(CONTROLLER_NAME);
 
+/** How long after the logs API failed to start it is tried again. */
+const LOGS_API_RETRY_MS = 30_000;
+
 /** A numeric flag's value, or an error that names the flag and what it allows. */
 function wholeNumber(name: keyof typeof flags, least: number): number {
   const value = Number(flags[name]);
@@ -114,24 +118,35 @@ async function main(): Promise<void> {
   const [metricsAt, healthAt] = servers.map((s) => (s.address() as AddressInfo).port);
   log.info({ metricsPort: metricsAt, healthPort: healthAt }, 'serving metrics and health');
 
-  // Every replica serves the read API of logs: reads need no lease.
+  // Every replica serves the read API of logs: reads need no lease. Runs are reconciled whether
+  // or not it could start; until it does, its APIService says it is unavailable, and this says why.
   let logsApi: LogsApiServer | undefined;
-  if (flags['logs-api']) {
-    const defaults = await loadPlatformDefaults(kc, namespace, flags['config-map']);
-    const location = defaults.logArchive;
-    logsApi = await LogsApiServer.start(
-      kc,
-      {
-        host: flags['bind-address'],
-        port: logsApiPort,
-        namespace,
-        defaults,
-        store: location ? s3LogStore(location, flags['log-archive-endpoint']) : undefined,
-      },
-      log,
-    );
-    log.info({ logsApiPort: logsApi.port }, 'serving the logs API');
-  }
+  let stopped = false;
+  const startLogsApi = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        const defaults = await loadPlatformDefaults(kc, namespace, flags['config-map']);
+        const location = defaults.logArchive;
+        logsApi = await LogsApiServer.start(
+          kc,
+          {
+            host: flags['bind-address'],
+            port: logsApiPort,
+            namespace,
+            defaults,
+            store: location ? s3LogStore(location, flags['log-archive-endpoint']) : undefined,
+          },
+          log,
+        );
+        log.info({ logsApiPort: logsApi.port }, 'serving the logs API');
+        return;
+      } catch (error) {
+        log.error({ err: error, retryInSeconds: LOGS_API_RETRY_MS / 1000 }, 'the logs API could not start');
+        await delay(LOGS_API_RETRY_MS, undefined, { ref: false });
+      }
+    }
+  };
+  if (flags['logs-api']) void startLogsApi();
 
   log.info({ identity: flags.identity, lease: `${namespace}/${flags.lease}` }, 'waiting for leadership');
   // Only the leader reads the platform defaults and builds the controller.
@@ -202,6 +217,7 @@ async function main(): Promise<void> {
     }
   });
   servers.forEach((s) => s.close());
+  stopped = true;
   await logsApi?.close();
   // A lost lease exits 1: another replica may lead already, and the pod's restart shows it.
   process.exit(ended === 'lease lost' ? 1 : 0);

@@ -26,6 +26,12 @@ const REFRESH_MS = 10 * 60 * 1000;
 /** ... and while the APIService does not trust the certificate yet (a platform being applied). */
 const REFRESH_UNREGISTERED_MS = 15 * 1000;
 
+/**
+ * Log reads open at once on a replica, followed ones included: each holds a connection through the
+ * API server to a kubelet. Past it a read is refused (429) rather than slowing every other.
+ */
+const MAX_OPEN_READS = 256;
+
 const GROUP_VERSION = `${LOGS_API.group}/${LOGS_API.version}`;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const RUN_PATH = new RegExp(
@@ -224,7 +230,7 @@ export class LogsApiServer {
       if (!DNS_LABEL.test(namespace) || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(run)) {
         return sendStatus(res, 400, 'BadRequest', `"${namespace}/${run}" is not a namespace and a run name`);
       }
-      await this.serveRun(who.caller as Caller, namespace, run, subresource !== undefined, url.searchParams, req, res);
+      await this.serveRun(who.caller as Caller, namespace, run, subresource !== undefined, url.searchParams, res);
     } catch (error) {
       this.log.warn({ err: error, path: req.url }, 'a logs API request failed');
       sendStatus(res, 500, 'InternalError', `reading the logs failed: ${briefly(error)}`);
@@ -237,7 +243,6 @@ export class LogsApiServer {
     name: string,
     wantsLog: boolean,
     params: URLSearchParams,
-    req: IncomingMessage,
     res: ServerResponse,
   ): Promise<void> {
     const refusal = await refusalToRead(this.kc, caller, namespace, name, wantsLog ? LOGS_API.subresource : undefined);
@@ -267,7 +272,7 @@ export class LogsApiServer {
     const sources = this.sources(namespace, name, runUid);
 
     if (!wantsLog) {
-      if (query.pod || query.container || query.follow || query.timestamps) {
+      if ([...params.keys()].some((key) => key !== 'uid')) {
         return sendStatus(
           res,
           400,
@@ -308,6 +313,14 @@ export class LogsApiServer {
       }
     }
 
+    if (this.reads.size >= MAX_OPEN_READS) {
+      return sendStatus(
+        res,
+        429,
+        'TooManyRequests',
+        `${MAX_OPEN_READS} log reads are open on this replica; try again when one has ended`,
+      );
+    }
     const abort = new AbortController();
     this.reads.add(abort);
     res.on('close', () => abort.abort());
