@@ -2,7 +2,13 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
 import type { PlatformConfig } from '../model/config/schema.js';
 import { APP_LABELS, componentLabels, podSecurityLabels, selectorLabels } from '../model/labels.js';
-import { CONTROLLER_COMPONENT, STORE_USERS_COMPONENT, teamNamespaceName, TRACKING_COMPONENT } from '../model/names.js';
+import {
+  CONTROLLER_COMPONENT,
+  STORE_EXPIRY_COMPONENT,
+  STORE_USERS_COMPONENT,
+  teamNamespaceName,
+  TRACKING_COMPONENT,
+} from '../model/names.js';
 import { logArchiveOf } from '../model/log-archive.js';
 import { CNPG_CLUSTER_LABEL, DATABASE_POD_LABELS } from './database.js';
 import { AllowTraffic, artifactStoreEgress, DenyByDefault, namespacePeer, podsPeer, tcp } from './network-policies.js';
@@ -57,6 +63,10 @@ export function artifactStoreClients(config: PlatformConfig): k8s.NetworkPolicyP
     ...config.teams.map((t) => namespacePeer(teamNamespaceName(config, t.name))),
     podsPeer(selectorLabels(TRACKING_COMPONENT)),
     podsPeer(selectorLabels(STORE_USERS_COMPONENT)),
+    // The platform's own store deletes what is past its retention with a CronJob of its own.
+    ...(config.artifacts.kind === 's3' && config.artifacts.server
+      ? [podsPeer(selectorLabels(STORE_EXPIRY_COMPONENT))]
+      : []),
     // The controller archives runs' logs.
     ...(logArchiveOf(config) ? [podsPeer(selectorLabels(CONTROLLER_COMPONENT))] : []),
     ...(db.kind === 'cloudnative-pg' && db.backup.enabled ? [podsPeer(DATABASE_POD_LABELS)] : []),

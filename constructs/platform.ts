@@ -8,6 +8,7 @@ import { Monitoring } from './monitoring.js';
 import { ObjectStore } from './object-store.js';
 import { PlatformNamespace } from './platform-namespace.js';
 import { TeamRoles } from './rbac.js';
+import { StoreExpiry } from './store-expiry.js';
 import { StoreUsers } from './store-users.js';
 import { TeamAdminGuard } from './team-admin-guard.js';
 import { TeamNamespace } from './team-namespace.js';
@@ -54,6 +55,7 @@ export class Platform extends Construct {
       chart('25-object-store', (c) => {
         new ObjectStore(c, 'object-store', { config });
         new StoreUsers(c, 'store-users', { config, keysRevision: props.storeKeysRevision });
+        new StoreExpiry(c, 'store-expiry', { config });
       });
     }
     chart('30-database', (c) => new Database(c, 'database', { config }));

@@ -84,6 +84,12 @@ export const OBJECT_STORE_COMPONENT = 'object-store';
  */
 export const OBJECT_STORE_PORTS = { s3: 9000, admin: 9001 } as const;
 
+/**
+ * The daily CronJob that deletes logs and outputs older than the retention from the platform's own
+ * store, which has no lifecycle rules (constructs/store-expiry.ts), and its ConfigMap.
+ */
+export const STORE_EXPIRY_COMPONENT = 'object-store-expiry';
+
 /** Where the store answers its health checks, on its S3 port, without credentials. */
 export const OBJECT_STORE_HEALTH_PATH = '/health';
 

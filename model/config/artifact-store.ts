@@ -5,6 +5,12 @@ import { resources } from './resources.js';
 /** artifacts: where runs, logs, the tracking server and database backups write. */
 
 /**
+ * How long runs' logs and outputs are kept by default, in days, wherever the platform sets it: an
+ * AWS bucket's lifecycle rules (`plinth:aws.retention`) and the platform's own store alike.
+ */
+export const DEFAULT_RETENTION_DAYS = { logs: 30, outputs: 365 } as const;
+
+/**
  * The CIDRs the store's addresses are in, which runs, the tracking server and Postgres are let out
  * to on the store's port. Needed where the platform cannot derive them (model/artifacts.ts says when).
  */
@@ -27,6 +33,17 @@ export const objectStoreServer = z.strictObject({
    * `plinth:artifactStoreAdmin`, the local harness from a key of its own.
    */
   rootSecret: dnsLabel.default('object-store-admin'),
+  /**
+   * How long the store keeps runs' logs and outputs, by the age of each object, as an S3 bucket's
+   * lifecycle rules would: versitygw has none, so a daily CronJob of the platform deletes what is
+   * older (constructs/store-expiry.ts).
+   */
+  retention: z
+    .strictObject({
+      logsDays: z.number().int().min(1, { error: 'must be at least 1 day' }).default(DEFAULT_RETENTION_DAYS.logs),
+      outputsDays: z.number().int().min(1, { error: 'must be at least 1 day' }).default(DEFAULT_RETENTION_DAYS.outputs),
+    })
+    .default({ logsDays: DEFAULT_RETENTION_DAYS.logs, outputsDays: DEFAULT_RETENTION_DAYS.outputs }),
   resources: resources.default({
     requests: { cpu: '100m', memory: '128Mi' },
     limits: { cpu: '1', memory: '1Gi' },

@@ -1,3 +1,4 @@
+import { DEFAULT_RETENTION_DAYS } from '../../model/config/artifact-store.js';
 import { z } from 'zod';
 import { isRegistry, LOCAL_REGISTRY, REGISTRY_ALLOWED } from '../../images/reference.js';
 import { imagePinning } from '../../model/images.js';
@@ -101,11 +102,15 @@ const awsConfig = z.strictObject({
   /** Days before objects under the artifact prefix expire; non-current versions go after `noncurrentDays`. */
   retention: z
     .strictObject({
-      logsDays: z.number().int().min(1).default(30),
-      outputsDays: z.number().int().min(1).default(365),
+      logsDays: z.number().int().min(1).default(DEFAULT_RETENTION_DAYS.logs),
+      outputsDays: z.number().int().min(1).default(DEFAULT_RETENTION_DAYS.outputs),
       noncurrentDays: z.number().int().min(1).default(30),
     })
-    .default({ logsDays: 30, outputsDays: 365, noncurrentDays: 30 }),
+    .default({
+      logsDays: DEFAULT_RETENTION_DAYS.logs,
+      outputsDays: DEFAULT_RETENTION_DAYS.outputs,
+      noncurrentDays: 30,
+    }),
   /** Cluster add-ons installed as Helm releases at pinned chart versions. */
   operators: z
     .strictObject({

@@ -164,13 +164,54 @@ describe("the users of the platform's own store", () => {
   });
 });
 
+describe("the retention of the platform's own store", () => {
+  const cronJob = (objects: K8sObject[]) => {
+    const job = find(objects, 'CronJob', 'object-store-expiry', 'plinth');
+    const spec = job['spec'] as {
+      schedule: string;
+      concurrencyPolicy: string;
+      jobTemplate: { spec: { template: { spec: Pod } } };
+    };
+    return { spec, container: spec.jobTemplate.spec.template.spec.containers[0]! };
+  };
+  const envOf = (container: Container) => Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+
+  it('expires logs after 30 days and outputs after 365, once a day, as the AWS bucket does', () => {
+    const { spec, container } = cronJob(objectsOf('local'));
+    expect(spec).toMatchObject({ schedule: '30 3 * * *', concurrencyPolicy: 'Forbid' });
+    expect(envOf(container)).toMatchObject({
+      LOGS_PREFIX: 'plinth/logs/',
+      LOGS_DAYS: '30',
+      OUTPUTS_PREFIX: 'plinth/outputs/',
+      OUTPUTS_DAYS: '365',
+    });
+    // With the store's root keys, from its root Secret: no user of the store deletes logs.
+    expect(new Set(container.env?.flatMap((e) => e.valueFrom?.secretKeyRef?.name ?? []))).toEqual(
+      new Set(['object-store-admin']),
+    );
+  });
+
+  it('takes the days the config gives, and refuses a retention under a day, naming the field', () => {
+    const input = inputOf('local');
+    if (input.artifacts.kind !== 's3') throw new Error('local stores artifacts in S3');
+    input.artifacts.server = { retention: { logsDays: 7 } };
+    expect(envOf(cronJob(renderInput(input)).container)).toMatchObject({ LOGS_DAYS: '7', OUTPUTS_DAYS: '365' });
+    input.artifacts.server = { retention: { logsDays: 0 } };
+    expect(() => renderInput(input)).toThrow(/artifacts\.server\.retention\.logsDays: must be at least 1 day/);
+  });
+});
+
 describe('a store outside the platform (onprem)', () => {
   it('deploys no store, and leaves the users to pulumi up', () => {
     const objects = objectsOf('onprem');
-    for (const kind of ['Deployment', 'PersistentVolumeClaim', 'Service', 'Job', 'ConfigMap'])
+    for (const kind of ['Deployment', 'PersistentVolumeClaim', 'Service', 'Job', 'ConfigMap', 'CronJob'])
       expect(
         ofKind(objects, kind).map((o) => o.metadata.name),
         kind,
-      ).not.toEqual(expect.arrayContaining([expect.stringMatching(/^(object-store|artifact-store-users)$/)]));
+      ).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/^(object-store|artifact-store-users|object-store-expiry)$/)]),
+      );
+    // Its store keeps its own lifecycle rules (MinIO's), which the platform does not manage.
+    expect(ofKind(objects, 'CronJob')).toEqual([]);
   });
 });

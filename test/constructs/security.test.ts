@@ -9,7 +9,9 @@ describe.each(ENVIRONMENTS)('security floor in %s', (env) => {
   it('has platform workloads to check', () => {
     const ownStore = config.artifacts.kind === 's3' && config.artifacts.server !== undefined;
     expect(pods.map((p) => p.owner.metadata.name).sort()).toEqual(
-      ownStore ? ['artifact-store-users', 'controller', 'object-store', 'tracking'] : ['controller', 'tracking'],
+      ownStore
+        ? ['artifact-store-users', 'controller', 'object-store', 'object-store-expiry', 'tracking']
+        : ['controller', 'tracking'],
     );
   });
 

@@ -66,12 +66,13 @@ export function find(objects: K8sObject[], kind: string, name: string, namespace
 
 /** Pod specs of every workload, with the object that carries them. */
 export function podSpecs(objects: K8sObject[]): { owner: K8sObject; spec: PodSpec }[] {
+  type Template = { template: { spec: PodSpec } };
   return objects
-    .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'].includes(o.kind))
-    .map((owner) => ({
-      owner,
-      spec: (owner as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec,
-    }));
+    .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind))
+    .map((owner) => {
+      const spec = (owner as unknown as { spec: Template & { jobTemplate?: { spec: Template } } }).spec;
+      return { owner, spec: (owner.kind === 'CronJob' ? spec.jobTemplate?.spec : spec)?.template.spec as PodSpec };
+    });
 }
 
 export interface PodSpec {
