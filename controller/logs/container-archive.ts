@@ -113,8 +113,13 @@ export class ContainerArchive {
     this.point = point;
   }
 
-  /** The read of `attempt` from where its archive ends. */
-  readFor(read: Omit<LogRead, 'sinceTime'>): LogRead {
+  /**
+   * The read of `attempt` from where its archive ends, once every write under way has ended: a
+   * read that fails while the flush timer's write is still out would otherwise start again from
+   * before that write's lines, and write them twice.
+   */
+  async readFor(read: Omit<LogRead, 'sinceTime'>): Promise<LogRead> {
+    await this.writing;
     this.filter = new ResumeFilter(this.point);
     return { ...read, sinceTime: sinceTimeOf(this.point) };
   }

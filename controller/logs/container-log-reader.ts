@@ -1,3 +1,4 @@
+import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { HttpMethod, type KubeConfig } from '@kubernetes/client-node';
 import { apiFailure } from '../runtime/api-failure.js';
 import { requestApi } from '../runtime/kube-config.js';
@@ -42,6 +43,10 @@ export async function readContainerLog(
     const lines = rest.slice(0, end).split('\n');
     rest = rest.slice(end + 1);
     await onLines(lines);
+    // A stream with data buffered would go on through promise callbacks alone, which run before
+    // any I/O: with hundreds of streams the controller then answered nothing else, its probes
+    // included, for a minute at a time. After each chunk, the other streams and requests get a turn.
+    await yieldToIo();
   }
   rest += decoder.decode();
   // A last line the container left without a newline is still a line.

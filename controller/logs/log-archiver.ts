@@ -269,7 +269,7 @@ export class LogArchiver implements Reconciler {
         if (next.attempt !== archive.attempt) archive.startAttempt(next.attempt);
         await this.slots.acquire();
         try {
-          const read = archive.readFor({
+          const read = await archive.readFor({
             namespace,
             pod: name,
             container,

@@ -134,7 +134,7 @@ describe('a container archive', () => {
     const store = memoryLogStore();
     const first = new ContainerArchive(store, LOG);
     await first.load();
-    first.readFor({ namespace: 'n', pod: LOG.pod, container: 'main', previous: false, follow: true });
+    await first.readFor({ namespace: 'n', pod: LOG.pod, container: 'main', previous: false, follow: true });
     await first.add([at(1, 0, 'a'), at(1, 0, 'b')]);
     await first.flush();
     await first.add([at(2, 0, 'c')]);
@@ -144,11 +144,46 @@ describe('a container archive', () => {
     // A second archiver (after a restart) reads the attempt again from the kubelet.
     const second = new ContainerArchive(store, LOG);
     await second.load();
-    const read = second.readFor({ namespace: 'n', pod: LOG.pod, container: 'main', previous: false, follow: true });
+    const read = await second.readFor({
+      namespace: 'n',
+      pod: LOG.pod,
+      container: 'main',
+      previous: false,
+      follow: true,
+    });
     expect(read.sinceTime).toBe('2026-12-07T10:00:02Z');
     await second.add([at(2, 0, 'c'), at(3, 0, 'd')]);
     await second.flush();
     expect(store.objects.get(chunkKey(LOG, 0, 2))).toBe(`${at(3, 0, 'd')}\n`);
+  });
+
+  it('starts a read again only once the write under way has ended, so that its lines are not read twice', async () => {
+    const store = memoryLogStore();
+    const gate = Promise.withResolvers<undefined>();
+    const putting = Promise.withResolvers<undefined>();
+    const slow: LogStore = {
+      ...store,
+      put: async (key, body) => {
+        putting.resolve(undefined);
+        await gate.promise;
+        await store.put(key, body);
+      },
+    };
+    const archive = new ContainerArchive(slow, LOG);
+    const read = { namespace: 'n', pod: LOG.pod, container: 'main', previous: false, follow: true };
+    await archive.readFor(read);
+    await archive.add([at(1, 0, 'a'), at(2, 0, 'b')]);
+    // The flush timer's write is out when the read fails and is made again.
+    const writing = archive.flush();
+    await putting.promise;
+    archive.discardPending();
+    const again = archive.readFor(read);
+    gate.resolve(undefined);
+    await writing;
+    expect((await again).sinceTime).toBe('2026-12-07T10:00:02Z');
+    await archive.add([at(1, 0, 'a'), at(2, 0, 'b'), at(3, 0, 'c')]);
+    await archive.flush();
+    expect(store.objects.get(chunkKey(LOG, 0, 1))).toBe(`${at(3, 0, 'c')}\n`);
   });
 
   it('resumes past lines that share one time across chunks, writing none of them again', async () => {
@@ -158,7 +193,7 @@ describe('a container archive', () => {
     await store.put(chunkKey(LOG, 0, 1), [at(2, 5, 'b3'), at(2, 5, 'b4'), at(2, 5, 'b5')].join('\n') + '\n');
     const archive = new ContainerArchive(store, LOG);
     await archive.load();
-    archive.readFor({ namespace: 'n', pod: LOG.pod, container: 'main', previous: false, follow: true });
+    await archive.readFor({ namespace: 'n', pod: LOG.pod, container: 'main', previous: false, follow: true });
     // The kubelet gives the burst again from its second: only what follows it is new.
     await archive.add([at(2, 5, 'b1'), at(2, 5, 'b2'), at(2, 5, 'b3'), at(2, 5, 'b4'), at(2, 5, 'b5'), at(3, 0, 'c')]);
     await archive.flush();
