@@ -251,9 +251,9 @@ export class ControllerDeployment extends Construct {
       serviceAccountName: CONTROLLER_NAME,
       automountServiceAccountToken: true,
       // A restart is the costliest answer to a slow one: every log stream is opened again and read
-      // from its archive's end. Under a burst of logs, at its CPU limit, the controller answered its
-      // probes late for 30 s at a time, and was killed six times in three minutes (bench:logs); so
-      // it is restarted only after a minute without an answer. Readiness stays quick.
+      // from its archive's end. Under a burst of logs, at its CPU limit, the controller may answer
+      // its probes late (bench:logs); so it is restarted only after a minute without an answer.
+      // Readiness stays quick.
       livenessProbe: probe('/healthz', { timeoutSeconds: 5, failureThreshold: 6 }),
       readinessProbe: probe('/readyz', { timeoutSeconds: 3, failureThreshold: 3 }),
     });
