@@ -3,9 +3,8 @@ import { k8s } from 'cdk8s-plus-28';
 import type { PlatformConfig } from '../model/config/schema.js';
 import { componentLabels, selectorLabels } from '../model/labels.js';
 import { OBJECT_STORE_ROOT_KEYS, STORE_EXPIRY_COMPONENT } from '../model/names.js';
-import { corePlacement } from '../model/pools.js';
-import { containerSecurityContext, podSecurityContext } from '../model/security-floor.js';
 import { logsPrefix, outputsPrefix } from '../model/store-layout.js';
+import { platformJobPod } from './platform-job-pod.js';
 import { AllowTraffic, artifactStoreEgress, egressTo } from './network-policies.js';
 
 const SCRIPT_PATH = '/etc/plinth/store-expiry';
@@ -82,7 +81,6 @@ export class StoreExpiry extends Construct {
 
     new k8s.KubeConfigMap(this, 'script', { metadata, data: { 'expire.py': EXPIRE_SCRIPT } });
 
-    const placement = corePlacement(config);
     new k8s.KubeCronJob(this, 'cron-job', {
       metadata,
       spec: {
@@ -100,46 +98,31 @@ export class StoreExpiry extends Construct {
             activeDeadlineSeconds: 3600,
             template: {
               metadata: { labels },
-              spec: {
-                restartPolicy: 'Never',
-                automountServiceAccountToken: false,
-                securityContext: podSecurityContext(config.security),
-                nodeSelector: placement.nodeSelector,
-                tolerations: placement.tolerations,
-                containers: [
-                  {
-                    name: 'expire',
-                    // The init image carries boto3.
-                    image: config.images.init,
-                    imagePullPolicy: 'IfNotPresent',
-                    command: ['python3', `${SCRIPT_PATH}/expire.py`],
-                    env: [
-                      { name: 'STORE_ENDPOINT', value: store.endpoint },
-                      { name: 'STORE_REGION', value: store.region },
-                      { name: 'BUCKET', value: store.bucket },
-                      { name: 'LOGS_PREFIX', value: logsPrefix(store.prefix) },
-                      { name: 'LOGS_DAYS', value: String(retention.logsDays) },
-                      { name: 'OUTPUTS_PREFIX', value: outputsPrefix(store.prefix) },
-                      { name: 'OUTPUTS_DAYS', value: String(retention.outputsDays) },
-                      { name: 'AWS_ACCESS_KEY_ID', valueFrom: root(OBJECT_STORE_ROOT_KEYS.accessKeyId) },
-                      { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: root(OBJECT_STORE_ROOT_KEYS.secretAccessKey) },
-                    ],
-                    resources: {
-                      requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('64Mi') },
-                      limits: { cpu: k8s.Quantity.fromString('500m'), memory: k8s.Quantity.fromString('256Mi') },
-                    },
-                    securityContext: containerSecurityContext(),
-                    volumeMounts: [
-                      { name: 'tmp', mountPath: '/tmp' },
-                      { name: 'script', mountPath: SCRIPT_PATH, readOnly: true },
-                    ],
+              spec: platformJobPod(
+                config,
+                {
+                  name: 'expire',
+                  // The init image carries boto3.
+                  image: config.images.init,
+                  command: ['python3', `${SCRIPT_PATH}/expire.py`],
+                  env: [
+                    { name: 'STORE_ENDPOINT', value: store.endpoint },
+                    { name: 'STORE_REGION', value: store.region },
+                    { name: 'BUCKET', value: store.bucket },
+                    { name: 'LOGS_PREFIX', value: logsPrefix(store.prefix) },
+                    { name: 'LOGS_DAYS', value: String(retention.logsDays) },
+                    { name: 'OUTPUTS_PREFIX', value: outputsPrefix(store.prefix) },
+                    { name: 'OUTPUTS_DAYS', value: String(retention.outputsDays) },
+                    { name: 'AWS_ACCESS_KEY_ID', valueFrom: root(OBJECT_STORE_ROOT_KEYS.accessKeyId) },
+                    { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: root(OBJECT_STORE_ROOT_KEYS.secretAccessKey) },
+                  ],
+                  resources: {
+                    requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('64Mi') },
+                    limits: { cpu: k8s.Quantity.fromString('500m'), memory: k8s.Quantity.fromString('256Mi') },
                   },
-                ],
-                volumes: [
-                  { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
-                  { name: 'script', configMap: { name: STORE_EXPIRY_COMPONENT } },
-                ],
-              },
+                },
+                [{ name: 'script', mountPath: SCRIPT_PATH, from: { configMap: { name: STORE_EXPIRY_COMPONENT } } }],
+              ),
             },
           },
         },

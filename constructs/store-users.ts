@@ -15,8 +15,6 @@ import {
   teamArtifactStoreSecretName,
   teamNamespaceName,
 } from '../model/names.js';
-import { corePlacement } from '../model/pools.js';
-import { containerSecurityContext, podSecurityContext } from '../model/security-floor.js';
 import {
   arnOfBucket,
   bucketPolicyOf,
@@ -28,6 +26,7 @@ import {
   teamStorePolicy,
   type PolicyDocument,
 } from '../model/store-access.js';
+import { platformJobPod } from './platform-job-pod.js';
 import { AllowTraffic, artifactStoreEgress, egressTo, podsPeer, tcp } from './network-policies.js';
 
 /**
@@ -450,7 +449,6 @@ export class StoreUsers extends Construct {
 
     new k8s.KubeConfigMap(this, 'plan', { metadata, data: flavour.plan });
 
-    const placement = corePlacement(config);
     new k8s.KubeJob(this, 'job', {
       metadata,
       spec: {
@@ -468,37 +466,23 @@ export class StoreUsers extends Construct {
               ...(props.keysRevision === undefined ? {} : { 'plinth.dev/keys-revision': props.keysRevision }),
             },
           },
-          spec: {
-            restartPolicy: 'Never',
-            automountServiceAccountToken: false,
-            securityContext: podSecurityContext(config.security),
-            nodeSelector: placement.nodeSelector,
-            tolerations: placement.tolerations,
-            containers: [
-              {
-                name: 'create-users',
-                image: flavour.image,
-                imagePullPolicy: 'IfNotPresent',
-                command: flavour.command,
-                env: flavour.env,
-                resources: {
-                  requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
-                  limits: { cpu: k8s.Quantity.fromString('200m'), memory: k8s.Quantity.fromString('128Mi') },
-                },
-                securityContext: containerSecurityContext(),
-                volumeMounts: [
-                  { name: 'tmp', mountPath: '/tmp' },
-                  { name: 'plan', mountPath: PLAN_PATH, readOnly: true },
-                  { name: 'keys', mountPath: KEYS_PATH, readOnly: true },
-                ],
+          spec: platformJobPod(
+            config,
+            {
+              name: 'create-users',
+              image: flavour.image,
+              command: flavour.command,
+              env: flavour.env,
+              resources: {
+                requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
+                limits: { cpu: k8s.Quantity.fromString('200m'), memory: k8s.Quantity.fromString('128Mi') },
               },
+            },
+            [
+              { name: 'plan', mountPath: PLAN_PATH, from: { configMap: { name: STORE_USERS_COMPONENT } } },
+              { name: 'keys', mountPath: KEYS_PATH, from: { secret: { secretName: STORE_USERS_COMPONENT } } },
             ],
-            volumes: [
-              { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
-              { name: 'plan', configMap: { name: STORE_USERS_COMPONENT } },
-              { name: 'keys', secret: { secretName: STORE_USERS_COMPONENT } },
-            ],
-          },
+          ),
         },
       },
     });

@@ -129,6 +129,13 @@ describe('a log cursor', () => {
   });
 });
 
+/** A promise and its resolve, apart. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 describe('a container archive', () => {
   it('writes numbered chunks, and one loaded from them resumes without repeating a line', async () => {
     const store = memoryLogStore();
@@ -159,12 +166,12 @@ describe('a container archive', () => {
 
   it('starts a read again only once the write under way has ended, so that its lines are not read twice', async () => {
     const store = memoryLogStore();
-    const gate = Promise.withResolvers<undefined>();
-    const putting = Promise.withResolvers<undefined>();
+    const gate = deferred();
+    const putting = deferred();
     const slow: LogStore = {
       ...store,
       put: async (key, body) => {
-        putting.resolve(undefined);
+        putting.resolve();
         await gate.promise;
         await store.put(key, body);
       },
@@ -178,7 +185,7 @@ describe('a container archive', () => {
     await putting.promise;
     archive.discardPending();
     const again = archive.readFor(read);
-    gate.resolve(undefined);
+    gate.resolve();
     await writing;
     expect((await again).sinceTime).toBe('2026-12-07T10:00:02Z');
     await archive.add([at(1, 0, 'a'), at(2, 0, 'b'), at(3, 0, 'c')]);
