@@ -3,18 +3,22 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { ApiException, HttpMethod, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, type KubeConfig, type V1Pod, type V1PodList } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { LOGS_API } from '../api/logs.js';
 import type { PlatformDefaults } from '../api/platform-defaults.js';
 import { runsPath, type Run } from '../api/run.js';
 import { readContainerLog } from '../logs/container-log-reader.js';
 import type { LogStore } from '../logs/log-store.js';
-import { NoSuchLog, runLogContainers, streamRunLogs, type RunLogSources } from '../logs/run-log-stream.js';
+import {
+  checkLogExists,
+  NoSuchLog,
+  runLogContainers,
+  streamRunLogs,
+  type RunLogSources,
+} from '../logs/run-log-stream.js';
 import { isFinalStatus } from '../runs/run-status.js';
 import { ApiReader } from '../runtime/api-reader.js';
-import { requestApi } from '../runtime/kube-config.js';
-import { apiFailure } from '../runtime/api-failure.js';
 import { PLINTH_LABELS } from '../../model/labels.js';
 import { refusalToRead } from './access-review.js';
 import { callerOf, readFrontProxy, type Caller, type FrontProxy, type Headers } from './request-identity.js';
@@ -80,11 +84,6 @@ const DISCOVERY: Record<string, object> = {
     ],
   },
 };
-
-const describeAsked = (query: { pod?: string | undefined; container?: string | undefined }): string =>
-  [query.pod !== undefined && `pod "${query.pod}"`, query.container !== undefined && `container "${query.container}"`]
-    .filter(Boolean)
-    .join(' and ');
 
 /** An error as a caller may read it: the API server's own message, not the request's headers and body. */
 function briefly(error: unknown): string {
@@ -299,18 +298,11 @@ export class LogsApiServer {
       );
     }
 
-    if (query.pod !== undefined || query.container !== undefined) {
-      // Said before the log starts, while the answer can still be an error.
-      const containers = await runLogContainers({ team, runUid }, sources);
-      const asked = containers.filter(
-        (c) =>
-          (query.pod === undefined || c.pod === query.pod) &&
-          (query.container === undefined || c.container === query.container),
-      );
-      if (asked.length === 0) {
-        const has = containers.map((c) => `${c.pod}/${c.container}`).join(', ') || 'none yet';
-        return sendStatus(res, 404, 'NotFound', `run "${name}" has no log of ${describeAsked(query)}; it has: ${has}`);
-      }
+    try {
+      await checkLogExists({ team, runUid, pod: query.pod, container: query.container }, sources);
+    } catch (error) {
+      if (error instanceof NoSuchLog) return sendStatus(res, 404, 'NotFound', error.message);
+      throw error;
     }
 
     if (this.reads.size >= MAX_OPEN_READS) {
@@ -357,10 +349,8 @@ export class LogsApiServer {
       readLive: (read, onLines, signal) => readContainerLog(this.kc, read, onLines, signal),
       runPods: async () => {
         const selector = encodeURIComponent(`${PLINTH_LABELS.runUid}=${runUid}`);
-        const path = `/api/v1/namespaces/${namespace}/pods?labelSelector=${selector}`;
-        const response = await requestApi(this.kc, HttpMethod.GET, path, { headers: { accept: 'application/json' } });
-        if (response.statusCode >= 300) throw await apiFailure(response, HttpMethod.GET, path);
-        return ((await response.body.json()) as { items: V1Pod[] }).items;
+        const pods = await this.reader.get<V1PodList>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${selector}`);
+        return pods?.items ?? [];
       },
       pod: async (pod) => {
         const found = await this.reader.get<V1Pod>(`/api/v1/namespaces/${namespace}/pods/${pod}`);

@@ -90,6 +90,47 @@ function formatter(read: RunLogRead, target: RunLogTarget): (line: string) => st
 }
 
 /**
+ * The containers a read covers, in the order they started when `ordered` (an archived container's
+ * first line says when), or NoSuchLog when it names a pod or container the run has no log of.
+ */
+async function planTargets(
+  read: Pick<RunLogRead, 'team' | 'runUid' | 'pod' | 'container'>,
+  sources: Pick<RunLogSources, 'store' | 'storePrefix' | 'runPods'>,
+  ordered: boolean,
+): Promise<RunLogTarget[]> {
+  const only = { pod: read.pod, container: read.container };
+  const { archived, firstKeys, pods } = await whatRunHas(read, sources);
+  let targets = runLogTargets(archived, pods, () => undefined, only);
+  if ((read.pod !== undefined || read.container !== undefined) && targets.length === 0) {
+    const what = [read.pod && `pod "${read.pod}"`, read.container && `container "${read.container}"`]
+      .filter(Boolean)
+      .join(' and ');
+    throw new NoSuchLog(`the run has no log of ${what}; it has: ${describeTargets(archived, pods)}`);
+  }
+  if (ordered && targets.length > 1) {
+    const firsts = new Map<string, string | undefined>();
+    for (const t of targets) {
+      const key = firstKeys.get(`${t.pod}/${t.container}`);
+      const first = key ? (await sources.store.get(key)).slice(0, 64) : undefined;
+      firsts.set(`${t.pod}/${t.container}`, first ? lineTime(first) : undefined);
+    }
+    targets = runLogTargets(archived, pods, (pod, container) => firsts.get(`${pod}/${container}`), only);
+  }
+  return targets;
+}
+
+/**
+ * Throws NoSuchLog if a read names a pod or container the run has no log of: asked before a log
+ * starts, while the answer can still be an error.
+ */
+export async function checkLogExists(
+  read: Pick<RunLogRead, 'team' | 'runUid' | 'pod' | 'container'>,
+  sources: Pick<RunLogSources, 'store' | 'storePrefix' | 'runPods'>,
+): Promise<void> {
+  if (read.pod !== undefined || read.container !== undefined) await planTargets(read, sources, false);
+}
+
+/**
  * Streams a run's logs to `write`: every container of every pod it had, init containers and
  * platform steps included, from the archive and from the pods that still exist (container-log-
  * stream.ts). Without `follow`, one container after another, in the order they started. With
@@ -102,29 +143,7 @@ export async function streamRunLogs(
   write: (text: string) => Promise<void>,
   signal: AbortSignal,
 ): Promise<void> {
-  const only = { pod: read.pod, container: read.container };
-
-  const plan = async (ordered: boolean): Promise<RunLogTarget[]> => {
-    const { archived, firstKeys, pods } = await whatRunHas(read, sources);
-    let targets = runLogTargets(archived, pods, () => undefined, only);
-    if ((read.pod !== undefined || read.container !== undefined) && targets.length === 0) {
-      const what = [read.pod && `pod "${read.pod}"`, read.container && `container "${read.container}"`]
-        .filter(Boolean)
-        .join(' and ');
-      throw new NoSuchLog(`the run has no log of ${what}; it has: ${describeTargets(archived, pods)}`);
-    }
-    if (ordered && targets.length > 1) {
-      // In the order they started, read one after another: an archived container's first line says when.
-      const firsts = new Map<string, string | undefined>();
-      for (const t of targets) {
-        const key = firstKeys.get(`${t.pod}/${t.container}`);
-        const first = key ? (await sources.store.get(key)).slice(0, 64) : undefined;
-        firsts.set(`${t.pod}/${t.container}`, first ? lineTime(first) : undefined);
-      }
-      targets = runLogTargets(archived, pods, (pod, container) => firsts.get(`${pod}/${container}`), only);
-    }
-    return targets;
-  };
+  const plan = (ordered: boolean) => planTargets(read, sources, ordered);
 
   // A stream that fails stops the others: the read ends with the failure.
   const stopAll = new AbortController();
